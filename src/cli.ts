@@ -1,0 +1,99 @@
+import yargs from 'yargs';
+
+/**
+ * The command line: flag names, their `SRV_*` variables and help texts. Parsing only; values are
+ * validated by config.ts. A flag beats its variable; an empty variable counts as unset.
+ */
+export interface OptionSpec {
+  readonly flag: string;
+  readonly env: string | undefined;
+  readonly kind: 'string' | 'list' | 'boolean';
+  readonly describe: string;
+  readonly placeholder?: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { flag: 'backstop', env: 'SRV_BACKSTOP', kind: 'string', placeholder: 'URL', describe: 'Backstop publish URL (http/https, credentials in user-info). Without it, carbon lines go to stdout' },
+  { flag: 'docker', env: 'SRV_DOCKER', kind: 'string', placeholder: 'URL', describe: 'Docker Engine: unix:///path, tcp://host:port, http(s)://host:port [default: $DOCKER_HOST, else unix:///var/run/docker.sock]' },
+  { flag: 'prefix', env: 'SRV_PREFIX', kind: 'string', placeholder: 'JSON', describe: 'rewrite rule {"regexp","into"} or an array of {"regexp","into","category"} (Go regexp syntax)' },
+  { flag: 'rules', env: 'SRV_RULES', kind: 'string', placeholder: 'JSON', describe: 'array of rules {"regexp","into","category"}; first match wins' },
+  { flag: 'poll', env: 'SRV_POLL', kind: 'string', placeholder: 'DURATION', describe: 'send interval, aligned to the clock (90s, 1m30s, 500ms, "1 minute") [default: 60s]' },
+  { flag: 'include', env: 'SRV_INCLUDE', kind: 'list', placeholder: 'GLOB', describe: 'only containers whose name matches (repeatable; variable: comma-separated)' },
+  { flag: 'exclude', env: 'SRV_EXCLUDE', kind: 'list', placeholder: 'GLOB', describe: 'skip containers whose name matches (repeatable; variable: comma-separated)' },
+  { flag: 'label', env: 'SRV_LABEL', kind: 'list', placeholder: 'KEY[=VALUE]', describe: 'only containers carrying this label (repeatable, all must match; variable: comma-separated)' },
+  { flag: 'path-prefix', env: 'SRV_PATH_PREFIX', kind: 'string', placeholder: 'STR', describe: 'prepended to every metric path; {host} is replaced by the host name' },
+  { flag: 'once', env: undefined, kind: 'boolean', describe: 'collect for one --poll interval, send that batch, exit' },
+  { flag: 'shutdown-timeout', env: 'SRV_SHUTDOWN_TIMEOUT', kind: 'string', placeholder: 'DURATION', describe: 'how long the final flush may take on stop [default: 10s]' },
+  { flag: 'verbose', env: 'SRV_VERBOSE', kind: 'boolean', describe: 'debug logging' },
+  { flag: 'help', env: undefined, kind: 'boolean', describe: 'show this help' },
+  { flag: 'version', env: undefined, kind: 'boolean', describe: 'show the version' },
+];
+
+export interface ParsedArgs {
+  /** Option values by flag name, as given on the command line. */
+  readonly values: ReadonlyMap<string, string | string[] | boolean>;
+  /** Flags the command line used that are not ours, as typed (`--frobnicate`), and stray words. */
+  readonly unknown: readonly string[];
+}
+
+/**
+ * The Go original used the `flag` package, which also accepts one dash (`-poll=60s`): rewrite those
+ * to two dashes for our own flags so old unit files keep working.
+ */
+function goStyleFlags(argv: readonly string[]): string[] {
+  const long = new Set(OPTIONS.map((o) => o.flag));
+  return argv.map((arg) => {
+    const m = /^-([a-z][a-z-]+)(=.*)?$/s.exec(arg);
+    return m && long.has(m[1]!) ? `-${arg}` : arg;
+  });
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const parser = yargs(goStyleFlags(argv))
+    .help(false)
+    .version(false)
+    .strict(false)
+    .exitProcess(false)
+    .parserConfiguration({ 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    });
+  for (const o of OPTIONS) parser.option(o.flag, { type: o.kind === 'list' ? 'string' : o.kind });
+  const raw = parser.parseSync() as Record<string, unknown>;
+
+  const values = new Map<string, string | string[] | boolean>();
+  const unknown: string[] = [];
+  const known = new Set(OPTIONS.map((o) => o.flag));
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === '_' || key === '$0') continue;
+    if (!known.has(key)) {
+      unknown.push(key.length === 1 ? `-${key}` : `--${key}`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const spec = OPTIONS.find((o) => o.flag === key)!;
+    if (spec.kind === 'list') values.set(key, (Array.isArray(value) ? value : [value]).map(String));
+    else if (spec.kind === 'boolean') values.set(key, Array.isArray(value) ? Boolean(value.at(-1)) : Boolean(value));
+    else values.set(key, Array.isArray(value) ? String(value.at(-1)) : String(value));
+  }
+  for (const word of (raw['_'] as unknown[] | undefined) ?? []) unknown.push(String(word));
+  return { values, unknown };
+}
+
+export function helpText(version: string): string {
+  const lines = [
+    `docker-stats-to-backstop ${version}`,
+    'Follows every running Docker container\'s stats stream and posts carbon-style metrics to Backstop.',
+    '',
+    'Usage: docker-stats-to-backstop [options]',
+    '',
+    'Options (each also read from its SRV_* variable; a flag beats its variable):',
+  ];
+  for (const o of OPTIONS) {
+    const left = `  --${o.flag}${o.placeholder ? ` ${o.placeholder}` : ''}`;
+    const env = o.env ? ` (${o.env})` : '';
+    lines.push(`${left.padEnd(32)} ${o.describe}${env}`);
+  }
+  lines.push('', 'Example:', '  docker-stats-to-backstop --backstop=https://user:pass@backstop.example/publish/docker \\', '    --prefix=\'{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}\' --poll=60s', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,255 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPTIONS, parseArgs } from './cli.js';
+import { DurationError, parseDuration } from './config/duration.js';
+import type { DockerTarget } from './docker/engine.js';
+import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
+import { parseRules, type Rule } from './naming/rules.js';
+import { sanitizePath, sanitizeSegment } from './naming/sanitize.js';
+import { displayUrl, redact } from './redact.js';
+
+/** The validated configuration: typed, readonly, already parsed. Built once by parseConfig. */
+export interface Config {
+  /** Undefined: metrics go to stdout as carbon plaintext lines. */
+  readonly backstop: URL | undefined;
+  readonly docker: DockerTarget;
+  readonly rules: readonly Rule[];
+  readonly pollMs: number;
+  readonly filter: ContainerFilter;
+  /** Sanitised, `{host}` already replaced; '' for none. */
+  readonly pathPrefix: string;
+  /** The host name with dots replaced by `_`, sanitised. */
+  readonly hostPath: string;
+  readonly once: boolean;
+  readonly shutdownTimeoutMs: number;
+  readonly verbose: boolean;
+}
+
+export type ParseOutcome =
+  | { readonly kind: 'config'; readonly config: Config }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'invalid'; readonly problems: readonly string[] };
+
+export interface ConfigInputs {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: string;
+  readonly homedir: string;
+}
+
+/**
+ * argv + environment → Config, or every problem at once. Each problem names the flag or variable
+ * the value came from, the bad value (passwords masked) and what is allowed.
+ */
+export function parseConfig(inputs: ConfigInputs): ParseOutcome {
+  const { env } = inputs;
+  const problems: string[] = [];
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(inputs.argv);
+  } catch (err) {
+    return { kind: 'invalid', problems: [`command line: ${(err as Error).message}`] };
+  }
+  if (args.values.get('help') === true) return { kind: 'help' };
+  if (args.values.get('version') === true) return { kind: 'version' };
+  for (const u of args.unknown) {
+    problems.push(
+      u.startsWith('-') ? `${u}: unknown flag (see --help)` : `${JSON.stringify(u)}: unexpected argument (options are given as --name=value)`,
+    );
+  }
+
+  /** A value and where it came from (`--flag` or `SRV_VAR`). */
+  const get = (flag: string): { value: string; from: string } | undefined => {
+    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    const given = args.values.get(flag);
+    if (given !== undefined) return { value: String(given), from: `--${flag}` };
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
+  };
+  const getList = (flag: string): { values: string[]; from: string } => {
+    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    const given = args.values.get(flag);
+    if (Array.isArray(given)) return { values: given.flatMap(splitList), from: `--${flag}` };
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    return { values: fromEnv ? splitList(fromEnv) : [], from: spec.env ?? `--${flag}` };
+  };
+  const getBool = (flag: string): boolean => {
+    const given = args.values.get(flag);
+    if (typeof given === 'boolean') return given;
+    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    const raw = spec.env ? env[spec.env] : undefined;
+    if (raw === undefined || raw === '') return false;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
+    return false;
+  };
+  const duration = (flag: string, fallback: number, positive: boolean): number => {
+    const v = get(flag);
+    if (!v) return fallback;
+    try {
+      const ms = parseDuration(v.value);
+      if (positive ? ms > 0 : ms >= 0) return ms;
+      problems.push(`${v.from}: ${JSON.stringify(v.value)} must be ${positive ? 'greater than 0' : '0 or more'}`);
+    } catch (err) {
+      problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
+    }
+    return fallback;
+  };
+
+  const backstop = parseBackstop(get('backstop'), problems);
+  const docker = parseDocker(get('docker'), env, inputs.homedir, problems);
+  const pollMs = duration('poll', 60_000, true);
+  const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
+
+  const rules: Rule[] = [];
+  const prefix = get('prefix');
+  const rulesOpt = get('rules');
+  for (const source of [prefix, rulesOpt]) {
+    if (!source) continue;
+    try {
+      const parsed = parseRules(source.value);
+      if (source === rulesOpt && !source.value.trim().startsWith('[')) {
+        problems.push(`${source.from}: must be a JSON array of {"regexp","into","category"} objects`);
+      } else rules.push(...parsed);
+    } catch (err) {
+      problems.push(`${source.from}: ${(err as Error).message}`);
+    }
+  }
+
+  const include = globs(getList('include'), problems);
+  const exclude = globs(getList('exclude'), problems);
+  const labels = labelSelectors(getList('label'), problems);
+  const hostPath = sanitizeSegment(inputs.hostname) || 'unknown-host';
+  const rawPrefix = get('path-prefix');
+  const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
+  const once = getBool('once');
+  const verbose = getBool('verbose');
+
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  return {
+    kind: 'config',
+    config: {
+      backstop,
+      docker: docker!,
+      rules,
+      pollMs,
+      filter: { include, exclude, labels },
+      pathPrefix,
+      hostPath,
+      once,
+      shutdownTimeoutMs,
+      verbose,
+    },
+  };
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseBackstop(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
+  if (!v) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v.value);
+  } catch {
+    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; use http(s)://[user:password@]host[:port]/publish/<name>`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(
+      `${v.from}: ${JSON.stringify(displayUrl(url))} is not an http or https URL; use http(s)://[user:password@]host[:port]/publish/<name>`,
+    );
+    return undefined;
+  }
+  return url;
+}
+
+function parseDocker(
+  v: { value: string; from: string } | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  homedir: string,
+  problems: string[],
+): DockerTarget | undefined {
+  const source = v ?? (env['DOCKER_HOST'] ? { value: env['DOCKER_HOST'], from: 'DOCKER_HOST' } : undefined);
+  const value = source?.value ?? 'unix:///var/run/docker.sock';
+  const from = source?.from ?? '--docker';
+  const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${from}: ${JSON.stringify(redact(value))} is not a URL; ${allowed}`);
+    return undefined;
+  }
+  if (url.protocol === 'unix:') {
+    const socketPath = decodeURIComponent(url.pathname);
+    if (socketPath === '' || socketPath === '/') {
+      problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${allowed}`);
+      return undefined;
+    }
+    return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${from}: unsupported scheme "${url.protocol.slice(0, -1)}" in ${JSON.stringify(displayUrl(url))}; ${allowed}`);
+    return undefined;
+  }
+  if (url.hostname === '') {
+    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${allowed}`);
+    return undefined;
+  }
+  const verify = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
+  const protocol = url.protocol === 'https:' || (url.protocol === 'tcp:' && verify) ? 'https' : 'http';
+  const port = url.port !== '' ? Number(url.port) : protocol === 'https' ? 2376 : 2375;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const display = `${protocol}://${url.host}`;
+  if (protocol === 'http') return { kind: 'tcp', protocol, host, port, display };
+
+  const certPath = env['DOCKER_CERT_PATH'] || join(homedir, '.docker');
+  const read = (file: string): Buffer | undefined => {
+    const path = join(certPath, file);
+    if (!existsSync(path)) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      problems.push(`DOCKER_CERT_PATH: cannot read ${path}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
+  if (env['DOCKER_CERT_PATH'] && !tls.cert) {
+    problems.push(`DOCKER_CERT_PATH: ${JSON.stringify(certPath)} holds no cert.pem; it must hold ca.pem, cert.pem and key.pem`);
+  }
+  return { kind: 'tcp', protocol, host, port, display, tls };
+}
+
+function globs(list: { values: string[]; from: string }, problems: string[]): RegExp[] {
+  const out: RegExp[] = [];
+  for (const g of list.values) {
+    try {
+      out.push(compileGlob(g));
+    } catch (err) {
+      problems.push(`${list.from}: ${(err as Error).message}; use *, ? and [abc] in container name globs`);
+    }
+  }
+  return out;
+}
+
+function labelSelectors(list: { values: string[]; from: string }, problems: string[]): LabelSelector[] {
+  const out: LabelSelector[] = [];
+  for (const l of list.values) {
+    const eq = l.indexOf('=');
+    const key = eq === -1 ? l : l.slice(0, eq);
+    if (key === '') {
+      problems.push(`${list.from}: ${JSON.stringify(l)} has no label key; use KEY or KEY=VALUE`);
+      continue;
+    }
+    out.push({ key, value: eq === -1 ? undefined : l.slice(eq + 1) });
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+import type Docker from 'dockerode';
+import { sleep, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { DockerWatcher } from './docker/watcher.js';
+import type { Logger } from './log.js';
+import { SampleStore } from './pipeline/sample-store.js';
+import { SinkRunner } from './pipeline/sink-runner.js';
+import { buildBatch } from './reduce/batch.js';
+import type { Sink } from './sinks/sink.js';
+
+/** Each sink keeps at most this many metrics while it cannot deliver (the oldest go first). */
+export const SINK_BUFFER_ITEMS = 200_000;
+
+export interface DaemonDeps {
+  readonly config: Config;
+  readonly docker: Docker;
+  readonly sinks: readonly Sink[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Wires the Docker watcher → sample store → (every aligned tick) reducer → one runner per sink.
+ * Start order: sinks, then the watcher. Stop: ticks, then the watcher (streams closed), then the
+ * last partial interval is queued and every sink flushed within the shutdown timeout.
+ */
+export class Daemon {
+  readonly #deps: DaemonDeps;
+  readonly #store = new SampleStore();
+  readonly #runners: SinkRunner[];
+  readonly #watcher: DockerWatcher;
+  #cancelTick: (() => void) | undefined;
+  #stopping: Promise<number> | undefined;
+  #samples = 0;
+  #emptySamples = 0;
+  #ticks = 0;
+
+  constructor(deps: DaemonDeps) {
+    this.#deps = deps;
+    const { clock, logger } = deps;
+    this.#runners = deps.sinks.map((sink) => new SinkRunner(sink, { maxItems: SINK_BUFFER_ITEMS, clock, logger }));
+    this.#watcher = new DockerWatcher({
+      docker: deps.docker,
+      where: deps.config.docker.display,
+      filter: deps.config.filter,
+      clock,
+      logger,
+      onSample: (ref, sample) => {
+        if (this.#store.record(ref, sample) === 'empty') this.#emptySamples += 1;
+        else this.#samples += 1;
+      },
+    });
+  }
+
+  /** Starts following Docker and sending a batch on every tick. */
+  start(): void {
+    const { config, logger } = this.#deps;
+    logger.info('starting', {
+      sinks: this.#runners.map((r) => r.description).join(', '),
+      docker: config.docker.display,
+      pollMs: config.pollMs,
+    });
+    this.#watcher.start();
+    this.#scheduleTick();
+  }
+
+  /**
+   * `--once`: collect for one poll interval from the moment the running containers are listed
+   * (waiting a little longer for streams that have not delivered yet), send that batch, stop.
+   * Resolves with the number of metrics that could not be delivered.
+   */
+  async runOnce(): Promise<number> {
+    const { config, clock, logger } = this.#deps;
+    logger.info('collecting once', { docker: config.docker.display, pollMs: config.pollMs });
+    this.#watcher.start();
+    await this.#watcher.ready;
+    await sleep(clock, config.pollMs);
+    const graceUntil = clock.now() + 5_000;
+    while (this.#store.size < this.#watcher.streamsOpen && clock.now() < graceUntil) await sleep(clock, 100);
+    await this.#watcher.stop();
+    this.#emitBatch(clock.now());
+    return this.#flushAndClose();
+  }
+
+  /** Graceful stop; safe to call more than once. Resolves with the number of undelivered metrics. */
+  stop(): Promise<number> {
+    this.#stopping ??= (async () => {
+      this.#cancelTick?.();
+      await this.#watcher.stop();
+      if (this.#store.size > 0) this.#emitBatch(this.#deps.clock.now());
+      return this.#flushAndClose();
+    })();
+    return this.#stopping;
+  }
+
+  async #flushAndClose(): Promise<number> {
+    const { config, logger } = this.#deps;
+    const left = await Promise.all(this.#runners.map((r) => r.flush(config.shutdownTimeoutMs)));
+    await Promise.all(this.#runners.map((r) => r.close()));
+    const undelivered = left.reduce((a, b) => a + b, 0);
+    this.#runners.forEach((r, i) => {
+      if (left[i]! > 0) logger.error('stopped with metrics undelivered', { sink: r.description, undelivered: left[i] });
+    });
+    logger.info('stopped', { ticks: this.#ticks, samples: this.#samples, undelivered });
+    return undelivered;
+  }
+
+  /** Ticks land on multiples of the interval since the epoch (60s → on the minute). */
+  #scheduleTick(): void {
+    const { clock, config } = this.#deps;
+    const now = clock.now();
+    const next = (Math.floor(now / config.pollMs) + 1) * config.pollMs;
+    this.#cancelTick = clock.setTimer(() => {
+      this.#emitBatch(next);
+      this.#scheduleTick();
+    }, next - now);
+  }
+
+  #emitBatch(tickMs: number): void {
+    const { config, logger } = this.#deps;
+    const readings = this.#store.take();
+    const batch = buildBatch(readings, {
+      rules: config.rules,
+      pathPrefix: config.pathPrefix,
+      hostPath: config.hostPath,
+      tickSeconds: Math.floor(tickMs / 1000),
+    });
+    this.#ticks += 1;
+    for (const runner of this.#runners) {
+      runner.enqueue(batch);
+      runner.reportDrops();
+    }
+    logger.debug('tick', {
+      containers: readings.length,
+      metrics: batch.length,
+      samples: this.#samples,
+      emptySamples: this.#emptySamples,
+      streamsOpen: this.#watcher.streamsOpen,
+      pending: this.#runners.map((r) => r.pending).join(','),
+    });
+  }
+}

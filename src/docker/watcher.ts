@@ -1,0 +1,386 @@
+import type Docker from 'dockerode';
+import pLimit from 'p-limit';
+import { backoffMs, sleep, type Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { ContainerRef } from '../pipeline/sample-store.js';
+import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
+import { LineSplitter } from './line-splitter.js';
+import type { DockerStats } from './stats-types.js';
+
+/** A line longer than this without a newline is not a stats sample: the stream is reopened. */
+const MAX_LINE_BYTES = 1 << 20;
+/** Calls that should answer at once (version, list, inspect) give up after this long. */
+const CALL_TIMEOUT_MS = 15_000;
+/** At most this many inspects at once when many containers show up together. */
+const INSPECT_CONCURRENCY = 8;
+
+export interface WatcherOptions {
+  readonly docker: Docker;
+  /** Where the Engine is, for messages (never holds a password). */
+  readonly where: string;
+  readonly filter: ContainerFilter;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called for every parsed stats line, real or empty; the store decides what counts. */
+  readonly onSample: (ref: ContainerRef, sample: DockerStats) => void;
+  readonly random?: () => number;
+}
+
+interface Tracked {
+  ref: ContainerRef;
+  stream: NodeJS.ReadableStream | undefined;
+  /** The last time a stream ended on its own, for backoff between reopenings. */
+  reopenAttempts: number;
+  cancelReopen: (() => void) | undefined;
+}
+
+/**
+ * Follows the Engine: subscribes to container events first, then lists the running containers,
+ * and keeps one stats stream open per running container that passes the filter. Opens a stream for
+ * each container that starts later, closes it when the container dies or is removed, follows
+ * renames. If the Engine cannot be reached, or goes away, it says where it tried and why, and
+ * reconnects with capped backoff, then re-lists and reconciles. Uses GET endpoints only.
+ *
+ * Lifecycle: start() once, stop() once; stop closes every stream and cancels every timer.
+ */
+export class DockerWatcher {
+  readonly #o: WatcherOptions;
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #pending = new Map<string, Promise<void>>();
+  readonly #inspectLimit = pLimit(INSPECT_CONCURRENCY);
+  readonly #stop = new AbortController();
+  #events: NodeJS.ReadableStream | undefined;
+  #loop: Promise<void> | undefined;
+  #connected = false;
+  #streamRestarts = 0;
+  #badLines = 0;
+  #firstList!: Promise<void>;
+  #resolveFirstList!: () => void;
+
+  constructor(opts: WatcherOptions) {
+    this.#o = opts;
+    this.#firstList = new Promise((resolve) => (this.#resolveFirstList = resolve));
+  }
+
+  /** Resolves once the running containers have been listed and their streams opened (or stop). */
+  get ready(): Promise<void> {
+    return this.#firstList;
+  }
+
+  get streamsOpen(): number {
+    let n = 0;
+    for (const t of this.#tracked.values()) if (t.stream) n += 1;
+    return n;
+  }
+
+  get streamRestarts(): number {
+    return this.#streamRestarts;
+  }
+
+  get badLines(): number {
+    return this.#badLines;
+  }
+
+  start(): void {
+    this.#loop ??= this.#connectLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#events?.removeAllListeners();
+    destroy(this.#events);
+    for (const id of [...this.#tracked.keys()]) this.#forget(id);
+    this.#resolveFirstList();
+    await this.#loop;
+    await Promise.allSettled(this.#pending.values());
+    for (const id of [...this.#tracked.keys()]) this.#forget(id);
+  }
+
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  async #connectLoop(): Promise<void> {
+    const { docker, logger, clock, where } = this.#o;
+    let attempt = 0;
+    const labels = engineLabelFilter(this.#o.filter);
+    while (!this.#stopped) {
+      try {
+        const version = await withTimeout(clock, docker.version(), 'GET /version');
+        if (this.#stopped) break;
+        const events = (await withTimeout(
+          clock,
+          docker.getEvents({ filters: { type: ['container'], ...(labels.length ? { label: labels } : {}) } }),
+          'GET /events',
+        )) as NodeJS.ReadableStream;
+        if (this.#stopped) {
+          destroy(events);
+          break;
+        }
+        this.#events = events;
+        const ended = this.#followEvents(events);
+        const list = await withTimeout(
+          clock,
+          docker.listContainers({ filters: { status: ['running'], ...(labels.length ? { label: labels } : {}) } }),
+          'GET /containers/json',
+        );
+        this.#connected = true;
+        logger.info('connected to Docker', {
+          docker: where,
+          engine: version.Version,
+          api: version.ApiVersion,
+          running: list.length,
+        });
+        attempt = 0;
+        const running = new Set(list.map((c) => c.Id));
+        for (const id of [...this.#tracked.keys()]) if (!running.has(id)) this.#forget(id);
+        await Promise.allSettled(list.map((c) => this.#consider(c.Id)));
+        this.#resolveFirstList();
+        await ended;
+        this.#connected = false;
+        if (this.#stopped) break;
+        logger.warn('lost the Docker event stream; reconnecting', { docker: where });
+      } catch (err) {
+        this.#connected = false;
+        destroy(this.#events);
+        if (this.#stopped) break;
+        const wait = backoffMs(attempt, 500, 30_000, this.#o.random);
+        attempt += 1;
+        logger[attempt === 1 ? 'error' : 'warn']('cannot reach Docker; retrying', {
+          docker: where,
+          error: describe(err),
+          attempt,
+          retryInMs: wait,
+        });
+        await sleep(clock, wait, this.#stop.signal);
+      }
+    }
+  }
+
+  /** Feeds container events to #onEvent; resolves when the event stream ends for any reason. */
+  #followEvents(events: NodeJS.ReadableStream): Promise<void> {
+    const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
+      let event: DockerEvent;
+      try {
+        event = JSON.parse(line) as DockerEvent;
+      } catch {
+        this.#o.logger.warn('skipped a Docker event that is not JSON', { line: line.slice(0, 200) });
+        return;
+      }
+      this.#onEvent(event);
+    });
+    return new Promise((resolve) => {
+      const done = (): void => {
+        events.removeAllListeners();
+        events.on('error', () => {});
+        destroy(events);
+        resolve();
+      };
+      events.on('data', (chunk: Buffer) => {
+        if (!splitter.push(chunk)) done();
+      });
+      events.once('end', done);
+      events.once('close', done);
+      events.once('error', done);
+    });
+  }
+
+  #onEvent(event: DockerEvent): void {
+    const action = event.Action ?? event.status ?? '';
+    const id = event.Actor?.ID ?? event.id;
+    if (!id || (event.Type !== undefined && event.Type !== 'container')) return;
+    switch (action) {
+      case 'start':
+      case 'unpause':
+        void this.#consider(id);
+        break;
+      case 'die':
+      case 'destroy':
+        this.#o.logger.debug('container stopped; closing its stats stream', { id: id.slice(0, 12), action });
+        this.#forget(id);
+        break;
+      case 'rename': {
+        const tracked = this.#tracked.get(id);
+        const name = event.Actor?.Attributes?.['name'];
+        if (tracked && name) {
+          this.#o.logger.info('container renamed', { id: id.slice(0, 12), from: tracked.ref.name, to: name });
+        }
+        // Filters may now include or exclude it: decide again from a fresh inspect.
+        void this.#consider(id);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Inspects the container and makes its stream match what it is now: open when running and passing
+   * the filter, closed otherwise. Calls for one container run one after another.
+   */
+  #consider(id: string): Promise<void> {
+    const previous = this.#pending.get(id) ?? Promise.resolve();
+    const next = previous.then(() => this.#inspectLimit(() => this.#reconcile(id)));
+    const tracked = next.finally(() => {
+      if (this.#pending.get(id) === tracked) this.#pending.delete(id);
+    });
+    this.#pending.set(id, tracked);
+    return tracked;
+  }
+
+  async #reconcile(id: string): Promise<void> {
+    if (this.#stopped) return;
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await withTimeout(this.#o.clock, this.#o.docker.getContainer(id).inspect(), `GET /containers/${id.slice(0, 12)}/json`);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        this.#forget(id);
+      } else {
+        this.#o.logger.warn('cannot inspect container', { id: id.slice(0, 12), error: describe(err) });
+      }
+      return;
+    }
+    if (this.#stopped) return;
+    const name = info.Name.replace(/^\//, '');
+    const labels = info.Config?.Labels ?? {};
+    if (!info.State?.Running || !passesFilter(this.#o.filter, name, labels)) {
+      this.#forget(id);
+      return;
+    }
+    const started = Date.parse(info.State.StartedAt);
+    const ref: ContainerRef = { id, name, startedAtMs: Number.isFinite(started) && started > 0 ? started : undefined };
+    const tracked = this.#tracked.get(id);
+    if (tracked) {
+      tracked.ref = ref;
+      if (tracked.stream || tracked.cancelReopen) return;
+      await this.#open(tracked);
+      return;
+    }
+    const fresh: Tracked = { ref, stream: undefined, reopenAttempts: 0, cancelReopen: undefined };
+    this.#tracked.set(id, fresh);
+    await this.#open(fresh);
+  }
+
+  async #open(tracked: Tracked): Promise<void> {
+    const { id } = tracked.ref;
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await this.#o.docker.getContainer(id).stats({ stream: true })) as NodeJS.ReadableStream;
+    } catch (err) {
+      this.#o.logger.warn('cannot open stats stream', { container: tracked.ref.name, error: describe(err) });
+      this.#scheduleReopen(tracked);
+      return;
+    }
+    if (this.#stopped || this.#tracked.get(id) !== tracked) {
+      destroy(stream);
+      return;
+    }
+    tracked.stream = stream;
+    this.#o.logger.debug('stats stream open', { container: tracked.ref.name, id: id.slice(0, 12) });
+    let badLogged = false;
+    const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
+      let sample: DockerStats;
+      try {
+        sample = JSON.parse(line) as DockerStats;
+        if (sample === null || typeof sample !== 'object') throw new Error('not an object');
+      } catch {
+        this.#badLines += 1;
+        if (!badLogged) {
+          badLogged = true;
+          this.#o.logger.warn('skipped a stats line that is not a JSON object', {
+            container: tracked.ref.name,
+            line: line.slice(0, 120),
+          });
+        }
+        return;
+      }
+      tracked.reopenAttempts = 0;
+      this.#o.onSample(tracked.ref, sample);
+    });
+    const ended = (why: string): void => {
+      if (tracked.stream !== stream) return;
+      stream.removeAllListeners();
+      stream.on('error', () => {});
+      destroy(stream);
+      tracked.stream = undefined;
+      if (this.#stopped || this.#tracked.get(id) !== tracked) return;
+      // The container may have stopped (its die event is on its way) or the Engine may be going
+      // away (the reconnect will re-list). Otherwise look again after a pause.
+      this.#o.logger.debug('stats stream ended', { container: tracked.ref.name, why });
+      if (this.#connected) this.#scheduleReopen(tracked);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (!splitter.push(chunk)) {
+        this.#o.logger.warn('stats line too long; reopening the stream', { container: tracked.ref.name });
+        ended('line too long');
+      }
+    });
+    stream.once('end', () => ended('end'));
+    stream.once('close', () => ended('close'));
+    stream.once('error', (err: Error) => ended(describe(err)));
+  }
+
+  #scheduleReopen(tracked: Tracked): void {
+    if (tracked.cancelReopen || this.#stopped) return;
+    const wait = backoffMs(tracked.reopenAttempts, 1_000, 30_000, this.#o.random);
+    tracked.reopenAttempts += 1;
+    tracked.cancelReopen = this.#o.clock.setTimer(() => {
+      tracked.cancelReopen = undefined;
+      if (this.#tracked.get(tracked.ref.id) !== tracked || this.#stopped) return;
+      this.#streamRestarts += 1;
+      void this.#consider(tracked.ref.id);
+    }, wait);
+  }
+
+  #forget(id: string): void {
+    const tracked = this.#tracked.get(id);
+    if (!tracked) return;
+    this.#tracked.delete(id);
+    tracked.cancelReopen?.();
+    tracked.cancelReopen = undefined;
+    const stream = tracked.stream;
+    tracked.stream = undefined;
+    if (stream) {
+      stream.removeAllListeners();
+      stream.on('error', () => {});
+      destroy(stream);
+    }
+  }
+}
+
+interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  /** API < 1.22. */
+  status?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+function destroy(stream: NodeJS.ReadableStream | undefined): void {
+  const s = stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+  s?.destroy?.();
+}
+
+function withTimeout<T>(clock: Clock, promise: Promise<T>, what: string): Promise<T> {
+  let cancel = (): void => {};
+  const timeout = new Promise<never>((_, reject) => {
+    cancel = clock.setTimer(
+      () => reject(new Error(`${what} did not answer within ${CALL_TIMEOUT_MS / 1000} s`)),
+      CALL_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(cancel);
+}
+
+/** An error for a log line: dockerode's messages plus the system error code when there is one. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: string }).code;
+  const status = (err as { statusCode?: number }).statusCode;
+  let text = err.message.replace(/\s+/g, ' ').trim();
+  if (code && !text.includes(code)) text = `${code}: ${text}`;
+  if (status && !text.includes(String(status))) text = `HTTP ${status}: ${text}`;
+  return text;
+}

@@ -1,0 +1,105 @@
+import got, { type Response } from 'got';
+import type { Logger } from '../log.js';
+import { displayUrl, redact } from '../redact.js';
+import type { Metric } from '../reduce/metric.js';
+import { encodeBackstopBatch } from './backstop-encode.js';
+import { SinkSendError, type Sink } from './sink.js';
+
+export interface BackstopSinkOptions {
+  /** The publish URL, possibly with credentials in its user-info. */
+  readonly url: URL;
+  readonly logger: Logger;
+  readonly connectTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/** Backstop handles 1,000 items in about 10 ms; larger batches are cut into chunks of this size. */
+export const BACKSTOP_MAX_ITEMS = 1_000;
+
+/**
+ * POSTs batches to a Backstop `/publish/<name>` URL (DESIGN.md §6). 2xx = delivered. 400 = some
+ * item is bad: the batch is split until the bad items are found; they are logged and dropped, the
+ * rest delivered. 401/403/404 = configuration error, 408/429/5xx/timeouts/connection errors =
+ * transient: both throw SinkSendError for the runner to retry. got does no retries of its own.
+ */
+export function createBackstopSink(opts: BackstopSinkOptions): Sink {
+  const target = new URL(opts.url.href);
+  const authorization =
+    target.username !== '' || target.password !== ''
+      ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`
+      : undefined;
+  target.username = '';
+  target.password = '';
+  const shown = displayUrl(opts.url);
+  const client = got.extend({
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    timeout: { connect: opts.connectTimeoutMs ?? 5_000, request: opts.requestTimeoutMs ?? 30_000 },
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'docker-stats-to-backstop',
+      ...(authorization ? { authorization } : {}),
+    },
+  });
+
+  const post = async (items: readonly Metric[], signal: AbortSignal): Promise<Response<string>> => {
+    try {
+      return await client.post(target, { body: encodeBackstopBatch(items), signal });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'ERR_REQUEST';
+      throw new SinkSendError(`POST ${shown} failed: ${redact((err as Error).message)}`, {
+        pace: 'soon',
+        code,
+      });
+    }
+  };
+
+  const sendChunk = async (items: readonly Metric[], signal: AbortSignal): Promise<void> => {
+    const res = await post(items, signal);
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return;
+    const body = redact(String(res.body ?? '').slice(0, 200).trim());
+    if (status === 400 || status === 413) {
+      if (items.length === 1) {
+        const [m] = items;
+        opts.logger.error('Backstop rejected a metric; dropped it', {
+          sink: shown,
+          status,
+          answer: body,
+          metric: m?.path,
+          value: m?.value,
+          time: m?.time,
+        });
+        return;
+      }
+      // Narrow down: the items before the bad one may already have been forwarded; sending them
+      // again is harmless (Graphite keeps one value per path and time).
+      const half = Math.ceil(items.length / 2);
+      await sendChunk(items.slice(0, half), signal);
+      await sendChunk(items.slice(half), signal);
+      return;
+    }
+    const what = `Backstop answered ${status} ${JSON.stringify(body)} to POST ${shown}`;
+    if (status === 401 || status === 403) {
+      throw new SinkSendError(`${what}: check the credentials in the URL's user-info`, { pace: 'slow', code: `HTTP_${status}` });
+    }
+    if (status === 404) {
+      throw new SinkSendError(`${what}: check the /publish/<name> path and Backstop's PREFIXES`, {
+        pace: 'slow',
+        code: 'HTTP_404',
+      });
+    }
+    if (status === 408 || status === 429 || status >= 500) {
+      throw new SinkSendError(what, { pace: 'soon', code: `HTTP_${status}` });
+    }
+    throw new SinkSendError(`${what}: unexpected answer`, { pace: 'slow', code: `HTTP_${status}` });
+  };
+
+  return {
+    description: `backstop ${shown}`,
+    maxBatchItems: BACKSTOP_MAX_ITEMS,
+    send: sendChunk,
+    async close() {},
+  };
+}

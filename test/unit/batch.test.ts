@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseRules } from '../../src/naming/rules.js';
+import { SampleStore } from '../../src/pipeline/sample-store.js';
+import { buildBatch } from '../../src/reduce/batch.js';
+import { loadSamples } from '../helpers/fixtures.js';
+
+const [busy] = loadSamples('busy-stream.jsonl').slice(-1);
+const [v2] = loadSamples('constructed-cgroup-v2.json');
+const stopped = loadSamples('stopped-stream.jsonl');
+
+describe('buildBatch', () => {
+  it('names container metrics after the rewritten, sanitised container name, stamped with the read time', () => {
+    const store = new SampleStore();
+    store.record({ id: 'f8a0cd5c14b62b65', name: 'fx-busy', startedAtMs: undefined }, busy!);
+    store.record({ id: 'ffff', name: 'web.api.blue.1', startedAtMs: undefined }, v2!);
+    const rules = parseRules('[{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2","category":"web"}]');
+    const batch = buildBatch(store.take(), { rules, pathPrefix: '', hostPath: 'host1', tickSeconds: 1795332300 });
+    const byPath = new Map(batch.map((m) => [m.path, m]));
+    assert.deepEqual(byPath.get('fx-busy.cpu.total'), { path: 'fx-busy.cpu.total', value: 27603521172, time: 1795332257 });
+    assert.deepEqual(byPath.get('web.blue.memory.cache'), { path: 'web.blue.memory.cache', value: 26214400, time: 1795332255 });
+    assert.deepEqual(byPath.get('host1.containers.total'), { path: 'host1.containers.total', value: 2, time: 1795332300 });
+    assert.deepEqual(byPath.get('host1.containers.web'), { path: 'host1.containers.web', value: 1, time: 1795332300 });
+    assert.equal(batch.length, 17 + 16 + 2);
+  });
+
+  it('puts the path prefix in front of every path, host metrics included', () => {
+    const store = new SampleStore();
+    store.record({ id: 'abc', name: '/fx-busy', startedAtMs: undefined }, busy!);
+    const batch = buildBatch(store.take(), { rules: [], pathPrefix: 'dc1.h', hostPath: 'h', tickSeconds: 1 });
+    assert.ok(batch.length > 0);
+    for (const m of batch) assert.match(m.path, /^dc1\.h\./);
+    assert.ok(batch.some((m) => m.path === 'dc1.h.fx-busy.memory.usage'));
+    assert.ok(batch.some((m) => m.path === 'dc1.h.h.containers.total'));
+  });
+
+  it('sanitises every path: no space, newline or stray character reaches a sink', () => {
+    const store = new SampleStore();
+    store.record({ id: 'abc', name: '/evil name\nx.metric 1 2', startedAtMs: undefined }, busy!);
+    const batch = buildBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
+    for (const m of batch) assert.match(m.path, /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/);
+    assert.ok(batch.some((m) => m.path === 'evil_name_x.metric_1_2.cpu.total'));
+  });
+
+  it('sends only containers.total = 0 for an interval without samples', () => {
+    const batch = buildBatch([], { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 60 });
+    assert.deepEqual(batch, [{ path: 'h.containers.total', value: 0, time: 60 }]);
+  });
+});
+
+describe('SampleStore', () => {
+  it('keeps the latest real sample per container and never a stopped placeholder', () => {
+    const store = new SampleStore();
+    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const samples = loadSamples('busy-stream.jsonl');
+    for (const s of samples) assert.equal(store.record(ref, s), 'recorded');
+    for (const s of stopped) assert.equal(store.record(ref, s), 'empty');
+    const [reading] = store.take();
+    assert.equal(reading?.sample, samples.at(-1));
+    assert.equal(store.take().length, 0, 'a new interval starts empty');
+  });
+
+  it('ignores a sample older than the one held', () => {
+    const store = new SampleStore();
+    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const samples = loadSamples('busy-stream.jsonl');
+    store.record(ref, samples[2]!);
+    assert.equal(store.record(ref, samples[1]!), 'stale');
+    assert.equal(store.take()[0]?.sample, samples[2]);
+  });
+
+  it('after a restart (counter reset) reports the new, smaller counters', () => {
+    const store = new SampleStore();
+    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const before = loadSamples('busy-stream.jsonl').at(-1)!;
+    const after = { ...before, read: '2026-11-22T08:00:00Z', cpu_stats: { cpu_usage: { total_usage: 1000 } } };
+    store.record(ref, before);
+    store.record(ref, stopped[0]!);
+    store.record(ref, after);
+    const batch = buildBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
+    assert.equal(batch.find((m) => m.path === 'a.cpu.total')?.value, 1000);
+  });
+
+  it('uses the name the container had at its latest sample (renames are followed)', () => {
+    const store = new SampleStore();
+    const samples = loadSamples('busy-stream.jsonl');
+    store.record({ id: 'a', name: 'old', startedAtMs: undefined }, samples[0]!);
+    store.record({ id: 'a', name: 'new', startedAtMs: undefined }, samples[1]!);
+    const [reading] = store.take();
+    assert.equal(reading?.name, 'new');
+  });
+});
