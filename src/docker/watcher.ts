@@ -50,6 +50,8 @@ export class DockerWatcher {
   readonly #inspectLimit = pLimit(INSPECT_CONCURRENCY);
   readonly #stop = new AbortController();
   #events: NodeJS.ReadableStream | undefined;
+  /** Ends the current event subscription (its promise in the connect loop resolves). */
+  #endEvents: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #connected = false;
   #streamRestarts = 0;
@@ -87,8 +89,7 @@ export class DockerWatcher {
 
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#events?.removeAllListeners();
-    destroy(this.#events);
+    this.#endEvents?.();
     for (const id of [...this.#tracked.keys()]) this.#forget(id);
     this.#resolveFirstList();
     await this.#loop;
@@ -171,11 +172,13 @@ export class DockerWatcher {
     });
     return new Promise((resolve) => {
       const done = (): void => {
+        if (this.#endEvents === done) this.#endEvents = undefined;
         events.removeAllListeners();
         events.on('error', () => {});
         destroy(events);
         resolve();
       };
+      this.#endEvents = done;
       events.on('data', (chunk: Buffer) => {
         if (!splitter.push(chunk)) done();
       });
@@ -279,6 +282,7 @@ export class DockerWatcher {
     tracked.stream = stream;
     this.#o.logger.debug('stats stream open', { container: tracked.ref.name, id: id.slice(0, 12) });
     let badLogged = false;
+    let first = true;
     const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
       let sample: DockerStats;
       try {
@@ -294,6 +298,10 @@ export class DockerWatcher {
           });
         }
         return;
+      }
+      if (first) {
+        first = false;
+        this.#o.logger.debug('first stats sample', { container: tracked.ref.name });
       }
       tracked.reopenAttempts = 0;
       this.#o.onSample(tracked.ref, sample);

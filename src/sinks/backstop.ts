@@ -80,7 +80,7 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
       await sendChunk(items.slice(half), signal);
       return;
     }
-    const what = `Backstop answered ${status} ${JSON.stringify(body)} to POST ${shown}`;
+    const what = `Backstop answered ${status} (${body}) to POST ${shown}`;
     if (status === 401 || status === 403) {
       throw new SinkSendError(`${what}: check the credentials in the URL's user-info`, { pace: 'slow', code: `HTTP_${status}` });
     }

@@ -41,6 +41,11 @@ export interface ReceiverOptions {
   prefixes?: readonly string[];
   /** BACKSTOP_AUTH entries 'user:pass'; default none = no credentials required. */
   auth?: readonly string[];
+  /**
+   * Fault injection: items this returns true for are answered like an item with a missing field
+   * (400 `missing fields`, the items before it already forwarded), to test narrowing a 400 down.
+   */
+  rejectItem?: (item: Record<string, unknown>) => boolean;
 }
 
 /** What carbon would store. `metric` is without the `<prefix>.`; `path` is the full name. */
@@ -137,7 +142,12 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
 
     for (const item of items) {
       if (!isObject(item)) return { status: 500, text: 'Internal Server Error', items: count };
-      if (!rubyTruthy(item['metric']) || !rubyTruthy(item['value']) || !rubyTruthy(item['measure_time'])) {
+      if (
+        !rubyTruthy(item['metric']) ||
+        !rubyTruthy(item['value']) ||
+        !rubyTruthy(item['measure_time']) ||
+        opts.rejectItem?.(item)
+      ) {
         return { status: 400, text: 'missing fields', items: count };
       }
       forwardToCarbon(name, item);

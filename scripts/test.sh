@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test on a bare machine: installs the npm dependencies, makes sure a Docker Engine and
+# the local busybox image exist (scripts/ensure-docker.sh), builds, typechecks, then runs the unit
+# and integration tests with node's test runner (through tsx). Extra arguments go to the runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+bash scripts/ensure-docker.sh
+npm run --silent build
+npx tsc -p test/tsconfig.json --noEmit
+
+shopt -s nullglob
+files=(test/unit/*.test.ts test/integration/*.test.ts)
+if [ ${#files[@]} -eq 0 ]; then
+  echo "test.sh: no test files found" >&2
+  exit 1
+fi
+exec npx tsx --test --test-timeout=300000 "$@" "${files[@]}"

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+/** The local image scripts/ensure-docker.sh builds from the host's busybox. */
+export const IMAGE = process.env['DSTB_IMAGE'] ?? 'dstb-busybox:latest';
+
+/** Runs the docker CLI; resolves with its trimmed stdout. */
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await exec('docker', args, { maxBuffer: 16 << 20 });
+  return stdout.trim();
+}
+
+/**
+ * Containers of one test file: all carry the label `dstb.test=<run id>`, and the daemons under
+ * test are scoped to that label, so tests never see or touch anything else. `cleanup` removes
+ * every container the run created.
+ */
+export class TestContainers {
+  readonly run = `t${randomBytes(4).toString('hex')}`;
+  readonly label = `dstb.test=${this.run}`;
+
+  /** A unique container name: `<run>-<suffix>` (dots allowed, for rewrite rules). */
+  name(suffix: string): string {
+    return `${this.run}-${suffix}`;
+  }
+
+  /** Starts a detached container running `cmd` (default: sleep forever); returns its id. */
+  async start(name: string, opts: { args?: string[]; cmd?: string[] } = {}): Promise<string> {
+    return docker(
+      'run', '-d', '--label', this.label, '--name', name, ...(opts.args ?? []),
+      IMAGE, ...(opts.cmd ?? ['sleep', '2147483647']),
+    );
+  }
+
+  async cleanup(): Promise<void> {
+    const ids = await docker('ps', '-aq', '--filter', `label=${this.label}`);
+    if (ids !== '') await docker('rm', '-f', ...ids.split('\n'));
+  }
+}
