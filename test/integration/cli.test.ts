@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runBinary } from '../helpers/daemon.js';
+
+/** Bad input, run against the built binary: exit 2, one message naming the flag, no stack trace. */
+const PASSWORD = 'cli-Secret-pw-42';
+
+const BAD: { args: string[]; env?: Record<string, string>; names: string; says: RegExp }[] = [
+  { args: ['--poll=abc'], names: '--poll', says: /"abc" is not a duration.*90s/ },
+  { args: ['--poll=0'], names: '--poll', says: /greater than 0/ },
+  { args: ['--poll=-1s'], names: '--poll', says: /greater than 0/ },
+  { args: ['--poll=60'], names: '--poll', says: /"60" has no unit/ },
+  { args: [], env: { SRV_POLL: 'soon' }, names: 'SRV_POLL', says: /"soon" is not a duration/ },
+  { args: ['--shutdown-timeout=forever'], names: '--shutdown-timeout', says: /not a duration/ },
+  { args: ['--prefix=notjson'], names: '--prefix', says: /not valid JSON/ },
+  { args: ['--prefix={"regexp":"(","into":"x"}'], names: '--prefix', says: /regexp "\(" is invalid/ },
+  { args: ['--prefix={"into":"x"}'], names: '--prefix', says: /needs a non-empty string "regexp"/ },
+  { args: ['--rules=[{"regexp":"(?<=a)b"}]'], names: '--rules', says: /is invalid/ },
+  { args: ['--rules={"regexp":"a"}'], names: '--rules', says: /JSON array/ },
+  { args: [], env: { SRV_RULES: '[1]' }, names: 'SRV_RULES', says: /must be an object/ },
+  { args: [`--backstop=ftp://ops:${PASSWORD}@h/publish/x`], names: '--backstop', says: /not an http or https URL/ },
+  { args: ['--backstop=not a url'], names: '--backstop', says: /is not a URL/ },
+  { args: [], env: { SRV_BACKSTOP: `gopher://ops:${PASSWORD}@h/` }, names: 'SRV_BACKSTOP', says: /ops:\*\*\*@h/ },
+  { args: ['--docker=ssh://root@host'], names: '--docker', says: /unsupported scheme "ssh".*unix:\/\/\/path/ },
+  { args: ['--docker=unix://'], names: '--docker', says: /names no socket/ },
+  { args: [], env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' }, names: 'DOCKER_HOST', says: /unsupported scheme "npipe"/ },
+  { args: ['--include=web[1'], names: '--include', says: /unclosed/ },
+  { args: ['--label==x'], names: '--label', says: /no label key/ },
+  { args: [], env: { SRV_VERBOSE: 'maybe' }, names: 'SRV_VERBOSE', says: /not a boolean/ },
+  { args: ['--frobnicate'], names: '--frobnicate', says: /unknown flag/ },
+  { args: ['stray'], names: '"stray"', says: /unexpected argument/ },
+];
+
+describe('command line', () => {
+  for (const bad of BAD) {
+    const label = [...bad.args, ...Object.entries(bad.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ');
+    it(`exits 2 on ${label}`, async () => {
+      const { code, stdout, stderr } = await runBinary(bad.args, bad.env);
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      const line = stderr.split('\n').find((l) => l.includes(bad.names));
+      assert.ok(line, `no line names ${bad.names}:\n${stderr}`);
+      assert.match(line, bad.says);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.ok(!stderr.includes(PASSWORD), 'password leaked');
+    });
+  }
+
+  it('reports every problem at once', async () => {
+    const { code, stderr } = await runBinary(['--poll=abc', '--prefix=nope', '--docker=ftp://x', '--bogus'], { SRV_SHUTDOWN_TIMEOUT: 'x' });
+    assert.equal(code, 2);
+    for (const name of ['--poll', '--prefix', '--docker', '--bogus', 'SRV_SHUTDOWN_TIMEOUT']) {
+      assert.ok(stderr.includes(`${name}:`), `${name} missing from:\n${stderr}`);
+    }
+  });
+
+  it('a flag beats its variable', async () => {
+    const { code, stderr } = await runBinary(['--poll=abc'], { SRV_POLL: 'def' });
+    assert.equal(code, 2);
+    assert.match(stderr, /--poll: "abc"/);
+    assert.doesNotMatch(stderr, /SRV_POLL/);
+  });
+
+  it('accepts the Go original\'s one-dash flags', async () => {
+    const { code, stderr } = await runBinary(['-poll=abc']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--poll: "abc"/);
+  });
+
+  it('--help lists every flag and variable, exits 0, shows no password from the environment', async () => {
+    const { code, stdout } = await runBinary(['--help'], { SRV_BACKSTOP: `https://ops:${PASSWORD}@b/publish/docker` });
+    assert.equal(code, 0);
+    for (const word of ['--backstop', 'SRV_BACKSTOP', '--docker', 'SRV_DOCKER', '--prefix', 'SRV_PREFIX', '--rules', 'SRV_RULES', '--poll', 'SRV_POLL',
+      '--include', 'SRV_INCLUDE', '--exclude', 'SRV_EXCLUDE', '--label', 'SRV_LABEL', '--path-prefix', 'SRV_PATH_PREFIX', '--once',
+      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--verbose', 'SRV_VERBOSE', '--version']) {
+      assert.ok(stdout.includes(word), `--help lacks ${word}`);
+    }
+    assert.ok(!stdout.includes(PASSWORD));
+  });
+
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await runBinary(['--version']);
+    assert.equal(code, 0);
+    assert.match(stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('does not reject unrelated SRV_* variables', async () => {
+    // Scoped to a label nobody carries: nothing to collect, a clean --once run.
+    const { code, stderr } = await runBinary(['--once', '--poll=500ms', '--label=dstb.none=none'], {
+      SRV_FOO: 'bar',
+      SRV_DATABASE_URL: 'postgres://x',
+    });
+    assert.equal(code, 0, stderr);
+  });
+});

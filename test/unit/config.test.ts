@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig, type Config } from '../../src/config.js';
+
+const parse = (argv: string[], env: Record<string, string> = {}, host = 'web01.example.com'): Config => {
+  const out = parseConfig({ argv, env, hostname: host, homedir: '/nonexistent' });
+  if (out.kind !== 'config') assert.fail(`expected a config, got ${JSON.stringify(out)}`);
+  return out.config;
+};
+
+describe('parseConfig', () => {
+  it('has the documented defaults', () => {
+    const c = parse([]);
+    assert.equal(c.backstop, undefined);
+    assert.deepEqual(c.docker, { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+    assert.equal(c.pollMs, 60_000);
+    assert.equal(c.shutdownTimeoutMs, 10_000);
+    assert.equal(c.hostPath, 'web01_example_com');
+    assert.equal(c.pathPrefix, '');
+    assert.equal(c.once, false);
+    assert.equal(c.verbose, false);
+    assert.deepEqual(c.rules, []);
+  });
+
+  it('reads every SRV_* variable, and a flag beats its variable', () => {
+    const env = {
+      SRV_BACKSTOP: 'https://u:p@b.example/publish/docker',
+      SRV_DOCKER: 'tcp://10.0.0.1:2375',
+      SRV_PREFIX: '{"regexp":"(.*)","into":"$1"}',
+      SRV_POLL: '1m30s',
+      SRV_INCLUDE: 'web-*, db-*',
+      SRV_EXCLUDE: '*-canary',
+      SRV_LABEL: 'team=ops,monitored',
+      SRV_PATH_PREFIX: 'dc1.{host}',
+      SRV_SHUTDOWN_TIMEOUT: '5s',
+      SRV_VERBOSE: 'true',
+    };
+    const c = parse([], env);
+    assert.equal(c.backstop?.href, 'https://u:p@b.example/publish/docker');
+    assert.deepEqual(c.docker, { kind: 'tcp', protocol: 'http', host: '10.0.0.1', port: 2375, display: 'http://10.0.0.1:2375' });
+    assert.equal(c.rules.length, 1);
+    assert.equal(c.pollMs, 90_000);
+    assert.equal(c.filter.include.length, 2);
+    assert.equal(c.filter.exclude.length, 1);
+    assert.deepEqual(c.filter.labels, [{ key: 'team', value: 'ops' }, { key: 'monitored', value: undefined }]);
+    assert.equal(c.pathPrefix, 'dc1.web01_example_com');
+    assert.equal(c.shutdownTimeoutMs, 5_000);
+    assert.equal(c.verbose, true);
+    const flags = parse(['--poll=10s', '--include', 'a', '--include', 'b', '--include', 'c', '--no-verbose'], env);
+    assert.equal(flags.pollMs, 10_000);
+    assert.equal(flags.filter.include.length, 3);
+    assert.equal(flags.verbose, false);
+  });
+
+  it('takes DOCKER_HOST when --docker is not given, TLS when DOCKER_TLS_VERIFY is set', () => {
+    assert.deepEqual(parse([], { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).docker, {
+      kind: 'unix',
+      socketPath: '/run/user/1000/docker.sock',
+      display: 'unix:///run/user/1000/docker.sock',
+    });
+    const tls = parse([], { DOCKER_HOST: 'tcp://docker.example:2376', DOCKER_TLS_VERIFY: '1' }).docker;
+    assert.equal(tls.kind === 'tcp' && tls.protocol, 'https');
+    assert.equal(parse(['--docker=http://d:1234']).docker.display, 'http://d:1234');
+  });
+
+  it('treats an empty variable as unset, as the original did', () => {
+    assert.equal(parse([], { SRV_POLL: '', SRV_BACKSTOP: '' }).pollMs, 60_000);
+  });
+
+  it('joins --prefix and --rules, prefix rules first', () => {
+    const c = parse(['--prefix={"regexp":"a","into":"b"}', '--rules=[{"regexp":"c","into":"d","category":"x"}]']);
+    assert.deepEqual(c.rules.map((r) => [r.source, r.into, r.category]), [['a', 'b', undefined], ['c', 'd', 'x']]);
+  });
+
+  it('accepts the Go daemon\'s capitalised JSON keys', () => {
+    const [rule] = parse(['--rules=[{"Regexp":"(.*)","Into":"$1","Category":"web"}]']).rules;
+    assert.equal(rule?.into, '$1');
+    assert.equal(rule?.category, 'web');
+  });
+
+  it('--help and --version win over bad values', () => {
+    assert.equal(parseConfig({ argv: ['--poll=x', '--help'], env: {}, hostname: 'h', homedir: '/' }).kind, 'help');
+    assert.equal(parseConfig({ argv: ['--version'], env: {}, hostname: 'h', homedir: '/' }).kind, 'version');
+  });
+});
