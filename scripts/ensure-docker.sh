@@ -27,15 +27,22 @@ if ! engine_answers; then
     unset DOCKER_HOST
   fi
   if ! engine_answers; then
-    say "starting dockerd (log: $LOG)"
-    # containerd is started by dockerd itself when none runs.
-    as_root sh -c "nohup dockerd --host=unix://$SOCK >>'$LOG' 2>&1 </dev/null &"
-    for _ in $(seq 1 120); do
+    if pgrep -x dockerd >/dev/null 2>&1; then
+      say "a dockerd process runs but does not answer yet; waiting for it"
+    else
+      # A dockerd that was killed (the machine's previous session) leaves its pid files behind,
+      # and a new dockerd refuses to start while they name a live process.
+      as_root rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+      say "starting dockerd (log: $LOG)"
+      # containerd is started by dockerd itself when none runs.
+      as_root sh -c "nohup dockerd --host=unix://$SOCK >>'$LOG' 2>&1 </dev/null &"
+    fi
+    for _ in $(seq 1 240); do
       engine_answers && break
       sleep 0.5
     done
     if ! engine_answers; then
-      say "dockerd did not answer within 60 s; last lines of $LOG:"
+      say "dockerd did not answer within 120 s; last lines of $LOG:"
       tail -n 30 "$LOG" >&2 || true
       exit 1
     fi
