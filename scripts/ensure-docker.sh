@@ -14,6 +14,15 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+start_dockerd() {
+  # A dockerd that was killed (a previous session) leaves its pid files behind, and a new dockerd
+  # refuses to start while they exist.
+  as_root rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+  say "starting dockerd (log: $LOG)"
+  # containerd is started by dockerd itself when none runs.
+  as_root sh -c "nohup dockerd --host=unix://$SOCK >>'$LOG' 2>&1 </dev/null &"
+}
+
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v busybox >/dev/null 2>&1; then
   say "installing docker.io and busybox-static from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -27,18 +36,15 @@ if ! engine_answers; then
     unset DOCKER_HOST
   fi
   if ! engine_answers; then
-    if pgrep -x dockerd >/dev/null 2>&1; then
-      say "a dockerd process runs but does not answer yet; waiting for it"
-    else
-      # A dockerd that was killed (the machine's previous session) leaves its pid files behind,
-      # and a new dockerd refuses to start while they name a live process.
-      as_root rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
-      say "starting dockerd (log: $LOG)"
-      # containerd is started by dockerd itself when none runs.
-      as_root sh -c "nohup dockerd --host=unix://$SOCK >>'$LOG' 2>&1 </dev/null &"
-    fi
+    started=no
     for _ in $(seq 1 240); do
       engine_answers && break
+      # A dockerd that is still shutting down or starting up is waited for; with none running, a
+      # new one is started (once).
+      if [ "$started" = no ] && ! pgrep -x dockerd >/dev/null 2>&1; then
+        start_dockerd
+        started=yes
+      fi
       sleep 0.5
     done
     if ! engine_answers; then

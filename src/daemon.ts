@@ -67,13 +67,23 @@ export class Daemon {
   /**
    * `--once`: collect for one poll interval from the moment the running containers are listed
    * (waiting a little longer for streams that have not delivered yet), send that batch, stop.
-   * Resolves with the number of metrics that could not be delivered.
+   * Resolves with the number of metrics that could not be delivered (Infinity when Docker could
+   * not be reached at all).
    */
   async runOnce(): Promise<number> {
     const { config, clock, logger } = this.#deps;
     logger.info('collecting once', { docker: config.docker.display, pollMs: config.pollMs });
     this.#watcher.start();
-    await this.#watcher.ready;
+    const listed = await Promise.race([
+      this.#watcher.ready.then(() => true),
+      sleep(clock, config.pollMs).then(() => false),
+    ]);
+    if (!listed) {
+      logger.error('Docker could not be reached within the collection interval', { docker: config.docker.display });
+      await this.#watcher.stop();
+      await Promise.all(this.#runners.map((r) => r.close()));
+      return Number.POSITIVE_INFINITY;
+    }
     await sleep(clock, config.pollMs);
     const graceUntil = clock.now() + 5_000;
     while (this.#store.size < this.#watcher.streamsOpen && clock.now() < graceUntil) await sleep(clock, 100);

@@ -144,6 +144,7 @@ export class SinkRunner {
       this.#inFlight = items.length;
       try {
         await this.#sink.send(items, this.#abort.signal);
+        if (this.#delivered === 0) logger.info('first metrics delivered', { sink: this.#sink.description, items: items.length });
         this.#delivered += items.length;
         if (this.#failures > 0) {
           logger.info('sink delivers again', { sink: this.#sink.description, failedAttempts: this.#failures });

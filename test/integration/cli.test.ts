@@ -84,6 +84,12 @@ describe('command line', () => {
     assert.match(stdout.trim(), /^\d+\.\d+\.\d+$/);
   });
 
+  it('--once exits 1 when Docker cannot be reached within the interval', async () => {
+    const { code, stderr } = await runBinary(['--once', '--poll=1s', '--docker=unix:///tmp/dstb-no-such.sock']);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /could not be reached.*unix:\/\/\/tmp\/dstb-no-such\.sock/);
+  });
+
   it('does not reject unrelated SRV_* variables', async () => {
     // Scoped to a label nobody carries: nothing to collect, a clean --once run.
     const { code, stderr } = await runBinary(['--once', '--poll=500ms', '--label=dstb.none=none'], {
