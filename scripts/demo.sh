@@ -5,11 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
-bash scripts/ensure-docker.sh
-npm run --silent build
+bash scripts/prepare.sh
 
 image=${DSTB_IMAGE:-dstb-busybox:latest}
 demo() {
