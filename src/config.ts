@@ -5,6 +5,7 @@ import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
 import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
 import { parseRules, type Rule } from './naming/rules.js';
+import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
 import { sanitizePath, sanitizeSegment } from './naming/sanitize.js';
 import { displayUrl, redact } from './redact.js';
 
@@ -23,6 +24,7 @@ export interface Config {
   readonly once: boolean;
   readonly shutdownTimeoutMs: number;
   readonly verbose: boolean;
+  readonly metrics: MetricOptions;
 }
 
 export type ParseOutcome =
@@ -74,12 +76,12 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     const fromEnv = spec.env ? env[spec.env] : undefined;
     return { values: fromEnv ? splitList(fromEnv) : [], from: spec.env ?? `--${flag}` };
   };
-  const getBool = (flag: string): boolean => {
+  const getBool = (flag: string, fallback = false): boolean => {
     const given = args.values.get(flag);
     if (typeof given === 'boolean') return given;
     const spec = OPTIONS.find((o) => o.flag === flag)!;
     const raw = spec.env ? env[spec.env] : undefined;
-    if (raw === undefined || raw === '') return false;
+    if (raw === undefined || raw === '') return fallback;
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
@@ -126,6 +128,11 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const once = getBool('once');
   const verbose = getBool('verbose');
+  const metrics: MetricOptions = {
+    groups: metricGroups(get('metrics'), problems),
+    perInterface: getBool('per-interface', true),
+    perDevice: getBool('per-device', false),
+  };
 
   if (problems.length > 0) return { kind: 'invalid', problems };
   return {
@@ -141,8 +148,22 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       once,
       shutdownTimeoutMs,
       verbose,
+      metrics,
     },
   };
+}
+
+function metricGroups(v: { value: string; from: string } | undefined, problems: string[]): Set<MetricGroup> {
+  if (!v) return new Set(METRIC_GROUPS);
+  const groups = new Set<MetricGroup>();
+  const names = splitList(v.value);
+  if (names.length === 0) problems.push(`${v.from}: names no metric group; use a comma-separated list of ${METRIC_GROUPS.join(', ')}`);
+  for (const name of names) {
+    const group = METRIC_GROUPS.find((g) => g === name.toLowerCase());
+    if (group) groups.add(group);
+    else problems.push(`${v.from}: ${JSON.stringify(name)} is not a metric group; use a comma-separated list of ${METRIC_GROUPS.join(', ')}`);
+  }
+  return groups;
 }
 
 function splitList(text: string): string[] {

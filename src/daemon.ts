@@ -134,6 +134,7 @@ export class Daemon {
       pathPrefix: config.pathPrefix,
       hostPath: config.hostPath,
       tickSeconds: Math.floor(tickMs / 1000),
+      metrics: config.metrics,
     });
     this.#ticks += 1;
     for (const runner of this.#runners) {

@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ContainerRef } from '../pipeline/sample-store.js';
+import type { ContainerFacts } from '../reduce/container-metrics.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DockerStats } from './stats-types.js';
@@ -213,6 +214,8 @@ export class DockerWatcher {
         break;
       }
       default:
+        // `health_status: healthy` and friends: one inspect per change of health, not per tick.
+        if (action.startsWith('health_status')) void this.#consider(id);
         break;
     }
   }
@@ -251,8 +254,7 @@ export class DockerWatcher {
       this.#forget(id);
       return;
     }
-    const started = Date.parse(info.State.StartedAt);
-    const ref: ContainerRef = { id, name, startedAtMs: Number.isFinite(started) && started > 0 ? started : undefined };
+    const ref: ContainerRef = { id, name, facts: containerFacts(info) };
     const tracked = this.#tracked.get(id);
     if (tracked) {
       tracked.ref = ref;
@@ -355,6 +357,21 @@ export class DockerWatcher {
       destroy(stream);
     }
   }
+}
+
+/** Start time, restart count and health, as the reducer wants them. */
+function containerFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
+  const started = Date.parse(info.State.StartedAt);
+  const health = (info.State as { Health?: { Status?: string; FailingStreak?: number } }).Health;
+  const status = health?.Status;
+  return {
+    startedAtMs: Number.isFinite(started) && started > 0 ? started : undefined,
+    restartCount: typeof info.RestartCount === 'number' ? info.RestartCount : undefined,
+    health:
+      status === 'healthy' || status === 'unhealthy' || status === 'starting'
+        ? { status, failingStreak: health?.FailingStreak ?? 0 }
+        : undefined,
+  };
 }
 
 interface DockerEvent {

@@ -1,47 +1,65 @@
 import type { DockerStats } from '../docker/stats-types.js';
 import type { ContainerReading } from '../reduce/batch.js';
+import type { ContainerFacts, TimedSample } from '../reduce/container-metrics.js';
+import { countersWentBack } from '../reduce/docker-math.js';
 import { sampleReadMs } from '../reduce/sample-time.js';
 
 /** What the watcher knows about a container when one of its samples arrives. */
 export interface ContainerRef {
   readonly id: string;
   readonly name: string;
-  readonly startedAtMs: number | undefined;
+  readonly facts: ContainerFacts;
 }
 
-export type RecordOutcome = 'recorded' | 'empty' | 'stale';
+export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
 
 /**
- * Holds, per container, the latest real sample since the last tick. The watcher records every
- * sample as it arrives; the tick takes the whole interval at once. A container whose stream has
- * closed meanwhile (it died, or was removed) still reports its last sample at the next tick.
- * Memory is bounded by the number of containers seen in one interval.
+ * Holds, per container, the earliest and the latest real sample since the last tick. The watcher
+ * records every sample as it arrives; the tick takes the whole interval at once. A container whose
+ * stream has closed meanwhile (it died, or was removed) still reports at the next tick. When a
+ * counter goes backwards (the container restarted), the interval's earliest sample becomes the
+ * first one after the reset, so that rates never span a restart. Memory is bounded by the number
+ * of containers seen in one interval.
  */
 export class SampleStore {
-  #latest = new Map<string, ContainerReading>();
+  #held = new Map<string, { ref: ContainerRef; first: TimedSample; latest: TimedSample }>();
 
   /**
    * 'empty': a stopped container's placeholder sample (never a metric). 'stale': older than the
-   * sample already held (can happen across a stream reopen), ignored.
+   * latest sample held (possible across a stream reopen), ignored. 'reset': counters went back.
    */
   record(ref: ContainerRef, sample: DockerStats): RecordOutcome {
     const readMs = sampleReadMs(sample);
     if (readMs === undefined) return 'empty';
-    const held = this.#latest.get(ref.id);
-    if (held && held.readMs > readMs) return 'stale';
-    this.#latest.set(ref.id, { id: ref.id, name: ref.name, startedAtMs: ref.startedAtMs, sample, readMs });
+    const timed = { sample, readMs };
+    const held = this.#held.get(ref.id);
+    if (!held) {
+      this.#held.set(ref.id, { ref, first: timed, latest: timed });
+      return 'recorded';
+    }
+    if (readMs < held.latest.readMs) return 'stale';
+    held.ref = ref;
+    if (countersWentBack(held.latest.sample, sample)) {
+      held.first = timed;
+      held.latest = timed;
+      return 'reset';
+    }
+    held.latest = timed;
     return 'recorded';
   }
 
   /** Number of containers with a sample waiting for the next tick. */
   get size(): number {
-    return this.#latest.size;
+    return this.#held.size;
   }
 
   /** Hands over the interval's readings and starts a new interval. */
   take(): ContainerReading[] {
-    const readings = [...this.#latest.values()];
-    this.#latest.clear();
+    const readings: ContainerReading[] = [];
+    for (const [id, h] of this.#held) {
+      readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest });
+    }
+    this.#held.clear();
     return readings;
   }
 }

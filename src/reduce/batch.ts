@@ -1,17 +1,22 @@
-import type { DockerStats } from '../docker/stats-types.js';
 import { containerPath, type Rule } from '../naming/rules.js';
-import { containerMetrics } from './container-metrics.js';
+import {
+  containerMetrics,
+  DEFAULT_METRIC_OPTIONS,
+  type ContainerFacts,
+  type MetricOptions,
+  type TimedSample,
+} from './container-metrics.js';
 import type { Metric } from './metric.js';
 
-/** The latest real sample of one container in an interval, with what is known about it. */
+/** One container's interval: its earliest and latest real samples, and what is known about it. */
 export interface ContainerReading {
   readonly id: string;
   /** Current container name, with or without the leading `/`. */
   readonly name: string;
-  readonly startedAtMs: number | undefined;
-  readonly sample: DockerStats;
-  /** The sample's `read` time, epoch ms. */
-  readonly readMs: number;
+  readonly facts: ContainerFacts;
+  /** The interval's earliest real sample after any counter reset (the same as `latest` when alone). */
+  readonly first: TimedSample;
+  readonly latest: TimedSample;
 }
 
 export interface BatchOptions {
@@ -22,11 +27,12 @@ export interface BatchOptions {
   readonly hostPath: string;
   /** The tick's time, Unix seconds: the timestamp of the per-host metrics. */
   readonly tickSeconds: number;
+  readonly metrics?: MetricOptions;
 }
 
 /**
- * Pure: one interval's readings → the batch for that tick. Per container, the metrics of its latest
- * real sample stamped with that sample's `read` time (whole seconds); per host, `containers.total`
+ * Pure: one interval's readings → the batch for that tick. Per container, the metrics of its
+ * interval (containerMetrics) stamped with its latest sample's `read` time (whole seconds); per host, `containers.total`
  * and `containers.<category>` counted over the containers in this batch, stamped with the tick.
  */
 export function buildBatch(readings: Iterable<ContainerReading>, opts: BatchOptions): Metric[] {
@@ -36,8 +42,8 @@ export function buildBatch(readings: Iterable<ContainerReading>, opts: BatchOpti
   let total = 0;
   for (const r of readings) {
     const { path, category } = containerPath(opts.rules, r.name, r.id.slice(0, 12));
-    const time = Math.floor(r.readMs / 1000);
-    for (const { name, value } of containerMetrics(r.sample, r.readMs, { startedAtMs: r.startedAtMs })) {
+    const time = Math.floor(r.latest.readMs / 1000);
+    for (const { name, value } of containerMetrics(r.first, r.latest, r.facts, opts.metrics ?? DEFAULT_METRIC_OPTIONS)) {
       out.push({ path: join(`${path}.${name}`), value, time });
     }
     total += 1;

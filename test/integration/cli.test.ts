@@ -27,6 +27,9 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--include=web[1'], names: '--include', says: /unclosed/ },
   { args: ['--label==x'], names: '--label', says: /no label key/ },
   { args: [], env: { SRV_VERBOSE: 'maybe' }, names: 'SRV_VERBOSE', says: /not a boolean/ },
+  { args: ['--metrics=cpu,disk'], names: '--metrics', says: /"disk" is not a metric group.*cpu, memory, network, blkio, pids, health/ },
+  { args: [], env: { SRV_METRICS: ' , ' }, names: 'SRV_METRICS', says: /names no metric group/ },
+  { args: [], env: { SRV_PER_DEVICE: 'perhaps' }, names: 'SRV_PER_DEVICE', says: /not a boolean/ },
   { args: ['--frobnicate'], names: '--frobnicate', says: /unknown flag/ },
   { args: ['stray'], names: '"stray"', says: /unexpected argument/ },
 ];
@@ -72,7 +75,7 @@ describe('command line', () => {
     assert.equal(code, 0);
     for (const word of ['--backstop', 'SRV_BACKSTOP', '--docker', 'SRV_DOCKER', '--prefix', 'SRV_PREFIX', '--rules', 'SRV_RULES', '--poll', 'SRV_POLL',
       '--include', 'SRV_INCLUDE', '--exclude', 'SRV_EXCLUDE', '--label', 'SRV_LABEL', '--path-prefix', 'SRV_PATH_PREFIX', '--once',
-      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--verbose', 'SRV_VERBOSE', '--version']) {
+      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--metrics', 'SRV_METRICS', '--per-interface', 'SRV_PER_INTERFACE', '--per-device', 'SRV_PER_DEVICE', '--verbose', 'SRV_VERBOSE', '--version']) {
       assert.ok(stdout.includes(word), `--help lacks ${word}`);
     }
     assert.ok(!stdout.includes(PASSWORD));

@@ -12,8 +12,8 @@ const stopped = loadSamples('stopped-stream.jsonl');
 describe('buildBatch', () => {
   it('names container metrics after the rewritten, sanitised container name, stamped with the read time', () => {
     const store = new SampleStore();
-    store.record({ id: 'f8a0cd5c14b62b65', name: 'fx-busy', startedAtMs: undefined }, busy!);
-    store.record({ id: 'ffff', name: 'web.api.blue.1', startedAtMs: undefined }, v2!);
+    store.record({ id: 'f8a0cd5c14b62b65', name: 'fx-busy', facts: {} }, busy!);
+    store.record({ id: 'ffff', name: 'web.api.blue.1', facts: {} }, v2!);
     const rules = parseRules('[{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2","category":"web"}]');
     const batch = buildBatch(store.take(), { rules, pathPrefix: '', hostPath: 'host1', tickSeconds: 1795332300 });
     const byPath = new Map(batch.map((m) => [m.path, m]));
@@ -21,12 +21,14 @@ describe('buildBatch', () => {
     assert.deepEqual(byPath.get('web.blue.memory.cache'), { path: 'web.blue.memory.cache', value: 26214400, time: 1795332255 });
     assert.deepEqual(byPath.get('host1.containers.total'), { path: 'host1.containers.total', value: 2, time: 1795332300 });
     assert.deepEqual(byPath.get('host1.containers.web'), { path: 'host1.containers.web', value: 1, time: 1795332300 });
-    assert.equal(batch.length, 17 + 16 + 2);
+    // Default metrics: fx-busy 34 (7 cpu, 10 memory, 8 + 8 eth0 network, 1 pids), web.api.blue.1
+    // 44 (7 cpu, 9 memory, 8 + 2 × 8 network, 2 blkio, 2 pids), 2 host metrics.
+    assert.equal(batch.length, 34 + 44 + 2);
   });
 
   it('puts the path prefix in front of every path, host metrics included', () => {
     const store = new SampleStore();
-    store.record({ id: 'abc', name: '/fx-busy', startedAtMs: undefined }, busy!);
+    store.record({ id: 'abc', name: '/fx-busy', facts: {} }, busy!);
     const batch = buildBatch(store.take(), { rules: [], pathPrefix: 'dc1.h', hostPath: 'h', tickSeconds: 1 });
     assert.ok(batch.length > 0);
     for (const m of batch) assert.match(m.path, /^dc1\.h\./);
@@ -36,7 +38,7 @@ describe('buildBatch', () => {
 
   it('sanitises every path: no space, newline or stray character reaches a sink', () => {
     const store = new SampleStore();
-    store.record({ id: 'abc', name: '/evil name\nx.metric 1 2', startedAtMs: undefined }, busy!);
+    store.record({ id: 'abc', name: '/evil name\nx.metric 1 2', facts: {} }, busy!);
     const batch = buildBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
     for (const m of batch) assert.match(m.path, /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/);
     assert.ok(batch.some((m) => m.path === 'evil_name_x.metric_1_2.cpu.total'));
@@ -51,27 +53,27 @@ describe('buildBatch', () => {
 describe('SampleStore', () => {
   it('keeps the latest real sample per container and never a stopped placeholder', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const ref = { id: 'a', name: 'a', facts: {} };
     const samples = loadSamples('busy-stream.jsonl');
     for (const s of samples) assert.equal(store.record(ref, s), 'recorded');
     for (const s of stopped) assert.equal(store.record(ref, s), 'empty');
     const [reading] = store.take();
-    assert.equal(reading?.sample, samples.at(-1));
+    assert.equal(reading?.latest.sample, samples.at(-1));
     assert.equal(store.take().length, 0, 'a new interval starts empty');
   });
 
   it('ignores a sample older than the one held', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const ref = { id: 'a', name: 'a', facts: {} };
     const samples = loadSamples('busy-stream.jsonl');
     store.record(ref, samples[2]!);
     assert.equal(store.record(ref, samples[1]!), 'stale');
-    assert.equal(store.take()[0]?.sample, samples[2]);
+    assert.equal(store.take()[0]?.latest.sample, samples[2]);
   });
 
   it('after a restart (counter reset) reports the new, smaller counters', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', startedAtMs: undefined };
+    const ref = { id: 'a', name: 'a', facts: {} };
     const before = loadSamples('busy-stream.jsonl').at(-1)!;
     const after = { ...before, read: '2026-11-22T08:00:00Z', cpu_stats: { cpu_usage: { total_usage: 1000 } } };
     store.record(ref, before);
@@ -84,8 +86,8 @@ describe('SampleStore', () => {
   it('uses the name the container had at its latest sample (renames are followed)', () => {
     const store = new SampleStore();
     const samples = loadSamples('busy-stream.jsonl');
-    store.record({ id: 'a', name: 'old', startedAtMs: undefined }, samples[0]!);
-    store.record({ id: 'a', name: 'new', startedAtMs: undefined }, samples[1]!);
+    store.record({ id: 'a', name: 'old', facts: {} }, samples[0]!);
+    store.record({ id: 'a', name: 'new', facts: {} }, samples[1]!);
     const [reading] = store.take();
     assert.equal(reading?.name, 'new');
   });

@@ -20,6 +20,20 @@ describe('parseConfig', () => {
     assert.equal(c.once, false);
     assert.equal(c.verbose, false);
     assert.deepEqual(c.rules, []);
+    assert.deepEqual([...c.metrics.groups], ['cpu', 'memory', 'network', 'blkio', 'pids', 'health']);
+    assert.equal(c.metrics.perInterface, true);
+    assert.equal(c.metrics.perDevice, false);
+  });
+
+  it('--metrics, --per-interface and --per-device', () => {
+    const c = parse(['--metrics=cpu, Memory', '--no-per-interface', '--per-device']);
+    assert.deepEqual([...c.metrics.groups], ['cpu', 'memory']);
+    assert.equal(c.metrics.perInterface, false);
+    assert.equal(c.metrics.perDevice, true);
+    const env = parse([], { SRV_METRICS: 'network', SRV_PER_INTERFACE: 'false', SRV_PER_DEVICE: '1' });
+    assert.deepEqual([...env.metrics.groups], ['network']);
+    assert.equal(env.metrics.perInterface, false);
+    assert.equal(env.metrics.perDevice, true);
   });
 
   it('reads every SRV_* variable, and a flag beats its variable', () => {
