@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { OPTIONS, parseArgs } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
@@ -25,6 +25,12 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly verbose: boolean;
   readonly metrics: MetricOptions;
+  /** Undefined: no spool, memory only. The folder exists and is writable. */
+  readonly spoolDir: string | undefined;
+  readonly spoolMaxBytes: number;
+  readonly bufferMaxItems: number;
+  readonly bufferMaxBytes: number;
+  readonly stallTimeoutMs: number;
 }
 
 export type ParseOutcome =
@@ -38,6 +44,11 @@ export interface ConfigInputs {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
   readonly homedir: string;
+  /**
+   * Whether a file exists; only used to pick the default Docker socket (the rootful one, else the
+   * rootless `$XDG_RUNTIME_DIR/docker.sock`). Default: node:fs existsSync.
+   */
+  readonly exists?: (path: string) => boolean;
 }
 
 /**
@@ -100,8 +111,24 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     return fallback;
   };
 
+  const size = (flag: string, fallback: number): number => {
+    const v = get(flag);
+    if (!v) return fallback;
+    const bytes = parseSize(v.value);
+    if (bytes !== undefined && bytes > 0) return bytes;
+    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)`);
+    return fallback;
+  };
+  const count = (flag: string, fallback: number): number => {
+    const v = get(flag);
+    if (!v) return fallback;
+    if (/^\d+$/.test(v.value.trim()) && Number(v.value) > 0) return Number(v.value);
+    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
+    return fallback;
+  };
+
   const backstop = parseBackstop(get('backstop'), problems);
-  const docker = parseDocker(get('docker'), env, inputs.homedir, problems);
+  const docker = parseDocker(get('docker'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
   const pollMs = duration('poll', 60_000, true);
   const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
 
@@ -126,6 +153,11 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const hostPath = sanitizeSegment(inputs.hostname) || 'unknown-host';
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
+  const spoolDir = writableDir(get('spool-dir'), problems);
+  const spoolMaxBytes = size('spool-max-bytes', 1 << 30);
+  const bufferMaxItems = count('buffer-max-items', 200_000);
+  const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
+  const stallTimeoutMs = duration('stall-timeout', 30_000, true);
   const once = getBool('once');
   const verbose = getBool('verbose');
   const metrics: MetricOptions = {
@@ -149,8 +181,41 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       shutdownTimeoutMs,
       verbose,
       metrics,
+      spoolDir,
+      spoolMaxBytes,
+      bufferMaxItems,
+      bufferMaxBytes,
+      stallTimeoutMs,
     },
   };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+};
+
+/** `1073741824`, `512MiB`, `2GB`, `1.5 GiB` → bytes; undefined when not a size. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  return m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : undefined;
+}
+
+/** The spool folder: created when missing, and proven writable now rather than during an outage. */
+function writableDir(v: { value: string; from: string } | undefined, problems: string[]): string | undefined {
+  if (!v) return undefined;
+  const dir = resolve(v.value);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+    return dir;
+  } catch (err) {
+    problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${(err as { code?: string }).code ?? (err as Error).message}); give a writable folder for the spool`);
+    return undefined;
+  }
 }
 
 function metricGroups(v: { value: string; from: string } | undefined, problems: string[]): Set<MetricGroup> {
@@ -191,15 +256,40 @@ function parseBackstop(v: { value: string; from: string } | undefined, problems:
   return url;
 }
 
+/** The rootful Engine's socket: the default target, and the target kept when no socket exists. */
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+
+/**
+ * No `--docker`, `SRV_DOCKER` or `DOCKER_HOST`: the rootful socket if it exists, else rootless
+ * Docker's `$XDG_RUNTIME_DIR/docker.sock` if that exists, else the rootful one still (the Engine
+ * may come up later), remembering what was tried so "cannot reach Docker" can say so.
+ */
+function defaultSocket(
+  env: Readonly<Record<string, string | undefined>>,
+  exists: (path: string) => boolean,
+): { socketPath: string; tried?: readonly string[] } {
+  const candidates = [DEFAULT_SOCKET];
+  const runtimeDir = env['XDG_RUNTIME_DIR'];
+  if (runtimeDir) candidates.push(join(runtimeDir, 'docker.sock'));
+  const found = candidates.find((path) => exists(path));
+  return found !== undefined ? { socketPath: found } : { socketPath: DEFAULT_SOCKET, tried: candidates };
+}
+
 function parseDocker(
   v: { value: string; from: string } | undefined,
   env: Readonly<Record<string, string | undefined>>,
   homedir: string,
+  exists: (path: string) => boolean,
   problems: string[],
 ): DockerTarget | undefined {
   const source = v ?? (env['DOCKER_HOST'] ? { value: env['DOCKER_HOST'], from: 'DOCKER_HOST' } : undefined);
-  const value = source?.value ?? 'unix:///var/run/docker.sock';
-  const from = source?.from ?? '--docker';
+  if (source === undefined) {
+    const { socketPath, tried } = defaultSocket(env, exists);
+    const display = `unix://${socketPath}`;
+    if (tried === undefined) return { kind: 'unix', socketPath, display };
+    return { kind: 'unix', socketPath, display: `${display} (no socket found; tried ${tried.join(', ')})`, tried };
+  }
+  const { value, from } = source;
   const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
   let url: URL;
   try {

@@ -1,15 +1,18 @@
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DockerWatcher } from './docker/watcher.js';
 import type { Logger } from './log.js';
 import { SampleStore } from './pipeline/sample-store.js';
-import { SinkRunner } from './pipeline/sink-runner.js';
+import { SinkRunner, type SinkStats } from './pipeline/sink-runner.js';
+import { Spool } from './pipeline/spool.js';
 import { buildBatch } from './reduce/batch.js';
+import type { Metric } from './reduce/metric.js';
 import type { Sink } from './sinks/sink.js';
 
-/** Each sink keeps at most this many metrics while it cannot deliver (the oldest go first). */
-export const SINK_BUFFER_ITEMS = 200_000;
+/** Pause between two backlog sends: Backstop handles 1,000 items in about 10 ms. */
+const BACKLOG_GAP_MS = 10;
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -34,17 +37,33 @@ export class Daemon {
   #samples = 0;
   #emptySamples = 0;
   #ticks = 0;
+  #lastTickSeconds = 0;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
     const { clock, logger } = deps;
-    this.#runners = deps.sinks.map((sink) => new SinkRunner(sink, { maxItems: SINK_BUFFER_ITEMS, clock, logger }));
+    const { config } = deps;
+    this.#runners = deps.sinks.map(
+      (sink) =>
+        new SinkRunner(sink, {
+          maxItems: config.bufferMaxItems,
+          maxBytes: config.bufferMaxBytes,
+          clock,
+          logger,
+          backlogGapMs: BACKLOG_GAP_MS,
+          spool:
+            config.spoolDir && sink.spoolKey
+              ? new Spool({ dir: join(config.spoolDir, sink.spoolKey), maxBytes: config.spoolMaxBytes, logger, sink: sink.description })
+              : undefined,
+        }),
+    );
     this.#watcher = new DockerWatcher({
       docker: deps.docker,
       where: deps.config.docker.display,
       filter: deps.config.filter,
       clock,
       logger,
+      stallTimeoutMs: config.stallTimeoutMs,
       onSample: (ref, sample) => {
         if (this.#store.record(ref, sample) === 'empty') this.#emptySamples += 1;
         else this.#samples += 1;
@@ -127,21 +146,26 @@ export class Daemon {
   }
 
   #emitBatch(tickMs: number): void {
-    const { config, logger } = this.#deps;
+    const { config, logger, clock } = this.#deps;
+    const started = clock.now();
     const readings = this.#store.take();
+    const tickSeconds = Math.floor(tickMs / 1000);
     const batch = buildBatch(readings, {
       rules: config.rules,
       pathPrefix: config.pathPrefix,
       hostPath: config.hostPath,
-      tickSeconds: Math.floor(tickMs / 1000),
+      tickSeconds,
       metrics: config.metrics,
     });
+    batch.push(...this.#selfMetrics(tickSeconds));
     this.#ticks += 1;
     for (const runner of this.#runners) {
       runner.enqueue(batch);
       runner.reportDrops();
     }
+    this.#lastTickSeconds = (clock.now() - started) / 1000;
     logger.debug('tick', {
+      tickSeconds: this.#lastTickSeconds,
       containers: readings.length,
       metrics: batch.length,
       samples: this.#samples,
@@ -149,5 +173,29 @@ export class Daemon {
       streamsOpen: this.#watcher.streamsOpen,
       pending: this.#runners.map((r) => r.pending).join(','),
     });
+  }
+
+  /**
+   * The daemon's report on itself, under `<host>.docker_stats_to_backstop.`: counters since start
+   * (samples, metrics_sent, send_failures, dropped, stream_restarts, bad_samples) and gauges
+   * (buffered, spooled_bytes, streams_open, tick_seconds: the previous tick's build and hand-over).
+   */
+  #selfMetrics(tickSeconds: number): Metric[] {
+    const { config } = this.#deps;
+    const sum = (pick: (s: SinkStats) => number): number => this.#runners.reduce((n, r) => n + pick(r.stats), 0);
+    const values: [string, number][] = [
+      ['samples', this.#samples],
+      ['metrics_sent', sum((s) => s.delivered)],
+      ['send_failures', sum((s) => s.failures)],
+      ['buffered', sum((s) => s.buffered)],
+      ['spooled_bytes', sum((s) => s.spooledBytes)],
+      ['dropped', sum((s) => s.dropped)],
+      ['streams_open', this.#watcher.streamsOpen],
+      ['stream_restarts', this.#watcher.streamRestarts],
+      ['bad_samples', this.#watcher.badLines],
+      ['tick_seconds', this.#lastTickSeconds],
+    ];
+    const base = `${config.pathPrefix === '' ? '' : `${config.pathPrefix}.`}${config.hostPath}.docker_stats_to_backstop`;
+    return values.map(([name, value]) => ({ path: `${base}.${name}`, value, time: tickSeconds }));
   }
 }

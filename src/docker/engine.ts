@@ -2,7 +2,13 @@ import Docker from 'dockerode';
 
 /** Where the Engine is, as validated by the config (DESIGN.md §3; `--docker`). */
 export type DockerTarget =
-  | { readonly kind: 'unix'; readonly socketPath: string; readonly display: string }
+  | {
+      readonly kind: 'unix';
+      readonly socketPath: string;
+      readonly display: string;
+      /** Set when no `--docker`/`DOCKER_HOST` was given and none of these sockets existed at start. */
+      readonly tried?: readonly string[];
+    }
   | {
       readonly kind: 'tcp';
       readonly protocol: 'http' | 'https';

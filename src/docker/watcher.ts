@@ -24,15 +24,21 @@ export interface WatcherOptions {
   readonly logger: Logger;
   /** Called for every parsed stats line, real or empty; the store decides what counts. */
   readonly onSample: (ref: ContainerRef, sample: DockerStats) => void;
+  /** A stream that delivers nothing for this long while its container runs is closed and reopened. */
+  readonly stallTimeoutMs: number;
   readonly random?: () => number;
 }
 
 interface Tracked {
   ref: ContainerRef;
   stream: NodeJS.ReadableStream | undefined;
-  /** The last time a stream ended on its own, for backoff between reopenings. */
+  /** Reopenings since the stream last delivered a sample, for backoff. */
   reopenAttempts: number;
   cancelReopen: (() => void) | undefined;
+  /** When the open stream last delivered bytes (clock ms). */
+  lastDataAt: number;
+  /** Closes the open stream and schedules a reopen (set while a stream is open). */
+  restart: ((why: string) => void) | undefined;
 }
 
 /**
@@ -57,6 +63,7 @@ export class DockerWatcher {
   #connected = false;
   #streamRestarts = 0;
   #badLines = 0;
+  #cancelStallCheck: (() => void) | undefined;
   #firstList!: Promise<void>;
   #resolveFirstList!: () => void;
 
@@ -85,11 +92,30 @@ export class DockerWatcher {
   }
 
   start(): void {
-    this.#loop ??= this.#connectLoop();
+    if (this.#loop) return;
+    this.#loop = this.#connectLoop();
+    this.#scheduleStallCheck();
+  }
+
+  /** Every quarter of the stall timeout, reopen the streams that have gone quiet. */
+  #scheduleStallCheck(): void {
+    const { clock, stallTimeoutMs, logger } = this.#o;
+    this.#cancelStallCheck = clock.setTimer(() => {
+      if (this.#stopped) return;
+      const now = clock.now();
+      for (const t of this.#tracked.values()) {
+        if (t.stream && t.restart && now - t.lastDataAt > stallTimeoutMs) {
+          logger.warn('stats stream stalled; reopening it', { container: t.ref.name, silentMs: now - t.lastDataAt });
+          t.restart('stalled');
+        }
+      }
+      this.#scheduleStallCheck();
+    }, Math.max(250, stallTimeoutMs / 4));
   }
 
   async stop(): Promise<void> {
     this.#stop.abort();
+    this.#cancelStallCheck?.();
     this.#endEvents?.();
     for (const id of [...this.#tracked.keys()]) this.#forget(id);
     this.#resolveFirstList();
@@ -262,7 +288,14 @@ export class DockerWatcher {
       await this.#open(tracked);
       return;
     }
-    const fresh: Tracked = { ref, stream: undefined, reopenAttempts: 0, cancelReopen: undefined };
+    const fresh: Tracked = {
+      ref,
+      stream: undefined,
+      reopenAttempts: 0,
+      cancelReopen: undefined,
+      lastDataAt: 0,
+      restart: undefined,
+    };
     this.#tracked.set(id, fresh);
     await this.#open(fresh);
   }
@@ -282,6 +315,7 @@ export class DockerWatcher {
       return;
     }
     tracked.stream = stream;
+    tracked.lastDataAt = this.#o.clock.now();
     this.#o.logger.debug('stats stream open', { container: tracked.ref.name, id: id.slice(0, 12) });
     let badLogged = false;
     let first = true;
@@ -314,13 +348,16 @@ export class DockerWatcher {
       stream.on('error', () => {});
       destroy(stream);
       tracked.stream = undefined;
+      tracked.restart = undefined;
       if (this.#stopped || this.#tracked.get(id) !== tracked) return;
       // The container may have stopped (its die event is on its way) or the Engine may be going
       // away (the reconnect will re-list). Otherwise look again after a pause.
       this.#o.logger.debug('stats stream ended', { container: tracked.ref.name, why });
       if (this.#connected) this.#scheduleReopen(tracked);
     };
+    tracked.restart = ended;
     stream.on('data', (chunk: Buffer) => {
+      tracked.lastDataAt = this.#o.clock.now();
       if (!splitter.push(chunk)) {
         this.#o.logger.warn('stats line too long; reopening the stream', { container: tracked.ref.name });
         ended('line too long');

@@ -1,27 +1,39 @@
 import type { Metric } from '../reduce/metric.js';
 
+/** What one queued metric costs in memory, roughly: its path's UTF-16 and the object around it. */
+const itemBytes = (m: Metric): number => 64 + 2 * m.path.length;
+
 /**
- * A FIFO of metrics bounded by count. When full, the oldest items go and are counted: a sink that
- * cannot deliver must not make the daemon grow without bound. Batches are kept as the arrays they
- * arrived in (no copying per item) with a read offset into the first one.
+ * A FIFO of metrics bounded by count and by (estimated) bytes. When full, the oldest items leave:
+ * handed to `overflow` when given (the spool), else dropped and counted. Batches are kept as the
+ * arrays they arrived in (no copying per item) with a read offset into the first one.
  */
 export class MetricQueue {
-  readonly #max: number;
+  readonly #maxItems: number;
+  readonly #maxBytes: number;
+  readonly #overflow: ((items: Metric[]) => void) | undefined;
   #chunks: (readonly Metric[])[] = [];
   #offset = 0;
   #size = 0;
+  #bytes = 0;
   #dropped = 0;
 
-  constructor(maxItems: number) {
-    if (!(maxItems > 0)) throw new RangeError('maxItems must be > 0');
-    this.#max = maxItems;
+  constructor(maxItems: number, maxBytes = Infinity, overflow?: (items: Metric[]) => void) {
+    if (!(maxItems > 0) || !(maxBytes > 0)) throw new RangeError('queue bounds must be > 0');
+    this.#maxItems = maxItems;
+    this.#maxBytes = maxBytes;
+    this.#overflow = overflow;
   }
 
   get size(): number {
     return this.#size;
   }
 
-  /** Items dropped for lack of room since the queue was made. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Items dropped for lack of room (not those handed to `overflow`). */
   get dropped(): number {
     return this.#dropped;
   }
@@ -30,6 +42,7 @@ export class MetricQueue {
     if (items.length === 0) return;
     this.#chunks.push(items);
     this.#size += items.length;
+    for (const m of items) this.#bytes += itemBytes(m);
     this.#trim();
   }
 
@@ -43,6 +56,7 @@ export class MetricQueue {
     }
     this.#chunks.unshift(items);
     this.#size += items.length;
+    for (const m of items) this.#bytes += itemBytes(m);
     this.#trim();
   }
 
@@ -55,16 +69,21 @@ export class MetricQueue {
       for (let i = 0; i < count; i++) out.push(first[this.#offset + i]!);
       this.#advance(count);
     }
+    for (const m of out) this.#bytes -= itemBytes(m);
     return out;
   }
 
   #trim(): void {
-    while (this.#size > this.#max) {
-      const first = this.#chunks[0]!;
-      const count = Math.min(this.#size - this.#max, first.length - this.#offset);
-      this.#dropped += count;
-      this.#advance(count);
+    let excess = this.#size - this.#maxItems;
+    if (excess <= 0 && this.#bytes <= this.#maxBytes) return;
+    const gone: Metric[] = [];
+    while (this.#size > 0 && (excess > 0 || this.#bytes > this.#maxBytes)) {
+      const m = this.take(1)[0]!;
+      gone.push(m);
+      excess -= 1;
     }
+    if (this.#overflow) this.#overflow(gone);
+    else this.#dropped += gone.length;
   }
 
   #advance(count: number): void {

@@ -4,6 +4,7 @@ import { redact } from '../redact.js';
 import type { Metric } from '../reduce/metric.js';
 import { SinkSendError, type Sink } from '../sinks/sink.js';
 import { MetricQueue } from './metric-queue.js';
+import type { Spool } from './spool.js';
 
 export interface RetryPolicy {
   /** Transient failures: first retry after about `soonBaseMs`, doubling up to `soonCapMs`. */
@@ -22,27 +23,49 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 export interface SinkRunnerOptions {
+  /** The memory buffer's bounds. */
   readonly maxItems: number;
+  readonly maxBytes?: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where batches go that cannot wait in memory; without one they are dropped (oldest first). */
+  readonly spool?: Spool;
+  /** Pause between two backlog sends, so that draining a backlog does not flood the receiver. */
+  readonly backlogGapMs?: number;
   readonly retry?: RetryPolicy;
   readonly random?: () => number;
 }
 
+/** The runner's counters, for the daemon's own metrics. */
+export interface SinkStats {
+  readonly delivered: number;
+  readonly failures: number;
+  readonly buffered: number;
+  readonly spooledBytes: number;
+  readonly dropped: number;
+}
+
 /**
- * Drains one sink's bounded queue: FIFO, at most one send in flight, failed items go back to the
- * head and are retried with backoff and jitter (the only retry layer). Overflow drops the oldest
- * items, counted and reported once per tick by `reportDrops`.
+ * Drains one sink: at most one send in flight, the only retry layer (backoff with jitter).
+ *
+ * Fresh batches wait in a bounded memory queue. With a spool, whatever cannot wait in memory goes to
+ * disk instead of being dropped: the overflow of the memory queue, and everything while the sink is
+ * failing (so that a crash during an outage loses nothing). The backlog on disk is replayed oldest
+ * first once the sink answers again, interleaved with fresh batches (fresh data is never starved)
+ * and paced by `backlogGapMs`. Without a spool the oldest items are dropped, counted, and reported
+ * once per tick by `reportDrops`.
  */
 export class SinkRunner {
   readonly #sink: Sink;
   readonly #queue: MetricQueue;
+  readonly #spool: Spool | undefined;
   readonly #opts: SinkRunnerOptions;
   readonly #retry: RetryPolicy;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #nap: AbortController | undefined;
-  #failures = 0;
+  #failing = 0;
+  #failuresTotal = 0;
   #deadline = Infinity;
   #reportedDrops = 0;
   #closed = false;
@@ -52,49 +75,56 @@ export class SinkRunner {
   constructor(sink: Sink, opts: SinkRunnerOptions) {
     this.#sink = sink;
     this.#opts = opts;
+    this.#spool = opts.spool;
     this.#retry = opts.retry ?? DEFAULT_RETRY;
-    this.#queue = new MetricQueue(opts.maxItems);
+    this.#queue = new MetricQueue(opts.maxItems, opts.maxBytes, this.#spool ? (items) => this.#toSpool(items) : undefined);
+    if (this.#spool?.hasBacklog) this.#kick();
   }
 
   get description(): string {
     return this.#sink.description;
   }
 
-  /** Items waiting (including any being sent right now). */
+  /** Items waiting in memory (including any being sent right now). */
   get pending(): number {
     return this.#queue.size + this.#inFlight;
   }
 
-  get delivered(): number {
-    return this.#delivered;
-  }
-
-  get dropped(): number {
-    return this.#queue.dropped;
+  get stats(): SinkStats {
+    return {
+      delivered: this.#delivered,
+      failures: this.#failuresTotal,
+      buffered: this.pending,
+      spooledBytes: this.#spool?.bytes ?? 0,
+      dropped: this.#queue.dropped + (this.#spool?.dropped ?? 0),
+    };
   }
 
   enqueue(items: readonly Metric[]): void {
-    if (this.#closed) return;
-    this.#queue.push(items);
+    if (this.#closed || items.length === 0) return;
+    if (this.#spool && this.#failing > 0) this.#toSpool(items);
+    else this.#queue.push(items);
     this.#kick();
   }
 
-  /** Logs how many items overflow dropped since the last report; called once per tick. */
+  /** Logs how many items were lost since the last report; called once per tick. */
   reportDrops(): void {
-    const dropped = this.#queue.dropped - this.#reportedDrops;
-    if (dropped > 0) {
-      this.#reportedDrops = this.#queue.dropped;
+    const dropped = this.stats.dropped;
+    if (dropped > this.#reportedDrops) {
       this.#opts.logger.warn('buffer full: dropped the oldest metrics', {
         sink: this.#sink.description,
-        dropped,
-        droppedTotal: this.#queue.dropped,
+        dropped: dropped - this.#reportedDrops,
+        droppedTotal: dropped,
       });
+      this.#reportedDrops = dropped;
     }
   }
 
   /**
    * Tries to deliver everything queued before `timeoutMs` runs out: a pending retry happens at once.
-   * At the deadline the send in flight is aborted. Resolves with the number of items left undelivered.
+   * At the deadline the send in flight is aborted and, with a spool, what is left in memory is
+   * written to it for the next run. Resolves with the number of items left undelivered in memory
+   * (a spool's backlog is kept, not counted).
    */
   async flush(timeoutMs: number): Promise<number> {
     this.#deadline = this.#opts.clock.now() + timeoutMs;
@@ -114,6 +144,7 @@ export class SinkRunner {
         await this.#loop;
       }
     }
+    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
     return this.#queue.size;
   }
 
@@ -124,57 +155,94 @@ export class SinkRunner {
     this.#abort.abort();
     this.#nap?.abort();
     await this.#loop;
+    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
+    this.#spool?.close();
     await this.#sink.close();
   }
 
+  #toSpool(items: readonly Metric[]): void {
+    this.#spool?.append(items, this.#sink.maxBatchItems);
+  }
+
   #kick(): void {
-    if (this.#loop || this.#closed || this.#abort.signal.aborted) return;
+    if (this.#loop || this.#abort.signal.aborted) return;
     this.#loop = this.#run().finally(() => {
       this.#loop = undefined;
-      this.#inFlight = 0;
       // Items may have arrived while the loop was finishing.
-      if (this.#queue.size > 0 && this.#failures === 0) this.#kick();
+      if ((this.#queue.size > 0 || this.#spool?.hasBacklog) && this.#deadline === Infinity && !this.#closed) this.#kick();
     });
   }
 
   async #run(): Promise<void> {
-    const { clock, logger } = this.#opts;
-    while (this.#queue.size > 0 && !this.#abort.signal.aborted) {
-      const items = this.#queue.take(this.#sink.maxBatchItems);
-      this.#inFlight = items.length;
+    const { clock } = this.#opts;
+    let backlogTurn = false;
+    while (!this.#abort.signal.aborted) {
+      // Fresh first, but every other send goes to the backlog while there is one.
+      const fromBacklog: boolean = this.#spool !== undefined && this.#spool.hasBacklog && (backlogTurn || this.#queue.size === 0);
+      const items = fromBacklog ? this.#spool!.peek() : this.#queue.take(this.#sink.maxBatchItems);
+      if (!items || items.length === 0) break;
+      backlogTurn = !fromBacklog;
+      this.#inFlight = fromBacklog ? 0 : items.length;
       try {
         await this.#sink.send(items, this.#abort.signal);
-        if (this.#delivered === 0) logger.info('first metrics delivered', { sink: this.#sink.description, items: items.length });
+        if (fromBacklog) this.#spool!.ack();
         this.#delivered += items.length;
-        if (this.#failures > 0) {
-          logger.info('sink delivers again', { sink: this.#sink.description, failedAttempts: this.#failures });
+        if (this.#delivered === items.length) {
+          this.#opts.logger.info('first metrics delivered', { sink: this.#sink.description, items: items.length });
         }
-        this.#failures = 0;
-      } catch (err) {
-        this.#queue.unshift(items);
-        if (this.#abort.signal.aborted) break;
-        const pace = err instanceof SinkSendError ? err.pace : 'soon';
-        const base = pace === 'slow' ? this.#retry.slowBaseMs : this.#retry.soonBaseMs;
-        const cap = pace === 'slow' ? this.#retry.slowCapMs : this.#retry.soonCapMs;
-        const wait = backoffMs(this.#failures, base, cap, this.#opts.random);
-        this.#failures += 1;
-        const left = this.#deadline - clock.now();
-        if (left <= 0) break;
-        logger[pace === 'slow' ? 'error' : 'warn'](
-          pace === 'slow' ? 'sink refuses the metrics: check its configuration' : 'sink send failed, will retry',
-          {
+        if (this.#failing > 0) {
+          this.#opts.logger.info('sink delivers again', {
             sink: this.#sink.description,
-            error: redact(err instanceof Error ? err.message : String(err)),
-            pending: this.#queue.size,
-            retryInMs: Math.min(wait, left),
-          },
-        );
-        this.#nap = new AbortController();
-        await sleep(clock, Math.min(wait, left), this.#nap.signal);
-        this.#nap = undefined;
+            failedAttempts: this.#failing,
+            backlogBytes: this.#spool?.bytes,
+          });
+        }
+        this.#failing = 0;
+        if (fromBacklog && this.#opts.backlogGapMs) await sleep(clock, this.#opts.backlogGapMs, this.#abort.signal);
+      } catch (err) {
+        this.#inFlight = 0;
+        if (!fromBacklog) this.#putBack(items);
+        if (this.#abort.signal.aborted) break;
+        if (!(await this.#afterFailure(err))) break;
       } finally {
         this.#inFlight = 0;
       }
     }
+  }
+
+  /** Failed fresh items: to the spool (with everything else in memory) when there is one, else back to the head. */
+  #putBack(items: readonly Metric[]): void {
+    if (!this.#spool) {
+      this.#queue.unshift(items);
+      return;
+    }
+    this.#toSpool([...items, ...this.#queue.take(this.#queue.size)]);
+  }
+
+  /** Logs the failure and waits out the backoff. False when the flush deadline has passed. */
+  async #afterFailure(err: unknown): Promise<boolean> {
+    const { clock, logger } = this.#opts;
+    const pace = err instanceof SinkSendError ? err.pace : 'soon';
+    const base = pace === 'slow' ? this.#retry.slowBaseMs : this.#retry.soonBaseMs;
+    const cap = pace === 'slow' ? this.#retry.slowCapMs : this.#retry.soonCapMs;
+    const wait = backoffMs(this.#failing, base, cap, this.#opts.random);
+    this.#failing += 1;
+    this.#failuresTotal += 1;
+    const left = this.#deadline - clock.now();
+    if (left <= 0) return false;
+    logger[pace === 'slow' ? 'error' : 'warn'](
+      pace === 'slow' ? 'sink refuses the metrics: check its configuration' : 'sink send failed, will retry',
+      {
+        sink: this.#sink.description,
+        error: redact(err instanceof Error ? err.message : String(err)),
+        pending: this.#queue.size,
+        spooledBytes: this.#spool?.bytes,
+        retryInMs: Math.min(wait, left),
+      },
+    );
+    this.#nap = new AbortController();
+    await sleep(clock, Math.min(wait, left), this.#nap.signal);
+    this.#nap = undefined;
+    return true;
   }
 }

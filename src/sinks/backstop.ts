@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import got, { type Response } from 'got';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
@@ -98,6 +99,8 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
 
   return {
     description: `backstop ${shown}`,
+    // The same publish URL (whatever its credentials) finds its spool again after a restart.
+    spoolKey: `backstop-${createHash('sha1').update(target.href).digest('hex').slice(0, 12)}`,
     maxBatchItems: BACKSTOP_MAX_ITEMS,
     send: sendChunk,
     async close() {},

@@ -13,6 +13,8 @@ export interface Sink {
   /** For log lines; never contains a password. */
   readonly description: string;
   readonly maxBatchItems: number;
+  /** The spool sub-folder for this sink (stable across restarts); none: never spooled. */
+  readonly spoolKey?: string;
   send(items: readonly Metric[], signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -68,7 +68,7 @@ describe('SinkRunner', () => {
     await waitFor(() => state.calls >= 1, 'first attempt');
     runner.enqueue([m(4), m(5), m(6)]);
     // The failed first batch goes back to the head: 6 items for 4 places.
-    await waitFor(() => runner.dropped === 2, 'the overflow');
+    await waitFor(() => runner.stats.dropped === 2, 'the overflow');
     runner.reportDrops();
     runner.reportDrops();
     assert.equal(lines.filter((l) => l.includes('dropped the oldest')).length, 1);

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { systemClock } from '../../src/clock.js';
+import { createLogger } from '../../src/log.js';
+import { SinkRunner } from '../../src/pipeline/sink-runner.js';
+import { Spool } from '../../src/pipeline/spool.js';
+import type { Metric } from '../../src/reduce/metric.js';
+import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
+import { waitFor } from '../helpers/wait.js';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'dstb-spool-'));
+  dirs.push(d);
+  return d;
+};
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const m = (n: number): Metric => ({ path: `c.p${n}`, value: n, time: 1_700_000_000 + n });
+const range = (a: number, b: number): Metric[] => Array.from({ length: b - a }, (_, i) => m(a + i));
+const logs: string[] = [];
+const logger = createLogger((l) => logs.push(l), { level: 'debug' });
+const spool = (dir: string, maxBytes = 1 << 30, segmentBytes?: number) => new Spool({ dir, maxBytes, segmentBytes, logger, sink: 'test' });
+
+/** Everything a spool holds, oldest first, acknowledging as it goes. */
+function drain(s: Spool): number[] {
+  const out: number[] = [];
+  for (let r = s.peek(); r; r = s.peek()) {
+    out.push(...r.map((x) => x.value));
+    s.ack();
+  }
+  return out;
+}
+
+describe('Spool', () => {
+  it('replays records oldest first, one send (record) at a time', () => {
+    const s = spool(tempDir());
+    s.append(range(0, 5), 2);
+    s.append(range(5, 7), 2);
+    assert.deepEqual(s.peek()?.map((x) => x.value), [0, 1]);
+    assert.deepEqual(drain(s), [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(s.hasBacklog, false);
+    assert.equal(s.bytes, 0);
+  });
+
+  it('survives a restart (a new Spool on the same folder) and resumes after the last acknowledged record', () => {
+    const dir = tempDir();
+    const a = spool(dir);
+    a.append(range(0, 6), 2);
+    a.peek();
+    a.ack(); // 0, 1 delivered
+    // No close(): as after kill -9.
+    const b = spool(dir);
+    assert.equal(b.hasBacklog, true);
+    assert.deepEqual(drain(b), [2, 3, 4, 5]);
+    assert.deepEqual(readdirSync(dir), [], 'delivered segments are deleted');
+  });
+
+  it('skips a torn tail and a corrupt record, delivers the rest, says so once', () => {
+    const dir = tempDir();
+    const a = spool(dir);
+    a.append(range(0, 8), 2);
+    a.close();
+    const [file] = readdirSync(dir);
+    const path = join(dir, file!);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[1] = lines[1]!.replace('c.p2', 'c.pX'); // digest no longer matches
+    writeFileSync(path, lines.join('\n'));
+    truncateSync(path, readFileSync(path).length - 10); // the last record torn mid-write
+    logs.length = 0;
+    assert.deepEqual(drain(spool(dir)), [0, 1, 4, 5]);
+    assert.equal(logs.filter((l) => l.includes('skipped corrupt or torn records')).length, 1);
+  });
+
+  it('keeps within its size bound by dropping the oldest segments, counted and logged', () => {
+    const s = spool(tempDir(), 1_200, 300);
+    for (let i = 0; i < 100; i += 10) s.append(range(i, i + 10), 10);
+    assert.ok(s.bytes <= 1_200, String(s.bytes));
+    assert.ok(s.dropped > 0);
+    const left = drain(s);
+    assert.equal(left.length + s.dropped, 100, 'every item is either delivered or counted as dropped');
+    assert.deepEqual(left, range(100 - left.length, 100).map((x) => x.value), 'the newest are kept');
+    assert.ok(logs.some((l) => l.includes('spool full: dropped its oldest segment')));
+  });
+});
+
+/** A sink of the test's own that is down while told so and records what it accepted. */
+function switchableSink() {
+  const state = { up: false, got: [] as number[], sends: 0 };
+  const sink: Sink = {
+    description: 'test',
+    maxBatchItems: 10,
+    spoolKey: 'test',
+    async send(items) {
+      state.sends += 1;
+      await new Promise((r) => setTimeout(r, 1));
+      if (!state.up) throw new SinkSendError('down', { pace: 'soon', code: 'DOWN' });
+      state.got.push(...items.map((i) => i.value));
+    },
+    async close() {},
+  };
+  return { sink, state };
+}
+const FAST = { soonBaseMs: 5, soonCapMs: 20, slowBaseMs: 5, slowCapMs: 20 };
+
+describe('SinkRunner with a spool', () => {
+  it('while the sink is down everything goes to disk, and after a crash a new runner delivers it all', async () => {
+    const dir = tempDir();
+    const first = switchableSink();
+    const r1 = new SinkRunner(first.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    r1.enqueue(range(0, 25));
+    await waitFor(() => first.state.sends >= 2, 'failed sends');
+    r1.enqueue(range(25, 40));
+    await waitFor(() => r1.stats.spooledBytes > 0 && r1.pending === 0, 'everything on disk');
+    // The process dies here: r1 is never closed.
+    const second = switchableSink();
+    second.state.up = true;
+    const r2 = new SinkRunner(second.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    await waitFor(() => second.state.got.length >= 40, 'the backlog delivered');
+    assert.deepEqual([...new Set(second.state.got)].sort((a, b) => a - b), range(0, 40).map((x) => x.value));
+    await r2.close();
+    await r1.close();
+  });
+
+  it('the memory overflow goes to the spool instead of being dropped', async () => {
+    const { sink, state } = switchableSink();
+    state.up = true;
+    const r = new SinkRunner(sink, { maxItems: 5, clock: systemClock, logger, retry: FAST, spool: spool(tempDir()) });
+    r.enqueue(range(0, 50));
+    await waitFor(() => state.got.length === 50, 'all 50 delivered');
+    assert.equal(r.stats.dropped, 0);
+    await r.close();
+  });
+
+  it('fresh batches keep going out while a backlog drains', async () => {
+    const dir = tempDir();
+    const s = spool(dir);
+    s.append(range(0, 200), 10);
+    const { sink, state } = switchableSink();
+    state.up = true;
+    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: s, backlogGapMs: 5 });
+    await waitFor(() => state.got.length >= 20, 'the drain started');
+    r.enqueue([m(1000)]);
+    await waitFor(() => state.got.includes(1000), 'the fresh item');
+    assert.ok(state.got.indexOf(1000) < 200, 'fresh data did not wait for the whole backlog');
+    await waitFor(() => state.got.length === 201, 'everything');
+    await r.close();
+  });
+
+  it('on shutdown with the sink down, what is left in memory is kept on disk', async () => {
+    const dir = tempDir();
+    const { sink } = switchableSink();
+    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    r.enqueue(range(0, 7));
+    assert.equal(await r.flush(100), 0);
+    await r.close();
+    assert.deepEqual(drain(spool(dir)).sort((a, b) => a - b), range(0, 7).map((x) => x.value));
+  });
+});
