@@ -46,6 +46,8 @@ export interface ReceiverOptions {
    * (400 `missing fields`, the items before it already forwarded), to test narrowing a 400 down.
    */
   rejectItem?: (item: Record<string, unknown>) => boolean;
+  /** Listen on this port (to come back where a closed receiver was); default an ephemeral one. */
+  port?: number;
 }
 
 /** What carbon would store. `metric` is without the `<prefix>.`; `path` is the full name. */
@@ -223,7 +225,7 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
