@@ -14,4 +14,4 @@ if [ ${#files[@]} -eq 0 ]; then
   echo "test.sh: no test files found" >&2
   exit 1
 fi
-exec npx tsx --test --test-timeout=300000 "$@" "${files[@]}"
+exec npx tsx --test --test-concurrency=1 --test-timeout=300000 "$@" "${files[@]}"
