@@ -53,12 +53,15 @@ try {
   const all = [...first.points, ...back.points];
   const ticks = [...new Set(all.filter((p) => p.metric === self('samples')).map((p) => p.measure_time))].sort((a, b) => a - b);
   const expectedTicks = (ticks.at(-1)! - ticks[0]!) / pollS + 1;
-  const seen = new Set(all.filter((p) => /-c\d+\.memory\.usage$/.test(p.metric)).map((p) => `${p.metric} ${Math.ceil(p.measure_time / pollS)}`));
-  const tickIds = new Set(ticks.map((t) => t / pollS));
+  // Per container, the received sample times; a hole longer than one interval (plus the Engine's
+  // one-second jitter) is a lost point.
   let missing = 0;
-  for (const t of tickIds) {
-    if (t === ticks[0]! / pollS) continue; // the first interval may start before streams opened
-    for (let i = 0; i < n; i++) if (!seen.has(`${containers.run}-c${i}.memory.usage ${t}`)) missing += 1;
+  for (let i = 0; i < n; i++) {
+    const times = [...new Set(all.filter((p) => p.metric === `${containers.run}-c${i}.memory.usage`).map((p) => p.measure_time))].sort((a, b) => a - b);
+    for (let k = 1; k < times.length; k++) {
+      const gap = times[k]! - times[k - 1]!;
+      if (gap > pollS + 1) missing += Math.round(gap / pollS) - 1;
+    }
   }
   const result = {
     date: new Date().toISOString(),
@@ -67,7 +70,7 @@ try {
     outageSeconds: Math.round((upAt - downAt) / 1000),
     ticksExpected: expectedTicks,
     ticksReceived: ticks.length,
-    containerTicksMissing: missing,
+    containerPointsMissing: missing,
     drainSeconds: Number(((drainedAt - upAt) / 1000).toFixed(1)),
     duplicatesReceived: all.length - new Set(all.map((p) => `${p.metric} ${p.measure_time}`)).size,
   };
