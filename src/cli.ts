@@ -25,6 +25,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'metrics', env: 'SRV_METRICS', kind: 'string', placeholder: 'GROUPS', describe: 'metric groups to report, comma-separated: cpu,memory,network,blkio,pids,health [default: all]' },
   { flag: 'per-interface', env: 'SRV_PER_INTERFACE', kind: 'boolean', describe: 'network counters per interface too (network.<interface>.…); --no-per-interface turns it off [default: on]' },
   { flag: 'per-device', env: 'SRV_PER_DEVICE', kind: 'boolean', describe: 'block I/O per device too (blkio.<major>_<minor>.…) [default: off]' },
+  { flag: 'mode', env: 'SRV_MODE', kind: 'string', placeholder: 'MODE', describe: 'stream: one stats stream per container; oneshot: one request per container per tick (Engine API 1.41+) [default: stream]' },
+  { flag: 'concurrency', env: 'SRV_CONCURRENCY', kind: 'string', placeholder: 'N', describe: 'oneshot mode: requests to the Engine at once [default: 8]' },
   { flag: 'spool-dir', env: 'SRV_SPOOL_DIR', kind: 'string', placeholder: 'DIR', describe: 'keep what a sink cannot deliver on disk here, replayed oldest first (also after a restart) [default: memory only]' },
   { flag: 'spool-max-bytes', env: 'SRV_SPOOL_MAX_BYTES', kind: 'string', placeholder: 'SIZE', describe: 'bound of the spool on disk; beyond it the oldest data goes (512MiB, 2GB, …) [default: 1GiB]' },
   { flag: 'buffer-max-items', env: 'SRV_BUFFER_MAX_ITEMS', kind: 'string', placeholder: 'N', describe: 'metrics each sink keeps in memory before the spool (or dropping the oldest) [default: 200000]' },

@@ -31,6 +31,8 @@ export interface Config {
   readonly bufferMaxItems: number;
   readonly bufferMaxBytes: number;
   readonly stallTimeoutMs: number;
+  readonly mode: 'stream' | 'oneshot';
+  readonly concurrency: number;
 }
 
 export type ParseOutcome =
@@ -158,6 +160,12 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const bufferMaxItems = count('buffer-max-items', 200_000);
   const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
   const stallTimeoutMs = duration('stall-timeout', 30_000, true);
+  const modeOpt = get('mode');
+  const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
+  if (mode !== 'stream' && mode !== 'oneshot') {
+    problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream or oneshot`);
+  }
+  const concurrency = count('concurrency', 8);
   const once = getBool('once');
   const verbose = getBool('verbose');
   const metrics: MetricOptions = {
@@ -186,6 +194,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       bufferMaxItems,
       bufferMaxBytes,
       stallTimeoutMs,
+      mode: mode as Config['mode'],
+      concurrency,
     },
   };
 }

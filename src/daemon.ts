@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import pLimit from 'p-limit';
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DockerWatcher } from './docker/watcher.js';
@@ -29,7 +30,7 @@ export interface DaemonDeps {
  */
 export class Daemon {
   readonly #deps: DaemonDeps;
-  readonly #store = new SampleStore();
+  readonly #store: SampleStore;
   readonly #runners: SinkRunner[];
   readonly #watcher: DockerWatcher;
   #cancelTick: (() => void) | undefined;
@@ -38,11 +39,17 @@ export class Daemon {
   #emptySamples = 0;
   #ticks = 0;
   #lastTickSeconds = 0;
+  #collecting: Promise<void> | undefined;
+  #failOnce!: (message: string) => void;
+  /** Resolves with a message when the daemon cannot go on (main exits 1). */
+  readonly failed: Promise<string>;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
     const { clock, logger } = deps;
     const { config } = deps;
+    this.#store = new SampleStore({ carryBaseline: config.mode === 'oneshot' });
+    this.failed = new Promise((resolve) => (this.#failOnce = resolve));
     this.#runners = deps.sinks.map(
       (sink) =>
         new SinkRunner(sink, {
@@ -64,6 +71,8 @@ export class Daemon {
       clock,
       logger,
       stallTimeoutMs: config.stallTimeoutMs,
+      mode: config.mode,
+      onFatal: (message) => this.#failOnce(message),
       onSample: (ref, sample) => {
         if (this.#store.record(ref, sample) === 'empty') this.#emptySamples += 1;
         else this.#samples += 1;
@@ -103,7 +112,9 @@ export class Daemon {
       await Promise.all(this.#runners.map((r) => r.close()));
       return Number.POSITIVE_INFINITY;
     }
+    if (config.mode === 'oneshot') await this.#collectOnce();
     await sleep(clock, config.pollMs);
+    if (config.mode === 'oneshot') await this.#collectOnce();
     const graceUntil = clock.now() + 5_000;
     while (this.#store.size < this.#watcher.streamsOpen && clock.now() < graceUntil) await sleep(clock, 100);
     await this.#watcher.stop();
@@ -115,6 +126,7 @@ export class Daemon {
   stop(): Promise<number> {
     this.#stopping ??= (async () => {
       this.#cancelTick?.();
+      await this.#collecting;
       await this.#watcher.stop();
       if (this.#store.size > 0) this.#emitBatch(this.#deps.clock.now());
       return this.#flushAndClose();
@@ -140,9 +152,44 @@ export class Daemon {
     const now = clock.now();
     const next = (Math.floor(now / config.pollMs) + 1) * config.pollMs;
     this.#cancelTick = clock.setTimer(() => {
-      this.#emitBatch(next);
       this.#scheduleTick();
+      if (config.mode === 'stream') {
+        this.#emitBatch(next);
+        return;
+      }
+      if (this.#collecting) {
+        this.#deps.logger.warn('the previous one-shot collection is still running; skipping this one', { tick: next });
+        return;
+      }
+      void this.#collectOnce().then(() => this.#emitBatch(next));
     }, next - now);
+  }
+
+  /**
+   * One-shot mode: one sample of every followed container, at most `--concurrency` requests at
+   * once. A container that cannot be sampled is logged (once per tick, all together) and skipped.
+   */
+  #collectOnce(): Promise<void> {
+    const { config, logger } = this.#deps;
+    const limit = pLimit(config.concurrency);
+    const failed: string[] = [];
+    this.#collecting = Promise.all(
+      this.#watcher.containers().map((ref) =>
+        limit(async () => {
+          try {
+            const sample = await this.#watcher.sampleOnce(ref);
+            if (this.#store.record(ref, sample) === 'empty') this.#emptySamples += 1;
+            else this.#samples += 1;
+          } catch (err) {
+            failed.push(`${ref.name}: ${(err as Error).message}`);
+          }
+        }),
+      ),
+    ).then(() => {
+      this.#collecting = undefined;
+      if (failed.length > 0) logger.warn('could not sample some containers', { count: failed.length, first: failed[0] });
+    });
+    return this.#collecting;
   }
 
   #emitBatch(tickMs: number): void {

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   const daemon = new Daemon({ config, docker: connectDocker(config.docker), sinks, clock: systemClock, logger });
 
   if (config.once) {
-    const undelivered = await daemon.runOnce();
+    const undelivered = await Promise.race([daemon.runOnce(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);
     return undelivered > 0 ? 1 : 0;
   }
 
@@ -60,6 +60,10 @@ async function main(): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    void daemon.failed.then(async () => {
+      await daemon.stop();
+      resolve(1);
+    });
     daemon.start();
   });
 }

@@ -26,6 +26,13 @@ export interface WatcherOptions {
   readonly onSample: (ref: ContainerRef, sample: DockerStats) => void;
   /** A stream that delivers nothing for this long while its container runs is closed and reopened. */
   readonly stallTimeoutMs: number;
+  /**
+   * 'stream': one stats stream per container (samples arrive through onSample). 'oneshot': no
+   * streams; the owner asks for one sample per container with sampleOnce().
+   */
+  readonly mode: 'stream' | 'oneshot';
+  /** Called once if the Engine cannot serve this mode (one-shot stats need API 1.41). */
+  readonly onFatal?: (message: string) => void;
   readonly random?: () => number;
 }
 
@@ -136,6 +143,12 @@ export class DockerWatcher {
       try {
         const version = await withTimeout(clock, docker.version(), 'GET /version');
         if (this.#stopped) break;
+        if (this.#o.mode === 'oneshot' && apiBelow(version.ApiVersion, 1, 41)) {
+          const message = `--mode oneshot needs Docker Engine API 1.41 or later; ${where} speaks API ${version.ApiVersion}: use --mode stream`;
+          logger.error(message);
+          this.#o.onFatal?.(message);
+          break;
+        }
         const events = (await withTimeout(
           clock,
           docker.getEvents({ filters: { type: ['container'], ...(labels.length ? { label: labels } : {}) } }),
@@ -285,7 +298,7 @@ export class DockerWatcher {
     if (tracked) {
       tracked.ref = ref;
       if (tracked.stream || tracked.cancelReopen) return;
-      await this.#open(tracked);
+      if (this.#o.mode === 'stream') await this.#open(tracked);
       return;
     }
     const fresh: Tracked = {
@@ -297,7 +310,29 @@ export class DockerWatcher {
       restart: undefined,
     };
     this.#tracked.set(id, fresh);
-    await this.#open(fresh);
+    if (this.#o.mode === 'stream') await this.#open(fresh);
+  }
+
+  /** The running containers that pass the filter, as known now. */
+  containers(): ContainerRef[] {
+    return [...this.#tracked.values()].map((t) => t.ref);
+  }
+
+  /**
+   * One-shot mode: one sample of one container (`stats?stream=false&one-shot=true`, API 1.41+),
+   * answered at once with empty precpu_stats; rates come from the previous tick's sample.
+   */
+  async sampleOnce(ref: ContainerRef): Promise<DockerStats> {
+    const sample = await withTimeout(
+      this.#o.clock,
+      this.#o.docker.getContainer(ref.id).stats({ stream: false, 'one-shot': true }) as Promise<unknown>,
+      `GET /containers/${ref.id.slice(0, 12)}/stats`,
+    );
+    if (sample === null || typeof sample !== 'object') {
+      this.#badLines += 1;
+      throw new Error('the Engine answered something that is not a stats object');
+    }
+    return sample as DockerStats;
   }
 
   async #open(tracked: Tracked): Promise<void> {
@@ -418,6 +453,13 @@ interface DockerEvent {
   status?: string;
   id?: string;
   Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+/** Is an API version such as "1.40" below major.minor? */
+function apiBelow(version: string | undefined, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return true;
+  return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
 }
 
 function destroy(stream: NodeJS.ReadableStream | undefined): void {

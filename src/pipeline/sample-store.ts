@@ -23,6 +23,17 @@ export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
  */
 export class SampleStore {
   #held = new Map<string, { ref: ContainerRef; first: TimedSample; latest: TimedSample }>();
+  /** With `carryBaseline`: each container's latest sample of the previous interval. */
+  #baseline = new Map<string, TimedSample>();
+  readonly #carry: boolean;
+
+  /**
+   * `carryBaseline`: an interval's rates start from the previous interval's latest sample (one-shot
+   * mode, where an interval holds a single sample per container).
+   */
+  constructor(opts: { carryBaseline?: boolean } = {}) {
+    this.#carry = opts.carryBaseline ?? false;
+  }
 
   /**
    * 'empty': a stopped container's placeholder sample (never a metric). 'stale': older than the
@@ -34,7 +45,9 @@ export class SampleStore {
     const timed = { sample, readMs };
     const held = this.#held.get(ref.id);
     if (!held) {
-      this.#held.set(ref.id, { ref, first: timed, latest: timed });
+      const base = this.#baseline.get(ref.id);
+      const first = base && base.readMs < readMs && !countersWentBack(base.sample, sample) ? base : timed;
+      this.#held.set(ref.id, { ref, first, latest: timed });
       return 'recorded';
     }
     if (readMs < held.latest.readMs) return 'stale';
@@ -56,8 +69,10 @@ export class SampleStore {
   /** Hands over the interval's readings and starts a new interval. */
   take(): ContainerReading[] {
     const readings: ContainerReading[] = [];
+    if (this.#carry) this.#baseline.clear();
     for (const [id, h] of this.#held) {
       readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest });
+      if (this.#carry) this.#baseline.set(id, h.latest);
     }
     this.#held.clear();
     return readings;
