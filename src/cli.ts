@@ -14,7 +14,7 @@ export interface OptionSpec {
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'backstop', env: 'SRV_BACKSTOP', kind: 'string', placeholder: 'URL', describe: 'Backstop publish URL (http/https, credentials in user-info). Without it, carbon lines go to stdout' },
-  { flag: 'docker', env: 'SRV_DOCKER', kind: 'string', placeholder: 'URL', describe: 'Docker Engine: unix:///path, tcp://host:port, http(s)://host:port [default: $DOCKER_HOST, else unix:///var/run/docker.sock]' },
+  { flag: 'docker', env: 'SRV_DOCKER', kind: 'string', placeholder: 'URL', describe: 'Docker Engine: unix:///path, tcp://host:port, http(s)://host:port [default: $DOCKER_HOST, else unix:///var/run/docker.sock, else $XDG_RUNTIME_DIR/docker.sock]' },
   { flag: 'prefix', env: 'SRV_PREFIX', kind: 'string', placeholder: 'JSON', describe: 'rewrite rule {"regexp","into"} or an array of {"regexp","into","category"} (Go regexp syntax)' },
   { flag: 'rules', env: 'SRV_RULES', kind: 'string', placeholder: 'JSON', describe: 'array of rules {"regexp","into","category"}; first match wins' },
   { flag: 'poll', env: 'SRV_POLL', kind: 'string', placeholder: 'DURATION', describe: 'send interval, aligned to the clock (90s, 1m30s, 500ms, "1 minute") [default: 60s]' },

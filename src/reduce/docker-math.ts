@@ -1,4 +1,5 @@
 import type { BlkioEntry, CpuStats, DockerStats, NetworkCounters } from '../docker/stats-types.js';
+import { hasPodmanPseudoInterface, isPodmanSample, wallClockCpuPercent } from './podman.js';
 
 // The `docker stats` formulas (DESIGN.md §3) as small pure helpers. Each returns undefined when
 // its inputs are absent, so that a missing field never turns into a 0.
@@ -30,6 +31,7 @@ export function onlineCpus(cpu: CpuStats | undefined): number | undefined {
  * (the same sample twice, a missing field, no system time elapsed, a counter that went back).
  */
 export function cpuPercent(from: DockerStats, to: DockerStats): number | undefined {
+  if (isPodmanSample(to)) return wallClockCpuPercent(from, to);
   const t0 = num(from.cpu_stats?.cpu_usage?.total_usage);
   const t1 = num(to.cpu_stats?.cpu_usage?.total_usage);
   const s0 = num(from.cpu_stats?.system_cpu_usage);
@@ -82,7 +84,7 @@ export function blkioBytes(
 export function interfaces(sample: DockerStats): { named: boolean; list: [string, NetworkCounters][] } | undefined {
   if (sample.networks && typeof sample.networks === 'object') {
     const list = Object.entries(sample.networks).filter(([, c]) => c !== null && typeof c === 'object');
-    return list.length === 0 ? undefined : { named: true, list };
+    return list.length === 0 ? undefined : { named: !hasPodmanPseudoInterface(sample), list };
   }
   return sample.network && typeof sample.network === 'object' ? { named: false, list: [['network', sample.network]] } : undefined;
 }

@@ -1,0 +1,46 @@
+import type { DockerStats } from '../docker/stats-types.js';
+import { sampleReadMs } from './sample-time.js';
+
+// Podman's Docker-compatible stats (`podman system service`, checked on Podman 4.3.1, cgroup v1)
+// differ from Docker's in two ways that change metrics:
+//
+// - `cpu_stats.system_cpu_usage` is the host's *busy* CPU time (the root cgroup's cpuacct.usage;
+//   on cgroup v2 the sum of the top-level cgroups' usage), not /proc/stat's total with idle time.
+//   Docker's formula Δtotal_usage / Δsystem_cpu_usage × CPUs then gives a share of what the host
+//   used, not of what it has: a busy loop on an idle 2-CPU host reads about 180 %. Wall-clock time
+//   between the two samples' `read` stamps gives the figure `docker stats` means.
+// - Podman 4 sums every interface into one pseudo-interface named `network` in the `networks` map.
+//   It has no real interface name, so it only counts for the totals.
+//
+// Podman's samples are recognised by their own spellings: `Id` where Docker has `id`, and
+// `cpu_stats.cpu` (Podman's running CPU percentage since the container started, a field Docker
+// does not have).
+
+/** Does this sample come from Podman's Docker-compatible API? */
+export function isPodmanSample(sample: DockerStats): boolean {
+  const cpu = sample.cpu_stats as { cpu?: unknown } | undefined;
+  return (typeof sample.Id === 'string' && sample.id === undefined) || typeof cpu?.cpu === 'number';
+}
+
+/**
+ * CPU % between two samples of one container from wall-clock time: Δtotal_usage / Δread × 100
+ * (100 = one CPU busy; what `docker stats` shows). Undefined without a usable pair (a missing
+ * field, no time elapsed, a counter that went back).
+ */
+export function wallClockCpuPercent(from: DockerStats, to: DockerStats): number | undefined {
+  const t0 = from.cpu_stats?.cpu_usage?.total_usage;
+  const t1 = to.cpu_stats?.cpu_usage?.total_usage;
+  const r0 = sampleReadMs(from);
+  const r1 = sampleReadMs(to);
+  if (typeof t0 !== 'number' || typeof t1 !== 'number' || r0 === undefined || r1 === undefined) return undefined;
+  const dTotalNs = t1 - t0;
+  const dWallNs = (r1 - r0) * 1e6;
+  if (!(dWallNs > 0) || !(dTotalNs >= 0)) return undefined;
+  return (dTotalNs / dWallNs) * 100;
+}
+
+/** Is the `networks` map only Podman 4's pseudo-interface `network` (totals, no real interface)? */
+export function hasPodmanPseudoInterface(sample: DockerStats): boolean {
+  const names = sample.networks && typeof sample.networks === 'object' ? Object.keys(sample.networks) : [];
+  return names.length === 1 && names[0] === 'network' && isPodmanSample(sample);
+}

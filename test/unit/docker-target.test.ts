@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig, type Config } from '../../src/config.js';
+
+/** The Docker target parseConfig picks, with the file system replaced by a set of existing paths. */
+function target(env: Record<string, string>, existing: readonly string[], argv: string[] = []): Config['docker'] {
+  const out = parseConfig({ argv, env, hostname: 'h', homedir: '/nonexistent', exists: (p) => existing.includes(p) });
+  assert.equal(out.kind, 'config', JSON.stringify(out));
+  return (out as { config: Config }).config.docker;
+}
+
+describe('default Docker socket: rootful, then rootless', () => {
+  it('takes /var/run/docker.sock when it exists, even with a rootless socket too', () => {
+    const t = target({ XDG_RUNTIME_DIR: '/run/user/1000' }, ['/var/run/docker.sock', '/run/user/1000/docker.sock']);
+    assert.deepEqual(t, { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+  });
+
+  it('falls back to $XDG_RUNTIME_DIR/docker.sock when only that exists', () => {
+    const t = target({ XDG_RUNTIME_DIR: '/run/user/1000' }, ['/run/user/1000/docker.sock']);
+    assert.deepEqual(t, { kind: 'unix', socketPath: '/run/user/1000/docker.sock', display: 'unix:///run/user/1000/docker.sock' });
+  });
+
+  it('keeps /var/run/docker.sock when neither exists, and lists what was tried', () => {
+    const t = target({ XDG_RUNTIME_DIR: '/run/user/1000' }, []);
+    assert.equal(t.kind, 'unix');
+    assert.equal(t.kind === 'unix' && t.socketPath, '/var/run/docker.sock');
+    assert.deepEqual(t.kind === 'unix' && t.tried, ['/var/run/docker.sock', '/run/user/1000/docker.sock']);
+    assert.match(t.display, /^unix:\/\/\/var\/run\/docker\.sock \(no socket found; tried \/var\/run\/docker\.sock, \/run\/user\/1000\/docker\.sock\)$/);
+  });
+
+  it('tries only the rootful socket without XDG_RUNTIME_DIR (an empty one counts as unset)', () => {
+    for (const env of [{}, { XDG_RUNTIME_DIR: '' }] as Record<string, string>[]) {
+      const t = target(env, []);
+      assert.deepEqual(t.kind === 'unix' && t.tried, ['/var/run/docker.sock']);
+    }
+  });
+
+  it('looks at no socket when --docker, SRV_DOCKER or DOCKER_HOST names the Engine', () => {
+    const rootless = ['/run/user/1000/docker.sock'];
+    const env = { XDG_RUNTIME_DIR: '/run/user/1000' };
+    assert.deepEqual(target(env, rootless, ['--docker=unix:///srv/d.sock']), { kind: 'unix', socketPath: '/srv/d.sock', display: 'unix:///srv/d.sock' });
+    assert.equal(target({ ...env, SRV_DOCKER: 'unix:///srv/e.sock' }, rootless).display, 'unix:///srv/e.sock');
+    assert.equal(target({ ...env, DOCKER_HOST: 'tcp://10.1.2.3:2375' }, rootless).display, 'http://10.1.2.3:2375');
+    // Given explicitly, a missing socket is not replaced: the user said where the Engine is.
+    assert.deepEqual(target(env, rootless, ['--docker=unix:///var/run/docker.sock']), {
+      kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock',
+    });
+  });
+});
