@@ -185,7 +185,8 @@ export class DockerWatcher {
         this.#connected = false;
         destroy(this.#events);
         if (this.#stopped) break;
-        const wait = backoffMs(attempt, 500, 30_000, this.#o.random);
+        // Capped low: every stream should be back within a few seconds of the Engine answering again.
+        const wait = backoffMs(attempt, 500, 4_000, this.#o.random);
         attempt += 1;
         logger[attempt === 1 ? 'error' : 'warn']('cannot reach Docker; retrying', {
           docker: where,
