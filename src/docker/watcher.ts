@@ -15,6 +15,14 @@ const CALL_TIMEOUT_MS = 15_000;
 /** At most this many inspects at once when many containers show up together. */
 const INSPECT_CONCURRENCY = 8;
 
+/** A followed container as the Prometheus sinks label it. */
+export interface ContainerDescription {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface WatcherOptions {
   readonly docker: Docker;
   /** Where the Engine is, for messages (never holds a password). */
@@ -46,6 +54,8 @@ interface Tracked {
   lastDataAt: number;
   /** Closes the open stream and schedules a reopen (set while a stream is open). */
   restart: ((why: string) => void) | undefined;
+  /** Aborts a stats request still waiting for its answer (set while opening). */
+  opening: AbortController | undefined;
 }
 
 /**
@@ -60,8 +70,13 @@ interface Tracked {
 export class DockerWatcher {
   readonly #o: WatcherOptions;
   readonly #tracked = new Map<string, Tracked>();
+  /** Image and labels of each tracked container, from its inspect (for the Prometheus sinks). */
+  readonly #described = new Map<string, { image: string; labels: Readonly<Record<string, string>> }>();
   readonly #pending = new Map<string, Promise<void>>();
   readonly #inspectLimit = pLimit(INSPECT_CONCURRENCY);
+  /** Containers whose inspect failed (not a 404), waiting to be looked at again. */
+  readonly #retries = new Map<string, { attempts: number; cancel: (() => void) | undefined }>();
+  #badEvents = 0;
   readonly #stop = new AbortController();
   #events: NodeJS.ReadableStream | undefined;
   /** Ends the current event subscription (its promise in the connect loop resolves). */
@@ -90,12 +105,28 @@ export class DockerWatcher {
     return n;
   }
 
+  /** Whether the Engine answered the last list or event subscription (false while reconnecting). */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** The tracked containers with their image and labels, as known now. */
+  described(): ContainerDescription[] {
+    return [...this.#tracked.values()].map((t) => ({
+      id: t.ref.id,
+      name: t.ref.name,
+      image: this.#described.get(t.ref.id)?.image ?? '',
+      labels: this.#described.get(t.ref.id)?.labels ?? {},
+    }));
+  }
+
   get streamRestarts(): number {
     return this.#streamRestarts;
   }
 
+  /** Stats lines and events that were not JSON objects. */
   get badLines(): number {
-    return this.#badLines;
+    return this.#badLines + this.#badEvents;
   }
 
   start(): void {
@@ -125,6 +156,7 @@ export class DockerWatcher {
     this.#cancelStallCheck?.();
     this.#endEvents?.();
     for (const id of [...this.#tracked.keys()]) this.#forget(id);
+    for (const id of [...this.#retries.keys()]) this.#cancelRetry(id);
     this.#resolveFirstList();
     await this.#loop;
     await Promise.allSettled(this.#pending.values());
@@ -201,12 +233,17 @@ export class DockerWatcher {
 
   /** Feeds container events to #onEvent; resolves when the event stream ends for any reason. */
   #followEvents(events: NodeJS.ReadableStream): Promise<void> {
+    let badLogged = false;
     const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
       let event: DockerEvent;
       try {
         event = JSON.parse(line) as DockerEvent;
       } catch {
-        this.#o.logger.warn('skipped a Docker event that is not JSON', { line: line.slice(0, 200) });
+        this.#badEvents += 1;
+        if (!badLogged) {
+          badLogged = true;
+          this.#o.logger.warn('skipped a Docker event that is not JSON', { line: line.slice(0, 200) });
+        }
         return;
       }
       this.#onEvent(event);
@@ -283,10 +320,11 @@ export class DockerWatcher {
       if ((err as { statusCode?: number }).statusCode === 404) {
         this.#forget(id);
       } else {
-        this.#o.logger.warn('cannot inspect container', { id: id.slice(0, 12), error: describe(err) });
+        this.#retryInspect(id, describe(err));
       }
       return;
     }
+    this.#cancelRetry(id);
     if (this.#stopped) return;
     const name = info.Name.replace(/^\//, '');
     const labels = info.Config?.Labels ?? {};
@@ -295,11 +333,12 @@ export class DockerWatcher {
       return;
     }
     const ref: ContainerRef = { id, name, facts: containerFacts(info) };
+    this.#described.set(id, { image: info.Config?.Image ?? '', labels });
     const tracked = this.#tracked.get(id);
     if (tracked) {
       tracked.ref = ref;
       if (tracked.stream || tracked.cancelReopen) return;
-      if (this.#o.mode === 'stream') await this.#open(tracked);
+      if (this.#o.mode === 'stream' && !tracked.opening) void this.#open(tracked);
       return;
     }
     const fresh: Tracked = {
@@ -309,9 +348,10 @@ export class DockerWatcher {
       cancelReopen: undefined,
       lastDataAt: 0,
       restart: undefined,
+      opening: undefined,
     };
     this.#tracked.set(id, fresh);
-    if (this.#o.mode === 'stream') await this.#open(fresh);
+    if (this.#o.mode === 'stream') void this.#open(fresh);
   }
 
   /** The running containers that pass the filter, as known now. */
@@ -336,15 +376,31 @@ export class DockerWatcher {
     return sample as DockerStats;
   }
 
+  /**
+   * Opens the container's stats stream. The Engine answers a stats request only with its first
+   * sample, and never for a stuck container: a request unanswered after the stall timeout is
+   * aborted and tried again later, and stop() aborts any still waiting. Runs outside the inspect
+   * limit, so that stuck requests cannot hold up the other containers.
+   */
   async #open(tracked: Tracked): Promise<void> {
     const { id } = tracked.ref;
+    const opening = new AbortController();
+    tracked.opening = opening;
+    const cancelTimer = this.#o.clock.setTimer(() => opening.abort(), this.#o.stallTimeoutMs);
     let stream: NodeJS.ReadableStream;
     try {
-      stream = (await this.#o.docker.getContainer(id).stats({ stream: true })) as NodeJS.ReadableStream;
+      stream = (await this.#o.docker
+        .getContainer(id)
+        .stats({ stream: true, abortSignal: opening.signal } as { stream: true })) as NodeJS.ReadableStream;
     } catch (err) {
-      this.#o.logger.warn('cannot open stats stream', { container: tracked.ref.name, error: describe(err) });
+      if (this.#stopped || this.#tracked.get(id) !== tracked) return;
+      const why = opening.signal.aborted ? `no answer within ${this.#o.stallTimeoutMs} ms` : describe(err);
+      this.#o.logger.warn('cannot open stats stream', { container: tracked.ref.name, error: why });
       this.#scheduleReopen(tracked);
       return;
+    } finally {
+      cancelTimer();
+      if (tracked.opening === opening) tracked.opening = undefined;
     }
     if (this.#stopped || this.#tracked.get(id) !== tracked) {
       destroy(stream);
@@ -359,7 +415,7 @@ export class DockerWatcher {
       let sample: DockerStats;
       try {
         sample = JSON.parse(line) as DockerStats;
-        if (sample === null || typeof sample !== 'object') throw new Error('not an object');
+        if (sample === null || typeof sample !== 'object' || Array.isArray(sample)) throw new Error('not an object');
       } catch {
         this.#badLines += 1;
         if (!badLogged) {
@@ -416,9 +472,33 @@ export class DockerWatcher {
     }, wait);
   }
 
+  /** A failed inspect (not a 404) is tried again with backoff while the container may still run. */
+  #retryInspect(id: string, error: string): void {
+    if (this.#stopped) return;
+    const entry = this.#retries.get(id) ?? { attempts: 0, cancel: undefined };
+    if (entry.cancel) return;
+    const wait = backoffMs(entry.attempts, 1_000, 30_000, this.#o.random);
+    entry.attempts += 1;
+    this.#o.logger.warn('cannot inspect container; will try again', { id: id.slice(0, 12), error, retryInMs: wait });
+    entry.cancel = this.#o.clock.setTimer(() => {
+      entry.cancel = undefined;
+      if (!this.#stopped) void this.#consider(id);
+    }, wait);
+    this.#retries.set(id, entry);
+  }
+
+  #cancelRetry(id: string): void {
+    this.#retries.get(id)?.cancel?.();
+    this.#retries.delete(id);
+  }
+
   #forget(id: string): void {
+    this.#cancelRetry(id);
+    this.#described.delete(id);
     const tracked = this.#tracked.get(id);
     if (!tracked) return;
+    tracked.opening?.abort();
+    tracked.opening = undefined;
     this.#tracked.delete(id);
     tracked.cancelReopen?.();
     tracked.cancelReopen = undefined;

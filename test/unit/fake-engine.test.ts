@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { after, describe, it } from 'node:test';
+import Docker from 'dockerode';
+import { FakeEngine } from '../helpers/fake-engine.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** The fake Engine of the fault tests, checked through dockerode (the daemon's client). */
+
+/** Collects what a stream sends, split on newlines; `text` also holds an unfinished tail. */
+function collect(stream: NodeJS.ReadableStream): { text: string; bytes: number; lines: () => string[] } {
+  const got = { text: '', bytes: 0, lines: () => got.text.split('\n').slice(0, -1) };
+  stream.on('data', (b: Buffer) => {
+    got.bytes += b.length;
+    if (got.text.length < 1 << 20) got.text += b.toString('latin1');
+  });
+  stream.on('error', () => {});
+  return got;
+}
+
+function raw(socketPath: string, method: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('fake Docker Engine', () => {
+  const engines: FakeEngine[] = [];
+  const start = async (...args: Parameters<typeof FakeEngine.start>): Promise<FakeEngine> => {
+    const e = await FakeEngine.start(...args);
+    engines.push(e);
+    return e;
+  };
+  after(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+
+  it('answers version, list and inspect in the Engine shapes, with and without a version prefix', async () => {
+    const engine = await start({ containers: [{ name: 'web.1', labels: { a: 'b' } }] });
+    const id = engine.container('web.1').id;
+    for (const version of [undefined, 'v1.41']) {
+      const docker = new Docker({ socketPath: engine.socketPath, ...(version ? { version } : {}) });
+      const v = await docker.version();
+      assert.equal(v.ApiVersion, '1.41');
+      const list = await docker.listContainers({ filters: { status: ['running'] } });
+      assert.deepEqual(
+        list.map((c) => [c.Id, c.Names, c.Labels, c.State]),
+        [[id, ['/web.1'], { a: 'b' }, 'running']],
+      );
+      const info = await docker.getContainer(id).inspect();
+      assert.equal(info.Name, '/web.1');
+      assert.equal(info.State.Running, true);
+      assert.ok(Date.parse(info.State.StartedAt) > 0);
+      assert.deepEqual(info.Config.Labels, { a: 'b' });
+      assert.equal(info.RestartCount, 0);
+      await assert.rejects(docker.getContainer('nope').inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
+    }
+    assert.ok(engine.requests.some((r) => r.url.startsWith('/v1.41/containers/json')));
+    assert.deepEqual(engine.unknown, []);
+  });
+
+  it('answers 404 to any other method or path, and records it', async () => {
+    const engine = await start({ containers: [{ name: 'c' }] });
+    const id = engine.container('c').id;
+    assert.equal(await raw(engine.socketPath, 'POST', `/containers/${id}/stop`), 404);
+    assert.equal(await raw(engine.socketPath, 'DELETE', `/v1.41/containers/${id}`), 404);
+    assert.equal(await raw(engine.socketPath, 'GET', '/images/json'), 404);
+    assert.equal(await raw(engine.socketPath, 'HEAD', '/version'), 404);
+    assert.deepEqual(
+      engine.unknown.map((r) => `${r.method} ${r.path}`),
+      [`POST /containers/${id}/stop`, `DELETE /containers/${id}`, 'GET /images/json', 'HEAD /version'],
+    );
+  });
+
+  it('streams valid samples stamped now, with the container name and growing counters', async () => {
+    const engine = await start({ containers: [{ name: 'n' }], intervalMs: 20 });
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const stream = (await docker.getContainer('n').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const got = collect(stream);
+    await waitFor(() => got.lines().length >= 9, 'nine samples');
+    (stream as unknown as { destroy: () => void }).destroy();
+    const samples = got.lines().map((l) => JSON.parse(l) as { read: string; name: string; id: string; cpu_stats: { cpu_usage: { total_usage: number } } });
+    const totals = samples.map((s) => s.cpu_stats.cpu_usage.total_usage);
+    for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! >= totals[i - 1]!, `counters never go back: ${totals.join(',')}`);
+    for (const s of samples) {
+      assert.ok(Math.abs(Date.parse(s.read) - Date.now()) < 10_000);
+      assert.equal(s.name, '/n');
+      assert.equal(s.id, engine.container('n').id);
+    }
+    assert.equal(engine.statsOpens('n'), 1);
+    await waitFor(() => engine.openStreams('n') === 0, 'the stream closed at the fake');
+  });
+
+  it('garbage: bad lines and valid samples mixed', async () => {
+    const engine = await start({ containers: [{ name: 'g', behaviour: 'garbage' }], intervalMs: 20 });
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const stream = (await docker.getContainer('g').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const got = collect(stream);
+    await waitFor(() => got.lines().length >= 40, 'forty lines');
+    (stream as unknown as { destroy: () => void }).destroy();
+    const kinds = got.lines().map((l) => {
+      try {
+        const v: unknown = JSON.parse(l);
+        return v !== null && typeof v === 'object' ? 'object' : 'not-object';
+      } catch {
+        return 'not-json';
+      }
+    });
+    for (const k of ['object', 'not-object', 'not-json'] as const) assert.ok(kinds.includes(k), k);
+  });
+
+  it('endless: bytes without a newline until the client closes; stall: one sample then silence', async () => {
+    const engine = await start({ containers: [{ name: 'e', behaviour: 'endless' }, { name: 's', behaviour: 'stall' }] });
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const endless = (await docker.getContainer('e').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const got = collect(endless);
+    await waitFor(() => got.bytes > 5 << 20, '5 MiB');
+    assert.equal(got.text.indexOf('\n'), -1);
+    (endless as unknown as { destroy: () => void }).destroy();
+    await waitFor(() => engine.openStreams('e') === 0, 'the endless stream stopped at the fake');
+    const sent = engine.bytesSent('e');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(engine.bytesSent('e'), sent, 'nothing more is sent after the client closed');
+
+    const stall = (await docker.getContainer('s').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const s = collect(stall);
+    await waitFor(() => s.lines().length === 1, 'one sample');
+    assert.equal(engine.openStreams('s'), 1, 'kept open');
+    engine.setBehaviour('s', 'normal');
+    (stall as unknown as { destroy: () => void }).destroy();
+    const again = (await docker.getContainer('s').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const a = collect(again);
+    await waitFor(() => a.lines().length >= 2, 'the reopened stream behaves normally');
+    (again as unknown as { destroy: () => void }).destroy();
+    assert.equal(engine.statsOpens('s'), 2);
+  });
+
+  it('events: pushed to subscribers; a stopped container streams empty samples; close() frees the path', async () => {
+    const engine = await start({ intervalMs: 20 });
+    const docker = new Docker({ socketPath: engine.socketPath });
+    const events = (await docker.getEvents({ filters: { type: ['container'] } })) as unknown as NodeJS.ReadableStream;
+    const got = collect(events);
+    await waitFor(() => engine.eventSubscribers === 1, 'subscribed');
+    const c = engine.startContainer({ name: 'late' });
+    const stats = (await docker.getContainer(c.id).stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const s = collect(stats);
+    engine.stopContainer(c.id);
+    await waitFor(() => s.lines().some((l) => l.includes('"read":"0001-01-01T00:00:00Z"')), 'an empty sample');
+    let ended = false;
+    stats.on('end', () => (ended = true));
+    engine.removeContainer(c.id);
+    await waitFor(() => ended, 'the stream ends when the container is removed');
+    await waitFor(() => got.lines().length === 3, 'three events');
+    const actions = got.lines().map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: { name: string } } });
+    assert.deepEqual(actions.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name]), [
+      ['container', 'start', c.id, 'late'],
+      ['container', 'die', c.id, 'late'],
+      ['container', 'destroy', c.id, 'late'],
+    ]);
+    let closed = false;
+    events.on('close', () => (closed = true));
+    events.on('end', () => (closed = true));
+    await engine.close();
+    await waitFor(() => closed, 'the event stream is cut by close()');
+    assert.equal(existsSync(engine.socketPath), false);
+    const again = await start({ socketPath: engine.socketPath });
+    assert.equal((await new Docker({ socketPath: again.socketPath }).version()).ApiVersion, '1.41');
+  });
+});
