@@ -13,7 +13,15 @@ export interface OptionSpec {
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { flag: 'backstop', env: 'SRV_BACKSTOP', kind: 'string', placeholder: 'URL', describe: 'Backstop publish URL (http/https, credentials in user-info). Without it, carbon lines go to stdout' },
+  { flag: 'backstop', env: 'SRV_BACKSTOP', kind: 'string', placeholder: 'URL', describe: 'Backstop publish URL (http/https, credentials in user-info). Without any of --backstop, --carbon, --pushgateway, --listen, carbon lines go to stdout' },
+  { flag: 'carbon', env: 'SRV_CARBON', kind: 'string', placeholder: 'URL', describe: 'carbon plaintext receiver: tcp://host:port (one persistent connection) or udp://host:port [default port 2003]' },
+  { flag: 'carbon-prefix', env: 'SRV_CARBON_PREFIX', kind: 'string', placeholder: 'STR', describe: 'put in front of every path sent to carbon (Backstop adds its <name>. itself)' },
+  { flag: 'listen', env: 'SRV_LISTEN', kind: 'string', placeholder: 'ADDR:PORT', describe: 'serve Prometheus GET /metrics and GET /healthz here (127.0.0.1:9417, [::1]:9417, :9417)' },
+  { flag: 'prom-labels', env: 'SRV_PROM_LABELS', kind: 'list', placeholder: 'KEY', describe: 'container labels exposed as Prometheus labels label_<key> (repeatable; variable: comma-separated)' },
+  { flag: 'tls-cert', env: 'SRV_TLS_CERT', kind: 'string', placeholder: 'FILE', describe: '--listen serves HTTPS with this PEM certificate (with --tls-key)' },
+  { flag: 'tls-key', env: 'SRV_TLS_KEY', kind: 'string', placeholder: 'FILE', describe: 'the PEM private key of --tls-cert' },
+  { flag: 'pushgateway', env: 'SRV_PUSHGATEWAY', kind: 'string', placeholder: 'URL', describe: 'Prometheus Pushgateway base URL (http/https, credentials in user-info); each tick is pushed under job docker-stats-to-backstop' },
+  { flag: 'pushgateway-instance', env: 'SRV_PUSHGATEWAY_INSTANCE', kind: 'string', placeholder: 'NAME', describe: 'the instance grouping label of the pushes [default: the host name]' },
   { flag: 'docker', env: 'SRV_DOCKER', kind: 'string', placeholder: 'URL', describe: 'Docker Engine: unix:///path, tcp://host:port, http(s)://host:port [default: $DOCKER_HOST, else unix:///var/run/docker.sock, else $XDG_RUNTIME_DIR/docker.sock]' },
   { flag: 'prefix', env: 'SRV_PREFIX', kind: 'string', placeholder: 'JSON', describe: 'rewrite rule {"regexp","into"} or an array of {"regexp","into","category"} (Go regexp syntax)' },
   { flag: 'rules', env: 'SRV_RULES', kind: 'string', placeholder: 'JSON', describe: 'array of rules {"regexp","into","category"}; first match wins' },

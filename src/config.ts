@@ -8,6 +8,8 @@ import { parseRules, type Rule } from './naming/rules.js';
 import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
 import { sanitizePath, sanitizeSegment } from './naming/sanitize.js';
 import { displayUrl, redact } from './redact.js';
+import type { CarbonTarget } from './sinks/carbon.js';
+import type { ListenAddress } from './sinks/prometheus/exposition.js';
 
 /** The validated configuration: typed, readonly, already parsed. Built once by parseConfig. */
 export interface Config {
@@ -33,6 +35,26 @@ export interface Config {
   readonly stallTimeoutMs: number;
   readonly mode: 'stream' | 'oneshot';
   readonly concurrency: number;
+  /** Carbon plaintext receiver; undefined: none. */
+  readonly carbon: CarbonTarget | undefined;
+  /** Sanitised path put in front of every path sent to carbon; '' for none. */
+  readonly carbonPrefix: string;
+  /** Where to serve Prometheus /metrics and /healthz; undefined: no server. */
+  readonly listen: ListenAddress | undefined;
+  /** PEM files for HTTPS on --listen (read by readTlsFiles at start); undefined: plain HTTP. */
+  readonly tls: TlsFiles | undefined;
+  /** Container label keys exposed as Prometheus labels. */
+  readonly promLabels: readonly string[];
+  /** Pushgateway base URL; undefined: none. */
+  readonly pushgateway: URL | undefined;
+  /** The Pushgateway `instance` grouping label. */
+  readonly pushgatewayInstance: string;
+}
+
+/** The --tls-cert and --tls-key files, and where each was given (for messages). */
+export interface TlsFiles {
+  readonly cert: { readonly path: string; readonly from: string };
+  readonly key: { readonly path: string; readonly from: string };
 }
 
 export type ParseOutcome =
@@ -130,6 +152,13 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   };
 
   const backstop = parseBackstop(get('backstop'), problems);
+  const carbon = parseCarbon(get('carbon'), problems);
+  const rawCarbonPrefix = get('carbon-prefix');
+  const listen = parseListen(get('listen'), problems);
+  const tls = tlsFiles(get('tls-cert'), get('tls-key'), listen !== undefined, problems);
+  const promLabels = getList('prom-labels').values;
+  const pushgateway = parsePushgateway(get('pushgateway'), problems);
+  const pushgatewayInstance = get('pushgateway-instance')?.value ?? inputs.hostname;
   const docker = parseDocker(get('docker'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
   const pollMs = duration('poll', 60_000, true);
   const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
@@ -155,6 +184,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const hostPath = sanitizeSegment(inputs.hostname) || 'unknown-host';
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
+  const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
   const spoolDir = writableDir(get('spool-dir'), problems);
   const spoolMaxBytes = size('spool-max-bytes', 1 << 30);
   const bufferMaxItems = count('buffer-max-items', 200_000);
@@ -196,6 +226,13 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       stallTimeoutMs,
       mode: mode as Config['mode'],
       concurrency,
+      carbon,
+      carbonPrefix,
+      listen,
+      tls,
+      promLabels,
+      pushgateway,
+      pushgatewayInstance,
     },
   };
 }
@@ -261,6 +298,105 @@ function parseBackstop(v: { value: string; from: string } | undefined, problems:
     problems.push(
       `${v.from}: ${JSON.stringify(displayUrl(url))} is not an http or https URL; use http(s)://[user:password@]host[:port]/publish/<name>`,
     );
+    return undefined;
+  }
+  return url;
+}
+
+function parseCarbon(v: { value: string; from: string } | undefined, problems: string[]): CarbonTarget | undefined {
+  if (!v) return undefined;
+  const allowed = 'use tcp://host[:port] or udp://host[:port] (default port 2003)';
+  let url: URL;
+  try {
+    url = new URL(v.value);
+  } catch {
+    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; ${allowed}`);
+    return undefined;
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'udp:') {
+    problems.push(`${v.from}: unsupported scheme "${url.protocol.slice(0, -1)}" in ${JSON.stringify(displayUrl(url))}; ${allowed}`);
+    return undefined;
+  }
+  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
+    problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} must name a host and port only; ${allowed}`);
+    return undefined;
+  }
+  return {
+    protocol: url.protocol === 'tcp:' ? 'tcp' : 'udp',
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 2003 : Number(url.port),
+  };
+}
+
+/** `ADDR:PORT`, `[v6]:PORT`, `:PORT` (every address); the port 1-65535 (0: any free port, for tests). */
+function parseListen(v: { value: string; from: string } | undefined, problems: string[]): ListenAddress | undefined {
+  if (!v) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(v.value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    problems.push(
+      `${v.from}: ${JSON.stringify(v.value)} is not a listen address; use ADDR:PORT (127.0.0.1:9417, [::1]:9417, or :9417 for every address), the port 0-65535`,
+    );
+    return undefined;
+  }
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+function tlsFiles(
+  cert: { value: string; from: string } | undefined,
+  key: { value: string; from: string } | undefined,
+  listening: boolean,
+  problems: string[],
+): TlsFiles | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    problems.push(`${(cert ?? key)!.from}: needs ${cert ? '--tls-key (SRV_TLS_KEY)' : '--tls-cert (SRV_TLS_CERT)'} too; give both PEM files or neither`);
+    return undefined;
+  }
+  if (!listening) {
+    problems.push(`${cert.from}: TLS is for --listen (SRV_LISTEN), which is not given`);
+    return undefined;
+  }
+  return { cert: { path: resolve(cert.value), from: cert.from }, key: { path: resolve(key.value), from: key.from } };
+}
+
+/**
+ * Reads the PEM files of --tls-cert and --tls-key, at start (so that an example configuration
+ * parses without them). Problems are configuration problems (exit 2), in parseConfig's format.
+ */
+export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } | { problems: string[] } {
+  const problems: string[] = [];
+  const read = (f: { path: string; from: string }): Buffer | undefined => {
+    try {
+      const pem = readFileSync(f.path);
+      if (pem.toString('latin1').includes('-----BEGIN ')) return pem;
+      problems.push(`${f.from}: ${JSON.stringify(f.path)} is not a PEM file; give a PEM certificate or key`);
+    } catch (err) {
+      problems.push(`${f.from}: cannot read ${JSON.stringify(f.path)} (${(err as { code?: string }).code ?? (err as Error).message}); give a readable PEM file`);
+    }
+    return undefined;
+  };
+  const cert = read(files.cert);
+  const key = read(files.key);
+  return cert && key ? { cert, key } : { problems };
+}
+
+function parsePushgateway(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
+  if (!v) return undefined;
+  const allowed = 'use http(s)://[user:password@]host[:port][/path], the Pushgateway\'s base URL';
+  let url: URL;
+  try {
+    url = new URL(v.value);
+  } catch {
+    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; ${allowed}`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} is not an http or https URL; ${allowed}`);
+    return undefined;
+  }
+  if (/\/metrics(\/|$)/.test(url.pathname)) {
+    problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ${allowed} (the job and instance are added)`);
     return undefined;
   }
   return url;

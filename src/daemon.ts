@@ -10,6 +10,8 @@ import { SinkRunner, type SinkStats } from './pipeline/sink-runner.js';
 import { Spool } from './pipeline/spool.js';
 import { buildBatch } from './reduce/batch.js';
 import type { Metric } from './reduce/metric.js';
+import type { DaemonServer } from './sinks/prometheus/exposition.js';
+import type { DaemonView } from './sinks/prometheus/view.js';
 import type { Sink } from './sinks/sink.js';
 
 /** Pause between two backlog sends: Backstop handles 1,000 items in about 10 ms. */
@@ -19,6 +21,10 @@ export interface DaemonDeps {
   readonly config: Config;
   readonly docker: Docker;
   readonly sinks: readonly Sink[];
+  /** Servers (Prometheus /metrics): started after the sinks, before the watcher; closed after the final flush. */
+  readonly servers?: readonly DaemonServer[];
+  /** Shown the watcher's containers and Engine state (for the Prometheus sinks). */
+  readonly view?: DaemonView;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -40,6 +46,8 @@ export class Daemon {
   #ticks = 0;
   #lastTickSeconds = 0;
   #collecting: Promise<void> | undefined;
+  /** The servers' start()s, awaited before they are closed. */
+  readonly #serving: Promise<void>[] = [];
   #failOnce!: (message: string) => void;
   /** Resolves with a message when the daemon cannot go on (main exits 1). */
   readonly failed: Promise<string>;
@@ -78,6 +86,8 @@ export class Daemon {
         else this.#samples += 1;
       },
     });
+    const watcher = this.#watcher;
+    deps.view?.attach({ containers: () => watcher.described(), engineReachable: () => watcher.connected });
   }
 
   /** Starts following Docker and sending a batch on every tick. */
@@ -88,6 +98,14 @@ export class Daemon {
       docker: config.docker.display,
       pollMs: config.pollMs,
     });
+    for (const server of this.#deps.servers ?? []) {
+      this.#serving.push(
+        server.start().catch((err: unknown) => {
+          logger.error('cannot start the server', { listen: server.description, error: (err as Error).message });
+          this.#failOnce(`cannot serve on ${server.description}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+        }),
+      );
+    }
     this.#watcher.start();
     this.#scheduleTick();
   }
@@ -138,6 +156,8 @@ export class Daemon {
     const { config, logger } = this.#deps;
     const left = await Promise.all(this.#runners.map((r) => r.flush(config.shutdownTimeoutMs)));
     await Promise.all(this.#runners.map((r) => r.close()));
+    await Promise.all(this.#serving);
+    await Promise.all((this.#deps.servers ?? []).map((s) => s.close()));
     const undelivered = left.reduce((a, b) => a + b, 0);
     this.#runners.forEach((r, i) => {
       if (left[i]! > 0) logger.error('stopped with metrics undelivered', { sink: r.description, undelivered: left[i] });

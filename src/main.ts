@@ -4,20 +4,61 @@ import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
-import { parseConfig } from './config.js';
+import { parseConfig, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
 import { connectDocker } from './docker/engine.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
 import { createBackstopSink } from './sinks/backstop.js';
+import { createCarbonSink } from './sinks/carbon.js';
+import { trackSink } from './sinks/health.js';
+import { createPrometheusExposition, type DaemonServer } from './sinks/prometheus/exposition.js';
+import { DaemonView } from './sinks/prometheus/view.js';
+import { createPushgatewaySink } from './sinks/pushgateway.js';
 import type { Sink } from './sinks/sink.js';
 import { createStdoutSink } from './sinks/stdout.js';
 
 const NAME = 'docker-stats-to-backstop';
+/** /healthz turns 503 when a sink has been failing for 3 poll intervals, and at least this long. */
+const HEALTH_MIN_FAILING_MS = 10_000;
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/**
+ * Every sink the configuration names, each tracked for /healthz; stdout only when none is named.
+ * The Prometheus exposition is a sink (it keeps the latest batch) plus a server the daemon runs.
+ */
+function buildSinks(config: Config, tls: { cert: Buffer; key: Buffer } | undefined, logger: Logger): { sinks: Sink[]; servers: DaemonServer[]; view: DaemonView } {
+  const view = new DaemonView();
+  const naming = { rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath, containerLabels: config.promLabels };
+  const pushing: Sink[] = [];
+  if (config.backstop) pushing.push(createBackstopSink({ url: config.backstop, logger }));
+  if (config.carbon) pushing.push(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, clock: systemClock, logger }));
+  if (config.pushgateway) {
+    pushing.push(createPushgatewaySink({ ...naming, url: config.pushgateway, instance: config.pushgatewayInstance, view, logger }));
+  }
+  const tracked = pushing.map((sink) => trackSink(sink, systemClock));
+  const sinks = tracked.map((t) => t.sink);
+  const servers: DaemonServer[] = [];
+  if (config.listen) {
+    const exposition = createPrometheusExposition({
+      ...naming,
+      listen: config.listen,
+      tls,
+      view,
+      sinkHealth: () => tracked.map((t) => t.health()),
+      failingThresholdMs: Math.max(3 * config.pollMs, HEALTH_MIN_FAILING_MS),
+      clock: systemClock,
+      logger,
+    });
+    sinks.push(exposition.sink);
+    servers.push(exposition.server);
+  }
+  if (sinks.length === 0) sinks.push(createStdoutSink(process.stdout));
+  return { sinks, servers, view };
 }
 
 async function main(): Promise<number> {
@@ -36,11 +77,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = outcome.config;
+  const tls = config.tls ? readTlsFiles(config.tls) : undefined;
+  if (tls && 'problems' in tls) {
+    for (const p of tls.problems) process.stderr.write(`${NAME}: ${p}\n`);
+    process.stderr.write(`${NAME}: see --help for every flag and variable\n`);
+    return 2;
+  }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
-  const sinks: Sink[] = config.backstop
-    ? [createBackstopSink({ url: config.backstop, logger })]
-    : [createStdoutSink(process.stdout)];
-  const daemon = new Daemon({ config, docker: connectDocker(config.docker), sinks, clock: systemClock, logger });
+  const { sinks, servers, view } = buildSinks(config, tls, logger);
+  const daemon = new Daemon({ config, docker: connectDocker(config.docker), sinks, servers, view, clock: systemClock, logger });
 
   if (config.once) {
     const undelivered = await Promise.race([daemon.runOnce(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);

@@ -36,6 +36,18 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: [], env: { SRV_STALL_TIMEOUT: '0s' }, names: 'SRV_STALL_TIMEOUT', says: /greater than 0/ },
   { args: ['--frobnicate'], names: '--frobnicate', says: /unknown flag/ },
   { args: ['stray'], names: '"stray"', says: /unexpected argument/ },
+  { args: [`--carbon=http://ops:${PASSWORD}@h:2003`], names: '--carbon', says: /unsupported scheme "http" in "http:\/\/ops:\*\*\*@h:2003\/".*tcp:\/\/host\[:port\] or udp:\/\/host\[:port\]/ },
+  { args: ['--carbon=graphite:2003'], names: '--carbon', says: /unsupported scheme "graphite".*tcp:\/\/host/ },
+  { args: ['--carbon=tcp://h:2003/path'], names: '--carbon', says: /must name a host and port only/ },
+  { args: [], env: { SRV_CARBON: 'not a url' }, names: 'SRV_CARBON', says: /is not a URL; use tcp:\/\// },
+  { args: ['--listen=9417'], names: '--listen', says: /"9417" is not a listen address; use ADDR:PORT/ },
+  { args: ['--listen=127.0.0.1:99999'], names: '--listen', says: /not a listen address.*0-65535/ },
+  { args: [], env: { SRV_LISTEN: 'http://0.0.0.0:9417' }, names: 'SRV_LISTEN', says: /not a listen address/ },
+  { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem'], names: '--tls-cert', says: /needs --tls-key/ },
+  { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem', '--tls-key=/nonexistent/key.pem'], names: '--tls-key', says: /cannot read "\/nonexistent\/key.pem" \(ENOENT\)/ },
+  { args: ['--tls-cert=/etc/hostname', '--tls-key=/etc/hostname'], names: '--tls-cert', says: /TLS is for --listen/ },
+  { args: [`--pushgateway=ftp://ops:${PASSWORD}@h`], names: '--pushgateway', says: /"ftp:\/\/ops:\*\*\*@h\/" is not an http or https URL/ },
+  { args: [], env: { SRV_PUSHGATEWAY: `http://ops:${PASSWORD}@h:9091/metrics/job/x` }, names: 'SRV_PUSHGATEWAY', says: /"http:\/\/ops:\*\*\*@h:9091\/metrics\/job\/x" already holds \/metrics/ },
 ];
 
 describe('command line', () => {

@@ -1,0 +1,241 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from './wait.js';
+
+const run = promisify(execFile);
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Runs one of the repository's scripts/ensure-*.sh (installs a Debian package when missing). */
+export async function ensure(script: string): Promise<void> {
+  await run('bash', [new URL(`../../scripts/${script}`, import.meta.url).pathname], { maxBuffer: 1 << 24 });
+}
+
+/** A server process of a test's own, with its output kept for failure messages. */
+export class ServiceProcess {
+  child: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly what: string,
+    readonly command: string,
+    readonly args: readonly string[],
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<void> {
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
+    let ready = false;
+    const probe = async (): Promise<void> => {
+      while (!ready && child.exitCode === null) {
+        ready = await accepts(this.port);
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    void probe();
+    await waitFor(() => ready || child.exitCode !== null, () => `${this.what} listening on ${this.port}; output:\n${this.output}`, 60_000);
+    if (!ready) throw new Error(`${this.what} exited ${child.exitCode}; output:\n${this.output}`);
+  }
+
+  /** SIGTERM (or the given signal), and waits for the exit (SIGKILL after 20 s). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Debian's carbon-cache with a config of its own in a temp dir: 1-second points kept for an hour. */
+export class Carbon {
+  dir = '';
+  port = 0;
+  udpPort = 0;
+  process: ServiceProcess | undefined;
+
+  get whisperDir(): string {
+    return join(this.dir, 'storage', 'whisper');
+  }
+
+  async setUp(): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'dstb-carbon-'));
+    this.port = await freePort();
+    this.udpPort = await freePort();
+    const [pickle, query] = [await freePort(), await freePort()];
+    await writeFile(
+      join(this.dir, 'carbon.conf'),
+      [
+        '[cache]',
+        `STORAGE_DIR = ${join(this.dir, 'storage')}`,
+        `LOCAL_DATA_DIR = ${this.whisperDir}`,
+        `LOG_DIR = ${join(this.dir, 'log')}`,
+        `PID_DIR = ${this.dir}`,
+        'MAX_CACHE_SIZE = inf',
+        'MAX_UPDATES_PER_SECOND = 100000',
+        'MAX_CREATES_PER_MINUTE = inf',
+        'LINE_RECEIVER_INTERFACE = 127.0.0.1',
+        `LINE_RECEIVER_PORT = ${this.port}`,
+        'ENABLE_UDP_LISTENER = True',
+        'UDP_RECEIVER_INTERFACE = 127.0.0.1',
+        `UDP_RECEIVER_PORT = ${this.udpPort}`,
+        'PICKLE_RECEIVER_INTERFACE = 127.0.0.1',
+        `PICKLE_RECEIVER_PORT = ${pickle}`,
+        'CACHE_QUERY_INTERFACE = 127.0.0.1',
+        `CACHE_QUERY_PORT = ${query}`,
+        'LOG_LISTENER_CONN_SUCCESS = False',
+        'LOG_UPDATES = False',
+        'LOG_CREATES = False',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(this.dir, 'storage-schemas.conf'), '[all]\npattern = .*\nretentions = 1s:1h\n');
+    await writeFile(join(this.dir, 'storage-aggregation.conf'), '[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = last\n');
+  }
+
+  async start(): Promise<void> {
+    this.process = new ServiceProcess('carbon-cache', 'carbon-cache', [
+      `--config=${join(this.dir, 'carbon.conf')}`, `--pidfile=${join(this.dir, 'carbon.pid')}`, '--debug', 'start',
+    ], this.port);
+    await this.process.start();
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.process?.stop(signal);
+  }
+
+  /** The whisper file of a carbon path. */
+  file(path: string): string {
+    return `${join(this.whisperDir, ...path.split('.'))}.wsp`;
+  }
+
+  /** Every non-empty point of a whisper file over the last hour, read back with python3-whisper. */
+  async fetch(path: string): Promise<Map<number, number>> {
+    const script =
+      'import sys, json, whisper\n' +
+      '(start, end, step), values = whisper.fetch(sys.argv[1], 0)\n' +
+      'print(json.dumps([[start + i * step, v] for i, v in enumerate(values) if v is not None]))\n';
+    // Debian's python3, which has python3-whisper (a python3 earlier on the PATH may not).
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, this.file(path)]);
+    return new Map(JSON.parse(stdout) as [number, number][]);
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Debian's prometheus scraping one target every second, with its own config, port and data dir. */
+export class Prometheus {
+  dir = '';
+  port = 0;
+  process: ServiceProcess | undefined;
+
+  async start(target: { port: number; scheme: 'http' | 'https' }): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'dstb-prometheus-'));
+    this.port = await freePort();
+    await writeFile(
+      join(this.dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'scrape_configs:',
+        '  - job_name: dstb',
+        `    scheme: ${target.scheme}`,
+        '    tls_config:',
+        '      insecure_skip_verify: true',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${target.port}']`,
+        '',
+      ].join('\n'),
+    );
+    this.process = new ServiceProcess('prometheus', 'prometheus', [
+      `--config.file=${join(this.dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(this.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${this.port}`,
+    ], this.port);
+    await this.process.start();
+  }
+
+  /** An instant query through the HTTP API; resolves with its result vector. */
+  async query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
+    return body.data!.result;
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.process?.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Debian's prometheus-pushgateway on its own port, optionally behind basic auth (bcrypt, as its web config wants). */
+export class Pushgateway {
+  dir = '';
+  port = 0;
+  process: ServiceProcess | undefined;
+
+  async start(auth?: { user: string; password: string }): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'dstb-pushgateway-'));
+    this.port = await freePort();
+    const args = [`--web.listen-address=127.0.0.1:${this.port}`, `--persistence.file=${join(this.dir, 'pushgateway.data')}`];
+    if (auth) {
+      // The password goes to python on stdin, never on a command line.
+      const hash = await new Promise<string>((resolve, reject) => {
+        const py = spawn('/usr/bin/python3', ['-c', 'import sys, bcrypt; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())']);
+        let out = '';
+        py.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        py.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`bcrypt exited ${code}`))));
+        py.stdin.end(auth.password);
+      });
+      await writeFile(join(this.dir, 'web.yml'), `basic_auth_users:\n  ${auth.user}: '${hash}'\n`);
+      args.push(`--web.config.file=${join(this.dir, 'web.yml')}`);
+    }
+    this.process = new ServiceProcess('pushgateway', 'prometheus-pushgateway', args, this.port);
+    await this.process.start();
+  }
+
+  /** The text exposition of everything pushed (GET /metrics), with credentials when given. */
+  async metrics(auth?: { user: string; password: string }): Promise<string> {
+    const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` } : {};
+    const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { headers });
+    return res.text();
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.process?.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { DaemonProcess } from '../helpers/daemon.js';
+import { docker, IMAGE, TestContainers } from '../helpers/docker.js';
+import { ensure, freePort, Prometheus } from '../helpers/services.js';
+import { pollUntil } from '../helpers/poll.js';
+
+/**
+ * `--listen`: GET /metrics (through prom-client) and GET /healthz, scraped by Debian's real
+ * prometheus (its own config, port and data dir), whose query API must return the container series.
+ */
+const run = promisify(execFile);
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+/** GET over HTTPS trusting only `ca` (the test's self-signed certificate). */
+function getTls(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, servername: 'localhost' }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('Prometheus exposition scraped by the real prometheus', () => {
+  const containers = new TestContainers();
+  const daemons: DaemonProcess[] = [];
+  const prometheus = new Prometheus();
+  let tlsDir = '';
+  let port = 0;
+  const web = containers.name('web');
+  const gone = containers.name('gone');
+  let webId = '';
+
+  const daemon = (args: string[]): DaemonProcess => {
+    const d = new DaemonProcess(['--label', containers.label, '--poll', '1s', ...args]);
+    daemons.push(d);
+    return d;
+  };
+  const metricsHas = (pattern: RegExp, what: string, p = port) =>
+    pollUntil(async () => pattern.test((await get(`http://127.0.0.1:${p}/metrics`)).body), what, 60_000);
+
+  before(async () => {
+    await ensure('ensure-docker.sh');
+    await ensure('ensure-prometheus.sh');
+    webId = await containers.start(web, { args: ['--memory', '64m', '--label', 'team=blue'] });
+    await containers.start(gone);
+    tlsDir = await mkdtemp(join(tmpdir(), 'dstb-tls-'));
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all(daemons.map((d) => d.kill()));
+    await prometheus.cleanUp();
+    await containers.cleanup();
+    if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
+  });
+
+  it('serves per-container series with name, id, image and chosen labels; prometheus stores them', async () => {
+    port = await freePort();
+    const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${port}`, '--prom-labels', 'team']);
+    const line = new RegExp(
+      `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",label_team="blue"\\} 67108864$`, 'm',
+    );
+    await pollUntil(async () => {
+      const { body } = await get(`http://127.0.0.1:${port}/metrics`);
+      return line.test(body);
+    }, `memory.limit of ${web} in /metrics`, 60_000);
+    const { body } = await get(`http://127.0.0.1:${port}/metrics`);
+    assert.match(body, /^# TYPE docker_container_cpu_total counter$/m);
+    assert.match(body, /^# TYPE docker_container_memory_usage gauge$/m);
+    assert.match(body, /^docker_stats_to_backstop_samples_total \d+$/m, 'the daemon\'s own metrics');
+    assert.match(body, new RegExp(`^docker_container_network_interface_rx_bytes_total\\{name="${web}",.*interface="eth0"\\} \\d+$`, 'm'));
+    const health = await get(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200, health.body);
+    assert.equal(JSON.parse(health.body).status, 'ok');
+    assert.equal(d.stdout, '', 'with --listen alone, nothing goes to stdout');
+
+    await prometheus.start({ port, scheme: 'http' });
+    const series = await pollUntil(async () => {
+      const result = await prometheus.query(`docker_container_memory_limit{name="${web}"}`);
+      return result.length > 0 ? result : undefined;
+    }, 'prometheus query returning the container series', 60_000);
+    assert.equal(series[0]!.value[1], String(64 * 1024 * 1024));
+    assert.equal(series[0]!.metric['id'], webId);
+    assert.equal(series[0]!.metric['image'], IMAGE);
+    assert.equal(series[0]!.metric['label_team'], 'blue');
+    assert.equal(series[0]!.metric['job'], 'dstb');
+    const cpu = await pollUntil(async () => {
+      const result = await prometheus.query(`rate(docker_container_cpu_total{name="${web}"}[10s])`);
+      return result.length > 0 ? result : undefined;
+    }, 'a rate over the cpu counter', 60_000);
+    assert.ok(Number(cpu[0]!.value[1]) >= 0);
+
+    await docker('rm', '-f', gone);
+    await pollUntil(async () => !(await get(`http://127.0.0.1:${port}/metrics`)).body.includes(`name="${gone}"`), `${gone} leaves /metrics`, 60_000);
+    assert.match((await get(`http://127.0.0.1:${port}/metrics`)).body, new RegExp(`name="${web}"`), 'the running one stays');
+    assert.equal((await d.stop()).code, 0, d.stderr);
+    await assert.rejects(get(`http://127.0.0.1:${port}/metrics`), 'the server is closed with the daemon');
+  });
+
+  it('/healthz answers 503 saying why when the Engine cannot be reached, or a sink keeps failing', async () => {
+    const p1 = await freePort();
+    const noEngine = daemon(['--docker', 'unix:///nonexistent/docker.sock', '--listen', `127.0.0.1:${p1}`]);
+    const h1 = await pollUntil(async () => {
+      const h = await get(`http://127.0.0.1:${p1}/healthz`).catch(() => undefined);
+      return h?.status === 503 ? h : undefined;
+    }, '503 without an Engine', 30_000);
+    assert.match(JSON.parse(h1.body).problems.join('\n'), /Docker Engine is not reachable/);
+    await noEngine.stop();
+
+    const p2 = await freePort();
+    const closed = await freePort();
+    const failing = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p2}`, '--carbon', `tcp://127.0.0.1:${closed}`]);
+    await metricsHas(/docker_containers/, 'a first batch', p2);
+    assert.equal((await get(`http://127.0.0.1:${p2}/healthz`)).status, 200, 'not yet beyond the threshold');
+    const h2 = await pollUntil(async () => {
+      const h = await get(`http://127.0.0.1:${p2}/healthz`);
+      return h.status === 503 ? h : undefined;
+    }, '503 once the carbon sink has failed for longer than the threshold', 60_000);
+    const body = JSON.parse(h2.body) as { problems: string[]; sinks: { sink: string; ok: boolean }[] };
+    assert.match(body.problems.join('\n'), new RegExp(`sink carbon tcp://127\\.0\\.0\\.1:${closed} has been failing`));
+    assert.equal(body.sinks[0]!.ok, false);
+    await failing.stop();
+  });
+
+  it('serves HTTPS with --tls-cert and --tls-key', async () => {
+    const p = await freePort();
+    const ca = await readFile(join(tlsDir, 'cert.pem'));
+    const d = daemon([
+      '--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`,
+      '--tls-cert', join(tlsDir, 'cert.pem'), '--tls-key', join(tlsDir, 'key.pem'),
+    ]);
+    const res = await pollUntil(async () => {
+      const r = await getTls(`https://127.0.0.1:${p}/metrics`, ca).catch(() => undefined);
+      return r && r.body.includes(`name="${web}"`) ? r : undefined;
+    }, 'metrics over HTTPS', 60_000);
+    assert.equal(res.status, 200);
+    await assert.rejects(get(`http://127.0.0.1:${p}/metrics`), 'no plain HTTP on a TLS listener');
+    assert.equal((await d.stop()).code, 0, d.stderr);
+  });
+});
