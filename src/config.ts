@@ -285,27 +285,16 @@ function splitList(text: string): string[] {
     .filter((s) => s !== '');
 }
 
-function parseBackstop(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
-  if (!v) return undefined;
-  let url: URL;
-  try {
-    url = new URL(v.value);
-  } catch {
-    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; use http(s)://[user:password@]host[:port]/publish/<name>`);
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(
-      `${v.from}: ${JSON.stringify(displayUrl(url))} is not an http or https URL; use http(s)://[user:password@]host[:port]/publish/<name>`,
-    );
-    return undefined;
-  }
-  return url;
-}
-
-function parseCarbon(v: { value: string; from: string } | undefined, problems: string[]): CarbonTarget | undefined {
-  if (!v) return undefined;
-  const allowed = 'use tcp://host[:port] or udp://host[:port] (default port 2003)';
+/**
+ * An option's value as a URL whose scheme is one of `schemes` (`'http:'`, …), or undefined after
+ * recording the problem: the option's name, the value with its password masked, and `allowed`.
+ */
+function urlOption(
+  v: { value: string; from: string },
+  schemes: readonly string[],
+  allowed: string,
+  problems: string[],
+): URL | undefined {
   let url: URL;
   try {
     url = new URL(v.value);
@@ -313,10 +302,27 @@ function parseCarbon(v: { value: string; from: string } | undefined, problems: s
     problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; ${allowed}`);
     return undefined;
   }
-  if (url.protocol !== 'tcp:' && url.protocol !== 'udp:') {
-    problems.push(`${v.from}: unsupported scheme "${url.protocol.slice(0, -1)}" in ${JSON.stringify(displayUrl(url))}; ${allowed}`);
+  if (!schemes.includes(url.protocol)) {
+    const shown = JSON.stringify(displayUrl(url));
+    const what = schemes.every((x) => x.startsWith('http'))
+      ? `${shown} is not an http or https URL`
+      : `unsupported scheme "${url.protocol.slice(0, -1)}" in ${shown}`;
+    problems.push(`${v.from}: ${what}; ${allowed}`);
     return undefined;
   }
+  return url;
+}
+
+function parseBackstop(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
+  if (!v) return undefined;
+  return urlOption(v, ['http:', 'https:'], 'use http(s)://[user:password@]host[:port]/publish/<name>', problems);
+}
+
+function parseCarbon(v: { value: string; from: string } | undefined, problems: string[]): CarbonTarget | undefined {
+  if (!v) return undefined;
+  const allowed = 'use tcp://host[:port] or udp://host[:port] (default port 2003)';
+  const url = urlOption(v, ['tcp:', 'udp:'], allowed, problems);
+  if (!url) return undefined;
   if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
     problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} must name a host and port only; ${allowed}`);
     return undefined;
@@ -384,17 +390,8 @@ export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } | {
 function parsePushgateway(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
   if (!v) return undefined;
   const allowed = 'use http(s)://[user:password@]host[:port][/path], the Pushgateway\'s base URL';
-  let url: URL;
-  try {
-    url = new URL(v.value);
-  } catch {
-    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; ${allowed}`);
-    return undefined;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} is not an http or https URL; ${allowed}`);
-    return undefined;
-  }
+  const url = urlOption(v, ['http:', 'https:'], allowed, problems);
+  if (!url) return undefined;
   if (/\/metrics(\/|$)/.test(url.pathname)) {
     problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ${allowed} (the job and instance are added)`);
     return undefined;
@@ -437,13 +434,8 @@ function parseDocker(
   }
   const { value, from } = source;
   const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.push(`${from}: ${JSON.stringify(redact(value))} is not a URL; ${allowed}`);
-    return undefined;
-  }
+  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:'], allowed, problems);
+  if (!url) return undefined;
   if (url.protocol === 'unix:') {
     const socketPath = decodeURIComponent(url.pathname);
     if (socketPath === '' || socketPath === '/') {
@@ -451,10 +443,6 @@ function parseDocker(
       return undefined;
     }
     return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
-  }
-  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`${from}: unsupported scheme "${url.protocol.slice(0, -1)}" in ${JSON.stringify(displayUrl(url))}; ${allowed}`);
-    return undefined;
   }
   if (url.hostname === '') {
     problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${allowed}`);
