@@ -1,7 +1,7 @@
 import type { DockerStats } from '../docker/stats-types.js';
 import type { ContainerReading } from '../reduce/batch.js';
 import type { ContainerFacts, TimedSample } from '../reduce/container-metrics.js';
-import { countersWentBack } from '../reduce/docker-math.js';
+import { countersWentBack, rateCounters, type RateCounters } from '../reduce/docker-math.js';
 import { sampleReadMs } from '../reduce/sample-time.js';
 
 /** What the watcher knows about a container when one of its samples arrives. */
@@ -13,6 +13,12 @@ export interface ContainerRef {
 
 export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
 
+/** A sample as held, with its rate counters read once (not again at every comparison). */
+interface Held {
+  readonly timed: TimedSample;
+  readonly counters: RateCounters;
+}
+
 /**
  * Holds, per container, the earliest and the latest real sample since the last tick. The watcher
  * records every sample as it arrives; the tick takes the whole interval at once. A container whose
@@ -22,9 +28,9 @@ export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
  * of containers seen in one interval.
  */
 export class SampleStore {
-  #held = new Map<string, { ref: ContainerRef; first: TimedSample; latest: TimedSample }>();
+  #held = new Map<string, { ref: ContainerRef; first: TimedSample; latest: Held }>();
   /** With `carryBaseline`: each container's latest sample of the previous interval. */
-  #baseline = new Map<string, TimedSample>();
+  #baseline = new Map<string, Held>();
   readonly #carry: boolean;
 
   /**
@@ -42,23 +48,20 @@ export class SampleStore {
   record(ref: ContainerRef, sample: DockerStats): RecordOutcome {
     const readMs = sampleReadMs(sample);
     if (readMs === undefined) return 'empty';
-    const timed = { sample, readMs };
     const held = this.#held.get(ref.id);
+    if (held && readMs < held.latest.timed.readMs) return 'stale';
+    const latest: Held = { timed: { sample, readMs }, counters: rateCounters(sample) };
     if (!held) {
       const base = this.#baseline.get(ref.id);
-      const first = base && base.readMs < readMs && !countersWentBack(base.sample, sample) ? base : timed;
-      this.#held.set(ref.id, { ref, first, latest: timed });
+      const usable = base && base.timed.readMs < readMs && !countersWentBack(base.counters, latest.counters);
+      this.#held.set(ref.id, { ref, first: usable ? base.timed : latest.timed, latest });
       return 'recorded';
     }
-    if (readMs < held.latest.readMs) return 'stale';
     held.ref = ref;
-    if (countersWentBack(held.latest.sample, sample)) {
-      held.first = timed;
-      held.latest = timed;
-      return 'reset';
-    }
-    held.latest = timed;
-    return 'recorded';
+    const reset = countersWentBack(held.latest.counters, latest.counters);
+    if (reset) held.first = latest.timed;
+    held.latest = latest;
+    return reset ? 'reset' : 'recorded';
   }
 
   /** Number of containers with a sample waiting for the next tick. */
@@ -71,7 +74,7 @@ export class SampleStore {
     const readings: ContainerReading[] = [];
     if (this.#carry) this.#baseline.clear();
     for (const [id, h] of this.#held) {
-      readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest });
+      readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest.timed });
       if (this.#carry) this.#baseline.set(id, h.latest);
     }
     this.#held.clear();

@@ -36,21 +36,23 @@ export interface BatchOptions {
  * and `containers.<category>` counted over the containers in this batch, stamped with the tick.
  */
 export function buildBatch(readings: Iterable<ContainerReading>, opts: BatchOptions): Metric[] {
-  const join = (path: string): string => (opts.pathPrefix === '' ? path : `${opts.pathPrefix}.${path}`);
+  const prefix = opts.pathPrefix === '' ? '' : `${opts.pathPrefix}.`;
   const out: Metric[] = [];
   const categories = new Map<string, number>();
   let total = 0;
   for (const r of readings) {
     const { path, category } = containerPath(opts.rules, r.name, r.id.slice(0, 12));
+    // Built once per container: each metric's path is then a single concatenation.
+    const base = `${prefix}${path}.`;
     const time = Math.floor(r.latest.readMs / 1000);
     for (const { name, value } of containerMetrics(r.first, r.latest, r.facts, opts.metrics ?? DEFAULT_METRIC_OPTIONS)) {
-      out.push({ path: join(`${path}.${name}`), value, time });
+      out.push({ path: base + name, value, time });
     }
     total += 1;
     if (category !== undefined) categories.set(category, (categories.get(category) ?? 0) + 1);
   }
   const host = (name: string, value: number): void => {
-    out.push({ path: join(`${opts.hostPath}.containers.${name}`), value, time: opts.tickSeconds });
+    out.push({ path: `${prefix}${opts.hostPath}.containers.${name}`, value, time: opts.tickSeconds });
   };
   for (const [category, count] of categories) host(category, count);
   host('total', total);

@@ -105,18 +105,62 @@ export function networkTotals(sample: DockerStats): NetworkCounters | undefined 
   return sum;
 }
 
+/** The counters the rates use, read once per sample; a counter the sample lacks is undefined. */
+export interface RateCounters {
+  readonly cpuTotal: number | undefined;
+  readonly rxBytes: number | undefined;
+  readonly txBytes: number | undefined;
+  readonly readBytes: number | undefined;
+  readonly writeBytes: number | undefined;
+}
+
+/**
+ * The sample's rate counters, with the same sums as networkTotals and blkioBytes but without
+ * their intermediate lists and maps: the store calls this for every sample it records.
+ */
+export function rateCounters(sample: DockerStats): RateCounters {
+  let rxBytes: number | undefined;
+  let txBytes: number | undefined;
+  const add = (total: number | undefined, v: unknown): number | undefined => {
+    const n = num(v);
+    return n === undefined ? total : (total ?? 0) + n;
+  };
+  if (sample.networks && typeof sample.networks === 'object') {
+    for (const name in sample.networks) {
+      const c = sample.networks[name];
+      if (c === null || typeof c !== 'object') continue;
+      rxBytes = add(rxBytes, c.rx_bytes);
+      txBytes = add(txBytes, c.tx_bytes);
+    }
+  } else if (sample.network && typeof sample.network === 'object') {
+    rxBytes = num(sample.network.rx_bytes);
+    txBytes = num(sample.network.tx_bytes);
+  }
+  let readBytes: number | undefined;
+  let writeBytes: number | undefined;
+  const entries = sample.blkio_stats?.io_service_bytes_recursive;
+  if (Array.isArray(entries)) {
+    for (const e of entries as (BlkioEntry | null)[]) {
+      if (typeof e?.op !== 'string') continue;
+      const op = e.op.toLowerCase();
+      if (op === 'read') readBytes = add(readBytes, e.value);
+      else if (op === 'write') writeBytes = add(writeBytes, e.value);
+    }
+  }
+  return { cpuTotal: num(sample.cpu_stats?.cpu_usage?.total_usage), rxBytes, txBytes, readBytes, writeBytes };
+}
+
 /**
  * Did any counter the rates use go backwards between two samples (the container restarted and its
  * cgroup counters started again from small values)?
  */
-export function countersWentBack(from: DockerStats, to: DockerStats): boolean {
+export function countersWentBack(from: RateCounters, to: RateCounters): boolean {
   const back = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && b < a;
-  if (back(num(from.cpu_stats?.cpu_usage?.total_usage), num(to.cpu_stats?.cpu_usage?.total_usage))) return true;
-  const n0 = networkTotals(from);
-  const n1 = networkTotals(to);
-  if (back(n0?.rx_bytes, n1?.rx_bytes) || back(n0?.tx_bytes, n1?.tx_bytes)) return true;
   return (
-    back(blkioBytes(from, 'read')?.total, blkioBytes(to, 'read')?.total) ||
-    back(blkioBytes(from, 'write')?.total, blkioBytes(to, 'write')?.total)
+    back(from.cpuTotal, to.cpuTotal) ||
+    back(from.rxBytes, to.rxBytes) ||
+    back(from.txBytes, to.txBytes) ||
+    back(from.readBytes, to.readBytes) ||
+    back(from.writeBytes, to.writeBytes)
   );
 }

@@ -1,0 +1,127 @@
+/**
+ * Reducer micro-benchmark: what one stats sample costs the daemon's own code, against the floor of
+ * a bare JSON.parse of the same line. The corpus is built from the captured fixture samples: C
+ * containers, each replaying one fixture sample with its `read` time and counters advanced by one
+ * second per step, interleaved as the Engine sends them. The pipeline is the daemon's, minus I/O:
+ * per line JSON.parse + SampleStore.record; per tick (every K steps) take + buildBatch (reduce and
+ * naming) + encodeBackstopBatch. Figures are samples per CPU-second (user + system) of this process.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DockerStats } from '../src/docker/stats-types.js';
+import { parseRules } from '../src/naming/rules.js';
+import { SampleStore, type ContainerRef } from '../src/pipeline/sample-store.js';
+import { buildBatch } from '../src/reduce/batch.js';
+import { sampleReadMs } from '../src/reduce/sample-time.js';
+import { encodeBackstopBatch } from '../src/sinks/backstop-encode.js';
+import { fixtureFiles, loadSamples } from '../test/helpers/fixtures.js';
+import { check, envNumber, round, type TargetCheck } from './lib.js';
+
+export interface MicroResult {
+  containers: number;
+  samplesPerTick: number;
+  lines: number;
+  avgLineBytes: number;
+  bareParsePerSecond: number;
+  pipelinePerSecond: number;
+  /** Pipeline cost per sample / bare JSON.parse cost per sample. */
+  ratio: number;
+  /** The same with a tick after every sample (the worst case: reduce per sample). */
+  reducePerSampleRatio: number;
+  metricsPerTick: number;
+  targets: TargetCheck[];
+}
+
+/** Advances a sample by `step` seconds: `read`, CPU and network counters grow, as a live one's do. */
+function advance(base: DockerStats, baseMs: number, step: number): DockerStats {
+  const s = structuredClone(base);
+  s.read = new Date(baseMs + step * 1000).toISOString();
+  const cpu = s.cpu_stats?.cpu_usage;
+  if (cpu?.total_usage !== undefined) cpu.total_usage += step * 10_000_000;
+  if (s.cpu_stats?.system_cpu_usage !== undefined) s.cpu_stats.system_cpu_usage += step * 2_000_000_000;
+  for (const n of Object.values(s.networks ?? {})) {
+    if (n.rx_bytes !== undefined) n.rx_bytes += step * 1000;
+    if (n.tx_bytes !== undefined) n.tx_bytes += step * 500;
+  }
+  return s;
+}
+
+function corpus(containers: number, steps: number): { lines: string[]; refs: ContainerRef[] } {
+  const bases = fixtureFiles()
+    .flatMap((f) => loadSamples(f))
+    .filter((s) => sampleReadMs(s) !== undefined);
+  const t0 = Date.parse('2026-11-22T07:00:00Z');
+  const refs: ContainerRef[] = Array.from({ length: containers }, (_, c) => ({
+    id: randomBytes(32).toString('hex'),
+    name: `/bench.web.svc${c}.1`,
+    facts: { startedAtMs: t0 - 3_600_000, restartCount: 0 },
+  }));
+  const lines: string[] = [];
+  for (let step = 0; step < steps; step++) {
+    for (let c = 0; c < containers; c++) lines.push(JSON.stringify(advance(bases[c % bases.length]!, t0, step)));
+  }
+  return { lines, refs };
+}
+
+/** Runs `round` until `minMs` of wall time have passed; returns items per CPU-second. */
+function measure(minMs: number, itemsPerRound: number, round: () => void): number {
+  for (let i = 0; i < 3; i++) round(); // warm-up: let the JIT settle
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rounds = 0;
+  while (performance.now() - t0 < minMs) {
+    round();
+    rounds += 1;
+  }
+  const used = process.cpuUsage(cpu0);
+  return (rounds * itemsPerRound) / ((used.user + used.system) / 1e6);
+}
+
+export function runMicro(): MicroResult {
+  const containers = envNumber('BENCH_MICRO_CONTAINERS', 100);
+  const perTick = envNumber('BENCH_MICRO_SAMPLES_PER_TICK', 10);
+  const steps = perTick * 3;
+  const ms = envNumber('BENCH_MICRO_MS', 3000);
+  const { lines, refs } = corpus(containers, steps);
+  const rules = parseRules('{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}');
+  const opts = { rules, pathPrefix: '', hostPath: 'benchhost', tickSeconds: 0 };
+
+  let keep = 0;
+  const bare = measure(ms, lines.length, () => {
+    for (const line of lines) keep += (JSON.parse(line) as DockerStats).read!.length;
+  });
+
+  let metricsPerTick = 0;
+  const pipeline = (tickEvery: number) => () => {
+    // A fresh store per round: the corpus' read times start over.
+    const store = new SampleStore();
+    let i = 0;
+    for (const line of lines) {
+      store.record(refs[i % containers]!, JSON.parse(line) as DockerStats);
+      i += 1;
+      if (i % (containers * tickEvery) === 0) {
+        const batch = buildBatch(store.take(), { ...opts, tickSeconds: i });
+        metricsPerTick = batch.length;
+        keep += encodeBackstopBatch(batch).length;
+      }
+    }
+  };
+  const full = measure(ms, lines.length, pipeline(perTick));
+  const worst = measure(ms, lines.length, pipeline(1));
+  if (keep === 0) throw new Error('unreachable');
+
+  const ratio = bare / full;
+  return {
+    containers,
+    samplesPerTick: perTick,
+    lines: lines.length,
+    avgLineBytes: Math.round(lines.reduce((n, l) => n + l.length, 0) / lines.length),
+    bareParsePerSecond: Math.round(bare),
+    pipelinePerSecond: Math.round(full),
+    ratio: round(ratio, 2),
+    reducePerSampleRatio: round(bare / worst, 2),
+    metricsPerTick,
+    targets: [check('per-sample cost ≤ 3× bare JSON.parse', `${round(ratio, 2)}×`, ratio <= 3)],
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(runMicro(), null, 2));

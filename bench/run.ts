@@ -1,0 +1,112 @@
+/**
+ * `npm run bench`: the whole suite, after a build. Prints each target of issue 5 beside its
+ * measured figure and "met" / "not met", writes bench/results/<date>.json and .md (and latest.md),
+ * and fails nothing (exit 0 unless the suite itself broke). Parts and sizes are env-overridable:
+ *
+ *   BENCH_PARTS=micro,real,synthetic,modes   which parts to run (default all)
+ *   BENCH_REAL_N=10,50,100  BENCH_REAL_POLL=10s  BENCH_REAL_INTERVALS=3
+ *   BENCH_SYNTH_N=1000,2000,5000  BENCH_SYNTH_POLL=10s  BENCH_SYNTH_INTERVALS=3
+ *   BENCH_MODES_N=100  BENCH_MODES_POLL=60s  BENCH_MODES_INTERVALS=2
+ *   BENCH_MICRO_MS=3000  BENCH_MICRO_CONTAINERS=100  BENCH_MICRO_SAMPLES_PER_TICK=10
+ *   BENCH_DAEMON_BIN=path/to/main.js   measure another build of the daemon
+ *   BENCH_DAEMON_NODE_FLAGS="--max-old-space-size=128"   node flags for the daemon only
+ *   BENCH_LABEL=text                   a note stored with the results
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { envList, envNumber, envString, log, machine, type TargetCheck } from './lib.js';
+import { runMicro, type MicroResult } from './micro.js';
+import { runModes, runReal, type RealResult } from './real-engine.js';
+import { runSynthetic, type SyntheticResult } from './synthetic.js';
+
+const parts = new Set(envString('BENCH_PARTS', 'micro,real,synthetic,modes').split(','));
+const results: {
+  machine: ReturnType<typeof machine>;
+  label: string;
+  micro?: MicroResult;
+  real?: RealResult[];
+  synthetic?: SyntheticResult[];
+  modes?: RealResult[];
+  targets: TargetCheck[];
+  daemonNodeFlags: string;
+} = { machine: machine(), label: envString('BENCH_LABEL', ''), targets: [], daemonNodeFlags: envString('BENCH_DAEMON_NODE_FLAGS', '') };
+
+if (parts.has('micro')) {
+  log('reducer micro-benchmark');
+  results.micro = runMicro();
+  results.targets.push(...results.micro.targets);
+}
+if (parts.has('real')) {
+  const r = await runReal(envList('BENCH_REAL_N', [10, 50, 100]), envString('BENCH_REAL_POLL', '10s'), envNumber('BENCH_REAL_INTERVALS', 3));
+  results.real = r.runs;
+  results.targets.push(...r.targets);
+}
+if (parts.has('synthetic')) {
+  const r = await runSynthetic(
+    envList('BENCH_SYNTH_N', [1000, 2000, 5000]),
+    envString('BENCH_SYNTH_POLL', '10s'),
+    envNumber('BENCH_SYNTH_INTERVALS', 3),
+  );
+  results.synthetic = r.runs;
+  results.targets.push(...r.targets);
+}
+if (parts.has('modes')) {
+  const r = await runModes(envNumber('BENCH_MODES_N', 100), envString('BENCH_MODES_POLL', '60s'), envNumber('BENCH_MODES_INTERVALS', 2));
+  results.modes = r.runs;
+  results.targets.push(...r.targets);
+}
+
+const md = markdown(results);
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const stamp = results.machine.date.replace(/[:.]/g, '-');
+writeFileSync(`${dir}${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${dir}${stamp}.md`, md);
+writeFileSync(`${dir}latest.md`, md);
+console.log(md);
+log(`results in bench/results/${stamp}.json and .md`);
+
+function markdown(r: typeof results): string {
+  const m = r.machine;
+  const lines = [
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB${r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : ''}${r.label ? `; ${r.label}` : ''}.`,
+    '',
+    '| target | measured | |',
+    '|---|---|---|',
+    ...r.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'met' : 'not met'} |`),
+  ];
+  if (r.micro) {
+    const x = r.micro;
+    lines.push(
+      '',
+      `Reducer, per sample (${x.containers} containers, a tick every ${x.samplesPerTick} samples each, ${x.avgLineBytes}-byte lines): ` +
+        `${x.pipelinePerSecond.toLocaleString('en')} samples/s per core through parse + store + reduce + naming + encode, ` +
+        `bare JSON.parse ${x.bareParsePerSecond.toLocaleString('en')}/s: ${x.ratio}× the floor (${x.reducePerSampleRatio}× with a tick after every sample).`,
+    );
+  }
+  const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;
+  const ticks = (x: RealResult | SyntheticResult): string => x.ticks.map((t) => t.containers).join(', ');
+  if (r.real?.length || r.modes?.length) {
+    lines.push(
+      '',
+      '| real Engine | daemon CPU (% of a core) | daemon peak RSS (at end) | Engine CPU (% of a core) | batch after tick (max) | containers per batch |',
+      '|---|---|---|---|---|---|',
+      ...[...(r.real ?? []), ...(r.modes ?? [])].map(
+        (x) =>
+          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
+      ),
+    );
+  }
+  if (r.synthetic?.length) {
+    lines.push(
+      '',
+      '| synthetic Engine, 1 Hz per stream | daemon CPU (% of a core) | daemon peak RSS (at end) | samples/s | lag per tick (s) | keeps up |',
+      '|---|---|---|---|---|---|',
+      ...r.synthetic.map(
+        (x) =>
+          `| ${x.streams.toLocaleString('en')} streams, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${Math.round(x.samplesPerSecond)} | ${x.ticks.map((t) => t.lagSeconds).join(', ')} | ${x.keepsUp ? 'yes' : 'no'} |`,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
