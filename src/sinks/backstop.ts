@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import got, { type Response } from 'got';
+import type { Response } from 'got';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
 import type { Metric } from '../reduce/metric.js';
 import { encodeBackstopBatch } from './backstop-encode.js';
+import { sinkHttpClient, splitCredentials } from './http.js';
 import { SinkSendError, type Sink } from './sink.js';
 
 export interface BackstopSinkOptions {
@@ -24,24 +25,13 @@ export const BACKSTOP_MAX_ITEMS = 1_000;
  * transient: both throw SinkSendError for the runner to retry. got does no retries of its own.
  */
 export function createBackstopSink(opts: BackstopSinkOptions): Sink {
-  const target = new URL(opts.url.href);
-  const authorization =
-    target.username !== '' || target.password !== ''
-      ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`
-      : undefined;
-  target.username = '';
-  target.password = '';
+  const { bare: target, authorization } = splitCredentials(opts.url);
   const shown = displayUrl(opts.url);
-  const client = got.extend({
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    timeout: { connect: opts.connectTimeoutMs ?? 5_000, request: opts.requestTimeoutMs ?? 30_000 },
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'docker-stats-to-backstop',
-      ...(authorization ? { authorization } : {}),
-    },
+  const client = sinkHttpClient({
+    authorization,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    headers: { 'content-type': 'application/json' },
   });
 
   const post = async (items: readonly Metric[], signal: AbortSignal): Promise<Response<string>> => {

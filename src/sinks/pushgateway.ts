@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import got from 'got';
+import { sinkHttpClient, splitCredentials } from './http.js';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
 import type { Metric } from '../reduce/metric.js';
@@ -30,24 +30,16 @@ export interface PushgatewaySinkOptions extends SeriesOptions {
  * and connection errors soon; a 400 (the Pushgateway refused the data) is logged and dropped.
  */
 export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
-  const base = new URL(opts.url.href);
-  const authorization =
-    base.username !== '' || base.password !== ''
-      ? `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`
-      : undefined;
-  base.username = '';
-  base.password = '';
+  const { bare: base, authorization } = splitCredentials(opts.url);
   const path = `${base.pathname.replace(/\/+$/, '')}/metrics/job/${encodeURIComponent(PUSHGATEWAY_JOB)}/instance/${encodeURIComponent(opts.instance)}`;
   const target = new URL(path, base);
   const shown = displayUrl(new URL(path, opts.url));
   const latest = new LatestSeries(opts);
   let newestPushed = -Infinity;
-  const client = got.extend({
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    timeout: { connect: opts.connectTimeoutMs ?? 5_000, request: opts.requestTimeoutMs ?? 30_000 },
-    headers: { 'user-agent': 'docker-stats-to-backstop', ...(authorization ? { authorization } : {}) },
+  const client = sinkHttpClient({
+    authorization,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs,
   });
 
   return {
