@@ -12,9 +12,8 @@ import { redact } from './redact.js';
 import { createBackstopSink } from './sinks/backstop.js';
 import { createCarbonSink } from './sinks/carbon.js';
 import { trackSink } from './sinks/health.js';
-import { createPrometheusExposition, type DaemonServer } from './sinks/prometheus/exposition.js';
+import type { DaemonServer } from './sinks/prometheus/exposition.js';
 import { DaemonView } from './sinks/prometheus/view.js';
-import { createPushgatewaySink } from './sinks/pushgateway.js';
 import type { Sink } from './sinks/sink.js';
 import { createStdoutSink } from './sinks/stdout.js';
 
@@ -31,19 +30,26 @@ function packageVersion(): string {
  * Every sink the configuration names, each tracked for /healthz; stdout only when none is named.
  * The Prometheus exposition is a sink (it keeps the latest batch) plus a server the daemon runs.
  */
-function buildSinks(config: Config, tls: { cert: Buffer; key: Buffer } | undefined, logger: Logger): { sinks: Sink[]; servers: DaemonServer[]; view: DaemonView } {
+async function buildSinks(
+  config: Config,
+  tls: { cert: Buffer; key: Buffer } | undefined,
+  logger: Logger,
+): Promise<{ sinks: Sink[]; servers: DaemonServer[]; view: DaemonView }> {
   const view = new DaemonView();
   const naming = { rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath, containerLabels: config.promLabels };
   const pushing: Sink[] = [];
   if (config.backstop) pushing.push(createBackstopSink({ url: config.backstop, logger }));
   if (config.carbon) pushing.push(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, clock: systemClock, logger }));
+  // The Prometheus sinks load prom-client (about 13 MB resident): only when one is configured.
   if (config.pushgateway) {
+    const { createPushgatewaySink } = await import('./sinks/pushgateway.js');
     pushing.push(createPushgatewaySink({ ...naming, url: config.pushgateway, instance: config.pushgatewayInstance, view, logger }));
   }
   const tracked = pushing.map((sink) => trackSink(sink, systemClock));
   const sinks = tracked.map((t) => t.sink);
   const servers: DaemonServer[] = [];
   if (config.listen) {
+    const { createPrometheusExposition } = await import('./sinks/prometheus/exposition.js');
     const exposition = createPrometheusExposition({
       ...naming,
       listen: config.listen,
@@ -84,7 +90,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
-  const { sinks, servers, view } = buildSinks(config, tls, logger);
+  const { sinks, servers, view } = await buildSinks(config, tls, logger);
   const daemon = new Daemon({ config, docker: connectDocker(config.docker), sinks, servers, view, clock: systemClock, logger });
 
   if (config.once) {
