@@ -58,17 +58,6 @@ say "Docker Engine $(docker version --format '{{.Server.Version}}') answers on $
 
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   say "building local image $IMAGE from the host's busybox"
-  busybox=$(command -v busybox)
-  root=$(mktemp -d)
-  trap 'rm -rf "$root"' EXIT
-  mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-  cp "$busybox" "$root/bin/busybox"
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-  echo 'root:x:0:' >"$root/etc/group"
-  tar -C "$root" -c . | docker import \
-    --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$IMAGE" >/dev/null
+  bash "$(dirname "$0")/busybox-rootfs.sh" | docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$IMAGE" >/dev/null
 fi
 say "image $IMAGE is ready"
