@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { EngineClient } from './docker/engine.js';
 import { DockerWatcher } from './docker/watcher.js';
 import type { Logger } from './log.js';
 import { SampleStore } from './pipeline/sample-store.js';
@@ -19,7 +19,7 @@ const BACKLOG_GAP_MS = 10;
 
 export interface DaemonDeps {
   readonly config: Config;
-  readonly docker: Docker;
+  readonly docker: EngineClient;
   readonly sinks: readonly Sink[];
   /** Servers (Prometheus /metrics): started after the sinks, before the watcher; closed after the final flush. */
   readonly servers?: readonly DaemonServer[];

@@ -6,7 +6,7 @@ import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
 import { parseConfig, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
-import { connectDocker } from './docker/engine.js';
+import { EngineClient } from './docker/engine.js';
 import { createLogger, type Logger } from './log.js';
 import { redact } from './redact.js';
 import { createBackstopSink } from './sinks/backstop.js';
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
   const { sinks, servers, view } = await buildSinks(config, tls, logger);
-  const daemon = new Daemon({ config, docker: connectDocker(config.docker), sinks, servers, view, clock: systemClock, logger });
+  const daemon = new Daemon({ config, docker: new EngineClient(config.docker), sinks, servers, view, clock: systemClock, logger });
 
   if (config.once) {
     const undelivered = await Promise.race([daemon.runOnce(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);

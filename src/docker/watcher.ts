@@ -1,9 +1,9 @@
-import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ContainerRef } from '../pipeline/sample-store.js';
 import type { ContainerFacts } from '../reduce/container-metrics.js';
+import type { ContainerInspect, EngineClient } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DockerStats } from './stats-types.js';
@@ -24,7 +24,7 @@ export interface ContainerDescription {
 }
 
 export interface WatcherOptions {
-  readonly docker: Docker;
+  readonly docker: EngineClient;
   /** Where the Engine is, for messages (never holds a password). */
   readonly where: string;
   readonly filter: ContainerFilter;
@@ -173,7 +173,7 @@ export class DockerWatcher {
     const labels = engineLabelFilter(this.#o.filter);
     while (!this.#stopped) {
       try {
-        const version = await withTimeout(clock, docker.version(), 'GET /version');
+        const version = await withTimeout(clock, (signal) => docker.version(signal), 'GET /version');
         if (this.#stopped) break;
         if (this.#o.mode === 'oneshot' && apiBelow(version.ApiVersion, 1, 41)) {
           const message = `--mode oneshot needs Docker Engine API 1.41 or later; ${where} speaks API ${version.ApiVersion}: use --mode stream`;
@@ -181,11 +181,11 @@ export class DockerWatcher {
           this.#o.onFatal?.(message);
           break;
         }
-        const events = (await withTimeout(
+        const events = await withTimeout(
           clock,
-          docker.getEvents({ filters: { type: ['container'], ...(labels.length ? { label: labels } : {}) } }),
+          (signal) => docker.events({ type: ['container'], ...(labels.length ? { label: labels } : {}) }, signal),
           'GET /events',
-        )) as NodeJS.ReadableStream;
+        );
         if (this.#stopped) {
           destroy(events);
           break;
@@ -194,7 +194,7 @@ export class DockerWatcher {
         const ended = this.#followEvents(events);
         const list = await withTimeout(
           clock,
-          docker.listContainers({ filters: { status: ['running'], ...(labels.length ? { label: labels } : {}) } }),
+          (signal) => docker.listContainers({ status: ['running'], ...(labels.length ? { label: labels } : {}) }, signal),
           'GET /containers/json',
         );
         this.#connected = true;
@@ -313,9 +313,9 @@ export class DockerWatcher {
 
   async #reconcile(id: string): Promise<void> {
     if (this.#stopped) return;
-    let info: Docker.ContainerInspectInfo;
+    let info: ContainerInspect;
     try {
-      info = await withTimeout(this.#o.clock, this.#o.docker.getContainer(id).inspect(), `GET /containers/${id.slice(0, 12)}/json`);
+      info = await withTimeout(this.#o.clock, (signal) => this.#o.docker.inspect(id, signal), `GET /containers/${id.slice(0, 12)}/json`);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
         this.#forget(id);
@@ -366,7 +366,7 @@ export class DockerWatcher {
   async sampleOnce(ref: ContainerRef): Promise<DockerStats> {
     const sample = await withTimeout(
       this.#o.clock,
-      this.#o.docker.getContainer(ref.id).stats({ stream: false, 'one-shot': true }) as Promise<unknown>,
+      (signal) => this.#o.docker.statsOnce(ref.id, signal),
       `GET /containers/${ref.id.slice(0, 12)}/stats`,
     );
     if (sample === null || typeof sample !== 'object') {
@@ -389,9 +389,7 @@ export class DockerWatcher {
     const cancelTimer = this.#o.clock.setTimer(() => opening.abort(), this.#o.stallTimeoutMs);
     let stream: NodeJS.ReadableStream;
     try {
-      stream = (await this.#o.docker
-        .getContainer(id)
-        .stats({ stream: true, abortSignal: opening.signal } as { stream: true })) as NodeJS.ReadableStream;
+      stream = await this.#o.docker.statsStream(id, opening.signal);
     } catch (err) {
       if (this.#stopped || this.#tracked.get(id) !== tracked) return;
       const why = opening.signal.aborted ? `no answer within ${this.#o.stallTimeoutMs} ms` : describe(err);
@@ -513,9 +511,9 @@ export class DockerWatcher {
 }
 
 /** Start time, restart count and health, as the reducer wants them. */
-function containerFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
-  const started = Date.parse(info.State.StartedAt);
-  const health = (info.State as { Health?: { Status?: string; FailingStreak?: number } }).Health;
+function containerFacts(info: ContainerInspect): ContainerFacts {
+  const started = Date.parse(info.State?.StartedAt ?? '');
+  const health = info.State?.Health;
   const status = health?.Status;
   return {
     startedAtMs: Number.isFinite(started) && started > 0 ? started : undefined,
@@ -548,18 +546,20 @@ function destroy(stream: NodeJS.ReadableStream | undefined): void {
   s?.destroy?.();
 }
 
-function withTimeout<T>(clock: Clock, promise: Promise<T>, what: string): Promise<T> {
+/** Runs an Engine call that must answer within CALL_TIMEOUT_MS; past that it is aborted (its socket closed). */
+function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
+  const abort = new AbortController();
   let cancel = (): void => {};
   const timeout = new Promise<never>((_, reject) => {
-    cancel = clock.setTimer(
-      () => reject(new Error(`${what} did not answer within ${CALL_TIMEOUT_MS / 1000} s`)),
-      CALL_TIMEOUT_MS,
-    );
+    cancel = clock.setTimer(() => {
+      reject(new Error(`${what} did not answer within ${CALL_TIMEOUT_MS / 1000} s`));
+      abort.abort();
+    }, CALL_TIMEOUT_MS);
   });
-  return Promise.race([promise, timeout]).finally(cancel);
+  return Promise.race([call(abort.signal), timeout]).finally(cancel);
 }
 
-/** An error for a log line: dockerode's messages plus the system error code when there is one. */
+/** An error for a log line: the Engine's message plus the system error code when there is one. */
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: string }).code;

@@ -49,13 +49,13 @@ describe('container image (Dockerfile)', () => {
       const has = (p) => fs.existsSync(p);
       console.log(JSON.stringify({
         main: has('/app/dist/main.js'), src: has('/app/src'), readme: has('/app/README.md'), license: has('/app/LICENSE'),
-        dockerode: has('/app/node_modules/dockerode'), typescript: has('/app/node_modules/typescript'), tsx: has('/app/node_modules/tsx'),
+        got: has('/app/node_modules/got'), typescript: has('/app/node_modules/typescript'), tsx: has('/app/node_modules/tsx'),
         uid: process.getuid(), env: process.env.NODE_ENV,
       }));`;
     const seen = JSON.parse(await docker('run', '--rm', '--label', daemons.label, '--entrypoint', 'node', IMAGE, '-e', check));
     assert.deepEqual(seen, {
       main: true, src: false, readme: true, license: true,
-      dockerode: true, typescript: false, tsx: false,
+      got: true, typescript: false, tsx: false,
       uid: 1000, env: 'production',
     });
   });

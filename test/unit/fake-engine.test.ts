@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
-import Docker from 'dockerode';
+import { EngineClient } from '../../src/docker/engine.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** The fake Engine of the fault tests, checked through dockerode (the daemon's client). */
+/** The fake Engine of the fault tests, checked through the daemon's own Engine client. */
 
 /** Collects what a stream sends, split on newlines; `text` also holds an unfinished tail. */
 function collect(stream: NodeJS.ReadableStream): { text: string; bytes: number; lines: () => string[] } {
@@ -31,6 +31,12 @@ function raw(socketPath: string, method: string, path: string): Promise<number> 
 }
 
 describe('fake Docker Engine', () => {
+  const clients: EngineClient[] = [];
+  const client = (engine: { socketPath: string }): EngineClient => {
+    const c = new EngineClient({ kind: 'unix', socketPath: engine.socketPath, display: engine.socketPath });
+    clients.push(c);
+    return c;
+  };
   const engines: FakeEngine[] = [];
   const start = async (...args: Parameters<typeof FakeEngine.start>): Promise<FakeEngine> => {
     const e = await FakeEngine.start(...args);
@@ -38,28 +44,30 @@ describe('fake Docker Engine', () => {
     return e;
   };
   after(async () => {
+    for (const c of clients) c.close();
     await Promise.all(engines.map((e) => e.close()));
   });
 
   it('answers version, list and inspect in the Engine shapes, with and without a version prefix', async () => {
     const engine = await start({ containers: [{ name: 'web.1', labels: { a: 'b' } }] });
     const id = engine.container('web.1').id;
-    for (const version of [undefined, 'v1.41']) {
-      const docker = new Docker({ socketPath: engine.socketPath, ...(version ? { version } : {}) });
-      const v = await docker.version();
-      assert.equal(v.ApiVersion, '1.41');
-      const list = await docker.listContainers({ filters: { status: ['running'] } });
-      assert.deepEqual(
-        list.map((c) => [c.Id, c.Names, c.Labels, c.State]),
-        [[id, ['/web.1'], { a: 'b' }, 'running']],
-      );
-      const info = await docker.getContainer(id).inspect();
-      assert.equal(info.Name, '/web.1');
-      assert.equal(info.State.Running, true);
-      assert.ok(Date.parse(info.State.StartedAt) > 0);
-      assert.deepEqual(info.Config.Labels, { a: 'b' });
-      assert.equal(info.RestartCount, 0);
-      await assert.rejects(docker.getContainer('nope').inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
+    const docker = client(engine);
+    const v = await docker.version();
+    assert.equal(v.ApiVersion, '1.41');
+    const list = (await docker.listContainers({ status: ['running'] })) as unknown as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      list.map((c) => [c['Id'], c['Names'], c['Labels'], c['State']]),
+      [[id, ['/web.1'], { a: 'b' }, 'running']],
+    );
+    const info = await docker.inspect(id);
+    assert.equal(info.Name, '/web.1');
+    assert.equal(info.State?.Running, true);
+    assert.ok(Date.parse(info.State?.StartedAt ?? '') > 0);
+    assert.deepEqual(info.Config?.Labels, { a: 'b' });
+    assert.equal(info.RestartCount, 0);
+    await assert.rejects(docker.inspect('nope'), (err: { statusCode?: number }) => err.statusCode === 404);
+    for (const path of ['/v1.41/version', '/v1.41/containers/json', `/v1.41/containers/${id}/json`]) {
+      assert.equal(await raw(engine.socketPath, 'GET', path), 200, path);
     }
     assert.ok(engine.requests.some((r) => r.url.startsWith('/v1.41/containers/json')));
     assert.deepEqual(engine.unknown, []);
@@ -80,8 +88,8 @@ describe('fake Docker Engine', () => {
 
   it('streams valid samples stamped now, with the container name and growing counters', async () => {
     const engine = await start({ containers: [{ name: 'n' }], intervalMs: 20 });
-    const docker = new Docker({ socketPath: engine.socketPath });
-    const stream = (await docker.getContainer('n').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const docker = client(engine);
+    const stream = await docker.statsStream('n');
     const got = collect(stream);
     await waitFor(() => got.lines().length >= 9, 'nine samples');
     (stream as unknown as { destroy: () => void }).destroy();
@@ -99,8 +107,8 @@ describe('fake Docker Engine', () => {
 
   it('garbage: bad lines and valid samples mixed', async () => {
     const engine = await start({ containers: [{ name: 'g', behaviour: 'garbage' }], intervalMs: 20 });
-    const docker = new Docker({ socketPath: engine.socketPath });
-    const stream = (await docker.getContainer('g').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const docker = client(engine);
+    const stream = await docker.statsStream('g');
     const got = collect(stream);
     await waitFor(() => got.lines().length >= 40, 'forty lines');
     (stream as unknown as { destroy: () => void }).destroy();
@@ -117,8 +125,8 @@ describe('fake Docker Engine', () => {
 
   it('endless: bytes without a newline until the client closes; stall: one sample then silence', async () => {
     const engine = await start({ containers: [{ name: 'e', behaviour: 'endless' }, { name: 's', behaviour: 'stall' }] });
-    const docker = new Docker({ socketPath: engine.socketPath });
-    const endless = (await docker.getContainer('e').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const docker = client(engine);
+    const endless = await docker.statsStream('e');
     const got = collect(endless);
     await waitFor(() => got.bytes > 5 << 20, '5 MiB');
     assert.equal(got.text.indexOf('\n'), -1);
@@ -128,13 +136,13 @@ describe('fake Docker Engine', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(engine.bytesSent('e'), sent, 'nothing more is sent after the client closed');
 
-    const stall = (await docker.getContainer('s').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const stall = await docker.statsStream('s');
     const s = collect(stall);
     await waitFor(() => s.lines().length === 1, 'one sample');
     assert.equal(engine.openStreams('s'), 1, 'kept open');
     engine.setBehaviour('s', 'normal');
     (stall as unknown as { destroy: () => void }).destroy();
-    const again = (await docker.getContainer('s').stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const again = await docker.statsStream('s');
     const a = collect(again);
     await waitFor(() => a.lines().length >= 2, 'the reopened stream behaves normally');
     (again as unknown as { destroy: () => void }).destroy();
@@ -143,12 +151,12 @@ describe('fake Docker Engine', () => {
 
   it('events: pushed to subscribers; a stopped container streams empty samples; close() frees the path', async () => {
     const engine = await start({ intervalMs: 20 });
-    const docker = new Docker({ socketPath: engine.socketPath });
-    const events = (await docker.getEvents({ filters: { type: ['container'] } })) as unknown as NodeJS.ReadableStream;
+    const docker = client(engine);
+    const events = await docker.events({ type: ['container'] });
     const got = collect(events);
     await waitFor(() => engine.eventSubscribers === 1, 'subscribed');
     const c = engine.startContainer({ name: 'late' });
-    const stats = (await docker.getContainer(c.id).stats({ stream: true })) as unknown as NodeJS.ReadableStream;
+    const stats = await docker.statsStream(c.id);
     const s = collect(stats);
     engine.stopContainer(c.id);
     await waitFor(() => s.lines().some((l) => l.includes('"read":"0001-01-01T00:00:00Z"')), 'an empty sample');
@@ -170,6 +178,6 @@ describe('fake Docker Engine', () => {
     await waitFor(() => closed, 'the event stream is cut by close()');
     assert.equal(existsSync(engine.socketPath), false);
     const again = await start({ socketPath: engine.socketPath });
-    assert.equal((await new Docker({ socketPath: again.socketPath }).version()).ApiVersion, '1.41');
+    assert.equal((await client(again).version()).ApiVersion, '1.41');
   });
 });
