@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { engineGet, type EngineResponse } from './engine-http.js';
+
+export type { EngineResponse } from './engine-http.js';
 
 /** Where the Engine is, as validated by the config (DESIGN.md §3; `--docker`). */
 export type DockerTarget =
@@ -63,25 +64,16 @@ const MAX_REPLY_BYTES = 64 << 20;
 const MAX_ERROR_BYTES = 64 << 10;
 
 /**
- * The five GET calls the daemon makes (DESIGN.md §3), over `node:http` on the Unix socket or TCP
- * (TLS when the target is https). Paths carry no API version prefix: the Engine then speaks its
- * own current version, as the Docker CLI's first call does. Streams come back as the raw response
- * (the caller splits lines); every call takes an AbortSignal that destroys its socket.
- *
- * One client per daemon: its agent keeps a few idle sockets for the short calls and puts no limit
- * on how many are open, since each stats stream holds one.
+ * The five GET calls the daemon makes (DESIGN.md §3), on the Unix socket or TCP (TLS when the
+ * target is https), one connection per call (engine-http.ts). Paths carry no API version prefix:
+ * the Engine then speaks its own current version. Streams come back undecoded into lines (the
+ * caller splits them); every call takes an AbortSignal that closes its connection.
  */
 export class EngineClient {
   readonly #target: DockerTarget;
-  readonly #agent: HttpAgent;
 
   constructor(target: DockerTarget) {
     this.#target = target;
-    const agentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4, scheduling: 'lifo' as const };
-    this.#agent =
-      target.kind === 'tcp' && target.protocol === 'https'
-        ? new HttpsAgent({ ...agentOptions, ...pickTls(target.tls) })
-        : new HttpAgent(agentOptions);
   }
 
   version(signal?: AbortSignal): Promise<EngineVersion> {
@@ -96,13 +88,13 @@ export class EngineClient {
     return this.#json<ContainerInspect>(`/containers/${encodeURIComponent(id)}/json`, {}, signal);
   }
 
-  /** `GET /events`: resolves on the Engine's headers (it sends nothing more until an event). */
-  events(filters: EngineFilters, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** `GET /events`: resolves on the Engine's head (it sends nothing more until an event). */
+  events(filters: EngineFilters, signal?: AbortSignal): Promise<EngineResponse> {
     return this.#get('/events', { filters: JSON.stringify(filters) }, signal);
   }
 
   /** `GET /containers/{id}/stats?stream=true`: one JSON sample per line, about once a second. */
-  statsStream(id: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  statsStream(id: string, signal?: AbortSignal): Promise<EngineResponse> {
     return this.#get(`/containers/${encodeURIComponent(id)}/stats`, { stream: 'true' }, signal);
   }
 
@@ -111,14 +103,8 @@ export class EngineClient {
     return this.#json<unknown>(`/containers/${encodeURIComponent(id)}/stats`, { stream: 'false', 'one-shot': 'true' }, signal);
   }
 
-  /** Closes the idle sockets kept for reuse (open streams are their owners' to close). */
-  close(): void {
-    this.#agent.destroy();
-  }
-
   async #json<T>(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<T> {
-    const res = await this.#get(path, query, signal);
-    const body = await readBody(res, MAX_REPLY_BYTES);
+    const body = await readAll(await this.#get(path, query, signal), MAX_REPLY_BYTES);
     try {
       return JSON.parse(body.toString('utf8')) as T;
     } catch {
@@ -126,59 +112,33 @@ export class EngineClient {
     }
   }
 
-  /** Resolves with the response once its status is a success; an error status rejects with EngineError. */
-  #get(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  /** Resolves with a response whose status is a success; an error status rejects with EngineError. */
+  async #get(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<EngineResponse> {
     const search = new URLSearchParams(query).toString();
-    const t = this.#target;
-    const options: RequestOptions = {
-      method: 'GET',
-      path: search ? `${path}?${search}` : path,
-      agent: this.#agent,
-      headers: { accept: 'application/json' },
-      ...(signal ? { signal } : {}),
-      ...(t.kind === 'unix' ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
-    };
-    const send = t.kind === 'tcp' && t.protocol === 'https' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(options, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          resolve(res);
-          return;
-        }
-        readBody(res, MAX_ERROR_BYTES).then(
-          (body) => reject(new EngineError(status, `GET ${path}: HTTP ${status}${engineMessage(body)}`)),
-          () => reject(new EngineError(status, `GET ${path}: HTTP ${status}`)),
-        );
-      });
-      req.once('error', reject);
-      req.end();
-    });
+    const res = await engineGet(this.#target, search ? `${path}?${search}` : path, signal);
+    if (res.status >= 200 && res.status < 300) return res;
+    const body = await readAll(res, MAX_ERROR_BYTES).catch(() => Buffer.alloc(0));
+    throw new EngineError(res.status, `GET ${path}: HTTP ${res.status}${engineMessage(body)}`);
   }
 }
 
-function pickTls(tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
-  return { ...(tls?.ca ? { ca: tls.ca } : {}), ...(tls?.cert ? { cert: tls.cert } : {}), ...(tls?.key ? { key: tls.key } : {}) };
-}
-
-/** The whole body, or an error past `limit` bytes (the response is then destroyed). */
-function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
+/** The whole body, or an error past `limit` bytes (the connection is then closed). */
+function readAll(res: EngineResponse, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        res.destroy(new Error(`the Engine's answer is larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.once('end', () => resolve(Buffer.concat(chunks)));
-    res.once('error', reject);
-    res.once('close', () => {
-      if (!res.complete) reject(new Error('the Engine closed the connection before the answer was complete'));
-    });
+    res.start(
+      (chunk) => {
+        size += chunk.length;
+        if (size > limit) {
+          res.close();
+          reject(new Error(`the Engine's answer is larger than ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      },
+      (err) => (err ? reject(err) : resolve(Buffer.concat(chunks))),
+    );
   });
 }
 

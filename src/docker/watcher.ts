@@ -3,7 +3,7 @@ import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ContainerRef } from '../pipeline/sample-store.js';
 import type { ContainerFacts } from '../reduce/container-metrics.js';
-import type { ContainerInspect, EngineClient } from './engine.js';
+import type { ContainerInspect, EngineClient, EngineResponse } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DockerStats } from './stats-types.js';
@@ -46,7 +46,7 @@ export interface WatcherOptions {
 
 interface Tracked {
   ref: ContainerRef;
-  stream: NodeJS.ReadableStream | undefined;
+  stream: EngineResponse | undefined;
   /** Reopenings since the stream last delivered a sample, for backoff. */
   reopenAttempts: number;
   cancelReopen: (() => void) | undefined;
@@ -78,7 +78,7 @@ export class DockerWatcher {
   readonly #retries = new Map<string, { attempts: number; cancel: (() => void) | undefined }>();
   #badEvents = 0;
   readonly #stop = new AbortController();
-  #events: NodeJS.ReadableStream | undefined;
+  #events: EngineResponse | undefined;
   /** Ends the current event subscription (its promise in the connect loop resolves). */
   #endEvents: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -187,7 +187,7 @@ export class DockerWatcher {
           'GET /events',
         );
         if (this.#stopped) {
-          destroy(events);
+          events.close();
           break;
         }
         this.#events = events;
@@ -215,7 +215,7 @@ export class DockerWatcher {
         logger.warn('lost the Docker event stream; reconnecting', { docker: where });
       } catch (err) {
         this.#connected = false;
-        destroy(this.#events);
+        this.#events?.close();
         if (this.#stopped) break;
         // Capped low: every stream should be back within a few seconds of the Engine answering again.
         const wait = backoffMs(attempt, 500, 4_000, this.#o.random);
@@ -232,7 +232,7 @@ export class DockerWatcher {
   }
 
   /** Feeds container events to #onEvent; resolves when the event stream ends for any reason. */
-  #followEvents(events: NodeJS.ReadableStream): Promise<void> {
+  #followEvents(events: EngineResponse): Promise<void> {
     let badLogged = false;
     const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
       let event: DockerEvent;
@@ -251,18 +251,16 @@ export class DockerWatcher {
     return new Promise((resolve) => {
       const done = (): void => {
         if (this.#endEvents === done) this.#endEvents = undefined;
-        events.removeAllListeners();
-        events.on('error', () => {});
-        destroy(events);
+        events.close();
         resolve();
       };
       this.#endEvents = done;
-      events.on('data', (chunk: Buffer) => {
-        if (!splitter.push(chunk)) done();
-      });
-      events.once('end', done);
-      events.once('close', done);
-      events.once('error', done);
+      events.start(
+        (chunk) => {
+          if (!splitter.push(chunk)) done();
+        },
+        () => done(),
+      );
     });
   }
 
@@ -387,7 +385,7 @@ export class DockerWatcher {
     const opening = new AbortController();
     tracked.opening = opening;
     const cancelTimer = this.#o.clock.setTimer(() => opening.abort(), this.#o.stallTimeoutMs);
-    let stream: NodeJS.ReadableStream;
+    let stream: EngineResponse;
     try {
       stream = await this.#o.docker.statsStream(id, opening.signal);
     } catch (err) {
@@ -401,7 +399,7 @@ export class DockerWatcher {
       if (tracked.opening === opening) tracked.opening = undefined;
     }
     if (this.#stopped || this.#tracked.get(id) !== tracked) {
-      destroy(stream);
+      stream.close();
       return;
     }
     tracked.stream = stream;
@@ -434,9 +432,7 @@ export class DockerWatcher {
     });
     const ended = (why: string): void => {
       if (tracked.stream !== stream) return;
-      stream.removeAllListeners();
-      stream.on('error', () => {});
-      destroy(stream);
+      stream.close();
       tracked.stream = undefined;
       tracked.restart = undefined;
       if (this.#stopped || this.#tracked.get(id) !== tracked) return;
@@ -446,16 +442,16 @@ export class DockerWatcher {
       if (this.#connected) this.#scheduleReopen(tracked);
     };
     tracked.restart = ended;
-    stream.on('data', (chunk: Buffer) => {
-      tracked.lastDataAt = this.#o.clock.now();
-      if (!splitter.push(chunk)) {
-        this.#o.logger.warn('stats line too long; reopening the stream', { container: tracked.ref.name });
-        ended('line too long');
-      }
-    });
-    stream.once('end', () => ended('end'));
-    stream.once('close', () => ended('close'));
-    stream.once('error', (err: Error) => ended(describe(err)));
+    stream.start(
+      (chunk) => {
+        tracked.lastDataAt = this.#o.clock.now();
+        if (!splitter.push(chunk)) {
+          this.#o.logger.warn('stats line too long; reopening the stream', { container: tracked.ref.name });
+          ended('line too long');
+        }
+      },
+      (err) => ended(err ? describe(err) : 'end'),
+    );
   }
 
   #scheduleReopen(tracked: Tracked): void {
@@ -502,11 +498,7 @@ export class DockerWatcher {
     tracked.cancelReopen = undefined;
     const stream = tracked.stream;
     tracked.stream = undefined;
-    if (stream) {
-      stream.removeAllListeners();
-      stream.on('error', () => {});
-      destroy(stream);
-    }
+    stream?.close();
   }
 }
 
@@ -539,11 +531,6 @@ function apiBelow(version: string | undefined, major: number, minor: number): bo
   const m = /^(\d+)\.(\d+)/.exec(version ?? '');
   if (!m) return true;
   return Number(m[1]) < major || (Number(m[1]) === major && Number(m[2]) < minor);
-}
-
-function destroy(stream: NodeJS.ReadableStream | undefined): void {
-  const s = stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-  s?.destroy?.();
 }
 
 /** Runs an Engine call that must answer within CALL_TIMEOUT_MS; past that it is aborted (its socket closed). */

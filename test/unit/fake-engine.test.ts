@@ -2,20 +2,22 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { EngineClient } from '../../src/docker/engine.js';
+import { EngineClient, type EngineResponse } from '../../src/docker/engine.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The fake Engine of the fault tests, checked through the daemon's own Engine client. */
 
 /** Collects what a stream sends, split on newlines; `text` also holds an unfinished tail. */
-function collect(stream: NodeJS.ReadableStream): { text: string; bytes: number; lines: () => string[] } {
-  const got = { text: '', bytes: 0, lines: () => got.text.split('\n').slice(0, -1) };
-  stream.on('data', (b: Buffer) => {
-    got.bytes += b.length;
-    if (got.text.length < 1 << 20) got.text += b.toString('latin1');
-  });
-  stream.on('error', () => {});
+function collect(stream: EngineResponse): { text: string; bytes: number; ended: boolean; lines: () => string[] } {
+  const got = { text: '', bytes: 0, ended: false, lines: () => got.text.split('\n').slice(0, -1) };
+  stream.start(
+    (b) => {
+      got.bytes += b.length;
+      if (got.text.length < 1 << 20) got.text += b.toString('latin1');
+    },
+    () => (got.ended = true),
+  );
   return got;
 }
 
@@ -31,12 +33,8 @@ function raw(socketPath: string, method: string, path: string): Promise<number> 
 }
 
 describe('fake Docker Engine', () => {
-  const clients: EngineClient[] = [];
-  const client = (engine: { socketPath: string }): EngineClient => {
-    const c = new EngineClient({ kind: 'unix', socketPath: engine.socketPath, display: engine.socketPath });
-    clients.push(c);
-    return c;
-  };
+  const client = (engine: { socketPath: string }): EngineClient =>
+    new EngineClient({ kind: 'unix', socketPath: engine.socketPath, display: engine.socketPath });
   const engines: FakeEngine[] = [];
   const start = async (...args: Parameters<typeof FakeEngine.start>): Promise<FakeEngine> => {
     const e = await FakeEngine.start(...args);
@@ -44,7 +42,6 @@ describe('fake Docker Engine', () => {
     return e;
   };
   after(async () => {
-    for (const c of clients) c.close();
     await Promise.all(engines.map((e) => e.close()));
   });
 
@@ -92,7 +89,7 @@ describe('fake Docker Engine', () => {
     const stream = await docker.statsStream('n');
     const got = collect(stream);
     await waitFor(() => got.lines().length >= 9, 'nine samples');
-    (stream as unknown as { destroy: () => void }).destroy();
+    stream.close();
     const samples = got.lines().map((l) => JSON.parse(l) as { read: string; name: string; id: string; cpu_stats: { cpu_usage: { total_usage: number } } });
     const totals = samples.map((s) => s.cpu_stats.cpu_usage.total_usage);
     for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! >= totals[i - 1]!, `counters never go back: ${totals.join(',')}`);
@@ -111,7 +108,7 @@ describe('fake Docker Engine', () => {
     const stream = await docker.statsStream('g');
     const got = collect(stream);
     await waitFor(() => got.lines().length >= 40, 'forty lines');
-    (stream as unknown as { destroy: () => void }).destroy();
+    stream.close();
     const kinds = got.lines().map((l) => {
       try {
         const v: unknown = JSON.parse(l);
@@ -130,7 +127,7 @@ describe('fake Docker Engine', () => {
     const got = collect(endless);
     await waitFor(() => got.bytes > 5 << 20, '5 MiB');
     assert.equal(got.text.indexOf('\n'), -1);
-    (endless as unknown as { destroy: () => void }).destroy();
+    endless.close();
     await waitFor(() => engine.openStreams('e') === 0, 'the endless stream stopped at the fake');
     const sent = engine.bytesSent('e');
     await new Promise((r) => setTimeout(r, 100));
@@ -141,11 +138,11 @@ describe('fake Docker Engine', () => {
     await waitFor(() => s.lines().length === 1, 'one sample');
     assert.equal(engine.openStreams('s'), 1, 'kept open');
     engine.setBehaviour('s', 'normal');
-    (stall as unknown as { destroy: () => void }).destroy();
+    stall.close();
     const again = await docker.statsStream('s');
     const a = collect(again);
     await waitFor(() => a.lines().length >= 2, 'the reopened stream behaves normally');
-    (again as unknown as { destroy: () => void }).destroy();
+    again.close();
     assert.equal(engine.statsOpens('s'), 2);
   });
 
@@ -160,10 +157,8 @@ describe('fake Docker Engine', () => {
     const s = collect(stats);
     engine.stopContainer(c.id);
     await waitFor(() => s.lines().some((l) => l.includes('"read":"0001-01-01T00:00:00Z"')), 'an empty sample');
-    let ended = false;
-    stats.on('end', () => (ended = true));
     engine.removeContainer(c.id);
-    await waitFor(() => ended, 'the stream ends when the container is removed');
+    await waitFor(() => s.ended, 'the stream ends when the container is removed');
     await waitFor(() => got.lines().length === 3, 'three events');
     const actions = got.lines().map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: { name: string } } });
     assert.deepEqual(actions.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name]), [
@@ -171,11 +166,8 @@ describe('fake Docker Engine', () => {
       ['container', 'die', c.id, 'late'],
       ['container', 'destroy', c.id, 'late'],
     ]);
-    let closed = false;
-    events.on('close', () => (closed = true));
-    events.on('end', () => (closed = true));
     await engine.close();
-    await waitFor(() => closed, 'the event stream is cut by close()');
+    await waitFor(() => got.ended, 'the event stream is cut by close()');
     assert.equal(existsSync(engine.socketPath), false);
     const again = await start({ socketPath: engine.socketPath });
     assert.equal((await client(again).version()).ApiVersion, '1.41');
