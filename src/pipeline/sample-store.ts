@@ -1,8 +1,8 @@
 import type { DockerStats } from '../docker/stats-types.js';
 import type { ContainerReading } from '../reduce/batch.js';
-import type { ContainerFacts, TimedSample } from '../reduce/container-metrics.js';
-import { countersWentBack, rateCounters, type RateCounters } from '../reduce/docker-math.js';
-import { sampleReadMs } from '../reduce/sample-time.js';
+import type { ContainerFacts } from '../reduce/container-metrics.js';
+import { countersWentBack } from '../reduce/docker-math.js';
+import { sampleValues, type SampleValues } from '../reduce/sample-values.js';
 
 /** What the watcher knows about a container when one of its samples arrives. */
 export interface ContainerRef {
@@ -13,24 +13,19 @@ export interface ContainerRef {
 
 export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
 
-/** A sample as held, with its rate counters read once (not again at every comparison). */
-interface Held {
-  readonly timed: TimedSample;
-  readonly counters: RateCounters;
-}
-
 /**
  * Holds, per container, the earliest and the latest real sample since the last tick. The watcher
  * records every sample as it arrives; the tick takes the whole interval at once. A container whose
  * stream has closed meanwhile (it died, or was removed) still reports at the next tick. When a
  * counter goes backwards (the container restarted), the interval's earliest sample becomes the
  * first one after the reset, so that rates never span a restart. Memory is bounded by the number
- * of containers seen in one interval.
+ * of containers seen in one interval: a sample is held as its values (sample-values.ts), never as
+ * its parsed JSON, which is garbage as soon as record() returns.
  */
 export class SampleStore {
-  #held = new Map<string, { ref: ContainerRef; first: TimedSample; latest: Held }>();
+  #held = new Map<string, { ref: ContainerRef; first: SampleValues; latest: SampleValues }>();
   /** With `carryBaseline`: each container's latest sample of the previous interval. */
-  #baseline = new Map<string, Held>();
+  #baseline = new Map<string, SampleValues>();
   readonly #carry: boolean;
 
   /**
@@ -46,20 +41,19 @@ export class SampleStore {
    * latest sample held (possible across a stream reopen), ignored. 'reset': counters went back.
    */
   record(ref: ContainerRef, sample: DockerStats): RecordOutcome {
-    const readMs = sampleReadMs(sample);
-    if (readMs === undefined) return 'empty';
+    const latest = sampleValues(sample);
+    if (latest === undefined) return 'empty';
     const held = this.#held.get(ref.id);
-    if (held && readMs < held.latest.timed.readMs) return 'stale';
-    const latest: Held = { timed: { sample, readMs }, counters: rateCounters(sample) };
+    if (held && latest.readMs < held.latest.readMs) return 'stale';
     if (!held) {
       const base = this.#baseline.get(ref.id);
-      const usable = base && base.timed.readMs < readMs && !countersWentBack(base.counters, latest.counters);
-      this.#held.set(ref.id, { ref, first: usable ? base.timed : latest.timed, latest });
+      const usable = base && base.readMs < latest.readMs && !countersWentBack(base, latest);
+      this.#held.set(ref.id, { ref, first: usable ? base : latest, latest });
       return 'recorded';
     }
     held.ref = ref;
-    const reset = countersWentBack(held.latest.counters, latest.counters);
-    if (reset) held.first = latest.timed;
+    const reset = countersWentBack(held.latest, latest);
+    if (reset) held.first = latest;
     held.latest = latest;
     return reset ? 'reset' : 'recorded';
   }
@@ -74,7 +68,7 @@ export class SampleStore {
     const readings: ContainerReading[] = [];
     if (this.#carry) this.#baseline.clear();
     for (const [id, h] of this.#held) {
-      readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest.timed });
+      readings.push({ id, name: h.ref.name, facts: h.ref.facts, first: h.first, latest: h.latest });
       if (this.#carry) this.#baseline.set(id, h.latest);
     }
     this.#held.clear();

@@ -4,19 +4,19 @@ import {
   DEFAULT_METRIC_OPTIONS,
   type ContainerFacts,
   type MetricOptions,
-  type TimedSample,
 } from './container-metrics.js';
 import type { Metric } from './metric.js';
+import type { SampleValues } from './sample-values.js';
 
-/** One container's interval: its earliest and latest real samples, and what is known about it. */
+/** One container's interval: the values of its earliest and latest real samples, and what is known about it. */
 export interface ContainerReading {
   readonly id: string;
   /** Current container name, with or without the leading `/`. */
   readonly name: string;
   readonly facts: ContainerFacts;
   /** The interval's earliest real sample after any counter reset (the same as `latest` when alone). */
-  readonly first: TimedSample;
-  readonly latest: TimedSample;
+  readonly first: SampleValues;
+  readonly latest: SampleValues;
 }
 
 export interface BatchOptions {

@@ -1,25 +1,11 @@
-import type { DockerStats } from '../docker/stats-types.js';
 import { sanitizeSegment } from '../naming/sanitize.js';
-import {
-  blkioBytes,
-  cpuPercent,
-  interfaces,
-  NETWORK_FIELDS,
-  networkTotals,
-  onlineCpus,
-  workingSet,
-} from './docker-math.js';
+import { cpuPercent, NETWORK_FIELDS, workingSet } from './docker-math.js';
+import type { SampleValues } from './sample-values.js';
 
 /** One reduced value, named relative to its container's path (`cpu.total`, `memory.usage`, …). */
 export interface NamedValue {
   readonly name: string;
   readonly value: number;
-}
-
-/** A real sample and its `read` time (epoch ms). */
-export interface TimedSample {
-  readonly sample: DockerStats;
-  readonly readMs: number;
 }
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -57,63 +43,57 @@ export const DEFAULT_METRIC_OPTIONS: MetricOptions = {
  * sample there is no rate at all, never a 0. Absent fields are left out; values are finite numbers.
  */
 export function containerMetrics(
-  first: TimedSample,
-  latest: TimedSample,
+  first: SampleValues,
+  latest: SampleValues,
   facts: ContainerFacts = {},
   opts: MetricOptions = DEFAULT_METRIC_OPTIONS,
 ): NamedValue[] {
   const out: NamedValue[] = [];
   const add = (name: string, value: number | undefined): void => {
-    if (typeof value === 'number' && Number.isFinite(value)) out.push({ name, value });
+    if (value !== undefined && Number.isFinite(value)) out.push({ name, value });
   };
-  const s = latest.sample;
-  const pair = latest.readMs > first.readMs ? first.sample : undefined;
+  const pair = latest.readMs > first.readMs ? first : undefined;
   const seconds = (latest.readMs - first.readMs) / 1000;
   const perSecond = (a: number | undefined, b: number | undefined): number | undefined =>
     pair && a !== undefined && b !== undefined && b >= a ? (b - a) / seconds : undefined;
 
   if (opts.groups.has('cpu')) {
-    const cpu = s.cpu_stats;
-    add('cpu.system', cpu?.system_cpu_usage);
-    add('cpu.total', cpu?.cpu_usage?.total_usage);
-    add('cpu.kernel', cpu?.cpu_usage?.usage_in_kernelmode);
-    add('cpu.user', cpu?.cpu_usage?.usage_in_usermode);
-    if (pair) add('cpu.percent', cpuPercent(pair, s));
-    add('cpu.online', onlineCpus(cpu));
-    add('cpu.throttled_periods', cpu?.throttling_data?.throttled_periods);
-    add('cpu.throttled_time', cpu?.throttling_data?.throttled_time);
+    add('cpu.system', latest.cpuSystem);
+    add('cpu.total', latest.cpuTotal);
+    add('cpu.kernel', latest.cpuKernel);
+    add('cpu.user', latest.cpuUser);
+    if (pair) add('cpu.percent', cpuPercent(pair, latest));
+    add('cpu.online', latest.cpuOnline);
+    add('cpu.throttled_periods', latest.throttledPeriods);
+    add('cpu.throttled_time', latest.throttledTime);
   }
 
   if (opts.groups.has('memory')) {
-    const mem = s.memory_stats;
-    const stats = mem?.stats;
-    const cache = stats?.['total_cache'] ?? stats?.['file'];
-    add('memory.usage', mem?.usage);
-    add('memory.max_usage', mem?.max_usage);
-    add('memory.limit', mem?.limit);
+    const { memoryUsage: usage, memoryLimit: limit, memoryCache: cache } = latest;
+    add('memory.usage', usage);
+    add('memory.max_usage', latest.memoryMaxUsage);
+    add('memory.limit', limit);
     add('memory.cache', cache);
-    if (typeof mem?.usage === 'number' && typeof cache === 'number') add('memory.active', mem.usage - cache);
-    const ws = workingSet(s);
+    if (usage !== undefined && cache !== undefined) add('memory.active', usage - cache);
+    const ws = workingSet(latest);
     add('memory.working_set', ws);
-    if (ws !== undefined && typeof mem?.limit === 'number' && mem.limit > 0) add('memory.percent', (ws / mem.limit) * 100);
-    add('memory.rss', stats?.['total_rss'] ?? stats?.['anon']);
-    add('memory.pgfault', stats?.['total_pgfault'] ?? stats?.['pgfault']);
-    add('memory.pgmajfault', stats?.['total_pgmajfault'] ?? stats?.['pgmajfault']);
+    if (ws !== undefined && limit !== undefined && limit > 0) add('memory.percent', (ws / limit) * 100);
+    add('memory.rss', latest.memoryRss);
+    add('memory.pgfault', latest.memoryPgfault);
+    add('memory.pgmajfault', latest.memoryPgmajfault);
   }
 
   if (opts.groups.has('network')) {
-    const totals = networkTotals(s);
+    const totals = latest.network;
     if (totals) {
       for (const field of NETWORK_FIELDS) add(`network.${field}`, totals[field]);
       if (pair) {
-        const before = networkTotals(pair);
-        add('network.rx_bytes_per_second', perSecond(before?.rx_bytes, totals.rx_bytes));
-        add('network.tx_bytes_per_second', perSecond(before?.tx_bytes, totals.tx_bytes));
+        add('network.rx_bytes_per_second', perSecond(pair.network?.rx_bytes, totals.rx_bytes));
+        add('network.tx_bytes_per_second', perSecond(pair.network?.tx_bytes, totals.tx_bytes));
       }
     }
-    const ifs = interfaces(s);
-    if (opts.perInterface && ifs?.named) {
-      for (const [name, counters] of ifs.list) {
+    if (opts.perInterface) {
+      for (const { name, counters } of latest.interfaces) {
         const segment = sanitizeSegment(name) || 'unnamed';
         for (const field of NETWORK_FIELDS) add(`network.${segment}.${field}`, counters[field]);
       }
@@ -122,18 +102,19 @@ export function containerMetrics(
 
   if (opts.groups.has('blkio')) {
     for (const op of ['read', 'write'] as const) {
-      const now = blkioBytes(s, op);
+      const now = op === 'read' ? latest.blkioRead : latest.blkioWrite;
       if (!now) continue;
       add(`blkio.${op}_bytes`, now.total);
-      if (pair) add(`blkio.${op}_bytes_per_second`, perSecond(blkioBytes(pair, op)?.total, now.total));
-      if (opts.perDevice) for (const [device, bytes] of now.perDevice) add(`blkio.${device}.${op}_bytes`, bytes);
+      if (pair) add(`blkio.${op}_bytes_per_second`, perSecond((op === 'read' ? pair.blkioRead : pair.blkioWrite)?.total, now.total));
+      if (opts.perDevice) {
+        for (const { major, minor, bytes } of now.perDevice) add(`blkio.${major ?? 'x'}_${minor ?? 'x'}.${op}_bytes`, bytes);
+      }
     }
   }
 
   if (opts.groups.has('pids')) {
-    add('pids.current', s.pids_stats?.current);
-    const limit = s.pids_stats?.limit;
-    if (typeof limit === 'number' && limit > 0) add('pids.limit', limit);
+    add('pids.current', latest.pidsCurrent);
+    if (latest.pidsLimit !== undefined && latest.pidsLimit > 0) add('pids.limit', latest.pidsLimit);
   }
 
   if (opts.groups.has('health') && facts.health && facts.health.status !== 'starting') {

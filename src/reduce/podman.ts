@@ -1,5 +1,5 @@
 import type { DockerStats } from '../docker/stats-types.js';
-import { sampleReadMs } from './sample-time.js';
+import type { SampleValues } from './sample-values.js';
 
 // Podman's Docker-compatible stats (`podman system service`, checked on Podman 4.3.1, cgroup v1)
 // differ from Docker's in two ways that change metrics:
@@ -27,14 +27,12 @@ export function isPodmanSample(sample: DockerStats): boolean {
  * (100 = one CPU busy; what `docker stats` shows). Undefined without a usable pair (a missing
  * field, no time elapsed, a counter that went back).
  */
-export function wallClockCpuPercent(from: DockerStats, to: DockerStats): number | undefined {
-  const t0 = from.cpu_stats?.cpu_usage?.total_usage;
-  const t1 = to.cpu_stats?.cpu_usage?.total_usage;
-  const r0 = sampleReadMs(from);
-  const r1 = sampleReadMs(to);
-  if (typeof t0 !== 'number' || typeof t1 !== 'number' || r0 === undefined || r1 === undefined) return undefined;
+export function wallClockCpuPercent(from: SampleValues, to: SampleValues): number | undefined {
+  const t0 = from.cpuTotal;
+  const t1 = to.cpuTotal;
+  if (t0 === undefined || t1 === undefined) return undefined;
   const dTotalNs = t1 - t0;
-  const dWallNs = (r1 - r0) * 1e6;
+  const dWallNs = (to.readMs - from.readMs) * 1e6;
   if (!(dWallNs > 0) || !(dTotalNs >= 0)) return undefined;
   return (dTotalNs / dWallNs) * 100;
 }

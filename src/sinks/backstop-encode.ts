@@ -3,17 +3,47 @@ import type { Metric } from '../reduce/metric.js';
 /** A path that needs no JSON escaping: every sanitised path (`[A-Za-z0-9_.-]`) is one. */
 const PLAIN = /^[\w.-]*$/;
 
+/** Bytes an item takes at most besides its path: names and punctuation, a value, a time (24 each). */
+const ITEM_BYTES = '{"metric":"","value":,"measure_time":},'.length + 24 + 24;
+
+/** Bytes a path takes at most: one per character when plain, else up to 6 (`\u001f`) and quotes. */
+const pathBytes = (path: string): number => (PLAIN.test(path) ? path.length : 6 * path.length + 2);
+
+/** Writes an ASCII string at `at` (a plain loop: faster than a Buffer.write call per short piece). */
+function ascii(buf: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
 /**
- * Backstop's `/publish/<name>` body: a JSON array of `{metric, value, measure_time}`. Pure. The
- * text is built directly (values are finite numbers, paths sanitised) instead of copying every
- * metric into a new object for JSON.stringify; a path that would need escaping still gets it.
+ * Backstop's `/publish/<name>` body: a JSON array of `{metric, value, measure_time}`, as UTF-8.
+ * Pure. The bytes are written straight into one buffer (values are finite numbers, paths
+ * sanitised): a batch of 1,000 then allocates a few small strings per item instead of a copy of
+ * every metric and of the whole text in between (tick after tick, that garbage was most of what
+ * the daemon allocated while sending). A path that would need escaping still gets it.
  */
-export function encodeBackstopBatch(items: readonly Metric[]): string {
-  const parts = new Array<string>(items.length);
+export function encodeBackstopBatch(items: readonly Metric[]): Buffer {
+  let bound = 2;
+  for (const m of items) bound += ITEM_BYTES + pathBytes(m.path);
+  const buf = Buffer.allocUnsafe(bound);
+  let at = ascii(buf, 0, '[');
   for (let i = 0; i < items.length; i++) {
     const m = items[i]!;
-    const metric = PLAIN.test(m.path) ? `"${m.path}"` : JSON.stringify(m.path);
-    parts[i] = `{"metric":${metric},"value":${JSON.stringify(m.value)},"measure_time":${m.time}}`;
+    if (i > 0) at = ascii(buf, at, ',');
+    if (PLAIN.test(m.path)) {
+      at = ascii(buf, at, '{"metric":"');
+      at = ascii(buf, at, m.path);
+      at = ascii(buf, at, '","value":');
+    } else {
+      at = ascii(buf, at, '{"metric":');
+      at += buf.write(JSON.stringify(m.path), at, 'utf8');
+      at = ascii(buf, at, ',"value":');
+    }
+    at = ascii(buf, at, JSON.stringify(m.value));
+    at = ascii(buf, at, ',"measure_time":');
+    at = ascii(buf, at, String(m.time));
+    at = ascii(buf, at, '}');
   }
-  return `[${parts.join(',')}]`;
+  at = ascii(buf, at, ']');
+  return buf.subarray(0, at);
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { parseRules } from '../../src/naming/rules.js';
 import { SampleStore } from '../../src/pipeline/sample-store.js';
 import { buildBatch } from '../../src/reduce/batch.js';
+import { sampleValues } from '../../src/reduce/sample-values.js';
 import { loadSamples } from '../helpers/fixtures.js';
 
 const [busy] = loadSamples('busy-stream.jsonl').slice(-1);
@@ -58,8 +59,31 @@ describe('SampleStore', () => {
     for (const s of samples) assert.equal(store.record(ref, s), 'recorded');
     for (const s of stopped) assert.equal(store.record(ref, s), 'empty');
     const [reading] = store.take();
-    assert.equal(reading?.latest.sample, samples.at(-1));
+    assert.deepEqual(reading?.latest, sampleValues(samples.at(-1)!));
     assert.equal(store.take().length, 0, 'a new interval starts empty');
+  });
+
+  it('holds the values of a sample, never a part of its parsed JSON (which must die young)', () => {
+    const store = new SampleStore();
+    const sample = structuredClone(v2!);
+    store.record({ id: 'a', name: 'a', facts: {} }, sample);
+    const [reading] = store.take();
+    const parts = new Set<unknown>();
+    const collect = (o: unknown): void => {
+      if (o === null || typeof o !== 'object' || parts.has(o)) return;
+      parts.add(o);
+      for (const v of Object.values(o)) collect(v);
+    };
+    collect(sample);
+    const held: unknown[] = [];
+    const walk = (o: unknown): void => {
+      if (o === null || typeof o !== 'object') return;
+      held.push(o);
+      for (const v of Object.values(o)) walk(v);
+    };
+    walk(reading!.latest);
+    assert.ok(held.length > 1);
+    for (const o of held) assert.ok(!parts.has(o), 'the store holds an object of the parsed sample');
   });
 
   it('ignores a sample older than the one held', () => {
@@ -68,7 +92,7 @@ describe('SampleStore', () => {
     const samples = loadSamples('busy-stream.jsonl');
     store.record(ref, samples[2]!);
     assert.equal(store.record(ref, samples[1]!), 'stale');
-    assert.equal(store.take()[0]?.latest.sample, samples[2]);
+    assert.deepEqual(store.take()[0]?.latest, sampleValues(samples[2]!));
   });
 
   it('after a restart (counter reset) reports the new, smaller counters', () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { SampleStore } from '../../src/pipeline/sample-store.js';
-import { containerMetrics, type TimedSample } from '../../src/reduce/container-metrics.js';
+import { containerMetrics } from '../../src/reduce/container-metrics.js';
 import { sampleReadMs } from '../../src/reduce/sample-time.js';
+import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 
 type Expected = Record<string, number>;
@@ -13,7 +14,6 @@ const net = (prefix: string, v: readonly number[]): Expected => {
   const names = ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped'];
   return Object.fromEntries(names.map((n, i) => [`${prefix}.${n}`, v[i]!]));
 };
-const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 
 /**
  * Expected metrics (default options: every group, per-interface on, per-device off) of each fixture
@@ -194,7 +194,8 @@ const TABLE: Record<string, Expected | null> = {
 const asRecord = (values: { name: string; value: number }[]): Expected =>
   Object.fromEntries(values.map((v) => [v.name, v.value]));
 
-const timed = (sample: DockerStats): TimedSample => ({ sample, readMs: sampleReadMs(sample)! });
+/** A real sample's values, as the store holds them. */
+const valuesOf = (sample: DockerStats): SampleValues => sampleValues(sample)!;
 
 /** Close enough for a computed rate; exact for everything else. */
 function assertMetrics(actual: Expected, expected: Expected): void {
@@ -216,7 +217,7 @@ describe('containerMetrics over every captured fixture', () => {
         assert.equal(real.length, 0, 'a stopped container sends no real sample');
         return;
       }
-      assertMetrics(asRecord(containerMetrics(timed(real[0]!), timed(real.at(-1)!))), expected);
+      assertMetrics(asRecord(containerMetrics(valuesOf(real[0]!), valuesOf(real.at(-1)!))), expected);
     });
   }
 
@@ -225,7 +226,7 @@ describe('containerMetrics over every captured fixture', () => {
       'memory.limit', 'memory.cache', 'memory.active', ...Object.keys(net('network', []))];
     for (const [file, expected] of Object.entries(TABLE)) {
       if (!expected) continue;
-      const last = timed(loadSamples(file).at(-1)!);
+      const last = valuesOf(loadSamples(file).at(-1)!);
       const values = asRecord(containerMetrics(last, last));
       for (const name of original) assert.equal(values[name], expected[name], `${file} ${name}`);
     }
@@ -233,7 +234,7 @@ describe('containerMetrics over every captured fixture', () => {
 });
 
 describe('rates', () => {
-  const busy = loadSamples('busy-stream.jsonl').map(timed);
+  const busy = loadSamples('busy-stream.jsonl').map(valuesOf);
 
   it('the busy container\'s CPU % over the interval agrees with docker stats\' per-second figure', () => {
     // docker stats shows (Δtotal / Δsystem) × CPUs × 100 for each consecutive pair; over the whole
@@ -271,13 +272,12 @@ describe('rates', () => {
     const single = asRecord(containerMetrics(a!, a!));
     assert.equal(single['cpu.percent'], undefined);
     assert.equal(single['network.rx_bytes_per_second'], undefined);
-    assert.ok(seconds(a!.sample.read!, b!.sample.read!) > 0);
+    assert.ok(b!.readMs - a!.readMs > 0);
   });
 
   it('block I/O: sums per op case-insensitively (v1 Read/Write, v2 read/write), per device on request', () => {
-    const v1 = (read: number, ms: number): TimedSample => ({
-      readMs: ms,
-      sample: {
+    const v1 = (read: number, ms: number): SampleValues =>
+      valuesOf({
         read: new Date(ms).toISOString(),
         blkio_stats: {
           io_service_bytes_recursive: [
@@ -287,8 +287,7 @@ describe('rates', () => {
             { major: 8, minor: 16, op: 'Read', value: 1000 },
           ],
         },
-      },
-    });
+      });
     const opts = { groups: new Set(['blkio'] as const), perInterface: true, perDevice: true };
     const values = asRecord(containerMetrics(v1(4000, 1_000_000), v1(6000, 1_002_000), {}, opts));
     assert.deepEqual(values, {
@@ -305,7 +304,7 @@ describe('rates', () => {
 
 describe('containerMetrics options and facts', () => {
   const [sample] = loadSamples('busy-stream.jsonl');
-  const one = timed(sample!);
+  const one = valuesOf(sample!);
 
   it('reports uptime in whole seconds since State.StartedAt, and the restart count', () => {
     const values = asRecord(containerMetrics(one, one, { startedAtMs: one.readMs - 3_723_900, restartCount: 2 }));
@@ -345,7 +344,7 @@ describe('containerMetrics options and facts', () => {
       memory_stats: { usage: '12' as unknown as number, limit: Infinity },
       networks: { 'eth 0': { rx_bytes: 'x' as unknown as number, tx_bytes: 5 } },
     };
-    const t = timed(weird);
+    const t = valuesOf(weird);
     const values = containerMetrics(t, t);
     assert.deepEqual(asRecord(values), { 'network.tx_bytes': 5, 'network.eth_0.tx_bytes': 5 });
   });

@@ -3,15 +3,19 @@ import { describe, it } from 'node:test';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { cpuPercent } from '../../src/reduce/docker-math.js';
 import { hasPodmanPseudoInterface, isPodmanSample, wallClockCpuPercent } from '../../src/reduce/podman.js';
+import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 
 const podman = loadSamples('podman-4.3-stream.jsonl')[0]!;
 
 /** The captured Podman sample with the CPU fields of another moment. */
-function at(read: string, totalUsage: number, systemUsage: number): DockerStats {
+function sampleAt(read: string, totalUsage: number, systemUsage: number): DockerStats {
   const cpu = podman.cpu_stats!;
   return { ...podman, read, cpu_stats: { ...cpu, cpu_usage: { ...cpu.cpu_usage, total_usage: totalUsage }, system_cpu_usage: systemUsage } };
 }
+
+/** Its values, as the store holds them. */
+const at = (read: string, totalUsage: number, systemUsage: number): SampleValues => sampleValues(sampleAt(read, totalUsage, systemUsage))!;
 
 // Two consecutive samples of a busy loop (one CPU fully used) on an otherwise quiet 2-CPU host,
 // streamed by Podman 4.3.1 five seconds apart (values as it sent them).
@@ -32,8 +36,8 @@ describe('Podman stats', () => {
     // The reducer's cpuPercent recognises Podman's sample and uses wall-clock time too.
     assert.equal(cpuPercent(busyFrom, busyTo), wall);
     // Docker's formula on Podman's system_cpu_usage (busy time only) would read about 180 %.
-    const t = (s: typeof busyTo) => s.cpu_stats!.cpu_usage!.total_usage!;
-    const sys = (s: typeof busyTo) => s.cpu_stats!.system_cpu_usage!;
+    const t = (s: SampleValues) => s.cpuTotal!;
+    const sys = (s: SampleValues) => s.cpuSystem!;
     const naive = ((t(busyTo) - t(busyFrom)) / (sys(busyTo) - sys(busyFrom))) * 2 * 100;
     assert.ok(naive > 175 && naive < 185, `Docker's formula on Podman's system_cpu_usage: ${naive}`);
   });
@@ -41,7 +45,8 @@ describe('Podman stats', () => {
   it('give no CPU % without elapsed time or with a counter that went back', () => {
     assert.equal(wallClockCpuPercent(busyFrom, busyFrom), undefined);
     assert.equal(wallClockCpuPercent(busyTo, at('2026-11-22T19:40:49Z', 1_000, 1)), undefined);
-    assert.equal(wallClockCpuPercent(busyFrom, { ...busyTo, read: '0001-01-01T00:00:00Z' }), undefined);
+    // A stopped container's placeholder has no values at all, so no CPU % either.
+    assert.equal(sampleValues(sampleAt('0001-01-01T00:00:00Z', 27_252_046_753, 1_628_871_069_407)), undefined);
   });
 
   it('carry one pseudo-interface `network`, which is not a real interface', () => {
