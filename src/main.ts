@@ -2,6 +2,7 @@
 // Entry point: the only module that reads process, the environment and signals.
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
 import { parseConfig, readTlsFiles, type Config } from './config.js';
@@ -18,6 +19,18 @@ import type { Sink } from './sinks/sink.js';
 import { createStdoutSink } from './sinks/stdout.js';
 
 const NAME = 'docker-stats-to-backstop';
+
+/**
+ * V8 lets the old generation grow to up to four times what survived the last full collection
+ * before it collects again. This daemon's live heap is small and steady (about 40 MB at 5,000
+ * containers) while it allocates fast (a parsed sample per container per second), so with that
+ * default its RSS peaked at 350 MB at 5,000 containers; growing by 30 % instead keeps it under
+ * 200 MB at the same CPU (bench/synthetic.ts). A soft setting, not a cap: the heap still grows as
+ * far as the live data needs (a long outage's buffer). `node --heap-growing-percent=N` wins.
+ */
+if (!process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) {
+  setFlagsFromString('--heap-growing-percent=30');
+}
 /** /healthz turns 503 when a sink has been failing for 3 poll intervals, and at least this long. */
 const HEALTH_MIN_FAILING_MS = 10_000;
 
