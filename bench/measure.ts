@@ -137,8 +137,14 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       engineCpuPercent: engineCpu ? round(engineCpu.percent(), 2) : undefined,
       otherCpuPercent: otherCpu ? round(otherCpu.percent(), 2) : undefined,
     };
-    // Let the last measured tick's batch arrive.
-    await sleepMs(Math.min(pollMs / 2, 5_000));
+    // Let the last measured tick's batch arrive: its self-metrics come last. A one-shot batch
+    // leaves about N / 8 seconds after its tick, so wait for it (up to one interval) rather than a fixed time.
+    const lastTick = startTick + opts.intervals * pollMs;
+    const lastArrived = (): boolean =>
+      receiver.requests.some((r) => r.at >= lastTick && r.status === 200 && r.body.includes('.docker_stats_to_backstop.samples'));
+    const waitUntil = Date.now() + Math.max(5_000, Math.min(pollMs, 60_000));
+    while (!lastArrived() && Date.now() < waitUntil) await sleepMs(250);
+    await sleepMs(500);
 
     const perTick = new Map<number, { containers: Set<string>; lastAt: number; oldest: number; samples?: number }>();
     for (const r of receiver.requests.slice(firstRequest)) {
