@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { docker, IMAGE, TestContainers } from '../helpers/docker.js';
 import { ensure, freePort, Prometheus } from '../helpers/services.js';
 import { pollUntil } from '../helpers/poll.js';
+import { writeSelfSignedCert } from '../helpers/tls.js';
 
 /**
  * `--listen`: GET /metrics (through prom-client) and GET /healthz, scraped by Debian's real
  * prometheus (its own config, port and data dir), whose query API must return the container series.
  */
-const run = promisify(execFile);
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url);
@@ -59,11 +57,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     webId = await containers.start(web, { args: ['--memory', '64m', '--label', 'team=blue'] });
     await containers.start(gone);
     tlsDir = await mkdtemp(join(tmpdir(), 'dstb-tls-'));
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'),
-    ]);
+    await writeSelfSignedCert(tlsDir);
   });
 
   after(async () => {

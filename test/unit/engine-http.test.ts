@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -7,10 +6,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ResponseDecoder } from '../../src/docker/engine-http.js';
 import { EngineClient, EngineError, type EngineResponse } from '../../src/docker/engine.js';
+import { writeSelfSignedCert } from '../helpers/tls.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Feeds `wire` to a decoder cut into pieces at the given offsets; returns what it decoded. */
@@ -200,11 +199,7 @@ describe('EngineClient over TCP with TLS', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dstb-engine-tls-'));
-    await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ]);
+    await writeSelfSignedCert(dir);
   });
 
   after(async () => {
