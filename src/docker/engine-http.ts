@@ -44,12 +44,13 @@ export function engineGet(address: EngineAddress, path: string, signal?: AbortSi
       return;
     }
     const socket = open(address);
-    const connection = new Connection(socket);
     const onAbort = (): void => connection.fail(abortError());
+    const connection = new Connection(socket, {
+      head: () => resolve(connection),
+      failedBeforeHead: reject,
+      closed: () => signal?.removeEventListener('abort', onAbort),
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
-    connection.onHead = () => resolve(connection);
-    connection.onFail = (err) => reject(err);
-    connection.onClose = () => signal?.removeEventListener('abort', onAbort);
     const host = address.kind === 'unix' ? 'docker' : `${address.host}:${address.port}`;
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: docker-stats-to-backstop\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
   });
@@ -75,13 +76,20 @@ function abortError(): Error {
   return err;
 }
 
+interface ConnectionHooks {
+  /** The response head has arrived (`status` is set). */
+  readonly head: () => void;
+  /** The connection failed, or was aborted, before the head arrived. */
+  readonly failedBeforeHead: (err: Error) => void;
+  /** The connection is closed, whatever the reason. */
+  readonly closed: () => void;
+}
+
 /** One request's connection: decodes the response and hands its body on. */
 class Connection implements EngineResponse {
+  /** 0 until the head has arrived. */
   status = 0;
-  onHead: () => void = () => {};
-  /** The connection failed before the head arrived. */
-  onFail: (err: Error) => void = () => {};
-  onClose: () => void = () => {};
+  readonly #hooks: ConnectionHooks;
   readonly #socket: Socket;
   readonly #decoder: ResponseDecoder;
   /** Body chunks that came before start(), then undefined. */
@@ -90,16 +98,15 @@ class Connection implements EngineResponse {
   #onEnd: ((err?: Error) => void) | undefined;
   /** How the body ended, while start() has not been called yet (null: complete). */
   #endedEarly: Error | null | undefined;
-  #headSeen = false;
   #closed = false;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, hooks: ConnectionHooks) {
     this.#socket = socket;
+    this.#hooks = hooks;
     this.#decoder = new ResponseDecoder(
       (status) => {
         this.status = status;
-        this.#headSeen = true;
-        this.onHead();
+        hooks.head();
       },
       (chunk) => {
         if (this.#early) this.#early.push(chunk);
@@ -138,15 +145,15 @@ class Connection implements EngineResponse {
     this.#closed = true;
     this.#decoder.stop();
     this.#socket.destroy();
-    this.onClose();
+    this.#hooks.closed();
   }
 
   /** The connection failed (or was aborted): reported once, to whoever waits, then closed. */
   fail(err: Error): void {
     if (this.#closed) return;
-    if (!this.#headSeen) {
+    if (this.status === 0) {
       this.close();
-      this.onFail(err);
+      this.#hooks.failedBeforeHead(err);
       return;
     }
     this.#end(err);
