@@ -1,6 +1,6 @@
 import { sanitizeSegment } from '../naming/sanitize.js';
 import { cpuPercent, NETWORK_FIELDS, workingSet } from './docker-math.js';
-import type { SampleValues } from './sample-values.js';
+import type { BlkioValues, SampleValues } from './sample-values.js';
 
 /** One reduced value, named relative to its container's path (`cpu.total`, `memory.usage`, …). */
 export interface NamedValue {
@@ -102,10 +102,10 @@ export function containerMetrics(
 
   if (opts.groups.has('blkio')) {
     for (const op of ['read', 'write'] as const) {
-      const now = op === 'read' ? latest.blkioRead : latest.blkioWrite;
+      const now = blkio(latest, op);
       if (!now) continue;
       add(`blkio.${op}_bytes`, now.total);
-      if (pair) add(`blkio.${op}_bytes_per_second`, perSecond((op === 'read' ? pair.blkioRead : pair.blkioWrite)?.total, now.total));
+      if (pair) add(`blkio.${op}_bytes_per_second`, perSecond(blkio(pair, op)?.total, now.total));
       if (opts.perDevice) {
         for (const { major, minor, bytes } of now.perDevice) add(`blkio.${major ?? 'x'}_${minor ?? 'x'}.${op}_bytes`, bytes);
       }
@@ -127,4 +127,8 @@ export function containerMetrics(
   }
   add('restarts', facts.restartCount);
   return out;
+}
+
+function blkio(v: SampleValues, op: 'read' | 'write'): BlkioValues | undefined {
+  return op === 'read' ? v.blkioRead : v.blkioWrite;
 }
