@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Response } from 'got';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
 import type { Metric } from '../reduce/metric.js';
 import { encodeBackstopBatch } from './backstop-encode.js';
-import { sinkHttpClient, splitCredentials } from './http.js';
-import { SinkSendError, type Sink } from './sink.js';
+import { answerError, requestFailed, sinkHttpClient, splitCredentials } from './http.js';
+import { spoolKey, type Sink } from './sink.js';
 
 export interface BackstopSinkOptions {
   /** The publish URL, possibly with credentials in its user-info. */
@@ -38,11 +37,7 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
     try {
       return await client.post(target, { body: encodeBackstopBatch(items), signal });
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ERR_REQUEST';
-      throw new SinkSendError(`POST ${shown} failed: ${redact((err as Error).message)}`, {
-        pace: 'soon',
-        code,
-      });
+      throw requestFailed(`POST ${shown}`, err);
     }
   };
 
@@ -71,26 +66,15 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
       await sendChunk(items.slice(half), signal);
       return;
     }
-    const what = `Backstop answered ${status} (${body}) to POST ${shown}`;
-    if (status === 401 || status === 403) {
-      throw new SinkSendError(`${what}: check the credentials in the URL's user-info`, { pace: 'slow', code: `HTTP_${status}` });
-    }
-    if (status === 404) {
-      throw new SinkSendError(`${what}: check the /publish/<name> path and Backstop's PREFIXES`, {
-        pace: 'slow',
-        code: 'HTTP_404',
-      });
-    }
-    if (status === 408 || status === 429 || status >= 500) {
-      throw new SinkSendError(what, { pace: 'soon', code: `HTTP_${status}` });
-    }
-    throw new SinkSendError(`${what}: unexpected answer`, { pace: 'slow', code: `HTTP_${status}` });
+    throw answerError(`Backstop answered ${status} (${body}) to POST ${shown}`, status, {
+      404: "check the /publish/<name> path and Backstop's PREFIXES",
+    });
   };
 
   return {
     description: `backstop ${shown}`,
     // The same publish URL (whatever its credentials) finds its spool again after a restart.
-    spoolKey: `backstop-${createHash('sha1').update(target.href).digest('hex').slice(0, 12)}`,
+    spoolKey: spoolKey('backstop', target.href),
     maxBatchItems: BACKSTOP_MAX_ITEMS,
     send: sendChunk,
     async close() {},

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Metric } from '../reduce/metric.js';
 import { carbonLine, chunkLines } from './carbon-encode.js';
-import { SinkSendError, type Sink } from './sink.js';
+import { SinkSendError, spoolKey, type Sink } from './sink.js';
 
 export interface CarbonTarget {
   readonly protocol: 'tcp' | 'udp';
@@ -158,7 +157,7 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink {
 
   return {
     description: `carbon ${shown}`,
-    spoolKey: `carbon-${createHash('sha1').update(`${shown} ${prefix}`).digest('hex').slice(0, 12)}`,
+    spoolKey: spoolKey('carbon', `${shown} ${prefix}`),
     maxBatchItems: 5_000,
     send: (items, signal) => (udp ? sendUdp(items) : sendTcp(items, signal)),
     async close() {

@@ -1,4 +1,6 @@
 import got, { type Got } from 'got';
+import { redact } from '../redact.js';
+import { SinkSendError } from './sink.js';
 
 /**
  * The URL without its user-info, and the Basic authorization header the user-info stood for. The
@@ -36,4 +38,23 @@ export function sinkHttpClient(opts: {
       ...(opts.authorization ? { authorization: opts.authorization } : {}),
     },
   });
+}
+
+/** A request that got no answer (connection refused, timeout, reset): tried again soon. */
+export function requestFailed(what: string, err: unknown): SinkSendError {
+  const code = (err as { code?: string }).code ?? 'ERR_REQUEST';
+  return new SinkSendError(`${what} failed: ${redact((err as Error).message)}`, { pace: 'soon', code });
+}
+
+/**
+ * An error answer the sink does not handle itself. With a hint (`hints` by status; 401 and 403
+ * point at the credentials) it is a configuration problem, tried again slowly; 408, 429 and 5xx
+ * are transient, tried again soon; anything else is unexpected, tried again slowly.
+ */
+export function answerError(what: string, status: number, hints: Readonly<Record<number, string>> = {}): SinkSendError {
+  const code = `HTTP_${status}`;
+  const hint = hints[status] ?? (status === 401 || status === 403 ? "check the credentials in the URL's user-info" : undefined);
+  if (hint !== undefined) return new SinkSendError(`${what}: ${hint}`, { pace: 'slow', code });
+  if (status === 408 || status === 429 || status >= 500) return new SinkSendError(what, { pace: 'soon', code });
+  return new SinkSendError(`${what}: unexpected answer`, { pace: 'slow', code });
 }

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { sinkHttpClient, splitCredentials } from './http.js';
+import { answerError, requestFailed, sinkHttpClient, splitCredentials } from './http.js';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
 import type { Metric } from '../reduce/metric.js';
 import { toRegistry } from './prometheus/registry.js';
 import { LatestSeries, type SeriesOptions } from './prometheus/series.js';
 import type { DaemonView } from './prometheus/view.js';
-import { SinkSendError, type Sink } from './sink.js';
+import { spoolKey, type Sink } from './sink.js';
 
 export const PUSHGATEWAY_JOB = 'docker-stats-to-backstop';
 
@@ -44,7 +43,7 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
 
   return {
     description: `pushgateway ${shown}`,
-    spoolKey: `pushgateway-${createHash('sha1').update(target.href).digest('hex').slice(0, 12)}`,
+    spoolKey: spoolKey('pushgateway', target.href),
     // A whole tick in one push: a PUT replaces the group.
     maxBatchItems: 1_000_000,
     async send(items: readonly Metric[], signal: AbortSignal) {
@@ -60,26 +59,18 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
         status = res.statusCode;
         answer = redact(String(res.body ?? '').slice(0, 200).trim());
       } catch (err) {
-        const code = (err as { code?: string }).code ?? 'ERR_REQUEST';
-        throw new SinkSendError(`PUT ${shown} failed: ${redact((err as Error).message)}`, { pace: 'soon', code });
+        throw requestFailed(`PUT ${shown}`, err);
       }
       if (status >= 200 && status < 300) {
         newestPushed = Math.max(newestPushed, newest);
         return;
       }
-      const what = `the Pushgateway answered ${status} (${answer}) to PUT ${shown}`;
       if (status === 400) {
         opts.logger.error('the Pushgateway refused a push; dropped it', { sink: shown, status, answer, items: items.length });
         return;
       }
-      if (status === 401 || status === 403) {
-        throw new SinkSendError(`${what}: check the credentials in the URL's user-info`, { pace: 'slow', code: `HTTP_${status}` });
-      }
-      if (status === 404 || status === 405) {
-        throw new SinkSendError(`${what}: check the URL (the Pushgateway's base URL, without /metrics/job/…)`, { pace: 'slow', code: `HTTP_${status}` });
-      }
-      if (status === 408 || status === 429 || status >= 500) throw new SinkSendError(what, { pace: 'soon', code: `HTTP_${status}` });
-      throw new SinkSendError(`${what}: unexpected answer`, { pace: 'slow', code: `HTTP_${status}` });
+      const hint = "check the URL (the Pushgateway's base URL, without /metrics/job/…)";
+      throw answerError(`the Pushgateway answered ${status} (${answer}) to PUT ${shown}`, status, { 404: hint, 405: hint });
     },
     async close() {},
   };

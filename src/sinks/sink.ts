@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Metric } from '../reduce/metric.js';
 
 /**
@@ -32,4 +33,9 @@ export class SinkSendError extends Error {
     this.pace = opts.pace;
     this.code = opts.code;
   }
+}
+
+/** A stable spool sub-folder name: the sink's kind and a short hash of what identifies its target. */
+export function spoolKey(kind: string, target: string): string {
+  return `${kind}-${createHash('sha1').update(target).digest('hex').slice(0, 12)}`;
 }
