@@ -6,7 +6,7 @@ import type { EngineClient } from './docker/engine.js';
 import { DockerWatcher } from './docker/watcher.js';
 import type { Logger } from './log.js';
 import { SampleStore } from './pipeline/sample-store.js';
-import { SinkRunner, type SinkStats } from './pipeline/sink-runner.js';
+import { retryPolicyFor, SinkRunner, type SinkStats } from './pipeline/sink-runner.js';
 import { Spool } from './pipeline/spool.js';
 import { buildBatch } from './reduce/batch.js';
 import type { Metric } from './reduce/metric.js';
@@ -66,6 +66,7 @@ export class Daemon {
           clock,
           logger,
           backlogGapMs: BACKLOG_GAP_MS,
+          retry: retryPolicyFor(config.pollMs),
           spool:
             config.spoolDir && sink.spoolKey
               ? new Spool({ dir: join(config.spoolDir, sink.spoolKey), maxBytes: config.spoolMaxBytes, logger, sink: sink.description })

@@ -22,6 +22,16 @@ export const DEFAULT_RETRY: RetryPolicy = {
   slowCapMs: 300_000,
 };
 
+/**
+ * The retry policy for a poll interval: transient failures back off from 1 s up to the interval
+ * itself (at least 1 s, at most 60 s), so that delivery resumes within one interval of the sink
+ * answering again instead of up to a minute later while fresh batches pile up. Configuration
+ * errors (401/403/404) keep their slow pace: retrying those every interval only fills the log.
+ */
+export function retryPolicyFor(pollMs: number): RetryPolicy {
+  return { ...DEFAULT_RETRY, soonCapMs: Math.min(60_000, Math.max(1_000, pollMs)) };
+}
+
 export interface SinkRunnerOptions {
   /** The memory buffer's bounds. */
   readonly maxItems: number;

@@ -78,6 +78,35 @@ describe('delivery through outages, on the real Engine', () => {
     console.log(`# outage of ${upAt - downAt} s at 1 s ticks: ${seen.length} ticks, no gap`);
   });
 
+  it('receiver down 60 s at --poll 10s, then back: the first POST succeeds within one interval, nothing lost', async () => {
+    const pollMs = 10_000;
+    const first = await receiver();
+    const port = first.port;
+    const d = daemon(['--backstop', first.url(), '--poll', '10s']);
+    const ticks10 = (...rs: BackstopReceiver[]): number[] => ticks(...rs).filter((t) => t % 10 === 0);
+    await first.waitFor(() => ticks10(first).length >= 1 || undefined, { what: 'a tick delivered', timeoutMs: 60_000 });
+    await first.close();
+    const downAt = Date.now();
+    await d.waitForLog(/send failed, will retry/, 'failures logged', 60_000);
+    await waitFor(() => Date.now() > downAt + 60_000, '60 s of outage', 90_000);
+    const back = await receiver(port);
+    const upAt = Date.now();
+    const ok = await back.waitFor(() => back.requests.find((r) => r.status === 200), { what: 'a successful POST after the outage', timeoutMs: 60_000 });
+    const latencyMs = ok.at - upAt;
+    // Everything produced during the outage and the tick after it arrives, ten seconds apart.
+    await back.waitFor(() => ticks10(back).some((t) => t * 1000 > upAt) || undefined, { what: 'a tick after the outage', timeoutMs: 60_000 });
+    const seen = ticks10(first, back);
+    const holes = seen.filter((t, i) => i > 0 && t - seen[i - 1]! !== 10);
+    // Every wait between two attempts, as logged: none longer than the interval (the jitter included).
+    const waits = [...d.stderr.matchAll(/sink send failed, will retry .*retryInMs=(\d+)/g)].map((m) => Number(m[1]));
+    console.log(`# receiver down ${Math.round((upAt - downAt) / 1000)} s at --poll 10s: first successful POST ${(latencyMs / 1000).toFixed(1)} s after it answered again; ${seen.length} ticks, holes: ${holes.length}; waits between attempts (ms): ${waits.join(' ')}`);
+    assert.deepEqual(holes, [], `every tick from ${seen[0]} to ${seen.at(-1)} arrived: ${seen.join(' ')}`);
+    assert.ok(waits.length >= 6, `attempts during the outage: ${waits.length}`);
+    assert.deepEqual(waits.filter((w) => w > pollMs), [], 'no wait longer than the poll interval');
+    // The backoff is capped at the poll interval, jitter included ([50 %, 100 %] of the step).
+    assert.ok(latencyMs <= pollMs + 1_500, `first successful POST ${latencyMs} ms after the receiver came back (poll ${pollMs} ms)`);
+  });
+
   it('receiver down, daemon killed with SIGKILL, spool tail torn, daemon restarted, receiver back: nothing before the kill is missing', async () => {
     const spoolDir = tempDir();
     const gone = await receiver();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
-import { SinkRunner } from '../../src/pipeline/sink-runner.js';
+import { DEFAULT_RETRY, retryPolicyFor, SinkRunner } from '../../src/pipeline/sink-runner.js';
 import type { Metric } from '../../src/reduce/metric.js';
 import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
 import { waitFor } from '../helpers/wait.js';
@@ -100,5 +100,15 @@ describe('SinkRunner', () => {
     assert.equal(await runner.flush(5000), 0);
     assert.deepEqual(state.got, [1]);
     await runner.close();
+  });
+
+  it('backs off transient failures up to the poll interval (1 s to 60 s), configuration errors as slowly as ever', () => {
+    for (const [pollMs, cap] of [[500, 1_000], [1_000, 1_000], [10_000, 10_000], [60_000, 60_000], [300_000, 60_000]] as const) {
+      const policy = retryPolicyFor(pollMs);
+      assert.equal(policy.soonCapMs, cap, `poll ${pollMs} ms`);
+      assert.equal(policy.soonBaseMs, DEFAULT_RETRY.soonBaseMs);
+      assert.equal(policy.slowBaseMs, DEFAULT_RETRY.slowBaseMs);
+      assert.equal(policy.slowCapMs, DEFAULT_RETRY.slowCapMs);
+    }
   });
 });
