@@ -5,7 +5,8 @@
 #
 #   ensure-debian-server.sh SERVICE "BINARY ..." PACKAGE ...
 #
-# installs the PACKAGEs unless every BINARY is on the PATH, and leaves the package's own SERVICE
+# installs the PACKAGEs unless every BINARY is on the PATH (`py:MODULE` stands for a module Debian's
+# /usr/bin/python3 must import: a test's helper script uses it), and leaves the package's own SERVICE
 # disabled: these tests never use it (without systemd as PID 1 the package starts none), on a host
 # with systemd it would take the default port, and an enabled unit of another package makes
 # `systemd-analyze verify` of ours warn, through multi-user.target.
@@ -14,7 +15,12 @@ service=$1 bins=$2
 shift 2
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=0
-for bin in $bins; do command -v "$bin" >/dev/null 2>&1 || missing=1; done
+for bin in $bins; do
+  case $bin in
+    py:*) /usr/bin/python3 -c "import ${bin#py:}" >/dev/null 2>&1 || missing=1 ;;
+    *) command -v "$bin" >/dev/null 2>&1 || missing=1 ;;
+  esac
+done
 if [ "$missing" = 1 ]; then
   echo "ensure-debian-server: installing $* from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

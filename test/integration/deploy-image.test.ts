@@ -40,6 +40,8 @@ describe('container image (Dockerfile)', () => {
   after(async () => {
     await daemons.cleanup();
     await containers.cleanup();
+    // The image under test goes too; the Node base image and the build cache stay for the next run.
+    await docker('image', 'rm', '-f', IMAGE).catch(() => '');
   });
 
   it('ships the compiled code and production dependencies only, and runs as a non-root user', async () => {

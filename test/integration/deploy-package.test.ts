@@ -12,8 +12,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
 
 /**
- * The npm package: `npm pack` of the built checkout, installed globally into a temporary prefix
- * (from npm's cache, which `npm ci` filled: nothing new is fetched), gives a working command.
+ * The npm package: `npm pack` of the built checkout, installed globally into a temporary prefix the
+ * way a user installs it (the registry is reachable; npm's cache is used where it can be, but
+ * nothing here depends on what an earlier install left in it), gives a working command.
  */
 describe('npm package', () => {
   let dir: string;
@@ -39,7 +40,7 @@ describe('npm package', () => {
 
   it('installed globally, gives a working docker-stats-to-backstop --help and --version', async () => {
     const prefix = join(dir, 'prefix');
-    await exec('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], { maxBuffer: 16 << 20 });
+    await exec('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { maxBuffer: 16 << 20 });
     const command = join(prefix, 'bin', 'docker-stats-to-backstop');
     const help = await exec(command, ['--help']);
     assert.match(help.stdout, /^docker-stats-to-backstop \d+\.\d+\.\d+/);
