@@ -2,7 +2,7 @@ import { engineGet, type EngineResponse } from './engine-http.js';
 
 export type { EngineResponse } from './engine-http.js';
 
-/** Where the Engine is, as validated by the config (DESIGN.md §3; `--docker`). */
+/** Where the Engine is, as validated by the config (docs/architecture.md §2; `--docker`). */
 export type DockerTarget =
   | {
       readonly kind: 'unix';
@@ -64,7 +64,7 @@ const MAX_REPLY_BYTES = 64 << 20;
 const MAX_ERROR_BYTES = 64 << 10;
 
 /**
- * The five GET calls the daemon makes (DESIGN.md §3), on the Unix socket or TCP (TLS when the
+ * The five GET calls the daemon makes (docs/architecture.md §2), on the Unix socket or TCP (TLS when the
  * target is https), one connection per call (engine-http.ts). Paths carry no API version prefix:
  * the Engine then speaks its own current version. Streams come back undecoded into lines (the
  * caller splits them); every call takes an AbortSignal that closes its connection.

@@ -1,4 +1,4 @@
-// The parts of the Engine's `GET /containers/{id}/stats` JSON that the reducer reads (DESIGN.md §3).
+// The parts of the Engine's `GET /containers/{id}/stats` JSON that the reducer reads (docs/architecture.md §2).
 // Every field is optional: cgroup v1 and v2, old API versions, Podman and stopped containers each
 // leave different parts out. Nothing outside src/docker and src/reduce sees this shape.
 

@@ -1,5 +1,5 @@
 // Contract: Go (RE2) regexps and Go's replacement semantics on top of JS RegExp, so that rules
-// written for the Go daemon behave the same here (DESIGN.md §5).
+// written for the Go daemon behave the same here (docs/architecture.md §3).
 //
 // compileGoRegexp(source) parses RE2 syntax and emits an equivalent JS pattern with flags `g`, `u`
 // and, for a leading (?i), `i`. The `u` flag is always set because Go matches code points (`.`

@@ -1,7 +1,7 @@
 import { compileGoRegexp, goMatch, goReplaceAll } from './go-regexp.js';
 import { sanitizePath, sanitizeSegment } from './sanitize.js';
 
-/** A compiled `--prefix` / `--rules` rule (DESIGN.md §5). */
+/** A compiled `--prefix` / `--rules` rule (docs/architecture.md §3). */
 export interface Rule {
   readonly source: string;
   readonly regexp: RegExp;

@@ -1,4 +1,4 @@
-// Contract: the only way a name becomes part of a carbon path (DESIGN.md §5). Every character
+// Contract: the only way a name becomes part of a carbon path (docs/architecture.md §3). Every character
 // outside [A-Za-z0-9_-] becomes `_` (one `_` per code point), so no space, newline or dot from a
 // container, host or interface name can split a metric or inject a second one. Pure functions.
 

@@ -2,7 +2,7 @@ import type { NetworkCounters } from '../docker/stats-types.js';
 import { wallClockCpuPercent } from './podman.js';
 import type { SampleValues } from './sample-values.js';
 
-// The `docker stats` formulas (DESIGN.md §3) as small pure helpers over the values of a sample
+// The `docker stats` formulas (docs/architecture.md §2) as small pure helpers over the values of a sample
 // (sample-values.ts). Each returns undefined when its inputs are absent, so that a missing field
 // never turns into a 0.
 

@@ -3,7 +3,7 @@ import type { DockerStats } from '../docker/stats-types.js';
 /**
  * The sample's `read` time in epoch milliseconds, or undefined when the sample is not a real
  * measurement: a stopped container's stream keeps sending samples with `read` =
- * `0001-01-01T00:00:00Z` (DESIGN.md §3), and those must never become metrics.
+ * `0001-01-01T00:00:00Z` (docs/architecture.md §2), and those must never become metrics.
  */
 export function sampleReadMs(sample: DockerStats): number | undefined {
   if (typeof sample.read !== 'string') return undefined;

@@ -18,7 +18,7 @@ export interface BackstopSinkOptions {
 export const BACKSTOP_MAX_ITEMS = 1_000;
 
 /**
- * POSTs batches to a Backstop `/publish/<name>` URL (DESIGN.md §6). 2xx = delivered. 400 = some
+ * POSTs batches to a Backstop `/publish/<name>` URL (docs/architecture.md §4). 2xx = delivered. 400 = some
  * item is bad: the batch is split until the bad items are found; they are logged and dropped, the
  * rest delivered. 401/403/404 = configuration error, 408/429/5xx/timeouts/connection errors =
  * transient: both throw SinkSendError for the runner to retry. got does no retries of its own.

@@ -1,7 +1,7 @@
 /**
  * A stand-in for Backstop (the Ruby app in front of Graphite's carbon), on 127.0.0.1, for tests.
  *
- * Contract: DESIGN.md §6, checked against Backstop's own source (lib/backstop/web.rb, helpers.rb,
+ * Contract: docs/architecture.md §4, checked against Backstop's own source (lib/backstop/web.rb, helpers.rb,
  * publisher.rb). A request is answered by the first rule that applies:
  *
  *   0. forceStatus() in effect        → that status; nothing else is looked at, nothing stored.

@@ -8,7 +8,7 @@ import { loadSamples } from './fixtures.js';
 
 /**
  * A fake Docker Engine of the tests' own: a `node:http` server on a Unix socket that speaks the
- * subset of the Engine API the daemon uses (DESIGN.md §3), with each container's stats stream
+ * subset of the Engine API the daemon uses (docs/architecture.md §2), with each container's stats stream
  * scripted by the test, so that faults a real Engine will not produce on demand can be injected.
  *
  * Routes (each also under a `/v1.xx` prefix):
@@ -484,7 +484,7 @@ function sample(c: FakeContainer, k: number): Record<string, unknown> {
   return s;
 }
 
-/** What the Engine keeps sending for a stopped container (DESIGN.md §3). */
+/** What the Engine keeps sending for a stopped container (docs/architecture.md §2). */
 function emptySample(c: FakeContainer): Record<string, unknown> {
   return {
     read: ZERO_TIME,

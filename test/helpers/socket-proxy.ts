@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 
 /**
  * A read-only Docker socket proxy of the tests' own, on a Unix socket: it forwards the GET
- * endpoints of DESIGN.md §3 to the real Engine and answers 403 to everything else (any other
+ * endpoints of docs/architecture.md §2 to the real Engine and answers 403 to everything else (any other
  * method, any other path), the way docker-socket-proxy-style proxies are configured for this
  * daemon. Streams (stats, events) are piped through as they come. Every request is recorded.
  */
@@ -23,7 +23,7 @@ export interface SocketProxy {
   close(): Promise<void>;
 }
 
-/** The only endpoints the daemon needs (DESIGN.md §3), after an optional `/vX.Y` prefix. */
+/** The only endpoints the daemon needs (docs/architecture.md §2), after an optional `/vX.Y` prefix. */
 export const READ_ONLY_ENDPOINTS: readonly RegExp[] = [
   /^\/version$/,
   /^\/containers\/json$/,

@@ -7,7 +7,7 @@ import { docker, TestContainers } from '../helpers/docker.js';
 
 /**
  * The daemon as users run it (the built binary) against the real Engine and a Backstop receiver
- * that answers as DESIGN.md §6 says. Every daemon here is scoped to this run's label.
+ * that answers as docs/architecture.md §4 says. Every daemon here is scoped to this run's label.
  */
 const PASSWORD = 'Sup3r-secret-Backstop-pw';
 const RULE = '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}';

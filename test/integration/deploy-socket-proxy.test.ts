@@ -12,7 +12,7 @@ import { allowed, startSocketProxy, type SocketProxy } from '../helpers/socket-p
 
 /**
  * Least privilege: a Docker socket is root-equivalent, so the daemon must work through a proxy
- * that lets only the GET endpoints of DESIGN.md §3 through and answers 403 to everything else.
+ * that lets only the GET endpoints of docs/architecture.md §2 through and answers 403 to everything else.
  */
 describe('through a read-only socket proxy', () => {
   const containers = new TestContainers();

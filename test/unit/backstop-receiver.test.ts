@@ -1,5 +1,5 @@
 // The receiver stands in for Backstop in every integration test: these tests hold it to each row
-// of DESIGN.md §6, over real HTTP with fetch.
+// of docs/architecture.md §4, over real HTTP with fetch.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test, type TestContext } from 'node:test';

@@ -18,7 +18,7 @@ const net = (prefix: string, v: readonly number[]): Expected => {
 /**
  * Expected metrics (default options: every group, per-interface on, per-device off) of each fixture
  * file's interval: rates from its first to its last real sample, everything else from the last.
- * Read off the JSON by hand (DESIGN.md §3 and §4). `null` = the file holds no real sample.
+ * Read off the JSON by hand (docs/architecture.md §2). `null` = the file holds no real sample.
  */
 const TABLE: Record<string, Expected | null> = {
   // cgroup v1, one interface, four samples: a CPU % over three seconds.

@@ -13,7 +13,7 @@ function checkReplace(rows: readonly Replace[], label: string): void {
   }
 }
 
-// The original Go daemon's own cases (DESIGN.md §5).
+// The original Go daemon's own cases (docs/architecture.md §3).
 checkReplace(
   [
     ['(.*)\\..*', 'prefix.$1', 'name.bla', 'prefix.name'],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerPath, parseRules } from '../../src/naming/rules.js';
 
-describe('container path rules (DESIGN.md §5)', () => {
+describe('container path rules (docs/architecture.md §3)', () => {
   const cases: { rules: string | null; name: string; path: string; category?: string }[] = [
     // The original's own tests.
     { rules: '{"regexp":"(.*)\\\\..*","into":"prefix.$1"}', name: '/name.bla', path: 'prefix.name' },
