@@ -159,7 +159,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const promLabels = getList('prom-labels').values;
   const pushgateway = parsePushgateway(get('pushgateway'), problems);
   const pushgatewayInstance = get('pushgateway-instance')?.value ?? inputs.hostname;
-  const docker = parseDocker(get('docker'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
+  const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
   const pollMs = duration('poll', 60_000, true);
   const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
 
@@ -420,6 +420,7 @@ function defaultSocket(
 
 function parseDocker(
   v: { value: string; from: string } | undefined,
+  knownHostsOpt: { value: string; from: string } | undefined,
   env: Readonly<Record<string, string | undefined>>,
   homedir: string,
   exists: (path: string) => boolean,
@@ -433,9 +434,31 @@ function parseDocker(
     return { kind: 'unix', socketPath, display: `${display} (no socket found; tried ${tried.join(', ')})`, tried };
   }
   const { value, from } = source;
-  const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port or https://host:port';
-  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:'], allowed, problems);
+  const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port, https://host:port or ssh://[user@]host[:port]';
+  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'], allowed, problems);
   if (!url) return undefined;
+  if (url.protocol === 'ssh:') {
+    if (url.hostname === '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/')) {
+      problems.push(`${from}: ${JSON.stringify(displayUrl(url))} must be ssh://[user@]host[:port] (the key comes from the SSH agent, never from the URL)`);
+      return undefined;
+    }
+    const username = url.username === '' ? undefined : decodeURIComponent(url.username);
+    const port = url.port === '' ? 22 : Number(url.port);
+    const display = `ssh://${username ? `${username}@` : ''}${url.hostname}:${port}`;
+    const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(homedir, '.ssh', 'known_hosts');
+    let knownHosts: string;
+    try {
+      knownHosts = readFileSync(knownHostsPath, 'utf8');
+    } catch (err) {
+      problems.push(
+        `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, and ${JSON.stringify(knownHostsPath)} cannot be read ` +
+          `(${(err as { code?: string }).code ?? (err as Error).message}); check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
+      );
+      return undefined;
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    return { kind: 'ssh', host, port, username, display, agentSocket: env['SSH_AUTH_SOCK'] || undefined, knownHosts: { path: knownHostsPath, text: knownHosts } };
+  }
   if (url.protocol === 'unix:') {
     const socketPath = decodeURIComponent(url.pathname);
     if (socketPath === '' || socketPath === '/') {

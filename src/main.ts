@@ -103,6 +103,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
+  // For ssh:// docker-modem formats each request's URL as `ssh:host:port…` and url.parse()s it,
+  // which makes Node print a DEP0170 warning on the first request; the URL only carries the path
+  // (the SSH connection is made from the target's host and port). Not a warning for the operator.
+  if (config.docker.kind === 'ssh') process.noDeprecation = true;
   const { sinks, servers, view } = await buildSinks(config, tls, logger);
   const daemon = new Daemon({ config, docker: new EngineClient(config.docker), sinks, servers, view, clock: systemClock, logger });
 

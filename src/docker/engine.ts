@@ -1,8 +1,10 @@
-import { engineGet, type EngineResponse } from './engine-http.js';
+import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { inspect } from 'node:util';
+import Docker from 'dockerode';
+import { checkHostKey, knownHostName } from './known-hosts.js';
 
-export type { EngineResponse } from './engine-http.js';
-
-/** Where the Engine is, as validated by the config (docs/architecture.md §2; `--docker`). */
+/** Where the Engine is, as validated by the config (`--docker`; docs/architecture.md §2). */
 export type DockerTarget =
   | {
       readonly kind: 'unix';
@@ -19,6 +21,18 @@ export type DockerTarget =
       readonly display: string;
       /** Client certificate and CA from DOCKER_CERT_PATH; the server's certificate is always verified. */
       readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+    }
+  | {
+      /** `ssh://[user@]host[:port]`: the remote `docker system dial-stdio`, through dockerode's SSH client. */
+      readonly kind: 'ssh';
+      readonly host: string;
+      readonly port: number;
+      readonly username: string | undefined;
+      readonly display: string;
+      /** The SSH agent's socket ($SSH_AUTH_SOCK), which holds the key. */
+      readonly agentSocket: string | undefined;
+      /** The known_hosts file the server's key must be listed in, and its text. */
+      readonly knownHosts: { readonly path: string; readonly text: string };
     };
 
 /** `GET /version`, the fields the daemon reads. */
@@ -39,15 +53,27 @@ export interface ContainerInspect {
   readonly State?: {
     readonly Running?: boolean;
     readonly StartedAt?: string;
+    readonly Pid?: number;
     readonly Health?: { readonly Status?: string; readonly FailingStreak?: number };
   };
   readonly Config?: { readonly Image?: string; readonly Labels?: Readonly<Record<string, string>> | null };
 }
 
-/** Engine filters (`{"status":["running"],"label":["a=b"]}`), sent JSON-encoded as `filters=`. */
+/** Engine filters (`{"status":["running"],"label":["a=b"]}`). */
 export type EngineFilters = Readonly<Record<string, readonly string[]>>;
 
-/** The Engine answered with an HTTP error; `message` is the Engine's own when it sent one. */
+/**
+ * An open streaming answer (events, stats). Contract: `start` once; `onData` gets the body as it
+ * arrives (chunks as sent, not lines), then `onEnd` runs once, with an error when the connection
+ * failed before the Engine ended the body. Nothing runs after `close()`, which destroys the
+ * response (its socket is closed) and may be called any number of times.
+ */
+export interface EngineStream {
+  start(onData: (chunk: Buffer) => void, onEnd: (err?: Error) => void): void;
+  close(): void;
+}
+
+/** The Engine answered with an HTTP error; the message is the call's and the Engine's own. */
 export class EngineError extends Error {
   constructor(
     readonly statusCode: number,
@@ -58,98 +84,191 @@ export class EngineError extends Error {
   }
 }
 
-/** A reply body larger than this is not something the Engine sends for these calls. */
-const MAX_REPLY_BYTES = 64 << 20;
-/** An error body is read up to this much for its message. */
-const MAX_ERROR_BYTES = 64 << 10;
-
 /**
- * The five GET calls the daemon makes (docs/architecture.md §2), on the Unix socket or TCP (TLS when the
- * target is https), one connection per call (engine-http.ts). Paths carry no API version prefix:
- * the Engine then speaks its own current version. Streams come back undecoded into lines (the
- * caller splits them); every call takes an AbortSignal that closes its connection.
+ * The five GET calls the daemon makes (docs/architecture.md §2), through dockerode on the Unix
+ * socket, TCP (TLS when the target is https) or SSH. Every call takes an AbortSignal that closes
+ * its connection; errors keep the Engine's own message. Streams come back undecoded into lines
+ * (the caller splits them).
+ *
+ * The long-lived stats and event streams go through an agent of their own: no keep-alive (a
+ * stream's socket is never reused), no idle timer per socket, no pool limit. The short calls use
+ * Node's default agent, whose keep-alive saves a connection per inspect. docker-modem runs
+ * `util.inspect(options, {showHidden: true, depth: null})` on every request, which walks every
+ * socket an agent holds; the streams' agent is shown as one word instead.
  */
 export class EngineClient {
   readonly #target: DockerTarget;
+  readonly #calls: Docker;
+  readonly #streams: Docker;
 
   constructor(target: DockerTarget) {
     this.#target = target;
+    this.#calls = new Docker(modemOptions(target, undefined));
+    this.#streams = new Docker(modemOptions(target, streamAgent(target)));
   }
 
   version(signal?: AbortSignal): Promise<EngineVersion> {
-    return this.#json<EngineVersion>('/version', {}, signal);
+    // dockerode's version() takes no options: the same request through the modem, with the signal.
+    return this.#call('GET /version', () => dial<EngineVersion>(this.#calls, { path: '/version', abortSignal: signal, statusCodes: { 200: true } }));
   }
 
   listContainers(filters: EngineFilters, signal?: AbortSignal): Promise<ContainerSummary[]> {
-    return this.#json<ContainerSummary[]>('/containers/json', { filters: JSON.stringify(filters) }, signal);
+    return this.#call('GET /containers/json', () =>
+      this.#calls.listContainers(withSignal({ filters: JSON.stringify(filters) }, signal) as Docker.ContainerListOptions),
+    ) as Promise<ContainerSummary[]>;
   }
 
   inspect(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
-    return this.#json<ContainerInspect>(`/containers/${encodeURIComponent(id)}/json`, {}, signal);
+    return this.#call(`GET /containers/${id}/json`, () =>
+      this.#calls.getContainer(id).inspect(withSignal({}, signal) as Docker.ContainerInspectOptions),
+    ) as Promise<ContainerInspect>;
   }
 
   /** `GET /events`: resolves on the Engine's head (it sends nothing more until an event). */
-  events(filters: EngineFilters, signal?: AbortSignal): Promise<EngineResponse> {
-    return this.#get('/events', { filters: JSON.stringify(filters) }, signal);
+  async events(filters: EngineFilters, signal?: AbortSignal): Promise<EngineStream> {
+    const res = await this.#call('GET /events', () =>
+      this.#streams.getEvents(withSignal({ filters: JSON.stringify(filters) }, signal) as Docker.GetEventsOptions),
+    );
+    return engineStream(res as IncomingMessage);
   }
 
   /** `GET /containers/{id}/stats?stream=true`: one JSON sample per line, about once a second. */
-  statsStream(id: string, signal?: AbortSignal): Promise<EngineResponse> {
-    return this.#get(`/containers/${encodeURIComponent(id)}/stats`, { stream: 'true' }, signal);
+  async statsStream(id: string, signal?: AbortSignal): Promise<EngineStream> {
+    const res = await this.#call(`GET /containers/${id}/stats`, () =>
+      this.#streams.getContainer(id).stats(withSignal({ stream: true }, signal) as { stream: true }),
+    );
+    return engineStream(res as unknown as IncomingMessage);
   }
 
   /** `GET /containers/{id}/stats?stream=false&one-shot=true` (API 1.41+): one sample, at once. */
-  statsOnce(id: string, signal?: AbortSignal): Promise<unknown> {
-    return this.#json<unknown>(`/containers/${encodeURIComponent(id)}/stats`, { stream: 'false', 'one-shot': 'true' }, signal);
+  async statsOnce(id: string, signal?: AbortSignal): Promise<unknown> {
+    const answer: unknown = await this.#call(`GET /containers/${id}/stats`, () =>
+      this.#calls.getContainer(id).stats(withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false }),
+    );
+    // docker-modem hands back the raw bytes when the answer is not JSON.
+    if (Buffer.isBuffer(answer)) throw new Error(`GET /containers/${id}/stats: the Engine's answer is not JSON`);
+    return answer;
   }
 
-  async #json<T>(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<T> {
-    const body = await readAll(await this.#get(path, query, signal), MAX_REPLY_BYTES);
+  /**
+   * Runs one call; an HTTP error becomes an EngineError naming the call and the Engine's message,
+   * and ssh2's refusal of a host key says which key file to check.
+   */
+  async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      return JSON.parse(body.toString('utf8')) as T;
-    } catch {
-      throw new Error(`GET ${path}: the Engine's answer is not JSON`);
+      return await call();
+    } catch (err) {
+      const target = this.#target;
+      if (target.kind === 'ssh' && /Host denied/.test((err as Error).message)) {
+        throw new Error(
+          `the SSH host key of ${knownHostName(target.host, target.port)} is not in ${target.knownHosts.path} (or is revoked there): ` +
+            `check the key and add it (ssh-keyscan -p ${target.port} ${target.host})`,
+          { cause: err },
+        );
+      }
+      const status = (err as { statusCode?: unknown }).statusCode;
+      if (typeof status !== 'number') throw err;
+      throw new EngineError(status, `${what}: HTTP ${status}${engineMessage(err as { json?: unknown; message: string })}`);
     }
-  }
-
-  /** Resolves with a response whose status is a success; an error status rejects with EngineError. */
-  async #get(path: string, query: Record<string, string>, signal: AbortSignal | undefined): Promise<EngineResponse> {
-    const search = new URLSearchParams(query).toString();
-    const res = await engineGet(this.#target, search ? `${path}?${search}` : path, signal);
-    if (res.status >= 200 && res.status < 300) return res;
-    const body = await readAll(res, MAX_ERROR_BYTES).catch(() => Buffer.alloc(0));
-    throw new EngineError(res.status, `GET ${path}: HTTP ${res.status}${engineMessage(body)}`);
   }
 }
 
-/** The whole body, or an error past `limit` bytes (the connection is then closed). */
-function readAll(res: EngineResponse, limit: number): Promise<Buffer> {
+/**
+ * A fresh options object for one call, with the signal only when there is one: docker-modem deletes
+ * `abortSignal` from the object it is given (so an object is never reused, retries included), and
+ * an `abortSignal` key it does not delete (undefined) ends up in the query string.
+ */
+function withSignal<T extends object>(options: T, signal: AbortSignal | undefined): T & { abortSignal?: AbortSignal } {
+  return signal ? { ...options, abortSignal: signal } : { ...options };
+}
+
+/** dockerode's (docker-modem's) connection options for a target. */
+function modemOptions(target: DockerTarget, agent: HttpAgent | undefined): Docker.DockerOptions {
+  const common = agent ? { agent } : {};
+  switch (target.kind) {
+    case 'unix':
+      return { socketPath: target.socketPath, ...common };
+    case 'tcp':
+      return {
+        protocol: target.protocol,
+        host: target.host,
+        port: target.port,
+        ...(target.tls?.ca ? { ca: target.tls.ca } : {}),
+        ...(target.tls?.cert ? { cert: target.tls.cert } : {}),
+        ...(target.tls?.key ? { key: target.tls.key } : {}),
+        ...common,
+      };
+    case 'ssh':
+      return {
+        protocol: 'ssh',
+        host: target.host,
+        port: target.port,
+        ...(target.username ? { username: target.username } : {}),
+        sshOptions: {
+          ...(target.agentSocket ? { agent: target.agentSocket } : {}),
+          hostVerifier: (key: Buffer) => checkHostKey(target.knownHosts.text, target.host, target.port, key) === 'known',
+        },
+      };
+  }
+}
+
+/** The agent of the long-lived streams (see EngineClient); SSH brings its own. */
+function streamAgent(target: DockerTarget): HttpAgent | undefined {
+  if (target.kind === 'ssh') return undefined;
+  const options = { keepAlive: false, maxSockets: Infinity, maxFreeSockets: 0 };
+  const agent = target.kind === 'tcp' && target.protocol === 'https' ? new HttpsAgent(options) : new HttpAgent(options);
+  Object.defineProperty(agent, inspect.custom, { value: () => '[stats agent]' });
+  return agent;
+}
+
+/** A request through the modem for a call dockerode offers without options (only `version`). */
+function dial<T>(docker: Docker, opts: { path: string; abortSignal: AbortSignal | undefined; statusCodes: Record<number, boolean | string> }): Promise<T> {
+  const modem = docker.modem as unknown as {
+    dial(options: object, callback: (err: unknown, data: unknown) => void): void;
+  };
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.start(
-      (chunk) => {
-        size += chunk.length;
-        if (size > limit) {
-          res.close();
-          reject(new Error(`the Engine's answer is larger than ${limit} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      },
-      (err) => (err ? reject(err) : resolve(Buffer.concat(chunks))),
+    modem.dial(withSignal({ path: opts.path, method: 'GET', statusCodes: { ...opts.statusCodes, 500: 'server error' } }, opts.abortSignal), (err, data) =>
+      err ? reject(err) : Buffer.isBuffer(data) ? reject(new Error(`GET ${opts.path}: the Engine's answer is not JSON`)) : resolve(data as T),
     );
   });
 }
 
-/** `: <message>` from an Engine error body (`{"message":"No such container: x"}`), else ''. */
-function engineMessage(body: Buffer): string {
-  const text = body.toString('utf8').trim();
-  try {
-    const parsed = JSON.parse(text) as { message?: unknown };
-    if (typeof parsed.message === 'string' && parsed.message) return `: ${parsed.message}`;
-  } catch {
-    // Not JSON: a proxy's page, say.
-  }
+/**
+ * An Engine response as an EngineStream. An error listener is attached at once and for good: a
+ * destroyed or aborted response emits 'error' only when one is there, and Node throws an
+ * unhandled one.
+ */
+function engineStream(res: IncomingMessage): EngineStream {
+  let closed = false;
+  res.on('error', () => {});
+  return {
+    start(onData, onEnd) {
+      const end = (err?: Error): void => {
+        if (closed) return;
+        closed = true;
+        res.off('data', onData);
+        if (err) onEnd(err);
+        else onEnd();
+      };
+      res.on('data', onData);
+      res.once('end', () => end());
+      res.once('error', (err) => end(err));
+      // 'close' without 'end': the connection went away mid-body.
+      res.once('close', () => end(res.complete ? undefined : new Error('the connection to the Engine closed before the answer was complete')));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      res.removeAllListeners('data');
+      res.destroy();
+    },
+  };
+}
+
+/** `: <message>` from an Engine error (`{"message":"No such container: x"}`), else what docker-modem said. */
+function engineMessage(err: { json?: unknown; message: string }): string {
+  const json = err.json as { message?: unknown } | string | Buffer | null | undefined;
+  if (json && typeof json === 'object' && !Buffer.isBuffer(json) && typeof json.message === 'string' && json.message) return `: ${json.message}`;
+  const text = (Buffer.isBuffer(json) ? json.toString('utf8') : typeof json === 'string' ? json : '').trim();
   return text ? `: ${text.slice(0, 200)}` : '';
 }

@@ -3,7 +3,7 @@ import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ContainerRef } from '../pipeline/sample-store.js';
 import type { ContainerFacts } from '../reduce/container-metrics.js';
-import type { ContainerInspect, EngineClient, EngineResponse } from './engine.js';
+import type { ContainerInspect, EngineClient, EngineStream } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';
 import type { DockerStats } from './stats-types.js';
@@ -46,7 +46,7 @@ export interface WatcherOptions {
 
 interface Tracked {
   ref: ContainerRef;
-  stream: EngineResponse | undefined;
+  stream: EngineStream | undefined;
   /** Reopenings since the stream last delivered a sample, for backoff. */
   reopenAttempts: number;
   cancelReopen: (() => void) | undefined;
@@ -78,7 +78,7 @@ export class DockerWatcher {
   readonly #retries = new Map<string, { attempts: number; cancel: (() => void) | undefined }>();
   #badEvents = 0;
   readonly #stop = new AbortController();
-  #events: EngineResponse | undefined;
+  #events: EngineStream | undefined;
   /** Ends the current event subscription (its promise in the connect loop resolves). */
   #endEvents: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -232,7 +232,7 @@ export class DockerWatcher {
   }
 
   /** Feeds container events to #onEvent; resolves when the event stream ends for any reason. */
-  #followEvents(events: EngineResponse): Promise<void> {
+  #followEvents(events: EngineStream): Promise<void> {
     let badLogged = false;
     const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
       let event: DockerEvent;
@@ -385,7 +385,7 @@ export class DockerWatcher {
     const opening = new AbortController();
     tracked.opening = opening;
     const cancelTimer = this.#o.clock.setTimer(() => opening.abort(), this.#o.stallTimeoutMs);
-    let stream: EngineResponse;
+    let stream: EngineStream;
     try {
       stream = await this.#o.docker.statsStream(id, opening.signal);
     } catch (err) {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig, type Config } from '../../src/config.js';
 
@@ -45,5 +48,37 @@ describe('default Docker socket: rootful, then rootless', () => {
     assert.deepEqual(target(env, rootless, ['--docker=unix:///var/run/docker.sock']), {
       kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock',
     });
+  });
+});
+
+describe('ssh:// Engines', () => {
+  it('takes user, host, port, the agent socket and the known_hosts file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstb-kh-'));
+    try {
+      const file = join(dir, 'known_hosts');
+      writeFileSync(file, '[engine.example]:2222 ssh-ed25519 AAAA\n');
+      const t = target({ SSH_AUTH_SOCK: '/run/agent.sock' }, [], ['--docker=ssh://ops@engine.example:2222', `--ssh-known-hosts=${file}`]);
+      assert.deepEqual(t, {
+        kind: 'ssh', host: 'engine.example', port: 2222, username: 'ops', display: 'ssh://ops@engine.example:2222',
+        agentSocket: '/run/agent.sock', knownHosts: { path: file, text: '[engine.example]:2222 ssh-ed25519 AAAA\n' },
+      });
+      const fromEnv = target({ DOCKER_HOST: 'ssh://engine.example', SRV_SSH_KNOWN_HOSTS: file }, []);
+      assert.equal(fromEnv.display, 'ssh://engine.example:22');
+      assert.equal(fromEnv.kind === 'ssh' && fromEnv.username, undefined);
+      assert.equal(fromEnv.kind === 'ssh' && fromEnv.agentSocket, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads ~/.ssh/known_hosts by default', () => {
+    const home = mkdtempSync(join(tmpdir(), 'dstb-home-'));
+    try {
+      const out = parseConfig({ argv: ['--docker=ssh://h'], env: {}, hostname: 'h', homedir: home, exists: () => false });
+      assert.equal(out.kind, 'invalid');
+      assert.match((out as { problems: readonly string[] }).problems.join('\n'), new RegExp(`--docker: .*"${join(home, '.ssh', 'known_hosts')}" cannot be read \\(ENOENT\\)`));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { EngineClient, type EngineResponse } from '../../src/docker/engine.js';
+import { EngineClient, type EngineStream } from '../../src/docker/engine.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The fake Engine of the fault tests, checked through the daemon's own Engine client. */
 
 /** Collects what a stream sends, split on newlines; `text` also holds an unfinished tail. */
-function collect(stream: EngineResponse): { text: string; bytes: number; ended: boolean; lines: () => string[] } {
+function collect(stream: EngineStream): { text: string; bytes: number; ended: boolean; lines: () => string[] } {
   const got = { text: '', bytes: 0, ended: false, lines: () => got.text.split('\n').slice(0, -1) };
   stream.start(
     (b) => {
