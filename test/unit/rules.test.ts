@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { containerPath, parseRules } from '../../src/naming/rules.js';
 
-describe('container path rules (DESIGN.md §5)', () => {
+describe('container path rules (README "Naming")', () => {
   const cases: { rules: string | null; name: string; path: string; category?: string }[] = [
     // The original's own tests.
     { rules: '{"regexp":"(.*)\\\\..*","into":"prefix.$1"}', name: '/name.bla', path: 'prefix.name' },
@@ -42,5 +42,19 @@ describe('container path rules (DESIGN.md §5)', () => {
     assert.throws(() => parseRules('[{"regexp":""}]'), /rule 1 needs a non-empty string "regexp"/);
     assert.throws(() => parseRules('{"regexp":"a","into":3}'), /"into" must be a string/);
     assert.throws(() => parseRules('{"regexp":"a(","into":"b"}'), /regexp "a\(" is invalid/);
+  });
+
+  it('says which rule is invalid, in Go\'s words, with a hint for what RE2 never supports', () => {
+    assert.throws(
+      () => parseRules('[{"regexp":"a"},{"regexp":"(?=a)b","into":"x"}]'),
+      /^Error: rule 2: regexp "\(\?=a\)b" is invalid: invalid or unsupported Perl syntax: `\(\?=` \(RE2 \(Go regexps\) has no lookahead\)$/,
+    );
+    assert.throws(() => parseRules('{"regexp":"(a)-\\\\1"}'), /^Error: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/);
+  });
+
+  it('rewrites as Go does where a JavaScript RegExp did not: (?i) mid-pattern, repeated groups', () => {
+    assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/web-prod', 'id').path, 'w');
+    assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/WEB-prod', 'id').path, 'WEB-prod');
+    assert.equal(containerPath(parseRules('{"regexp":"^(?:(a)|b)+$","into":"x$1"}'), '/ab', 'id').path, 'xa');
   });
 });
