@@ -5,10 +5,11 @@
  * second per step, interleaved as the Engine sends them. The pipeline is the daemon's, minus I/O:
  * per line JSON.parse + SampleStore.record; per tick (every K steps) take + buildBatch (reduce and
  * naming) + encodeBackstopBatch. Figures are samples per CPU-second (user + system) of this process.
+ * Apart: what one containerPath call costs (the naming rules run once per container per tick).
  */
 import { randomBytes } from 'node:crypto';
 import type { DockerStats } from '../src/docker/stats-types.js';
-import { parseRules } from '../src/naming/rules.js';
+import { containerPath, parseRules } from '../src/naming/rules.js';
 import { SampleStore, type ContainerRef } from '../src/pipeline/sample-store.js';
 import { buildBatch } from '../src/reduce/batch.js';
 import { sampleReadMs } from '../src/reduce/sample-time.js';
@@ -28,8 +29,21 @@ export interface MicroResult {
   /** The same with a tick after every sample (the worst case: reduce per sample). */
   reducePerSampleRatio: number;
   metricsPerTick: number;
+  /** CPU µs per containerPath call: NAMING_RULES on the corpus' names and a few other shapes. */
+  containerPathMicros: number;
+  /** The same for HOSTILE_NAME under HOSTILE_RULE (linear in RE2, hours in a backtracking engine). */
+  containerPathHostileMicros: number;
   targets: TargetCheck[];
 }
+
+/** Rules of the shapes users write: a category by prefix, named groups, the original's rewrite. */
+const NAMING_RULES = JSON.stringify([
+  { regexp: '^db-', category: 'database' },
+  { regexp: '^(?P<app>[a-z]+)-(?P<n>\\d+)$', into: '${app}.i${n}' },
+  { regexp: '(.*)\\..*\\.(.*)\\..*', into: '$1.$2' },
+]);
+const HOSTILE_RULE = '{"regexp":"^([a-z0-9]+-?)+\\\\.(.*)$","into":"$2"}';
+const HOSTILE_NAME = `/t1a2b3c4d-${'a'.repeat(32)}_`;
 
 /** Advances a sample by `step` seconds: `read`, CPU and network counters grow, as a live one's do. */
 function advance(base: DockerStats, baseMs: number, step: number): DockerStats {
@@ -109,6 +123,17 @@ export function runMicro(): MicroResult {
   const worst = measure(ms, lines.length, pipeline(1));
   if (keep === 0) throw new Error('unreachable');
 
+  const namingRules = parseRules(NAMING_RULES);
+  const names = [...refs.map((r) => r.name), '/db-main', '/web-12', '/compose_project_service_1', '/plain'];
+  const naming = measure(ms / 3, names.length, () => {
+    for (const name of names) keep += containerPath(namingRules, name, 'fallback').path.length;
+  });
+  const hostileRules = parseRules(HOSTILE_RULE);
+  const hostile = measure(ms / 3, 1, () => {
+    keep += containerPath(hostileRules, HOSTILE_NAME, 'fallback').path.length;
+  });
+  if (keep === 0) throw new Error('unreachable');
+
   const ratio = bare / full;
   return {
     containers,
@@ -120,6 +145,8 @@ export function runMicro(): MicroResult {
     ratio: round(ratio, 2),
     reducePerSampleRatio: round(bare / worst, 2),
     metricsPerTick,
+    containerPathMicros: round(1e6 / naming, 2),
+    containerPathHostileMicros: round(1e6 / hostile, 2),
     targets: [check('per-sample cost ≤ 3× bare JSON.parse', `${round(ratio, 2)}×`, ratio <= 3)],
   };
 }

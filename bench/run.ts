@@ -82,6 +82,9 @@ function markdown(r: typeof results): string {
       `Reducer, per sample (${x.containers} containers, a tick every ${x.samplesPerTick} samples each, ${x.avgLineBytes}-byte lines): ` +
         `${x.pipelinePerSecond.toLocaleString('en')} samples/s per core through parse + store + reduce + naming + encode, ` +
         `bare JSON.parse ${x.bareParsePerSecond.toLocaleString('en')}/s: ${x.ratio}× the floor (${x.reducePerSampleRatio}× with a tick after every sample).`,
+      '',
+      `Naming (re2js), per container per tick: ${x.containerPathMicros} µs of CPU per containerPath call with three typical rules; ` +
+        `${x.containerPathHostileMicros} µs for a 43-character name built to make a backtracking engine blow up.`,
     );
   }
   const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;

@@ -1,10 +1,11 @@
-import { compileGoRegexp, goMatch, goReplaceAll } from './go-regexp.js';
+import { compileGoRegexp, goMatch, goReplaceAll, type GoRegexp } from './go-regexp.js';
 import { sanitizePath, sanitizeSegment } from './sanitize.js';
 
 /** A compiled `--prefix` / `--rules` rule (docs/architecture.md §3). */
 export interface Rule {
   readonly source: string;
-  readonly regexp: RegExp;
+  /** Compiled by re2js (RE2, as Go): linear time on any container name. */
+  readonly regexp: GoRegexp;
   /** Go template; empty means "keep the name" (the original only rewrote when `into` was set). */
   readonly into: string;
   readonly category: string | undefined;
@@ -45,7 +46,7 @@ function parseRule(item: unknown, where: string): Rule {
   }
   if (typeof into !== 'string') throw new Error(`${where}: "into" must be a string`);
   if (typeof category !== 'string') throw new Error(`${where}: "category" must be a string`);
-  let compiled: RegExp;
+  let compiled: GoRegexp;
   try {
     compiled = compileGoRegexp(regexp);
   } catch (err) {

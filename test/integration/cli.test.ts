@@ -15,7 +15,7 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--prefix=notjson'], names: '--prefix', says: /not valid JSON/ },
   { args: ['--prefix={"regexp":"(","into":"x"}'], names: '--prefix', says: /regexp "\(" is invalid/ },
   { args: ['--prefix={"into":"x"}'], names: '--prefix', says: /needs a non-empty string "regexp"/ },
-  { args: ['--rules=[{"regexp":"(?<=a)b"}]'], names: '--rules', says: /is invalid/ },
+  { args: ['--rules=[{"regexp":"(?<=a)b"}]'], names: '--rules', says: /rule 1: regexp "\(\?<=a\)b" is invalid: .*has no lookbehind/ },
   { args: ['--rules={"regexp":"a"}'], names: '--rules', says: /JSON array/ },
   { args: [], env: { SRV_RULES: '[1]' }, names: 'SRV_RULES', says: /must be an object/ },
   { args: [`--backstop=ftp://ops:${PASSWORD}@h/publish/x`], names: '--backstop', says: /not an http or https URL/ },

@@ -43,4 +43,18 @@ describe('container path rules (docs/architecture.md §3)', () => {
     assert.throws(() => parseRules('{"regexp":"a","into":3}'), /"into" must be a string/);
     assert.throws(() => parseRules('{"regexp":"a(","into":"b"}'), /regexp "a\(" is invalid/);
   });
+
+  it('says which rule is invalid, in Go\'s words, with a hint for what RE2 never supports', () => {
+    assert.throws(
+      () => parseRules('[{"regexp":"a"},{"regexp":"(?=a)b","into":"x"}]'),
+      /^Error: rule 2: regexp "\(\?=a\)b" is invalid: invalid or unsupported Perl syntax: `\(\?=` \(RE2 \(Go regexps\) has no lookahead\)$/,
+    );
+    assert.throws(() => parseRules('{"regexp":"(a)-\\\\1"}'), /^Error: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/);
+  });
+
+  it('rewrites as Go does where a JavaScript RegExp did not: (?i) mid-pattern, repeated groups', () => {
+    assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/web-prod', 'id').path, 'w');
+    assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/WEB-prod', 'id').path, 'WEB-prod');
+    assert.equal(containerPath(parseRules('{"regexp":"^(?:(a)|b)+$","into":"x$1"}'), '/ab', 'id').path, 'xa');
+  });
 });
