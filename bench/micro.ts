@@ -3,16 +3,19 @@
  * a bare JSON.parse of the same line. The corpus is built from the captured fixture samples: C
  * containers, each replaying one fixture sample with its `read` time and counters advanced by one
  * second per step, interleaved as the Engine sends them. The pipeline is the daemon's, minus I/O:
- * per line JSON.parse + SampleStore.record; per tick (every K steps) take + buildBatch (reduce and
- * naming) + encodeBackstopBatch. Figures are samples per CPU-second (user + system) of this process.
+ * per line JSON.parse + sampleValues + SampleStore.record; per tick (every K steps) take +
+ * tickMetrics (the structured metrics) + CarbonPaths.points (naming) + encodeBackstopBatch. Figures are samples per CPU-second (user + system) of this process.
  * Apart: what one containerPath call costs (the naming rules run once per container per tick).
  */
 import { randomBytes } from 'node:crypto';
+import type { ContainerRef } from '../src/docker/container.js';
+import { sampleReadMs, sampleValues } from '../src/docker/sample-values.js';
 import type { DockerStats } from '../src/docker/stats-types.js';
+import { CarbonPaths } from '../src/naming/carbon-path.js';
 import { containerPath, parseRules } from '../src/naming/rules.js';
-import { SampleStore, type ContainerRef } from '../src/pipeline/sample-store.js';
-import { buildBatch } from '../src/reduce/batch.js';
-import { sampleReadMs } from '../src/reduce/sample-time.js';
+import { DEFAULT_METRIC_OPTIONS } from '../src/reduce/container-metrics.js';
+import { SampleStore } from '../src/reduce/sample-store.js';
+import { tickMetrics } from '../src/reduce/tick.js';
 import { encodeBackstopBatch } from '../src/sinks/backstop-encode.js';
 import { fixtureFiles, loadSamples } from '../test/helpers/fixtures.js';
 import { check, envNumber, round, type TargetCheck } from './lib.js';
@@ -66,7 +69,9 @@ function corpus(containers: number, steps: number): { lines: string[]; refs: Con
   const t0 = Date.parse('2026-11-22T07:00:00Z');
   const refs: ContainerRef[] = Array.from({ length: containers }, (_, c) => ({
     id: randomBytes(32).toString('hex'),
-    name: `/bench.web.svc${c}.1`,
+    name: `bench.web.svc${c}.1`,
+    image: 'busybox',
+    labels: {},
     facts: { startedAtMs: t0 - 3_600_000, restartCount: 0 },
   }));
   const lines: string[] = [];
@@ -97,7 +102,7 @@ export function runMicro(): MicroResult {
   const ms = envNumber('BENCH_MICRO_MS', 3000);
   const { lines, refs } = corpus(containers, steps);
   const rules = parseRules('{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}');
-  const opts = { rules, pathPrefix: '', hostPath: 'benchhost', tickSeconds: 0 };
+  const paths = new CarbonPaths({ rules, pathPrefix: '', hostPath: 'benchhost' });
 
   let keep = 0;
   const bare = measure(ms, lines.length, () => {
@@ -110,12 +115,12 @@ export function runMicro(): MicroResult {
     const store = new SampleStore();
     let i = 0;
     for (const line of lines) {
-      store.record(refs[i % containers]!, JSON.parse(line) as DockerStats);
+      store.record(refs[i % containers]!, sampleValues(JSON.parse(line) as DockerStats));
       i += 1;
       if (i % (containers * tickEvery) === 0) {
-        const batch = buildBatch(store.take(), { ...opts, tickSeconds: i });
-        metricsPerTick = batch.length;
-        keep += encodeBackstopBatch(batch).length;
+        const metrics = tickMetrics(store.take(), { tickSeconds: i, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: (c) => paths.container(c).category });
+        metricsPerTick = metrics.length;
+        keep += encodeBackstopBatch(paths.points(metrics)).length;
       }
     }
   };

@@ -2,6 +2,7 @@
 // Entry point: the only module that reads process, the environment and signals.
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
@@ -9,12 +10,12 @@ import { parseConfig, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
 import { EngineClient } from './docker/engine.js';
 import { createLogger, type Logger } from './log.js';
+import { CarbonPaths } from './naming/carbon-path.js';
+import { retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
+import { Spool } from './pipeline/spool.js';
 import { redact } from './redact.js';
 import { createBackstopSink } from './sinks/backstop.js';
 import { createCarbonSink } from './sinks/carbon.js';
-import { trackSink } from './sinks/health.js';
-import type { DaemonServer } from './sinks/prometheus/exposition.js';
-import { DaemonView } from './sinks/prometheus/view.js';
 import type { Sink } from './sinks/sink.js';
 import { createStdoutSink } from './sinks/stdout.js';
 
@@ -39,45 +40,54 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/** Pause between two backlog sends: Backstop handles 1,000 items in about 10 ms. */
+const BACKLOG_GAP_MS = 10;
+
 /**
- * Every sink the configuration names, each tracked for /healthz; stdout only when none is named.
- * The Prometheus exposition is a sink (it keeps the latest batch) plus a server the daemon runs.
+ * A runner for every sink the configuration names (stdout only when none is), each with its
+ * memory bounds, retry pace and, with --spool-dir, a spool folder of its own. The carbon-speaking
+ * sinks share one carbon naming (the daemon uses it too, for rule categories and path collisions).
  */
-async function buildSinks(
-  config: Config,
-  tls: { cert: Buffer; key: Buffer } | undefined,
-  logger: Logger,
-): Promise<{ sinks: Sink[]; servers: DaemonServer[]; view: DaemonView }> {
-  const view = new DaemonView();
-  const naming = { rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath, containerLabels: config.promLabels };
-  const pushing: Sink[] = [];
-  if (config.backstop) pushing.push(createBackstopSink({ url: config.backstop, logger }));
-  if (config.carbon) pushing.push(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, clock: systemClock, logger }));
+async function buildRunners(config: Config, tls: { cert: Buffer; key: Buffer } | undefined, paths: CarbonPaths, logger: Logger): Promise<TickRunner[]> {
+  const runners: TickRunner[] = [];
+  const run = <T>(sink: Sink<T>): void => {
+    const spool = config.spoolDir && sink.spool
+      ? new Spool({ dir: join(config.spoolDir, sink.spool.key), maxBytes: config.spoolMaxBytes, logger, sink: sink.description, codec: sink.spool })
+      : undefined;
+    runners.push(
+      new SinkRunner(sink, {
+        maxItems: config.bufferMaxItems,
+        maxBytes: config.bufferMaxBytes,
+        clock: systemClock,
+        logger,
+        backlogGapMs: BACKLOG_GAP_MS,
+        retry: retryPolicyFor(config.pollMs),
+        spool,
+      }),
+    );
+  };
+  if (config.backstop) run(createBackstopSink({ url: config.backstop, paths, logger }));
+  if (config.carbon) run(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, paths, clock: systemClock, logger }));
   // The Prometheus sinks load prom-client (about 13 MB resident): only when one is configured.
   if (config.pushgateway) {
     const { createPushgatewaySink } = await import('./sinks/pushgateway.js');
-    pushing.push(createPushgatewaySink({ ...naming, url: config.pushgateway, instance: config.pushgatewayInstance, view, logger }));
+    run(createPushgatewaySink({ url: config.pushgateway, instance: config.pushgatewayInstance, containerLabels: config.promLabels, logger }));
   }
-  const tracked = pushing.map((sink) => trackSink(sink, systemClock));
-  const sinks = tracked.map((t) => t.sink);
-  const servers: DaemonServer[] = [];
   if (config.listen) {
     const { createPrometheusExposition } = await import('./sinks/prometheus/exposition.js');
-    const exposition = createPrometheusExposition({
-      ...naming,
-      listen: config.listen,
-      tls,
-      view,
-      sinkHealth: () => tracked.map((t) => t.health()),
-      failingThresholdMs: Math.max(3 * config.pollMs, HEALTH_MIN_FAILING_MS),
-      clock: systemClock,
-      logger,
-    });
-    sinks.push(exposition.sink);
-    servers.push(exposition.server);
+    run(
+      createPrometheusExposition({
+        listen: config.listen,
+        tls,
+        containerLabels: config.promLabels,
+        failingThresholdMs: Math.max(3 * config.pollMs, HEALTH_MIN_FAILING_MS),
+        clock: systemClock,
+        logger,
+      }),
+    );
   }
-  if (sinks.length === 0) sinks.push(createStdoutSink(process.stdout));
-  return { sinks, servers, view };
+  if (runners.length === 0) run(createStdoutSink(process.stdout, paths));
+  return runners;
 }
 
 async function main(): Promise<number> {
@@ -107,11 +117,12 @@ async function main(): Promise<number> {
   // which makes Node print a DEP0170 warning on the first request; the URL only carries the path
   // (the SSH connection is made from the target's host and port). Not a warning for the operator.
   if (config.docker.kind === 'ssh') process.noDeprecation = true;
-  const { sinks, servers, view } = await buildSinks(config, tls, logger);
-  const daemon = new Daemon({ config, docker: new EngineClient(config.docker), sinks, servers, view, clock: systemClock, logger });
+  const paths = new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath });
+  const runners = await buildRunners(config, tls, paths, logger);
+  const daemon = new Daemon({ config, engine: new EngineClient(config.docker), runners, paths, clock: systemClock, logger });
 
   if (config.once) {
-    const undelivered = await Promise.race([daemon.runOnce(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);
+    const undelivered = await Promise.race([daemon.runSingleInterval(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);
     return undelivered > 0 ? 1 : 0;
   }
 

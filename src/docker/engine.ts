@@ -141,7 +141,7 @@ export class EngineClient {
   }
 
   /** `GET /containers/{id}/stats?stream=false&one-shot=true` (API 1.41+): one sample, at once. */
-  async statsOnce(id: string, signal?: AbortSignal): Promise<unknown> {
+  async statsOneShot(id: string, signal?: AbortSignal): Promise<unknown> {
     const answer: unknown = await this.#call(`GET /containers/${id}/stats`, () =>
       this.#calls.getContainer(id).stats(withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false }),
     );

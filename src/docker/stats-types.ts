@@ -1,6 +1,7 @@
 // The parts of the Engine's `GET /containers/{id}/stats` JSON that the reducer reads (docs/architecture.md §2).
 // Every field is optional: cgroup v1 and v2, old API versions, Podman and stopped containers each
-// leave different parts out. Nothing outside src/docker and src/reduce sees this shape.
+// leave different parts out. Nothing outside src/docker sees this shape: sample-values.ts reads
+// what the reducer needs out of it.
 
 export interface NetworkCounters {
   rx_bytes?: number;
@@ -12,6 +13,18 @@ export interface NetworkCounters {
   tx_errors?: number;
   tx_dropped?: number;
 }
+
+/** The eight counters of an interface, in the order the metrics list them. */
+export const NETWORK_FIELDS = [
+  'rx_bytes',
+  'rx_packets',
+  'rx_errors',
+  'rx_dropped',
+  'tx_bytes',
+  'tx_packets',
+  'tx_errors',
+  'tx_dropped',
+] as const satisfies readonly (keyof NetworkCounters)[];
 
 export interface CpuStats {
   cpu_usage?: {

@@ -1,9 +1,8 @@
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { redact } from '../redact.js';
-import type { Metric } from '../reduce/metric.js';
-import { SinkSendError, type Sink } from '../sinks/sink.js';
-import { MetricQueue } from './metric-queue.js';
+import { SinkSendError, type DaemonStatus, type Sink, type SinkHealth, type Tick } from '../sinks/sink.js';
+import { BoundedQueue } from './bounded-queue.js';
 import type { Spool } from './spool.js';
 
 export interface RetryPolicy {
@@ -32,14 +31,14 @@ export function retryPolicyFor(pollMs: number): RetryPolicy {
   return { ...DEFAULT_RETRY, soonCapMs: Math.min(60_000, Math.max(1_000, pollMs)) };
 }
 
-export interface SinkRunnerOptions {
+export interface SinkRunnerOptions<T> {
   /** The memory buffer's bounds. */
   readonly maxItems: number;
   readonly maxBytes?: number;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Where batches go that cannot wait in memory; without one they are dropped (oldest first). */
-  readonly spool?: Spool;
+  readonly spool?: Spool<T> | undefined;
   /** Pause between two backlog sends, so that draining a backlog does not flood the receiver. */
   readonly backlogGapMs?: number;
   readonly retry?: RetryPolicy;
@@ -55,9 +54,25 @@ export interface SinkStats {
   readonly dropped: number;
 }
 
+/** What the daemon drives of a runner, whatever its sink's items are. */
+export interface TickRunner {
+  readonly description: string;
+  /** Items waiting in memory (including any being sent right now). */
+  readonly pending: number;
+  readonly stats: SinkStats;
+  health(): SinkHealth;
+  start(status: DaemonStatus): Promise<void>;
+  enqueue(tick: Tick): void;
+  reportDrops(): void;
+  flush(timeoutMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
- * Drains one sink: at most one send in flight, the only retry layer (backoff with jitter).
+ * Drains one sink: at most one send in flight, the only retry layer (backoff with jitter), and
+ * the one record of the sink's health (failing since when, and why).
  *
+ * Each tick is encoded by the sink when it is enqueued (so what the items say is as of the tick).
  * Fresh batches wait in a bounded memory queue. With a spool, whatever cannot wait in memory goes to
  * disk instead of being dropped: the overflow of the memory queue, and everything while the sink is
  * failing (so that a crash during an outage loses nothing). The backlog on disk is replayed oldest
@@ -65,11 +80,11 @@ export interface SinkStats {
  * and paced by `backlogGapMs`. Without a spool the oldest items are dropped, counted, and reported
  * once per tick by `reportDrops`.
  */
-export class SinkRunner {
-  readonly #sink: Sink;
-  readonly #queue: MetricQueue;
-  readonly #spool: Spool | undefined;
-  readonly #opts: SinkRunnerOptions;
+export class SinkRunner<T> implements TickRunner {
+  readonly #sink: Sink<T>;
+  readonly #queue: BoundedQueue<T>;
+  readonly #spool: Spool<T> | undefined;
+  readonly #opts: SinkRunnerOptions<T>;
   readonly #retry: RetryPolicy;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
@@ -81,13 +96,20 @@ export class SinkRunner {
   #closed = false;
   #delivered = 0;
   #inFlight = 0;
+  #failingSince: number | undefined;
+  #lastError: string | undefined;
 
-  constructor(sink: Sink, opts: SinkRunnerOptions) {
+  constructor(sink: Sink<T>, opts: SinkRunnerOptions<T>) {
     this.#sink = sink;
     this.#opts = opts;
     this.#spool = opts.spool;
     this.#retry = opts.retry ?? DEFAULT_RETRY;
-    this.#queue = new MetricQueue(opts.maxItems, opts.maxBytes, this.#spool ? (items) => this.#toSpool(items) : undefined);
+    this.#queue = new BoundedQueue<T>({
+      maxItems: opts.maxItems,
+      maxBytes: opts.maxBytes,
+      sizeOf: (item) => sink.itemBytes(item),
+      overflow: this.#spool ? (items) => this.#toSpool(items) : undefined,
+    });
     if (this.#spool?.hasBacklog) this.#kick();
   }
 
@@ -100,6 +122,16 @@ export class SinkRunner {
     return this.#queue.size + this.#inFlight;
   }
 
+  /** Whether its sends are failing, since when and why (for /healthz). */
+  health(): SinkHealth {
+    return { sink: this.#sink.description, failingSince: this.#failingSince, lastError: this.#lastError };
+  }
+
+  /** Starts the sink (a server's listen); the daemon calls it once, before collection starts. */
+  async start(status: DaemonStatus): Promise<void> {
+    await this.#sink.start?.(status);
+  }
+
   get stats(): SinkStats {
     return {
       delivered: this.#delivered,
@@ -110,8 +142,11 @@ export class SinkRunner {
     };
   }
 
-  enqueue(items: readonly Metric[]): void {
-    if (this.#closed || items.length === 0) return;
+  /** A tick for this sink: encoded now, queued (or spooled while the sink is failing), sent soon. */
+  enqueue(tick: Tick): void {
+    if (this.#closed) return;
+    const items = this.#sink.encode(tick);
+    if (items.length === 0) return;
     if (this.#spool && this.#failing > 0) this.#toSpool(items);
     else this.#queue.push(items);
     this.#kick();
@@ -170,7 +205,7 @@ export class SinkRunner {
     await this.#sink.close();
   }
 
-  #toSpool(items: readonly Metric[]): void {
+  #toSpool(items: readonly T[]): void {
     this.#spool?.append(items, this.#sink.maxBatchItems);
   }
 
@@ -208,6 +243,8 @@ export class SinkRunner {
           });
         }
         this.#failing = 0;
+        this.#failingSince = undefined;
+        this.#lastError = undefined;
         if (fromBacklog && this.#opts.backlogGapMs) await sleep(clock, this.#opts.backlogGapMs, this.#abort.signal);
       } catch (err) {
         this.#inFlight = 0;
@@ -221,7 +258,7 @@ export class SinkRunner {
   }
 
   /** Failed fresh items: to the spool (with everything else in memory) when there is one, else back to the head. */
-  #putBack(items: readonly Metric[]): void {
+  #putBack(items: readonly T[]): void {
     if (!this.#spool) {
       this.#queue.unshift(items);
       return;
@@ -236,15 +273,18 @@ export class SinkRunner {
     const base = pace === 'slow' ? this.#retry.slowBaseMs : this.#retry.soonBaseMs;
     const cap = pace === 'slow' ? this.#retry.slowCapMs : this.#retry.soonCapMs;
     const wait = backoffMs(this.#failing, base, cap, this.#opts.random);
+    const message = redact(err instanceof Error ? err.message : String(err));
     this.#failing += 1;
     this.#failuresTotal += 1;
+    this.#failingSince ??= clock.now();
+    this.#lastError = message;
     const left = this.#deadline - clock.now();
     if (left <= 0) return false;
     logger[pace === 'slow' ? 'error' : 'warn'](
       pace === 'slow' ? 'sink refuses the metrics: check its configuration' : 'sink send failed, will retry',
       {
         sink: this.#sink.description,
-        error: redact(err instanceof Error ? err.message : String(err)),
+        error: message,
         pending: this.#queue.size,
         spooledBytes: this.#spool?.bytes,
         retryInMs: Math.min(wait, left),

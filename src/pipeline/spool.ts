@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import type { Metric } from '../reduce/metric.js';
+import type { SpoolCodec } from '../sinks/sink.js';
 
-export interface SpoolOptions {
+export interface SpoolOptions<T> {
   /** This sink's own folder. Created when missing. */
   readonly dir: string;
   /** Beyond this many bytes on disk the oldest segments are deleted (counted and logged). */
@@ -26,11 +26,13 @@ export interface SpoolOptions {
   readonly logger: Logger;
   /** For log lines. */
   readonly sink: string;
+  /** How the sink's items are written and read back. */
+  readonly codec: SpoolCodec<T>;
 }
 
 /** One record: the items of one send, as it was appended. */
-interface Record_ {
-  readonly items: Metric[];
+interface Record_<T> {
+  readonly items: T[];
 }
 
 interface Segment {
@@ -45,26 +47,28 @@ const digest = (text: string): string => createHash('sha1').update(text).digest(
 
 /**
  * A sink's disk spool: append-only segment files of records, one record per line:
- * `<digest> <count> <JSON [[path,value,time],…]>`. The reader takes records oldest first and only
- * from closed segments (reaching the segment being written closes it), acknowledging each delivered
- * record in `<segment>.ack`, so that after a restart (even after kill -9) delivery resumes where it
- * stopped; at worst the record in flight is sent twice, which Graphite does not mind. A torn or
+ * `<digest> <count> <JSON array of the items, as the sink's codec writes them>` (for the carbon
+ * sinks `[[path,value,time],…]`). The reader takes records oldest first and only from closed
+ * segments (reaching the segment being written closes it), acknowledging each delivered record in
+ * `<segment>.ack`: the number of the segment's records delivered so far, counted from the
+ * segment's start, so that after any number of restarts (even after kill -9) delivery resumes
+ * where it stopped; at worst the record in flight is sent twice, which Graphite does not mind. A torn or
  * corrupt record (power loss mid-write) is skipped with one log line per segment. Total size is
  * bounded by `maxBytes`: the oldest segments go first, their items counted as dropped.
  *
  * All file operations are synchronous and small (a record is at most one send's worth of items);
  * the owner (one sink runner) calls it from one place at a time.
  */
-export class Spool {
-  readonly #o: SpoolOptions;
+export class Spool<T> {
+  readonly #o: SpoolOptions<T>;
   readonly #segmentBytes: number;
   #segments: Segment[] = [];
   #writer: { fd: number; segment: Segment } | undefined;
-  /** The head segment's undelivered records, loaded when it becomes the head. */
-  #head: { segment: Segment; records: Record_[]; next: number } | undefined;
+  /** The head segment's records (all of them) and the index of the first undelivered one. */
+  #head: { segment: Segment; records: Record_<T>[]; next: number } | undefined;
   #dropped = 0;
 
-  constructor(opts: SpoolOptions) {
+  constructor(opts: SpoolOptions<T>) {
     this.#o = opts;
     this.#segmentBytes = opts.segmentBytes ?? 8 << 20;
     mkdirSync(opts.dir, { recursive: true });
@@ -103,12 +107,12 @@ export class Spool {
    * On a full disk the oldest segments are given up to make room. Returns false when the items
    * could not be written at all (the caller counts them as dropped).
    */
-  append(items: readonly Metric[], perRecord: number): boolean {
+  append(items: readonly T[], perRecord: number): boolean {
     if (items.length === 0) return true;
     let text = '';
     for (let i = 0; i < items.length; i += perRecord) {
       const chunk = items.slice(i, i + perRecord);
-      const json = JSON.stringify(chunk.map((m) => [m.path, m.value, m.time]));
+      const json = JSON.stringify(chunk.map((item) => this.#o.codec.encode(item)));
       text += `${digest(json)} ${chunk.length} ${json}\n`;
     }
     const bytes = Buffer.byteLength(text);
@@ -140,7 +144,7 @@ export class Spool {
   }
 
   /** The oldest undelivered record, or undefined when the spool is empty. Does not remove it. */
-  peek(): readonly Metric[] | undefined {
+  peek(): readonly T[] | undefined {
     for (;;) {
       if (this.#head && this.#head.next < this.#head.records.length) return this.#head.records[this.#head.next]!.items;
       if (this.#head) {
@@ -192,8 +196,11 @@ export class Spool {
     this.#writer = undefined;
   }
 
-  /** Reads a closed segment, skipping what its .ack says was delivered and any corrupt record. */
-  #load(segment: Segment): { segment: Segment; records: Record_[]; next: number } {
+  /**
+   * Reads a closed segment: every good record (a corrupt one is skipped), starting at the first
+   * one its .ack does not count as delivered.
+   */
+  #load(segment: Segment): { segment: Segment; records: Record_<T>[]; next: number } {
     let text = '';
     try {
       text = readFileSync(segment.path, 'utf8');
@@ -206,12 +213,12 @@ export class Spool {
     } catch {
       /* no ack file: nothing delivered yet */
     }
-    const records: Record_[] = [];
+    const records: Record_<T>[] = [];
     let corrupt = 0;
     const lines = text.split('\n');
     const torn = lines.pop() !== '';
     for (const line of lines) {
-      const record = parseRecord(line);
+      const record = parseRecord(line, this.#o.codec);
       if (record) records.push(record);
       else corrupt += 1;
     }
@@ -223,7 +230,7 @@ export class Spool {
         good: records.length,
       });
     }
-    return { segment, records: records.slice(acked), next: 0 };
+    return { segment, records, next: Math.min(acked, records.length) };
   }
 
   #evictOldest(why: string): boolean {
@@ -234,7 +241,8 @@ export class Spool {
       items = this.#head.records.slice(this.#head.next).reduce((n, r) => n + r.items.length, 0);
       this.#head = undefined;
     } else {
-      items = this.#load(victim).records.reduce((n, r) => n + r.items.length, 0);
+      const loaded = this.#load(victim);
+      items = loaded.records.slice(loaded.next).reduce((n, r) => n + r.items.length, 0);
     }
     if (this.#writer?.segment === victim) this.#closeWriter();
     this.#remove(victim);
@@ -255,16 +263,17 @@ export class Spool {
   }
 }
 
-function parseRecord(line: string): Record_ | undefined {
+function parseRecord<T>(line: string, codec: SpoolCodec<T>): Record_<T> | undefined {
   const m = /^([0-9a-f]{12}) (\d+) (.*)$/s.exec(line);
   if (!m || digest(m[3]!) !== m[1]) return undefined;
   try {
     const rows = JSON.parse(m[3]!) as unknown;
     if (!Array.isArray(rows) || rows.length !== Number(m[2])) return undefined;
-    const items: Metric[] = [];
+    const items: T[] = [];
     for (const row of rows) {
-      if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'number' || typeof row[2] !== 'number') return undefined;
-      items.push({ path: row[0], value: row[1], time: row[2] });
+      const item = codec.decode(row);
+      if (item === undefined) return undefined;
+      items.push(item);
     }
     return { items };
   } catch {

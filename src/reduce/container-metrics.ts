@@ -1,24 +1,8 @@
-import { sanitizeSegment } from '../naming/sanitize.js';
-import { cpuPercent, NETWORK_FIELDS, workingSet } from './docker-math.js';
-import type { BlkioValues, SampleValues } from './sample-values.js';
-
-/** One reduced value, named relative to its container's path (`cpu.total`, `memory.usage`, …). */
-export interface NamedValue {
-  readonly name: string;
-  readonly value: number;
-}
-
-export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
-
-/** What the watcher knows about a container besides its samples (from inspect and events). */
-export interface ContainerFacts {
-  /** `State.StartedAt` in epoch ms. */
-  readonly startedAtMs?: number | undefined;
-  /** `RestartCount`. */
-  readonly restartCount?: number | undefined;
-  /** Only for containers that have a healthcheck; kept current from `health_status` events. */
-  readonly health?: { readonly status: HealthStatus; readonly failingStreak: number } | undefined;
-}
+import type { ContainerFacts } from '../docker/container.js';
+import type { BlkioValues, SampleValues } from '../docker/sample-values.js';
+import { NETWORK_FIELDS } from '../docker/stats-types.js';
+import { cpuPercent, workingSet } from './docker-math.js';
+import type { Metric, MetricKind, Per, Subject } from './metric.js';
 
 export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
@@ -37,20 +21,23 @@ export const DEFAULT_METRIC_OPTIONS: MetricOptions = {
 };
 
 /**
- * Pure: one container's interval → its metrics. Raw values come from the interval's latest real
- * sample; rates (CPU %, bytes per second) are computed exactly over the interval, from its earliest
- * to its latest real sample after any counter reset (the store guarantees that). With a single
- * sample there is no rate at all, never a 0. Absent fields are left out; values are finite numbers.
+ * Pure: one container's interval → its metrics, about `stamp.subject` at `stamp.time`. Raw values
+ * come from the interval's latest real sample; rates (CPU %, bytes per second) are computed exactly
+ * over the interval, from its earliest to its latest real sample after any counter reset (the
+ * store guarantees that). With a single sample there is no rate at all, never a 0. Absent fields
+ * are left out; values are finite numbers. Each metric's kind is stated where it is made.
  */
 export function containerMetrics(
   first: SampleValues,
   latest: SampleValues,
-  facts: ContainerFacts = {},
-  opts: MetricOptions = DEFAULT_METRIC_OPTIONS,
-): NamedValue[] {
-  const out: NamedValue[] = [];
-  const add = (name: string, value: number | undefined): void => {
-    if (value !== undefined && Number.isFinite(value)) out.push({ name, value });
+  facts: ContainerFacts,
+  opts: MetricOptions,
+  stamp: { readonly subject: Subject; readonly time: number },
+): Metric[] {
+  const out: Metric[] = [];
+  const { subject, time } = stamp;
+  const add = (name: string, kind: MetricKind, value: number | undefined, per?: Per): void => {
+    if (value !== undefined && Number.isFinite(value)) out.push({ subject, name, per, kind, value, time });
   };
   const pair = latest.readMs > first.readMs ? first : undefined;
   const seconds = (latest.readMs - first.readMs) / 1000;
@@ -58,44 +45,44 @@ export function containerMetrics(
     pair && a !== undefined && b !== undefined && b >= a ? (b - a) / seconds : undefined;
 
   if (opts.groups.has('cpu')) {
-    add('cpu.system', latest.cpuSystem);
-    add('cpu.total', latest.cpuTotal);
-    add('cpu.kernel', latest.cpuKernel);
-    add('cpu.user', latest.cpuUser);
-    if (pair) add('cpu.percent', cpuPercent(pair, latest));
-    add('cpu.online', latest.cpuOnline);
-    add('cpu.throttled_periods', latest.throttledPeriods);
-    add('cpu.throttled_time', latest.throttledTime);
+    add('cpu.system', C, latest.cpuSystem);
+    add('cpu.total', C, latest.cpuTotal);
+    add('cpu.kernel', C, latest.cpuKernel);
+    add('cpu.user', C, latest.cpuUser);
+    if (pair) add('cpu.percent', G, cpuPercent(pair, latest));
+    add('cpu.online', G, latest.cpuOnline);
+    add('cpu.throttled_periods', C, latest.throttledPeriods);
+    add('cpu.throttled_time', C, latest.throttledTime);
   }
 
   if (opts.groups.has('memory')) {
     const { memoryUsage: usage, memoryLimit: limit, memoryCache: cache } = latest;
-    add('memory.usage', usage);
-    add('memory.max_usage', latest.memoryMaxUsage);
-    add('memory.limit', limit);
-    add('memory.cache', cache);
-    if (usage !== undefined && cache !== undefined) add('memory.active', usage - cache);
+    add('memory.usage', G, usage);
+    add('memory.max_usage', G, latest.memoryMaxUsage);
+    add('memory.limit', G, limit);
+    add('memory.cache', G, cache);
+    if (usage !== undefined && cache !== undefined) add('memory.active', G, usage - cache);
     const ws = workingSet(latest);
-    add('memory.working_set', ws);
-    if (ws !== undefined && limit !== undefined && limit > 0) add('memory.percent', (ws / limit) * 100);
-    add('memory.rss', latest.memoryRss);
-    add('memory.pgfault', latest.memoryPgfault);
-    add('memory.pgmajfault', latest.memoryPgmajfault);
+    add('memory.working_set', G, ws);
+    if (ws !== undefined && limit !== undefined && limit > 0) add('memory.percent', G, (ws / limit) * 100);
+    add('memory.rss', G, latest.memoryRss);
+    add('memory.pgfault', C, latest.memoryPgfault);
+    add('memory.pgmajfault', C, latest.memoryPgmajfault);
   }
 
   if (opts.groups.has('network')) {
     const totals = latest.network;
     if (totals) {
-      for (const field of NETWORK_FIELDS) add(`network.${field}`, totals[field]);
+      for (const field of NETWORK_FIELDS) add(NETWORK_NAMES[field], C, totals[field]);
       if (pair) {
-        add('network.rx_bytes_per_second', perSecond(pair.network?.rx_bytes, totals.rx_bytes));
-        add('network.tx_bytes_per_second', perSecond(pair.network?.tx_bytes, totals.tx_bytes));
+        add('network.rx_bytes_per_second', G, perSecond(pair.network?.rx_bytes, totals.rx_bytes));
+        add('network.tx_bytes_per_second', G, perSecond(pair.network?.tx_bytes, totals.tx_bytes));
       }
     }
     if (opts.perInterface) {
       for (const { name, counters } of latest.interfaces) {
-        const segment = sanitizeSegment(name) || 'unnamed';
-        for (const field of NETWORK_FIELDS) add(`network.${segment}.${field}`, counters[field]);
+        const per: Per = { key: 'interface', value: name };
+        for (const field of NETWORK_FIELDS) add(NETWORK_NAMES[field], C, counters[field], per);
       }
     }
   }
@@ -104,30 +91,39 @@ export function containerMetrics(
     for (const op of ['read', 'write'] as const) {
       const now = blkio(latest, op);
       if (!now) continue;
-      add(`blkio.${op}_bytes`, now.total);
-      if (pair) add(`blkio.${op}_bytes_per_second`, perSecond(blkio(pair, op)?.total, now.total));
+      add(BLKIO_NAMES[op].bytes, C, now.total);
+      if (pair) add(BLKIO_NAMES[op].perSecond, G, perSecond(blkio(pair, op)?.total, now.total));
       if (opts.perDevice) {
-        for (const { major, minor, bytes } of now.perDevice) add(`blkio.${major ?? 'x'}_${minor ?? 'x'}.${op}_bytes`, bytes);
+        for (const { major, minor, bytes } of now.perDevice) add(BLKIO_NAMES[op].bytes, C, bytes, { key: 'device', value: `${major ?? 'x'}_${minor ?? 'x'}` });
       }
     }
   }
 
   if (opts.groups.has('pids')) {
-    add('pids.current', latest.pidsCurrent);
-    if (latest.pidsLimit !== undefined && latest.pidsLimit > 0) add('pids.limit', latest.pidsLimit);
+    add('pids.current', G, latest.pidsCurrent);
+    if (latest.pidsLimit !== undefined && latest.pidsLimit > 0) add('pids.limit', G, latest.pidsLimit);
   }
 
   if (opts.groups.has('health') && facts.health && facts.health.status !== 'starting') {
-    add('health.healthy', facts.health.status === 'healthy' ? 1 : 0);
-    add('health.failing_streak', facts.health.failingStreak);
+    add('health.healthy', G, facts.health.status === 'healthy' ? 1 : 0);
+    add('health.failing_streak', G, facts.health.failingStreak);
   }
 
   if (facts.startedAtMs !== undefined && facts.startedAtMs > 0 && latest.readMs >= facts.startedAtMs) {
-    add('uptime', Math.floor((latest.readMs - facts.startedAtMs) / 1000));
+    add('uptime', G, Math.floor((latest.readMs - facts.startedAtMs) / 1000));
   }
-  add('restarts', facts.restartCount);
+  add('restarts', C, facts.restartCount);
   return out;
 }
+
+const C: MetricKind = 'counter';
+const G: MetricKind = 'gauge';
+/** Built once: `network.rx_bytes`, … (the per-interface counters carry the same names and a Per). */
+const NETWORK_NAMES = Object.fromEntries(NETWORK_FIELDS.map((f) => [f, `network.${f}`])) as Record<(typeof NETWORK_FIELDS)[number], string>;
+const BLKIO_NAMES = {
+  read: { bytes: 'blkio.read_bytes', perSecond: 'blkio.read_bytes_per_second' },
+  write: { bytes: 'blkio.write_bytes', perSecond: 'blkio.write_bytes_per_second' },
+} as const;
 
 function blkio(v: SampleValues, op: 'read' | 'write'): BlkioValues | undefined {
   return op === 'read' ? v.blkioRead : v.blkioWrite;

@@ -1,21 +1,8 @@
-import type { NetworkCounters } from '../docker/stats-types.js';
-import { wallClockCpuPercent } from './podman.js';
-import type { SampleValues } from './sample-values.js';
+import type { SampleValues } from '../docker/sample-values.js';
 
-// The `docker stats` formulas (docs/architecture.md §2) as small pure helpers over the values of a sample
-// (sample-values.ts). Each returns undefined when its inputs are absent, so that a missing field
-// never turns into a 0.
-
-export const NETWORK_FIELDS = [
-  'rx_bytes',
-  'rx_packets',
-  'rx_errors',
-  'rx_dropped',
-  'tx_bytes',
-  'tx_packets',
-  'tx_errors',
-  'tx_dropped',
-] as const satisfies readonly (keyof NetworkCounters)[];
+// The `docker stats` formulas (docs/architecture.md §2) as small pure helpers over the values of a
+// sample (src/docker/sample-values.ts). Each returns undefined when its inputs are absent, so that
+// a missing field never turns into a 0.
 
 /**
  * CPU % between two samples of one container, as `docker stats` computes it but over any pair:
@@ -31,6 +18,21 @@ export function cpuPercent(from: SampleValues, to: SampleValues): number | undef
   const dTotal = t1 - t0;
   if (!(dSystem > 0) || dTotal < 0) return undefined;
   return (dTotal / dSystem) * cpus * 100;
+}
+
+/**
+ * Podman's samples (src/docker/podman.ts): CPU % between two samples from wall-clock time: Δtotal_usage / Δread × 100
+ * (100 = one CPU busy; what `docker stats` shows). Undefined without a usable pair (a missing
+ * field, no time elapsed, a counter that went back).
+ */
+export function wallClockCpuPercent(from: SampleValues, to: SampleValues): number | undefined {
+  const t0 = from.cpuTotal;
+  const t1 = to.cpuTotal;
+  if (t0 === undefined || t1 === undefined) return undefined;
+  const dTotalNs = t1 - t0;
+  const dWallNs = (to.readMs - from.readMs) * 1e6;
+  if (!(dWallNs > 0) || !(dTotalNs >= 0)) return undefined;
+  return (dTotalNs / dWallNs) * 100;
 }
 
 /** `docker stats`' MEM USAGE: usage minus inactive file pages when those are present and smaller. */

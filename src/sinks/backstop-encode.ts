@@ -1,4 +1,4 @@
-import type { Metric } from '../reduce/metric.js';
+import type { CarbonPoint } from '../naming/carbon-path.js';
 
 /** A path that needs no JSON escaping: every sanitised path (`[A-Za-z0-9_.-]`) is one. */
 const PLAIN = /^[\w.-]*$/;
@@ -22,7 +22,7 @@ function ascii(buf: Buffer, at: number, text: string): number {
  * every metric and of the whole text in between (tick after tick, that garbage was most of what
  * the daemon allocated while sending). A path that would need escaping still gets it.
  */
-export function encodeBackstopBatch(items: readonly Metric[]): Buffer {
+export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
   let bound = 2;
   for (const m of items) bound += ITEM_BYTES + pathBytes(m.path);
   const buf = Buffer.allocUnsafe(bound);

@@ -1,14 +1,17 @@
 import type { Response } from 'got';
 import type { Logger } from '../log.js';
+import type { CarbonPaths, CarbonPoint } from '../naming/carbon-path.js';
 import { displayUrl, redact } from '../redact.js';
-import type { Metric } from '../reduce/metric.js';
 import { encodeBackstopBatch } from './backstop-encode.js';
+import { carbonPointCodec, carbonPointSink } from './carbon-point.js';
 import { answerError, requestFailed, sinkHttpClient, splitCredentials } from './http.js';
 import { spoolKey, type Sink } from './sink.js';
 
 export interface BackstopSinkOptions {
   /** The publish URL, possibly with credentials in its user-info. */
   readonly url: URL;
+  /** How metrics are named in carbon (shared by every carbon-speaking sink). */
+  readonly paths: CarbonPaths;
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -23,7 +26,7 @@ export const BACKSTOP_MAX_ITEMS = 1_000;
  * rest delivered. 401/403/404 = configuration error, 408/429/5xx/timeouts/connection errors =
  * transient: both throw SinkSendError for the runner to retry. got does no retries of its own.
  */
-export function createBackstopSink(opts: BackstopSinkOptions): Sink {
+export function createBackstopSink(opts: BackstopSinkOptions): Sink<CarbonPoint> {
   const { bare: target, authorization } = splitCredentials(opts.url);
   const shown = displayUrl(opts.url);
   const client = sinkHttpClient({
@@ -33,7 +36,7 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
     headers: { 'content-type': 'application/json' },
   });
 
-  const post = async (items: readonly Metric[], signal: AbortSignal): Promise<Response<string>> => {
+  const post = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<Response<string>> => {
     try {
       return await client.post(target, { body: encodeBackstopBatch(items), signal });
     } catch (err) {
@@ -41,7 +44,7 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
     }
   };
 
-  const sendChunk = async (items: readonly Metric[], signal: AbortSignal): Promise<void> => {
+  const sendChunk = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<void> => {
     const res = await post(items, signal);
     const status = res.statusCode;
     if (status >= 200 && status < 300) return;
@@ -73,8 +76,9 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink {
 
   return {
     description: `backstop ${shown}`,
+    ...carbonPointSink(opts.paths),
     // The same publish URL (whatever its credentials) finds its spool again after a restart.
-    spoolKey: spoolKey('backstop', target.href),
+    spool: carbonPointCodec(spoolKey('backstop', target.href)),
     maxBatchItems: BACKSTOP_MAX_ITEMS,
     send: sendChunk,
     async close() {},

@@ -1,14 +1,14 @@
-import type { Metric } from '../reduce/metric.js';
+import type { CarbonPoint } from '../naming/carbon-path.js';
 
 /** Carbon plaintext: one `path value unixtime` line per metric. Pure. */
-export function encodeCarbonLines(items: readonly Metric[]): string {
+export function encodeCarbonLines(items: readonly CarbonPoint[]): string {
   let out = '';
   for (const m of items) out += carbonLine(m);
   return out;
 }
 
 /** One carbon plaintext line, newline included. */
-export function carbonLine(m: Metric, prefix = ''): string {
+export function carbonLine(m: CarbonPoint, prefix = ''): string {
   return `${prefix}${m.path} ${m.value} ${m.time}\n`;
 }
 

@@ -2,8 +2,9 @@ import { createSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Metric } from '../reduce/metric.js';
+import type { CarbonPaths, CarbonPoint } from '../naming/carbon-path.js';
 import { carbonLine, chunkLines } from './carbon-encode.js';
+import { carbonPointCodec, carbonPointSink } from './carbon-point.js';
 import { SinkSendError, spoolKey, type Sink } from './sink.js';
 
 export interface CarbonTarget {
@@ -16,6 +17,8 @@ export interface CarbonSinkOptions {
   readonly target: CarbonTarget;
   /** Sanitised path put in front of every path ('' for none): there is no Backstop `<name>.` here. */
   readonly prefix: string;
+  /** How metrics are named in carbon (shared by every carbon-speaking sink). */
+  readonly paths: CarbonPaths;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
@@ -47,7 +50,7 @@ const RESEND_MAX_ITEMS = 50_000;
  * accepted shortly before carbon closed the connection is written again after the reconnect.
  * UDP: fire and forget (carbon acknowledges nothing); only local errors fail a send.
  */
-export function createCarbonSink(opts: CarbonSinkOptions): Sink {
+export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
   const { target, logger, clock } = opts;
   const shown = `${target.protocol}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   const prefix = opts.prefix === '' ? '' : `${opts.prefix}.`;
@@ -56,12 +59,12 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink {
   let socket: Socket | undefined;
   let connecting: Promise<Socket> | undefined;
   /** Batches written recently, for the resend after a dropped connection. */
-  let recent: { at: number; items: readonly Metric[] }[] = [];
+  let recent: { at: number; items: readonly CarbonPoint[] }[] = [];
   /** Set when the connection closed: the items to write again first. */
-  let resend: Metric[] = [];
+  let resend: CarbonPoint[] = [];
   let droppedLong = 0;
 
-  const lines = (items: readonly Metric[]): string[] => {
+  const lines = (items: readonly CarbonPoint[]): string[] => {
     const out: string[] = [];
     for (const m of items) {
       const line = carbonLine(m, prefix);
@@ -123,7 +126,7 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink {
       });
     });
 
-  const sendTcp = async (items: readonly Metric[], signal: AbortSignal): Promise<void> => {
+  const sendTcp = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<void> => {
     const s = await connect(signal);
     const again = resend;
     if (again.length > 0) {
@@ -144,7 +147,7 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink {
   };
 
   const udp = target.protocol === 'udp' ? createSocket(target.host.includes(':') ? 'udp6' : 'udp4') : undefined;
-  const sendUdp = async (items: readonly Metric[]): Promise<void> => {
+  const sendUdp = async (items: readonly CarbonPoint[]): Promise<void> => {
     for (const datagram of chunkLines(lines(items), UDP_MAX_DATAGRAM)) {
       await new Promise<void>((resolve, reject) => {
         udp!.send(datagram, target.port, target.host, (err) => {
@@ -157,7 +160,9 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink {
 
   return {
     description: `carbon ${shown}`,
-    spoolKey: spoolKey('carbon', `${shown} ${prefix}`),
+    ...carbonPointSink(opts.paths),
+    // Spooled without the prefix (it is put in front when the lines are written).
+    spool: carbonPointCodec(spoolKey('carbon', `${shown} ${prefix}`)),
     maxBatchItems: 5_000,
     send: (items, signal) => (udp ? sendUdp(items) : sendTcp(items, signal)),
     async close() {

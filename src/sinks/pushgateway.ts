@@ -1,39 +1,66 @@
-import { answerError, requestFailed, sinkHttpClient, splitCredentials } from './http.js';
 import type { Logger } from '../log.js';
 import { displayUrl, redact } from '../redact.js';
-import type { Metric } from '../reduce/metric.js';
+import { answerError, requestFailed, sinkHttpClient, splitCredentials } from './http.js';
 import { toRegistry } from './prometheus/registry.js';
-import { LatestSeries, type SeriesOptions } from './prometheus/series.js';
-import type { DaemonView } from './prometheus/view.js';
-import { spoolKey, type Sink } from './sink.js';
+import { LatestSeries, type Series } from './prometheus/series.js';
+import { spoolKey, type Sink, type SpoolCodec } from './sink.js';
 
 export const PUSHGATEWAY_JOB = 'docker-stats-to-backstop';
 
-export interface PushgatewaySinkOptions extends SeriesOptions {
+export interface PushgatewaySinkOptions {
   /** The Pushgateway's base URL, possibly with credentials in its user-info. */
   readonly url: URL;
   /** The `instance` grouping label (the host name by default). */
   readonly instance: string;
-  readonly view: DaemonView;
+  /** Container label keys exposed as Prometheus labels (`label_<key>`). */
+  readonly containerLabels: readonly string[];
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
 }
 
+/** One push: every series as of one tick. */
+export interface Push {
+  /** The tick, Unix seconds. */
+  readonly time: number;
+  readonly series: readonly Series[];
+}
+
+/** A push in the spool: the tick and each series as `[family, type, labels, value]`. */
+const pushCodec = (key: string): SpoolCodec<Push> => ({
+  key,
+  encode: (p) => ({ t: p.time, s: p.series.map((s) => [s.family, s.type, s.labels, s.value]) }),
+  decode: (value) => {
+    const v = value as { t?: unknown; s?: unknown } | null;
+    if (!v || typeof v.t !== 'number' || !Array.isArray(v.s)) return undefined;
+    const series: Series[] = [];
+    for (const row of v.s as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 4) return undefined;
+      const [family, type, labels, n] = row as [unknown, unknown, unknown, unknown];
+      if (typeof family !== 'string' || (type !== 'gauge' && type !== 'counter') || typeof n !== 'number') return undefined;
+      if (labels === null || typeof labels !== 'object' || Object.values(labels).some((l) => typeof l !== 'string')) return undefined;
+      series.push({ family, type, labels: labels as Record<string, string>, value: n });
+    }
+    return { time: v.t, series };
+  },
+});
+
 /**
  * Pushes each tick to a Prometheus Pushgateway: `PUT <url>/metrics/job/docker-stats-to-backstop/instance/<instance>`,
  * the text exposition format rendered by prom-client. PUT replaces the whole group, so containers
- * that are gone (no longer followed) disappear. The Pushgateway keeps only the latest value of each series, so a batch
- * older than one already pushed (a backlog replayed from the spool after fresh data) is accepted
- * without pushing it. Statuses are handled as for Backstop: 401/403/404 retried slowly, 408/429/5xx
- * and connection errors soon; a 400 (the Pushgateway refused the data) is logged and dropped.
+ * that are gone (no longer followed) disappear. A tick's series are made at the tick (labels as of
+ * that moment) and queued as one push. The Pushgateway keeps only the latest value of each series,
+ * so a push older than one already made (a backlog replayed from the spool after fresh data) is
+ * accepted without sending it. Statuses are handled as for Backstop: 401/403/404 retried slowly,
+ * 408/429/5xx and connection errors soon; a 400 (the Pushgateway refused the data) is logged and
+ * dropped.
  */
-export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
+export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> {
   const { bare: base, authorization } = splitCredentials(opts.url);
   const path = `${base.pathname.replace(/\/+$/, '')}/metrics/job/${encodeURIComponent(PUSHGATEWAY_JOB)}/instance/${encodeURIComponent(opts.instance)}`;
   const target = new URL(path, base);
   const shown = displayUrl(new URL(path, opts.url));
-  const latest = new LatestSeries(opts);
+  const latest = new LatestSeries(opts.containerLabels);
   let newestPushed = -Infinity;
   const client = sinkHttpClient({
     authorization,
@@ -43,14 +70,15 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
 
   return {
     description: `pushgateway ${shown}`,
-    spoolKey: spoolKey('pushgateway', target.href),
-    // A whole tick in one push: a PUT replaces the group.
-    maxBatchItems: 1_000_000,
-    async send(items: readonly Metric[], signal: AbortSignal) {
-      let newest = -Infinity;
-      for (const m of items) if (m.time > newest) newest = m.time;
-      if (newest < newestPushed) return;
-      const registry = toRegistry(latest.update(items, opts.view.containers()));
+    // One push at a time: a PUT replaces the group.
+    maxBatchItems: 1,
+    encode: (tick) => [{ time: tick.time, series: latest.update(tick) }],
+    itemBytes: (p) => 64 + 160 * p.series.length,
+    spool: pushCodec(spoolKey('pushgateway', target.href)),
+    async send(items: readonly Push[], signal: AbortSignal) {
+      const push = items.at(-1);
+      if (!push || push.time < newestPushed) return;
+      const registry = toRegistry(push.series);
       const body = await registry.metrics();
       let status: number;
       let answer: string;
@@ -62,11 +90,11 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink {
         throw requestFailed(`PUT ${shown}`, err);
       }
       if (status >= 200 && status < 300) {
-        newestPushed = Math.max(newestPushed, newest);
+        newestPushed = Math.max(newestPushed, push.time);
         return;
       }
       if (status === 400) {
-        opts.logger.error('the Pushgateway refused a push; dropped it', { sink: shown, status, answer, items: items.length });
+        opts.logger.error('the Pushgateway refused a push; dropped it', { sink: shown, status, answer, series: push.series.length });
         return;
       }
       const hint = "check the URL (the Pushgateway's base URL, without /metrics/job/…)";

@@ -1,22 +1,67 @@
 import { createHash } from 'node:crypto';
+import type { ContainerRef } from '../docker/container.js';
 import type { Metric } from '../reduce/metric.js';
 
+/** One tick, as every sink gets it. */
+export interface Tick {
+  /** Unix seconds: the tick's own time (container metrics carry their samples' times). */
+  readonly time: number;
+  readonly metrics: readonly Metric[];
+  /** The containers followed at the tick, with or without a sample in it. */
+  readonly followed: readonly ContainerRef[];
+}
+
+/** What /healthz says about one sink: the runner's own bookkeeping. */
+export interface SinkHealth {
+  readonly sink: string;
+  /** Clock ms of the first failure of the current run of failures; undefined while it delivers. */
+  readonly failingSince: number | undefined;
+  /** The last failure's message (no password); undefined while it delivers. */
+  readonly lastError: string | undefined;
+}
+
+/** What a sink may see of the running daemon, given to `start`. */
+export interface DaemonStatus {
+  /** Whether the Docker Engine answered the last call that needed it. */
+  engineReachable(): boolean;
+  /** Every sink's health, as their runners know it. */
+  sinks(): readonly SinkHealth[];
+}
+
+/** How a sink's queued items go to its disk spool and come back. */
+export interface SpoolCodec<T> {
+  /** The spool sub-folder: stable across restarts for the same target (see spoolKey). */
+  readonly key: string;
+  /** An item as a JSON value. */
+  encode(item: T): unknown;
+  /** The item again, or undefined when the value is not one (a corrupt record). */
+  decode(value: unknown): T | undefined;
+}
+
 /**
- * Where metrics go. Contract (called only by the sink runner):
+ * Where metrics go. Contract (called only by the sink runner, and `start` by the daemon):
+ * - `encode` turns each tick into the items the sink queues, in tick order; it runs at the tick,
+ *   so what it reads of a metric (a container's name and labels) is as of that tick. A pull sink
+ *   keeps its state here and queues nothing.
  * - `send` is never called twice at once for one sink, and `close` never runs during a `send`.
  * - `send` resolves when the receiver has accepted every item it is going to accept; items it
  *   rejects one by one as bad (Backstop's 400) are logged and dropped by the sink itself.
  * - `send` throws a SinkSendError when the items should be tried again later; the runner keeps
  *   them and owns the one retry layer. `signal` aborts a send at the shutdown deadline.
  * - The runner hands `send` at most `maxBatchItems` items.
+ * - `start` (a server's listen) runs once, before collection starts; `close` once, at the end.
  */
-export interface Sink {
+export interface Sink<T> {
   /** For log lines; never contains a password. */
   readonly description: string;
   readonly maxBatchItems: number;
-  /** The spool sub-folder for this sink (stable across restarts); none: never spooled. */
-  readonly spoolKey?: string;
-  send(items: readonly Metric[], signal: AbortSignal): Promise<void>;
+  encode(tick: Tick): T[];
+  /** What an item costs in memory, roughly (the buffer's byte bound). */
+  itemBytes(item: T): number;
+  /** Without one, the sink is never spooled. */
+  readonly spool?: SpoolCodec<T>;
+  start?(status: DaemonStatus): Promise<void>;
+  send(items: readonly T[], signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

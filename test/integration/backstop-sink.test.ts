@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import { CarbonPaths, type CarbonPoint } from '../../src/naming/carbon-path.js';
 import { createBackstopSink } from '../../src/sinks/backstop.js';
 import { SinkSendError } from '../../src/sinks/sink.js';
 import { startBackstopReceiver, type BackstopReceiver } from '../helpers/backstop-receiver.js';
 
 const PASSWORD = 'pa55-Secr3t-xyz';
-const items = (n: number): Metric[] => Array.from({ length: n }, (_, i) => ({ path: `host.c${i}.cpu.total`, value: i, time: 1_700_000_000 + i }));
+const items = (n: number): CarbonPoint[] => Array.from({ length: n }, (_, i) => ({ path: `host.c${i}.cpu.total`, value: i, time: 1_700_000_000 + i }));
 
 describe('Backstop sink against a receiver that answers as Backstop does', () => {
   let receiver: BackstopReceiver;
@@ -23,7 +23,7 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
 
   const logs: string[] = [];
   const logger = createLogger((l) => logs.push(l), { level: 'debug' });
-  const sink = (url: string, extra: { requestTimeoutMs?: number } = {}) => createBackstopSink({ url: new URL(url), logger, ...extra });
+  const sink = (url: string, extra: { requestTimeoutMs?: number } = {}) => createBackstopSink({ url: new URL(url), paths: new CarbonPaths({ rules: [], pathPrefix: '', hostPath: 'host' }), logger, ...extra });
   const signal = new AbortController().signal;
 
   it('POSTs {metric, value, measure_time} items with Basic auth taken from the URL', async () => {

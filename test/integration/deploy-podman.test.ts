@@ -91,7 +91,7 @@ describe('Podman (Docker-compatible API)', () => {
     console.log(`# podman: cpu.percent of a busy loop under --cpus 0.5: ${value(`${busy}.cpu.percent`)}`);
   });
 
-  // Podman's system_cpu_usage is busy time only (src/reduce/podman.ts): CPU % uses wall-clock time.
+  // Podman's system_cpu_usage is busy time only (src/docker/podman.ts): CPU % uses wall-clock time.
   it('reports a CPU % comparable to Docker\'s (about 50 for --cpus 0.5)', () => {
     const percent = value(`${busy}.cpu.percent`);
     assert.ok(percent !== undefined, 'a cpu.percent over the interval');

@@ -236,7 +236,7 @@ describe('Docker-side faults, against a fake Engine', () => {
 
   /**
    * A real Engine only sends a stats response's headers with the first sample, and one that is
-   * stuck on a container never does: the watcher must time such requests out (--stall-timeout),
+   * stuck on a container never does: the stream collector must time such requests out (--stall-timeout),
    * retry them, and open streams outside its inspect concurrency limit.
    */
   it(

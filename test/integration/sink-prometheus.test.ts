@@ -150,4 +150,41 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     await assert.rejects(get(`http://127.0.0.1:${p}/metrics`), 'no plain HTTP on a TLS listener');
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
+
+  it('labels each container as it is, whatever the carbon naming does: a dotted name, two replicas on one carbon path', async () => {
+    const dotted = containers.name('bar-web.network');
+    const [x, y] = [containers.name('bar.rep.x.1'), containers.name('bar.rep.y.1')];
+    const ids = new Map<string, string>();
+    for (const name of [dotted, x, y]) ids.set(name, await containers.start(name));
+    const p = await freePort();
+    // The README's kind of rule, applied to replicas: both become <run>-bar.rep.1 in carbon.
+    const rule = '{"regexp":"^(.*)\\\\.rep\\\\..*\\\\.(.*)$","into":"$1.rep.$2"}';
+    const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`, '--prefix', rule]);
+    await metricsHas(new RegExp(`docker_stats_to_backstop_path_collisions 1$`, 'm'), 'the collision counted', p);
+    const { body } = await get(`http://127.0.0.1:${p}/metrics`);
+    const series = (family: string) => body.split('\n').filter((l) => l.startsWith(`${family}{`));
+
+    const rx = series('docker_container_network_rx_bytes_total').filter((l) => l.includes(`id="${ids.get(dotted)}"`));
+    assert.equal(rx.length, 1, body);
+    assert.match(rx[0]!, new RegExp(`name="${dotted.replace(/[.]/g, '\\.')}"`), 'its own name, dots and all');
+    assert.ok(!body.includes(`name="${containers.name('bar-web')}"`), 'no container cut out of its name');
+    assert.ok(!body.includes('interface="network"'), 'no interface made out of its name');
+
+    const usage = series('docker_container_memory_usage');
+    for (const name of [x, y]) {
+      assert.equal(usage.filter((l) => l.includes(`id="${ids.get(name)}"`) && l.includes(`name="${name}"`)).length, 1, `${name} in:\n${usage.join('\n')}`);
+    }
+
+    // Said once, naming the path and both containers, though every tick sees it.
+    await d.waitForLog(/containers share one carbon path/, 'the collision logged');
+    const samplesNow = async () => Number(/^docker_stats_to_backstop_samples_total (\d+)$/m.exec((await get(`http://127.0.0.1:${p}/metrics`)).body)?.[1]);
+    const before = await samplesNow();
+    await pollUntil(async () => (await samplesNow()) >= before + 12, 'a few more ticks (each container streams a sample a second)', 30_000);
+    assert.match((await get(`http://127.0.0.1:${p}/metrics`)).body, /^docker_stats_to_backstop_path_collisions 1$/m, 'still counted');
+    const said = d.stderr.split('\n').filter((l) => l.includes('containers share one carbon path'));
+    assert.equal(said.length, 1, said.join('\n'));
+    assert.ok(said[0]!.includes(`path=${containers.run}-bar.rep.1`), said[0]);
+    assert.ok(said[0]!.includes(x) && said[0]!.includes(y), said[0]);
+    assert.equal((await d.stop()).code, 0, d.stderr);
+  });
 });

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { silentLogger, type Logger } from '../../src/log.js';
+import { CarbonPaths } from '../../src/naming/carbon-path.js';
 import { createCarbonSink } from '../../src/sinks/carbon.js';
 import { SinkSendError } from '../../src/sinks/sink.js';
 import { waitFor } from '../helpers/wait.js';
@@ -30,13 +31,14 @@ async function receiver(port = 0): Promise<{ server: Server; port: number; text:
 }
 
 const signal = new AbortController().signal;
+const paths = new CarbonPaths({ rules: [], pathPrefix: '', hostPath: 'h' });
 
 describe('carbon sink (TCP)', () => {
   it('writes prefixed lines over one connection, fails soon while carbon is down, and writes again what the closed connection may have lost', async () => {
     const r = await receiver();
     const logged: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void logged.push(message) };
-    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: 'dc1', clock: systemClock, logger });
+    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: 'dc1', paths, clock: systemClock, logger });
     try {
       await sink.send([{ path: 'a.b', value: 1, time: 100 }], signal);
       await sink.send([{ path: 'a.b', value: 2, time: 101 }], signal);
@@ -66,7 +68,7 @@ describe('carbon sink (TCP)', () => {
 
   it('drops a line longer than 4 KiB rather than send it', async () => {
     const r = await receiver();
-    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: '', clock: systemClock, logger: silentLogger });
+    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: '', paths, clock: systemClock, logger: silentLogger });
     try {
       await sink.send([{ path: 'x'.repeat(5000), value: 1, time: 1 }, { path: 'ok', value: 2, time: 1 }], signal);
       await waitFor(() => r.text() === 'ok 2 1\n', 'only the short line');

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ContainerFacts, ContainerRef } from '../../src/docker/container.js';
+import { sampleReadMs, sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
-import { SampleStore } from '../../src/pipeline/sample-store.js';
-import { containerMetrics } from '../../src/reduce/container-metrics.js';
-import { sampleReadMs } from '../../src/reduce/sample-time.js';
-import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
+import { relativePath } from '../../src/naming/carbon-path.js';
+import { containerMetrics, DEFAULT_METRIC_OPTIONS, type MetricOptions } from '../../src/reduce/container-metrics.js';
+import type { Metric } from '../../src/reduce/metric.js';
+import { SampleStore } from '../../src/reduce/sample-store.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 
 type Expected = Record<string, number>;
@@ -191,8 +193,15 @@ const TABLE: Record<string, Expected | null> = {
   'stopped-stream.jsonl': null,
 };
 
-const asRecord = (values: { name: string; value: number }[]): Expected =>
-  Object.fromEntries(values.map((v) => [v.name, v.value]));
+const A: ContainerRef = { id: 'a', name: 'a', image: 'img', labels: {}, facts: {} };
+const STAMP = { subject: { kind: 'container', container: A }, time: 1 } as const;
+
+/** The reducer's metrics of one container's interval, about container A. */
+const metricsOf = (first: SampleValues, latest: SampleValues, facts: ContainerFacts = {}, opts: MetricOptions = DEFAULT_METRIC_OPTIONS): Metric[] =>
+  containerMetrics(first, latest, facts, opts, STAMP);
+
+/** Metrics by their path below the container (`network.eth0.rx_bytes`). */
+const asRecord = (values: Metric[]): Expected => Object.fromEntries(values.map((v) => [relativePath(v), v.value]));
 
 /** A real sample's values, as the store holds them. */
 const valuesOf = (sample: DockerStats): SampleValues => sampleValues(sample)!;
@@ -217,7 +226,7 @@ describe('containerMetrics over every captured fixture', () => {
         assert.equal(real.length, 0, 'a stopped container sends no real sample');
         return;
       }
-      assertMetrics(asRecord(containerMetrics(valuesOf(real[0]!), valuesOf(real.at(-1)!))), expected);
+      assertMetrics(asRecord(metricsOf(valuesOf(real[0]!), valuesOf(real.at(-1)!))), expected);
     });
   }
 
@@ -227,7 +236,7 @@ describe('containerMetrics over every captured fixture', () => {
     for (const [file, expected] of Object.entries(TABLE)) {
       if (!expected) continue;
       const last = valuesOf(loadSamples(file).at(-1)!);
-      const values = asRecord(containerMetrics(last, last));
+      const values = asRecord(metricsOf(last, last));
       for (const name of original) assert.equal(values[name], expected[name], `${file} ${name}`);
     }
   });
@@ -239,13 +248,14 @@ describe('rates', () => {
   it('the busy container\'s CPU % over the interval agrees with docker stats\' per-second figure', () => {
     // docker stats shows (Δtotal / Δsystem) × CPUs × 100 for each consecutive pair; over the whole
     // interval the figure is the same formula on the end points.
-    const values = asRecord(containerMetrics(busy[0]!, busy[3]!));
+    const values = asRecord(metricsOf(busy[0]!, busy[3]!));
     assert.ok(Math.abs(values['cpu.percent']! - 100.19) < 0.01, String(values['cpu.percent']));
   });
 
   it('a counter reset: the store keeps only the samples after it, so no negative rate', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', facts: {} };
+    const ref = A;
+    const record = (sample: DockerStats) => store.record(ref, sampleValues(sample));
     const [s0, s1] = loadSamples('busy-stream.jsonl');
     const restartedAt = (ms: number, total: number, rx: number): DockerStats => ({
       ...s1!,
@@ -253,12 +263,12 @@ describe('rates', () => {
       cpu_stats: { ...s1!.cpu_stats, cpu_usage: { total_usage: total }, system_cpu_usage: s1!.cpu_stats!.system_cpu_usage! + ms * 2e6 },
       networks: { eth0: { rx_bytes: rx, tx_bytes: 0 } },
     });
-    store.record(ref, s0!);
-    store.record(ref, s1!);
-    assert.equal(store.record(ref, restartedAt(5000, 1e9, 100)), 'reset');
-    store.record(ref, restartedAt(7000, 2e9, 300));
+    record(s0!);
+    record(s1!);
+    assert.equal(record(restartedAt(5000, 1e9, 100)), 'reset');
+    record(restartedAt(7000, 2e9, 300));
     const [reading] = store.take();
-    const values = asRecord(containerMetrics(reading!.first, reading!.latest));
+    const values = asRecord(metricsOf(reading!.first, reading!.latest));
     assert.equal(values['cpu.total'], 2e9);
     // Δtotal 1e9 ns over Δsystem 2000 ms × 2e6 = 4e9 ns, × 2 CPUs × 100.
     assert.ok(Math.abs(values['cpu.percent']! - 50) < 1e-9, String(values['cpu.percent']));
@@ -267,9 +277,9 @@ describe('rates', () => {
 
   it('rates are never negative and need a pair', () => {
     const [a, b] = busy;
-    const backwards = asRecord(containerMetrics(b!, { ...a!, readMs: b!.readMs + 1000 }));
+    const backwards = asRecord(metricsOf(b!, { ...a!, readMs: b!.readMs + 1000 }));
     assert.equal(backwards['cpu.percent'], undefined);
-    const single = asRecord(containerMetrics(a!, a!));
+    const single = asRecord(metricsOf(a!, a!));
     assert.equal(single['cpu.percent'], undefined);
     assert.equal(single['network.rx_bytes_per_second'], undefined);
     assert.ok(b!.readMs - a!.readMs > 0);
@@ -289,7 +299,7 @@ describe('rates', () => {
         },
       });
     const opts = { groups: new Set(['blkio'] as const), perInterface: true, perDevice: true };
-    const values = asRecord(containerMetrics(v1(4000, 1_000_000), v1(6000, 1_002_000), {}, opts));
+    const values = asRecord(metricsOf(v1(4000, 1_000_000), v1(6000, 1_002_000), {}, opts));
     assert.deepEqual(values, {
       'blkio.read_bytes': 7000,
       'blkio.read_bytes_per_second': 1000,
@@ -307,29 +317,29 @@ describe('containerMetrics options and facts', () => {
   const one = valuesOf(sample!);
 
   it('reports uptime in whole seconds since State.StartedAt, and the restart count', () => {
-    const values = asRecord(containerMetrics(one, one, { startedAtMs: one.readMs - 3_723_900, restartCount: 2 }));
+    const values = asRecord(metricsOf(one, one, { startedAtMs: one.readMs - 3_723_900, restartCount: 2 }));
     assert.equal(values['uptime'], 3723);
     assert.equal(values['restarts'], 2);
   });
 
   it('leaves uptime out when the start time is unknown or after the sample', () => {
-    assert.equal(asRecord(containerMetrics(one, one))['uptime'], undefined);
-    assert.equal(asRecord(containerMetrics(one, one, { startedAtMs: one.readMs + 5000 }))['uptime'], undefined);
+    assert.equal(asRecord(metricsOf(one, one))['uptime'], undefined);
+    assert.equal(asRecord(metricsOf(one, one, { startedAtMs: one.readMs + 5000 }))['uptime'], undefined);
   });
 
   it('health: 1/0 and the failing streak for containers with a healthcheck, nothing while starting', () => {
     const h = (status: 'healthy' | 'unhealthy' | 'starting', failingStreak: number) =>
-      asRecord(containerMetrics(one, one, { health: { status, failingStreak } }));
+      asRecord(metricsOf(one, one, { health: { status, failingStreak } }));
     assert.equal(h('healthy', 0)['health.healthy'], 1);
     assert.equal(h('unhealthy', 3)['health.healthy'], 0);
     assert.equal(h('unhealthy', 3)['health.failing_streak'], 3);
     assert.equal(h('starting', 0)['health.healthy'], undefined);
-    assert.equal(asRecord(containerMetrics(one, one))['health.healthy'], undefined);
+    assert.equal(asRecord(metricsOf(one, one))['health.healthy'], undefined);
   });
 
   it('--metrics groups and --per-interface choose what is reported', () => {
     const only = (groups: string[], perInterface = true) =>
-      Object.keys(asRecord(containerMetrics(one, one, { restartCount: 0 }, { groups: new Set(groups as never[]), perInterface, perDevice: false })));
+      Object.keys(asRecord(metricsOf(one, one, { restartCount: 0 }, { groups: new Set(groups as never[]), perInterface, perDevice: false })));
     assert.ok(only(['cpu']).every((n) => n.startsWith('cpu.') || n === 'restarts'));
     assert.ok(only(['network']).includes('network.eth0.rx_bytes'));
     assert.ok(!only(['network'], false).includes('network.eth0.rx_bytes'));
@@ -345,8 +355,35 @@ describe('containerMetrics options and facts', () => {
       networks: { 'eth 0': { rx_bytes: 'x' as unknown as number, tx_bytes: 5 } },
     };
     const t = valuesOf(weird);
-    const values = containerMetrics(t, t);
+    const values = metricsOf(t, t);
     assert.deepEqual(asRecord(values), { 'network.tx_bytes': 5, 'network.eth_0.tx_bytes': 5 });
+  });
+});
+
+describe('metric kinds and the structure sinks read', () => {
+  const [first, , , last] = loadSamples('busy-stream.jsonl').map(valuesOf);
+  const metrics = metricsOf(first!, last!, { restartCount: 1, startedAtMs: first!.readMs - 10_000 });
+  const kind = (path: string) => metrics.find((m) => relativePath(m) === path)?.kind;
+
+  it('counters only go up; everything else is a gauge', () => {
+    for (const path of ['cpu.system', 'cpu.total', 'cpu.kernel', 'cpu.user', 'cpu.throttled_periods', 'cpu.throttled_time',
+      'memory.pgfault', 'memory.pgmajfault', 'network.rx_bytes', 'network.tx_dropped', 'network.eth0.rx_bytes', 'restarts']) {
+      assert.equal(kind(path), 'counter', path);
+    }
+    for (const path of ['cpu.percent', 'cpu.online', 'memory.usage', 'memory.limit', 'memory.working_set', 'memory.percent',
+      'network.rx_bytes_per_second', 'pids.current', 'uptime']) {
+      assert.equal(kind(path), 'gauge', path);
+    }
+  });
+
+  it('per-interface metrics keep the interface apart from the name, as the Engine named it', () => {
+    const eth0 = metrics.filter((m) => m.per !== undefined);
+    assert.equal(eth0.length, 8);
+    for (const m of eth0) {
+      assert.deepEqual(m.per, { key: 'interface', value: 'eth0' });
+      assert.match(m.name, /^network\.(rx|tx)_(bytes|packets|errors|dropped)$/);
+    }
+    assert.ok(metrics.every((m) => m.subject === STAMP.subject && m.time === STAMP.time));
   });
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DockerStats } from '../../src/docker/stats-types.js';
-import { cpuPercent } from '../../src/reduce/docker-math.js';
-import { hasPodmanPseudoInterface, isPodmanSample, wallClockCpuPercent } from '../../src/reduce/podman.js';
-import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
+import { hasPodmanPseudoInterface, isPodmanSample } from '../../src/docker/podman.js';
+import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { cpuPercent, wallClockCpuPercent } from '../../src/reduce/docker-math.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 
 const podman = loadSamples('podman-4.3-stream.jsonl')[0]!;

@@ -1,36 +1,34 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRules } from '../../src/naming/rules.js';
+import type { ContainerRef } from '../../src/docker/container.js';
+import { DAEMON, HOST, type Metric, type Per } from '../../src/reduce/metric.js';
 import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
-import { LatestSeries, SeriesMapper, type ContainerInfo } from '../../src/sinks/prometheus/series.js';
+import { LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
 
-const web: ContainerInfo = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' } };
-const db: ContainerInfo = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {} };
-const opts = {
-  rules: parseRules('{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}'),
-  pathPrefix: 'dc1',
-  hostPath: 'host1',
-  containerLabels: ['com.example.team'],
-};
+const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' }, facts: {} };
+const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
+const LABELS = ['com.example.team'];
+const of = (c: ContainerRef, name: string, kind: Metric['kind'], per?: Per): Metric => ({ subject: { kind: 'container', container: c }, name, per, kind, value: 7, time: 1 });
 
-describe('SeriesMapper: carbon paths → Prometheus series', () => {
-  const cases: { path: string; family: string; type: 'gauge' | 'counter'; labels: Record<string, string> }[] = [
-    { path: 'dc1.pid.web.cpu.total', family: 'docker_container_cpu_total', type: 'counter', labels: { name: web.name, id: web.id, image: 'nginx:1', label_com_example_team: 'blue' } },
-    { path: 'dc1.pid.web.cpu.system', family: 'docker_container_cpu_system_total', type: 'counter', labels: { name: web.name, id: web.id, image: 'nginx:1', label_com_example_team: 'blue' } },
-    { path: 'dc1.pid.web.memory.usage', family: 'docker_container_memory_usage', type: 'gauge', labels: { name: web.name, id: web.id, image: 'nginx:1', label_com_example_team: 'blue' } },
-    { path: 'dc1.db.network.eth0.rx_bytes', family: 'docker_container_network_interface_rx_bytes_total', type: 'counter', labels: { name: 'db', id: db.id, image: 'postgres:16', label_com_example_team: '', interface: 'eth0' } },
-    { path: 'dc1.db.blkio.8_0.read_bytes', family: 'docker_container_blkio_device_read_bytes_total', type: 'counter', labels: { name: 'db', id: db.id, image: 'postgres:16', label_com_example_team: '', device: '8_0' } },
-    { path: 'dc1.db.uptime', family: 'docker_container_uptime', type: 'gauge', labels: { name: 'db', id: db.id, image: 'postgres:16', label_com_example_team: '' } },
-    { path: 'dc1.gone.memory.limit', family: 'docker_container_memory_limit', type: 'gauge', labels: { name: 'gone', id: '', image: '', label_com_example_team: '' } },
-    { path: 'dc1.host1.containers.total', family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
-    { path: 'dc1.host1.docker_stats_to_backstop.samples', family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
-    { path: 'dc1.host1.docker_stats_to_backstop.buffered', family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
+describe('toSeries: structured metrics → Prometheus series, never through a carbon path', () => {
+  const webLabels = { name: web.name, id: web.id, image: 'nginx:1', label_com_example_team: 'blue' };
+  const dbLabels = { name: 'db', id: db.id, image: 'postgres:16', label_com_example_team: '' };
+  const cases: { metric: Metric; family: string; type: 'gauge' | 'counter'; labels: Record<string, string> }[] = [
+    { metric: of(web, 'cpu.total', 'counter'), family: 'docker_container_cpu_total', type: 'counter', labels: webLabels },
+    { metric: of(web, 'cpu.system', 'counter'), family: 'docker_container_cpu_system_total', type: 'counter', labels: webLabels },
+    { metric: of(web, 'memory.usage', 'gauge'), family: 'docker_container_memory_usage', type: 'gauge', labels: webLabels },
+    { metric: of(db, 'network.rx_bytes', 'counter', { key: 'interface', value: 'eth0' }), family: 'docker_container_network_interface_rx_bytes_total', type: 'counter', labels: { ...dbLabels, interface: 'eth0' } },
+    { metric: of(db, 'blkio.read_bytes', 'counter', { key: 'device', value: '8_0' }), family: 'docker_container_blkio_device_read_bytes_total', type: 'counter', labels: { ...dbLabels, device: '8_0' } },
+    { metric: of(db, 'uptime', 'gauge'), family: 'docker_container_uptime', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'restarts', 'counter'), family: 'docker_container_restarts_total', type: 'counter', labels: dbLabels },
+    { metric: { subject: HOST, name: 'containers', per: { key: 'category', value: 'total' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
+    { metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 }, family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
+    { metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 }, family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
   ];
   for (const c of cases) {
-    it(c.path, () => {
-      const [s] = new SeriesMapper(opts).map([{ path: c.path, value: 7, time: 1 }], [web, db]);
-      assert.ok(s, 'mapped');
+    it(`${c.metric.subject.kind} ${c.metric.name}${c.metric.per ? ` per ${c.metric.per.key}` : ''}`, () => {
+      const s = toSeries(c.metric, LABELS);
       assert.equal(s.family, c.family);
       assert.equal(s.type, c.type);
       assert.deepEqual(s.labels, c.labels);
@@ -38,26 +36,38 @@ describe('SeriesMapper: carbon paths → Prometheus series', () => {
     });
   }
 
-  it('leaves out paths outside the prefix and paths it cannot read', () => {
-    assert.deepEqual(new SeriesMapper(opts).map([{ path: 'other.db.uptime', value: 1, time: 1 }, { path: 'dc1.db.whatever', value: 1, time: 1 }], [db]), []);
+  it('a container whose name has dots and a group word is labelled with its own name, no made-up interface', () => {
+    const odd: ContainerRef = { id: 'c'.repeat(64), name: 'bar-web.network', image: 'busybox', labels: {}, facts: {} };
+    const s = toSeries(of(odd, 'network.rx_bytes', 'counter'), []);
+    assert.equal(s.family, 'docker_container_network_rx_bytes_total');
+    assert.deepEqual(s.labels, { name: 'bar-web.network', id: odd.id, image: 'busybox' });
   });
 });
 
 describe('LatestSeries', () => {
-  it('keeps a followed container missing from one batch, and drops it once it is no longer followed', () => {
-    const latest = new LatestSeries(opts);
-    const names = (series: { labels: Record<string, string> }[]) => [...new Set(series.map((s) => s.labels['name']).filter(Boolean))].sort();
-    assert.deepEqual(names(latest.update([{ path: 'dc1.db.uptime', value: 1, time: 1 }, { path: 'dc1.pid.web.uptime', value: 1, time: 1 }], [web, db])), ['db', web.name]);
-    assert.deepEqual(names(latest.update([{ path: 'dc1.db.uptime', value: 2, time: 2 }], [web, db])), ['db', web.name], 'web still followed');
-    assert.deepEqual(names(latest.update([{ path: 'dc1.db.uptime', value: 3, time: 3 }], [db])), ['db'], 'web is gone');
+  const tick = (metrics: Metric[], followed: ContainerRef[]) => ({ time: 1, metrics, followed });
+  const names = (series: { labels: Record<string, string> }[]) => [...new Set(series.map((s) => s.labels['name']).filter(Boolean))].sort();
+
+  it('keeps a followed container missing from one tick, and drops it once it is no longer followed', () => {
+    const latest = new LatestSeries(LABELS);
+    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge'), of(web, 'uptime', 'gauge')], [web, db]))), ['db', web.name]);
+    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge')], [web, db]))), ['db', web.name], 'web still followed');
+    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge')], [db]))), ['db'], 'web is gone');
+  });
+
+  it('keeps two containers apart even when the naming rules give them one carbon path', () => {
+    const x: ContainerRef = { id: 'd'.repeat(64), name: 'bar.rep.x.1', image: 'busybox', labels: {}, facts: {} };
+    const y: ContainerRef = { id: 'e'.repeat(64), name: 'bar.rep.y.1', image: 'busybox', labels: {}, facts: {} };
+    const series = new LatestSeries([]).update(tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]));
+    assert.deepEqual(series.map((s) => s.labels['id']).sort(), [x.id, y.id]);
   });
 });
 
 describe('toRegistry', () => {
   it('renders the text exposition format, escaping label values', async () => {
     const text = await toRegistry([
-      { family: 'docker_container_uptime', type: 'gauge', help: 'h', labels: { name: 'a"b\\c' }, value: 5 },
-      { family: 'docker_container_cpu_total', type: 'counter', help: 'h', labels: { name: 'x' }, value: 12 },
+      { family: 'docker_container_uptime', type: 'gauge', labels: { name: 'a"b\\c' }, value: 5 },
+      { family: 'docker_container_cpu_total', type: 'counter', labels: { name: 'x' }, value: 12 },
     ]).metrics();
     assert.match(text, /^# TYPE docker_container_uptime gauge$/m);
     assert.match(text, /^docker_container_uptime\{name="a\\"b\\\\c"\} 5$/m);

@@ -3,18 +3,20 @@ import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { DEFAULT_RETRY, retryPolicyFor, SinkRunner } from '../../src/pipeline/sink-runner.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import type { CarbonPoint } from '../../src/naming/carbon-path.js';
 import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
+import { point, pointSinkParts, points, tickOf } from '../helpers/ticks.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { waitFor } from '../helpers/wait.js';
 
 const FAST = { soonBaseMs: 5, soonCapMs: 20, slowBaseMs: 10, slowCapMs: 40 };
-const m = (n: number): Metric => ({ path: `p${n}`, value: n, time: n });
 
 /** A sink of the test's own that fails while told to, records what it got and checks overlap. */
 function recordingSink(maxBatchItems = 3) {
   const state = { got: [] as number[], calls: 0, failWith: undefined as SinkSendError | undefined, inFlight: 0, overlap: false };
-  const sink: Sink = {
+  const sink: Sink<CarbonPoint> = {
     description: 'test',
+    ...pointSinkParts,
     maxBatchItems,
     async send(items) {
       state.calls += 1;
@@ -34,8 +36,8 @@ describe('SinkRunner', () => {
   it('delivers in order, in chunks of maxBatchItems, one send at a time', async () => {
     const { sink, state } = recordingSink(3);
     const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
-    runner.enqueue([m(1), m(2), m(3), m(4)]);
-    runner.enqueue([m(5)]);
+    runner.enqueue(tickOf([point(1), point(2), point(3), point(4)]));
+    runner.enqueue(tickOf([point(5)]));
     await waitFor(() => state.got.length === 5, 'all delivered');
     assert.deepEqual(state.got, [1, 2, 3, 4, 5]);
     assert.equal(state.overlap, false);
@@ -48,9 +50,9 @@ describe('SinkRunner', () => {
     const lines: string[] = [];
     const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'info' }), retry: FAST });
     state.failWith = new SinkSendError('HTTP 500', { pace: 'soon', code: 'HTTP_500' });
-    runner.enqueue([m(1), m(2)]);
+    runner.enqueue(tickOf([point(1), point(2)]));
     await waitFor(() => state.calls >= 3, 'several failed attempts');
-    runner.enqueue([m(3)]);
+    runner.enqueue(tickOf([point(3)]));
     state.failWith = undefined;
     await waitFor(() => state.got.length === 3, 'delivered after the failures');
     assert.deepEqual(state.got, [1, 2, 3]);
@@ -59,14 +61,61 @@ describe('SinkRunner', () => {
     await runner.close();
   });
 
+  it('keeps the sink\'s health: failing since the first failure of a run, with the last error, cleared by a delivery', async () => {
+    const { sink, state } = recordingSink(10);
+    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
+    assert.deepEqual(runner.health(), { sink: 'test', failingSince: undefined, lastError: undefined });
+    const before = Date.now();
+    state.failWith = new SinkSendError('POST https://ops:secret-pw@backstop.example/publish/x failed: HTTP 503', { pace: 'soon', code: 'HTTP_503' });
+    runner.enqueue(tickOf([point(1)]));
+    await waitFor(() => state.calls >= 3, 'several failures');
+    const failing = runner.health();
+    assert.ok(failing.failingSince !== undefined && failing.failingSince >= before && failing.failingSince <= Date.now());
+    assert.equal(failing.lastError, 'POST https://ops:***@backstop.example/publish/x failed: HTTP 503');
+    await waitFor(() => state.calls >= 5, 'more failures');
+    assert.equal(runner.health().failingSince, failing.failingSince, 'since the first failure of the run');
+    state.failWith = undefined;
+    await waitFor(() => state.got.length === 1, 'delivered');
+    assert.deepEqual(runner.health(), { sink: 'test', failingSince: undefined, lastError: undefined });
+    await runner.close();
+  });
+
+  it('waits out its backoff on its clock: 1 s doubling to the cap, jitter within [50 %, 100 %] of each step', async () => {
+    const clock = new FakeClock();
+    const { sink, state } = recordingSink(10);
+    const sends: number[] = [];
+    const counted: Sink<CarbonPoint> = { ...sink, send: (items, signal) => (sends.push(clock.now()), sink.send(items, signal)) };
+    const draws = [1, 1, 1, 1, 1, 0, 1];
+    const runner = new SinkRunner(counted, {
+      maxItems: 100, clock, logger: createLogger(() => {}, { level: 'error' }), retry: retryPolicyFor(10_000), random: () => draws.shift() ?? 1,
+    });
+    state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
+    const t0 = clock.now();
+    runner.enqueue(tickOf([point(1)]));
+    await waitFor(() => sends.length === 1, 'the first attempt');
+    // Steps 1, 2, 4, 8, 10 (capped at the poll interval) s at the top of the jitter, then 10 at its
+    // bottom (5 s), then 10 again.
+    for (let i = 0; i < 7; i++) {
+      await waitFor(() => clock.pending > 0, 'the backoff timer');
+      await clock.next();
+      await waitFor(() => sends.length === i + 2, 'the next attempt');
+    }
+    assert.deepEqual(sends.slice(0, 8).map((t) => t - t0), [0, 1_000, 3_000, 7_000, 15_000, 25_000, 30_000, 40_000]);
+    await waitFor(() => clock.pending > 0, 'the backoff timer after the last failure');
+    state.failWith = undefined;
+    await clock.next();
+    await waitFor(() => state.got.length === 1, 'delivered');
+    await runner.close();
+  });
+
   it('drops the oldest on overflow and reports the count once', async () => {
     const { sink, state } = recordingSink(10);
     const lines: string[] = [];
     const runner = new SinkRunner(sink, { maxItems: 4, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'warn' }), retry: FAST });
     state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
-    runner.enqueue([m(1), m(2), m(3)]);
+    runner.enqueue(tickOf([point(1), point(2), point(3)]));
     await waitFor(() => state.calls >= 1, 'first attempt');
-    runner.enqueue([m(4), m(5), m(6)]);
+    runner.enqueue(tickOf([point(4), point(5), point(6)]));
     // The failed first batch goes back to the head: 6 items for 4 places.
     await waitFor(() => runner.stats.dropped === 2, 'the overflow');
     runner.reportDrops();
@@ -82,7 +131,7 @@ describe('SinkRunner', () => {
     const { sink, state } = recordingSink(10);
     const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
     state.failWith = new SinkSendError('down', { pace: 'slow', code: 'HTTP_404' });
-    runner.enqueue([m(1), m(2)]);
+    runner.enqueue(tickOf([point(1), point(2)]));
     const started = Date.now();
     assert.equal(await runner.flush(150), 2);
     assert.ok(Date.now() - started < 5000);
@@ -94,7 +143,7 @@ describe('SinkRunner', () => {
     const slow = { soonBaseMs: 60_000, soonCapMs: 60_000, slowBaseMs: 60_000, slowCapMs: 60_000 };
     const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: slow });
     state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
-    runner.enqueue([m(1)]);
+    runner.enqueue(tickOf([point(1)]));
     await waitFor(() => state.calls === 1, 'first attempt');
     state.failWith = undefined;
     assert.equal(await runner.flush(5000), 0);

@@ -7,8 +7,9 @@ import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { SinkRunner } from '../../src/pipeline/sink-runner.js';
 import { Spool } from '../../src/pipeline/spool.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import type { CarbonPoint } from '../../src/naming/carbon-path.js';
 import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
+import { point, pointSinkParts, points, tickOf } from '../helpers/ticks.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dirs: string[] = [];
@@ -19,14 +20,12 @@ const tempDir = (): string => {
 };
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const m = (n: number): Metric => ({ path: `c.p${n}`, value: n, time: 1_700_000_000 + n });
-const range = (a: number, b: number): Metric[] => Array.from({ length: b - a }, (_, i) => m(a + i));
 const logs: string[] = [];
 const logger = createLogger((l) => logs.push(l), { level: 'debug' });
-const spool = (dir: string, maxBytes = 1 << 30, segmentBytes?: number) => new Spool({ dir, maxBytes, segmentBytes, logger, sink: 'test' });
+const spool = (dir: string, maxBytes = 1 << 30, segmentBytes?: number) => new Spool({ dir, maxBytes, segmentBytes, logger, sink: 'test', codec: pointSinkParts.spool! });
 
 /** Everything a spool holds, oldest first, acknowledging as it goes. */
-function drain(s: Spool): number[] {
+function drain(s: Spool<CarbonPoint>): number[] {
   const out: number[] = [];
   for (let r = s.peek(); r; r = s.peek()) {
     out.push(...r.map((x) => x.value));
@@ -38,8 +37,8 @@ function drain(s: Spool): number[] {
 describe('Spool', () => {
   it('replays records oldest first, one send (record) at a time', () => {
     const s = spool(tempDir());
-    s.append(range(0, 5), 2);
-    s.append(range(5, 7), 2);
+    s.append(points(0, 5), 2);
+    s.append(points(5, 7), 2);
     assert.deepEqual(s.peek()?.map((x) => x.value), [0, 1]);
     assert.deepEqual(drain(s), [0, 1, 2, 3, 4, 5, 6]);
     assert.equal(s.hasBacklog, false);
@@ -49,7 +48,7 @@ describe('Spool', () => {
   it('survives a restart (a new Spool on the same folder) and resumes after the last acknowledged record', () => {
     const dir = tempDir();
     const a = spool(dir);
-    a.append(range(0, 6), 2);
+    a.append(points(0, 6), 2);
     a.peek();
     a.ack(); // 0, 1 delivered
     // No close(): as after kill -9.
@@ -59,10 +58,28 @@ describe('Spool', () => {
     assert.deepEqual(readdirSync(dir), [], 'delivered segments are deleted');
   });
 
+  it('counts acknowledgements from the segment start: four restarts mid-backlog deliver each record once', () => {
+    const dir = tempDir();
+    const first = spool(dir);
+    first.append(points(0, 12), 1);
+    first.close();
+    const delivered: number[] = [];
+    // Four runs, each delivering two records and then killed (never closed), then one that drains.
+    for (let run = 0; run < 4; run++) {
+      const s = spool(dir);
+      for (let i = 0; i < 2; i++) {
+        delivered.push(...s.peek()!.map((x) => x.value));
+        s.ack();
+      }
+    }
+    delivered.push(...drain(spool(dir)));
+    assert.deepEqual(delivered, points(0, 12).map((x) => x.value));
+  });
+
   it('skips a torn tail and a corrupt record, delivers the rest, says so once', () => {
     const dir = tempDir();
     const a = spool(dir);
-    a.append(range(0, 8), 2);
+    a.append(points(0, 8), 2);
     a.close();
     const [file] = readdirSync(dir);
     const path = join(dir, file!);
@@ -77,12 +94,12 @@ describe('Spool', () => {
 
   it('keeps within its size bound by dropping the oldest segments, counted and logged', () => {
     const s = spool(tempDir(), 1_200, 300);
-    for (let i = 0; i < 100; i += 10) s.append(range(i, i + 10), 10);
+    for (let i = 0; i < 100; i += 10) s.append(points(i, i + 10), 10);
     assert.ok(s.bytes <= 1_200, String(s.bytes));
     assert.ok(s.dropped > 0);
     const left = drain(s);
     assert.equal(left.length + s.dropped, 100, 'every item is either delivered or counted as dropped');
-    assert.deepEqual(left, range(100 - left.length, 100).map((x) => x.value), 'the newest are kept');
+    assert.deepEqual(left, points(100 - left.length, 100).map((x) => x.value), 'the newest are kept');
     assert.ok(logs.some((l) => l.includes('spool full: dropped its oldest segment')));
   });
 });
@@ -90,10 +107,10 @@ describe('Spool', () => {
 /** A sink of the test's own that is down while told so and records what it accepted. */
 function switchableSink() {
   const state = { up: false, got: [] as number[], sends: 0 };
-  const sink: Sink = {
+  const sink: Sink<CarbonPoint> = {
     description: 'test',
+    ...pointSinkParts,
     maxBatchItems: 10,
-    spoolKey: 'test',
     async send(items) {
       state.sends += 1;
       await new Promise((r) => setTimeout(r, 1));
@@ -111,16 +128,16 @@ describe('SinkRunner with a spool', () => {
     const dir = tempDir();
     const first = switchableSink();
     const r1 = new SinkRunner(first.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
-    r1.enqueue(range(0, 25));
+    r1.enqueue(tickOf(points(0, 25)));
     await waitFor(() => first.state.sends >= 2, 'failed sends');
-    r1.enqueue(range(25, 40));
+    r1.enqueue(tickOf(points(25, 40)));
     await waitFor(() => r1.stats.spooledBytes > 0 && r1.pending === 0, 'everything on disk');
     // The process dies here: r1 is never closed.
     const second = switchableSink();
     second.state.up = true;
     const r2 = new SinkRunner(second.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
     await waitFor(() => second.state.got.length >= 40, 'the backlog delivered');
-    assert.deepEqual([...new Set(second.state.got)].sort((a, b) => a - b), range(0, 40).map((x) => x.value));
+    assert.deepEqual([...new Set(second.state.got)].sort((a, b) => a - b), points(0, 40).map((x) => x.value));
     await r2.close();
     await r1.close();
   });
@@ -129,7 +146,7 @@ describe('SinkRunner with a spool', () => {
     const { sink, state } = switchableSink();
     state.up = true;
     const r = new SinkRunner(sink, { maxItems: 5, clock: systemClock, logger, retry: FAST, spool: spool(tempDir()) });
-    r.enqueue(range(0, 50));
+    r.enqueue(tickOf(points(0, 50)));
     await waitFor(() => state.got.length === 50, 'all 50 delivered');
     assert.equal(r.stats.dropped, 0);
     await r.close();
@@ -138,12 +155,12 @@ describe('SinkRunner with a spool', () => {
   it('fresh batches keep going out while a backlog drains', async () => {
     const dir = tempDir();
     const s = spool(dir);
-    s.append(range(0, 200), 10);
+    s.append(points(0, 200), 10);
     const { sink, state } = switchableSink();
     state.up = true;
     const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: s, backlogGapMs: 5 });
     await waitFor(() => state.got.length >= 20, 'the drain started');
-    r.enqueue([m(1000)]);
+    r.enqueue(tickOf([point(1000)]));
     await waitFor(() => state.got.includes(1000), 'the fresh item');
     assert.ok(state.got.indexOf(1000) < 200, 'fresh data did not wait for the whole backlog');
     await waitFor(() => state.got.length === 201, 'everything');
@@ -154,9 +171,9 @@ describe('SinkRunner with a spool', () => {
     const dir = tempDir();
     const { sink } = switchableSink();
     const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
-    r.enqueue(range(0, 7));
+    r.enqueue(tickOf(points(0, 7)));
     assert.equal(await r.flush(100), 0);
     await r.close();
-    assert.deepEqual(drain(spool(dir)).sort((a, b) => a - b), range(0, 7).map((x) => x.value));
+    assert.deepEqual(drain(spool(dir)).sort((a, b) => a - b), points(0, 7).map((x) => x.value));
   });
 });

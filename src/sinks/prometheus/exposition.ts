@@ -4,11 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
-import type { SinkHealth } from '../health.js';
-import type { Sink } from '../sink.js';
+import type { DaemonStatus, Sink } from '../sink.js';
 import { toRegistry } from './registry.js';
-import { LatestSeries, type SeriesOptions } from './series.js';
-import type { DaemonView } from './view.js';
+import { LatestSeries } from './series.js';
 
 export interface ListenAddress {
   /** An IP address or host name; '' for every address. */
@@ -16,56 +14,42 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-export interface ExpositionOptions extends SeriesOptions {
+export interface ExpositionOptions {
   readonly listen: ListenAddress;
   /** PEM contents; both or neither. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
-  readonly view: DaemonView;
-  /** The other sinks' health, for /healthz. */
-  readonly sinkHealth: () => readonly SinkHealth[];
+  /** Container label keys exposed as Prometheus labels (`label_<key>`). */
+  readonly containerLabels: readonly string[];
   /** A sink failing for longer than this makes /healthz answer 503. */
   readonly failingThresholdMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
 }
 
-/** Started by the daemon after its sinks and before the watcher; closed after the final flush. */
-export interface DaemonServer {
-  readonly description: string;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
 /**
- * The pull-based Prometheus sink: `--listen ADDR:PORT`. The sink part keeps the latest batch's
- * values (it never fails, and has no spool: a scrape wants the present, not a backlog); the server
- * part answers `GET /metrics` with them in the text exposition format, and `GET /healthz` with 200
- * while the Engine answers and no other sink has been failing for longer than the threshold, 503
- * otherwise, with a JSON body saying why. A container that is gone (no longer followed) disappears
- * from /metrics at the first tick without it; one that is still followed keeps its last values.
+ * The pull-based Prometheus sink: `--listen ADDR:PORT`. Each tick replaces the values it serves
+ * (it queues nothing, never fails, and has no spool: a scrape wants the present, not a backlog);
+ * its server answers `GET /metrics` with them in the text exposition format, and `GET /healthz`
+ * with 200 while the Engine answers and no sink has been failing for longer than the threshold,
+ * 503 otherwise, with a JSON body saying why (read from the daemon's status, given at start).
+ * A container that is gone (no longer followed) disappears from /metrics at the first tick
+ * without it; one that is still followed keeps its last values. The server listens when the
+ * daemon starts the sink and stops when it closes it.
  */
-export function createPrometheusExposition(opts: ExpositionOptions): { sink: Sink; server: DaemonServer } {
-  const latest = new LatestSeries(opts);
+export function createPrometheusExposition(opts: ExpositionOptions): Sink<never> {
+  const latest = new LatestSeries(opts.containerLabels);
   let registry: Registry = toRegistry([]);
+  let status: DaemonStatus | undefined;
   const scheme = opts.tls ? 'https' : 'http';
   const shown = `${scheme}://${opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host || '0.0.0.0'}:${opts.listen.port}`;
-
-  const sink: Sink = {
-    description: `prometheus ${shown}/metrics`,
-    // A whole tick in one send, so that one batch replaces the previous one.
-    maxBatchItems: Number.MAX_SAFE_INTEGER,
-    async send(items) {
-      registry = toRegistry(latest.update(items, opts.view.containers()));
-    },
-    async close() {},
-  };
+  const description = `prometheus ${shown}/metrics`;
 
   const health = (): { ok: boolean; body: unknown } => {
     const now = opts.clock.now();
     const problems: string[] = [];
-    const engine = opts.view.engineReachable();
+    const engine = status?.engineReachable() ?? false;
     if (!engine) problems.push('the Docker Engine is not reachable');
-    const sinks = opts.sinkHealth().map((h) => {
+    const sinks = (status?.sinks() ?? []).filter((h) => h.sink !== description).map((h) => {
       const failingMs = h.failingSince === undefined ? 0 : now - h.failingSince;
       if (failingMs > opts.failingThresholdMs) {
         problems.push(`sink ${h.sink} has been failing for ${Math.round(failingMs / 1000)} s: ${h.lastError ?? 'unknown error'}`);
@@ -98,9 +82,16 @@ export function createPrometheusExposition(opts: ExpositionOptions): { sink: Sin
   };
 
   let httpServer: Server | undefined;
-  const server: DaemonServer = {
-    description: shown,
-    async start() {
+  return {
+    description,
+    maxBatchItems: 1,
+    encode(tick) {
+      registry = toRegistry(latest.update(tick));
+      return [];
+    },
+    itemBytes: () => 0,
+    async start(daemon) {
+      status = daemon;
       const s: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createHttpServer(handle);
       httpServer = s;
       await new Promise<void>((resolve, reject) => {
@@ -113,6 +104,7 @@ export function createPrometheusExposition(opts: ExpositionOptions): { sink: Sin
       const port = (s.address() as AddressInfo).port;
       opts.logger.info('serving /metrics and /healthz', { listen: shown, port });
     },
+    async send() {},
     async close() {
       const s = httpServer;
       if (!s) return;
@@ -123,5 +115,4 @@ export function createPrometheusExposition(opts: ExpositionOptions): { sink: Sin
       });
     },
   };
-  return { sink, server };
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Series } from './series.js';
+import { familyHelp, type Series } from './series.js';
 
 /**
  * Series → a fresh prom-client registry holding exactly them (so what is not in `series` is not
@@ -12,7 +12,7 @@ export function toRegistry(series: readonly Series[]): Registry {
   for (const s of series) {
     let f = families.get(s.family);
     if (!f) {
-      const config = { name: s.family, help: s.help, labelNames: Object.keys(s.labels), registers: [registry] };
+      const config = { name: s.family, help: familyHelp(s.family), labelNames: Object.keys(s.labels), registers: [registry] };
       f = { metric: s.type === 'counter' ? new Counter(config) : new Gauge(config), type: s.type };
       families.set(s.family, f);
     }

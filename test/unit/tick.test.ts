@@ -1,22 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRules } from '../../src/naming/rules.js';
-import { SampleStore } from '../../src/pipeline/sample-store.js';
-import { buildBatch } from '../../src/reduce/batch.js';
-import { sampleValues } from '../../src/reduce/sample-values.js';
+import type { ContainerRef } from '../../src/docker/container.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { DockerStats } from '../../src/docker/stats-types.js';
+import { CarbonPaths } from '../../src/naming/carbon-path.js';
+import { parseRules, type Rule } from '../../src/naming/rules.js';
+import { DEFAULT_METRIC_OPTIONS } from '../../src/reduce/container-metrics.js';
+import { SampleStore } from '../../src/reduce/sample-store.js';
+import { tickMetrics, type ContainerReading } from '../../src/reduce/tick.js';
 import { loadSamples } from '../helpers/fixtures.js';
+
+/** A container as the tracker makes it. */
+const ref = (id: string, name: string): ContainerRef => ({ id, name, image: 'img', labels: {}, facts: {} });
+
+/** What the carbon-speaking sinks send for a tick: its metrics through the one carbon naming. */
+function carbonBatch(readings: ContainerReading[], opts: { rules: readonly Rule[]; pathPrefix: string; hostPath: string; tickSeconds: number }) {
+  const paths = new CarbonPaths(opts);
+  return paths.points(tickMetrics(readings, { tickSeconds: opts.tickSeconds, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: (c) => paths.container(c).category }));
+}
+
+/** Records an Engine sample as the collectors do. */
+const record = (store: SampleStore, container: ContainerRef, sample: DockerStats) => store.record(container, sampleValues(sample));
 
 const [busy] = loadSamples('busy-stream.jsonl').slice(-1);
 const [v2] = loadSamples('constructed-cgroup-v2.json');
 const stopped = loadSamples('stopped-stream.jsonl');
 
-describe('buildBatch', () => {
+describe('a tick through the carbon naming', () => {
   it('names container metrics after the rewritten, sanitised container name, stamped with the read time', () => {
     const store = new SampleStore();
-    store.record({ id: 'f8a0cd5c14b62b65', name: 'fx-busy', facts: {} }, busy!);
-    store.record({ id: 'ffff', name: 'web.api.blue.1', facts: {} }, v2!);
+    record(store, ref('f8a0cd5c14b62b65', 'fx-busy'), busy!);
+    record(store, ref('ffff', 'web.api.blue.1'), v2!);
     const rules = parseRules('[{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2","category":"web"}]');
-    const batch = buildBatch(store.take(), { rules, pathPrefix: '', hostPath: 'host1', tickSeconds: 1795332300 });
+    const batch = carbonBatch(store.take(), { rules, pathPrefix: '', hostPath: 'host1', tickSeconds: 1795332300 });
     const byPath = new Map(batch.map((m) => [m.path, m]));
     assert.deepEqual(byPath.get('fx-busy.cpu.total'), { path: 'fx-busy.cpu.total', value: 27603521172, time: 1795332257 });
     assert.deepEqual(byPath.get('web.blue.memory.cache'), { path: 'web.blue.memory.cache', value: 26214400, time: 1795332255 });
@@ -29,8 +45,8 @@ describe('buildBatch', () => {
 
   it('puts the path prefix in front of every path, host metrics included', () => {
     const store = new SampleStore();
-    store.record({ id: 'abc', name: '/fx-busy', facts: {} }, busy!);
-    const batch = buildBatch(store.take(), { rules: [], pathPrefix: 'dc1.h', hostPath: 'h', tickSeconds: 1 });
+    record(store, ref('abc', 'fx-busy'), busy!);
+    const batch = carbonBatch(store.take(), { rules: [], pathPrefix: 'dc1.h', hostPath: 'h', tickSeconds: 1 });
     assert.ok(batch.length > 0);
     for (const m of batch) assert.match(m.path, /^dc1\.h\./);
     assert.ok(batch.some((m) => m.path === 'dc1.h.fx-busy.memory.usage'));
@@ -39,14 +55,14 @@ describe('buildBatch', () => {
 
   it('sanitises every path: no space, newline or stray character reaches a sink', () => {
     const store = new SampleStore();
-    store.record({ id: 'abc', name: '/evil name\nx.metric 1 2', facts: {} }, busy!);
-    const batch = buildBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
+    record(store, ref('abc', 'evil name\nx.metric 1 2'), busy!);
+    const batch = carbonBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
     for (const m of batch) assert.match(m.path, /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/);
     assert.ok(batch.some((m) => m.path === 'evil_name_x.metric_1_2.cpu.total'));
   });
 
   it('sends only containers.total = 0 for an interval without samples', () => {
-    const batch = buildBatch([], { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 60 });
+    const batch = carbonBatch([], { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 60 });
     assert.deepEqual(batch, [{ path: 'h.containers.total', value: 0, time: 60 }]);
   });
 });
@@ -54,10 +70,10 @@ describe('buildBatch', () => {
 describe('SampleStore', () => {
   it('keeps the latest real sample per container and never a stopped placeholder', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', facts: {} };
+    const a = ref('a', 'a');
     const samples = loadSamples('busy-stream.jsonl');
-    for (const s of samples) assert.equal(store.record(ref, s), 'recorded');
-    for (const s of stopped) assert.equal(store.record(ref, s), 'empty');
+    for (const s of samples) assert.equal(record(store, a, s), 'recorded');
+    for (const s of stopped) assert.equal(record(store, a, s), 'empty');
     const [reading] = store.take();
     assert.deepEqual(reading?.latest, sampleValues(samples.at(-1)!));
     assert.equal(store.take().length, 0, 'a new interval starts empty');
@@ -66,7 +82,7 @@ describe('SampleStore', () => {
   it('holds the values of a sample, never a part of its parsed JSON (which must die young)', () => {
     const store = new SampleStore();
     const sample = structuredClone(v2!);
-    store.record({ id: 'a', name: 'a', facts: {} }, sample);
+    record(store, ref('a', 'a'), sample);
     const [reading] = store.take();
     const parts = new Set<unknown>();
     const collect = (o: unknown): void => {
@@ -88,31 +104,31 @@ describe('SampleStore', () => {
 
   it('ignores a sample older than the one held', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', facts: {} };
+    const a = ref('a', 'a');
     const samples = loadSamples('busy-stream.jsonl');
-    store.record(ref, samples[2]!);
-    assert.equal(store.record(ref, samples[1]!), 'stale');
+    record(store, a, samples[2]!);
+    assert.equal(record(store, a, samples[1]!), 'stale');
     assert.deepEqual(store.take()[0]?.latest, sampleValues(samples[2]!));
   });
 
   it('after a restart (counter reset) reports the new, smaller counters', () => {
     const store = new SampleStore();
-    const ref = { id: 'a', name: 'a', facts: {} };
+    const a = ref('a', 'a');
     const before = loadSamples('busy-stream.jsonl').at(-1)!;
     const after = { ...before, read: '2026-11-22T08:00:00Z', cpu_stats: { cpu_usage: { total_usage: 1000 } } };
-    store.record(ref, before);
-    store.record(ref, stopped[0]!);
-    store.record(ref, after);
-    const batch = buildBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
+    record(store, a, before);
+    record(store, a, stopped[0]!);
+    record(store, a, after);
+    const batch = carbonBatch(store.take(), { rules: [], pathPrefix: '', hostPath: 'h', tickSeconds: 1 });
     assert.equal(batch.find((m) => m.path === 'a.cpu.total')?.value, 1000);
   });
 
   it('uses the name the container had at its latest sample (renames are followed)', () => {
     const store = new SampleStore();
     const samples = loadSamples('busy-stream.jsonl');
-    store.record({ id: 'a', name: 'old', facts: {} }, samples[0]!);
-    store.record({ id: 'a', name: 'new', facts: {} }, samples[1]!);
+    record(store, ref('a', 'old'), samples[0]!);
+    record(store, ref('a', 'new'), samples[1]!);
     const [reading] = store.take();
-    assert.equal(reading?.name, 'new');
+    assert.equal(reading?.container.name, 'new');
   });
 });

@@ -1,7 +1,5 @@
-import type { BlkioEntry, DockerStats, NetworkCounters } from '../docker/stats-types.js';
-import { NETWORK_FIELDS } from './docker-math.js';
 import { hasPodmanPseudoInterface, isPodmanSample } from './podman.js';
-import { sampleReadMs } from './sample-time.js';
+import { NETWORK_FIELDS, type BlkioEntry, type DockerStats, type NetworkCounters } from './stats-types.js';
 
 /** One interface's counters (`networks.<name>`), under the name the Engine gave it. */
 export interface InterfaceValues {
@@ -17,6 +15,17 @@ export interface BlkioValues {
 }
 
 /**
+ * The sample's `read` time in epoch milliseconds, or undefined when the sample is not a real
+ * measurement: a stopped container's stream keeps sending samples with `read` =
+ * `0001-01-01T00:00:00Z` (docs/architecture.md §2), and those must never become metrics.
+ */
+export function sampleReadMs(sample: DockerStats): number | undefined {
+  if (typeof sample.read !== 'string') return undefined;
+  const ms = Date.parse(sample.read);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
  * What the reducer needs of one real stats sample: the handful of numbers it reports or computes
  * with, read once when the sample arrives, so that the sample's parsed JSON (hundreds of objects)
  * is garbage at once instead of being held until the tick. Every number is finite; a field the
@@ -25,7 +34,7 @@ export interface BlkioValues {
 export interface SampleValues {
   /** `read`, epoch ms. */
   readonly readMs: number;
-  /** Sent by Podman's Docker-compatible API (podman.ts: its CPU % needs wall-clock time). */
+  /** Sent by Podman's Docker-compatible API (its CPU % needs wall-clock time: podman.ts). */
   readonly podman: boolean;
   readonly cpuSystem: number | undefined;
   readonly cpuTotal: number | undefined;
@@ -62,8 +71,9 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const NO_INTERFACES: readonly InterfaceValues[] = Object.freeze([]);
 
 /**
- * Pure: the values of one sample, or undefined when it is not a real measurement (a stopped
- * container's placeholder, see sampleReadMs). Called by the store for every sample it receives.
+ * Pure: the values of one Engine stats sample, or undefined when it is not a real measurement (a
+ * stopped container's placeholder, see sampleReadMs). Called by the collectors for every sample,
+ * so that the Engine's JSON shapes go no further than src/docker/.
  */
 export function sampleValues(sample: DockerStats): SampleValues | undefined {
   const readMs = sampleReadMs(sample);

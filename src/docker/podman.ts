@@ -1,5 +1,4 @@
-import type { DockerStats } from '../docker/stats-types.js';
-import type { SampleValues } from './sample-values.js';
+import type { DockerStats } from './stats-types.js';
 
 // Podman's Docker-compatible stats (`podman system service`, checked on Podman 4.3.1, cgroup v1)
 // differ from Docker's in two ways that change metrics:
@@ -8,7 +7,8 @@ import type { SampleValues } from './sample-values.js';
 //   on cgroup v2 the sum of the top-level cgroups' usage), not /proc/stat's total with idle time.
 //   Docker's formula Δtotal_usage / Δsystem_cpu_usage × CPUs then gives a share of what the host
 //   used, not of what it has: a busy loop on an idle 2-CPU host reads about 180 %. Wall-clock time
-//   between the two samples' `read` stamps gives the figure `docker stats` means.
+//   between the two samples' `read` stamps gives the figure `docker stats` means (the reducer's
+//   wallClockCpuPercent, src/reduce/docker-math.ts).
 // - Podman 4 sums every interface into one pseudo-interface named `network` in the `networks` map.
 //   It has no real interface name, so it only counts for the totals.
 //
@@ -20,21 +20,6 @@ import type { SampleValues } from './sample-values.js';
 export function isPodmanSample(sample: DockerStats): boolean {
   const cpu = sample.cpu_stats as { cpu?: unknown } | undefined;
   return (typeof sample.Id === 'string' && sample.id === undefined) || typeof cpu?.cpu === 'number';
-}
-
-/**
- * CPU % between two samples of one container from wall-clock time: Δtotal_usage / Δread × 100
- * (100 = one CPU busy; what `docker stats` shows). Undefined without a usable pair (a missing
- * field, no time elapsed, a counter that went back).
- */
-export function wallClockCpuPercent(from: SampleValues, to: SampleValues): number | undefined {
-  const t0 = from.cpuTotal;
-  const t1 = to.cpuTotal;
-  if (t0 === undefined || t1 === undefined) return undefined;
-  const dTotalNs = t1 - t0;
-  const dWallNs = (to.readMs - from.readMs) * 1e6;
-  if (!(dWallNs > 0) || !(dTotalNs >= 0)) return undefined;
-  return (dTotalNs / dWallNs) * 100;
 }
 
 /** Is the `networks` map only Podman 4's pseudo-interface `network` (totals, no real interface)? */

@@ -1,0 +1,45 @@
+import type { ContainerRef } from './container.js';
+import type { SampleValues } from './sample-values.js';
+
+/**
+ * Called for every sample a collector gets, in order per container: the container as of the
+ * sample, and the sample's values (undefined for a stopped container's placeholder sample).
+ */
+export type SampleHandler = (container: ContainerRef, values: SampleValues | undefined) => void;
+
+/** What a collector says about itself (the daemon's own metrics, /healthz, --once). */
+export interface CollectorStatus {
+  /** Whether the Engine answered the last list or event subscription. */
+  readonly engineReachable: boolean;
+  /** The containers followed now. */
+  readonly followed: readonly ContainerRef[];
+  readonly streamsOpen: number;
+  /** Streams reopened since start (ended on their own, stalled, or broken). */
+  readonly streamRestarts: number;
+  /** Stats lines, one-shot answers and events that were not JSON objects, since start. */
+  readonly badSamples: number;
+}
+
+/**
+ * Where samples come from: one collector per `--mode`, picked once. Every collector follows the
+ * Engine's containers through the container tracker (tracker.ts) and hands each sample to its
+ * SampleHandler. Lifecycle: start() once; collect() before each tick's batch (and not again
+ * before it resolves); stop() once.
+ */
+export interface Collector {
+  /**
+   * 'continuous': samples arrive on their own, about once a second per container, so an interval
+   * holds several. 'per-tick': collect() takes one per container, so a rate needs the previous
+   * tick's sample.
+   */
+  readonly sampling: 'continuous' | 'per-tick';
+  /** Resolves once the running containers have been listed (or on stop). */
+  readonly ready: Promise<void>;
+  /** Resolves with a message if the collector cannot work with this Engine at all. */
+  readonly failed: Promise<string>;
+  start(): void;
+  /** What the tick needs before its batch is built: nothing for streams, one sample each for one-shot. */
+  collect(): Promise<void>;
+  stop(): Promise<void>;
+  status(): CollectorStatus;
+}

@@ -1,0 +1,243 @@
+import { backoffMs, type Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Collector, CollectorStatus, SampleHandler } from './collector.js';
+import type { ContainerRef } from './container.js';
+import { describeError } from './engine-calls.js';
+import type { EngineClient, EngineStream } from './engine.js';
+import type { ContainerFilter } from './filter.js';
+import { LineSplitter } from './line-splitter.js';
+import { sampleValues } from './sample-values.js';
+import type { DockerStats } from './stats-types.js';
+import { ContainerTracker } from './tracker.js';
+
+/** A line longer than this without a newline is not a stats sample: the stream is reopened. */
+const MAX_LINE_BYTES = 1 << 20;
+
+export interface StreamCollectorOptions {
+  readonly engine: EngineClient;
+  /** Where the Engine is, for messages (never holds a password). */
+  readonly where: string;
+  readonly filter: ContainerFilter;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** A stream that delivers nothing for this long while its container runs is closed and reopened. */
+  readonly stallTimeoutMs: number;
+  readonly onSample: SampleHandler;
+  readonly random?: () => number;
+}
+
+interface Followed {
+  container: ContainerRef;
+  stream: EngineStream | undefined;
+  /** Reopenings since the stream last delivered a sample, for backoff. */
+  reopenAttempts: number;
+  cancelReopen: (() => void) | undefined;
+  /** When the open stream last delivered bytes (clock ms). */
+  lastDataAt: number;
+  /** Closes the open stream and schedules a reopen (set while a stream is open). */
+  restart: ((why: string) => void) | undefined;
+  /** Aborts a stats request still waiting for its answer (set while opening). */
+  opening: AbortController | undefined;
+}
+
+/**
+ * `--mode stream`: one stats stream per followed container (`GET /containers/{id}/stats?stream=true`),
+ * split into lines, each parsed and handed on as the sample's values, about once a second per
+ * container. The container tracker (tracker.ts) says which containers to follow. A stream that
+ * ends while its container runs is reopened after a pause; one that sends nothing for the stall
+ * timeout is closed and reopened; a line that is not a JSON object is counted and skipped (logged
+ * once per stream); a line past 1 MiB reopens the stream.
+ *
+ * Lifecycle: start() once, stop() once; stop closes every stream and cancels every timer.
+ */
+export class StreamCollector implements Collector {
+  readonly sampling = 'continuous';
+  readonly failed: Promise<string> = new Promise(() => {});
+  readonly #o: StreamCollectorOptions;
+  readonly #tracker: ContainerTracker;
+  readonly #followed = new Map<string, Followed>();
+  #stopped = false;
+  #streamRestarts = 0;
+  #badLines = 0;
+  #cancelStallCheck: (() => void) | undefined;
+
+  constructor(opts: StreamCollectorOptions) {
+    this.#o = opts;
+    this.#tracker = new ContainerTracker({
+      ...opts,
+      listener: { follow: (c) => this.#follow(c), unfollow: (id) => this.#close(id) },
+    });
+  }
+
+  get ready(): Promise<void> {
+    return this.#tracker.ready;
+  }
+
+  status(): CollectorStatus {
+    let streamsOpen = 0;
+    for (const f of this.#followed.values()) if (f.stream) streamsOpen += 1;
+    return {
+      engineReachable: this.#tracker.connected,
+      followed: this.#tracker.followed(),
+      streamsOpen,
+      streamRestarts: this.#streamRestarts,
+      badSamples: this.#badLines + this.#tracker.badEvents,
+    };
+  }
+
+  start(): void {
+    this.#tracker.start();
+    this.#scheduleStallCheck();
+  }
+
+  /** Samples arrive on their own: nothing to do before a tick. */
+  async collect(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cancelStallCheck?.();
+    for (const id of [...this.#followed.keys()]) this.#close(id);
+    await this.#tracker.stop();
+    for (const id of [...this.#followed.keys()]) this.#close(id);
+  }
+
+  /** Every quarter of the stall timeout, reopen the streams that have gone quiet. */
+  #scheduleStallCheck(): void {
+    const { clock, stallTimeoutMs, logger } = this.#o;
+    this.#cancelStallCheck = clock.setTimer(() => {
+      if (this.#stopped) return;
+      const now = clock.now();
+      for (const f of this.#followed.values()) {
+        if (f.stream && f.restart && now - f.lastDataAt > stallTimeoutMs) {
+          logger.warn('stats stream stalled; reopening it', { container: f.container.name, silentMs: now - f.lastDataAt });
+          f.restart('stalled');
+        }
+      }
+      this.#scheduleStallCheck();
+    }, Math.max(250, stallTimeoutMs / 4));
+  }
+
+  #follow(container: ContainerRef): void {
+    if (this.#stopped) return;
+    const known = this.#followed.get(container.id);
+    if (known) {
+      known.container = container;
+      if (!known.stream && !known.cancelReopen && !known.opening) void this.#open(known);
+      return;
+    }
+    const fresh: Followed = {
+      container,
+      stream: undefined,
+      reopenAttempts: 0,
+      cancelReopen: undefined,
+      lastDataAt: 0,
+      restart: undefined,
+      opening: undefined,
+    };
+    this.#followed.set(container.id, fresh);
+    void this.#open(fresh);
+  }
+
+  /**
+   * Opens the container's stats stream. The Engine answers a stats request only with its first
+   * sample, and never for a stuck container: a request unanswered after the stall timeout is
+   * aborted and tried again later, and stop() aborts any still waiting. Runs outside the
+   * tracker's inspect limit, so that stuck requests cannot hold up the other containers.
+   */
+  async #open(f: Followed): Promise<void> {
+    const { id } = f.container;
+    const opening = new AbortController();
+    f.opening = opening;
+    const cancelTimer = this.#o.clock.setTimer(() => opening.abort(), this.#o.stallTimeoutMs);
+    let stream: EngineStream;
+    try {
+      stream = await this.#o.engine.statsStream(id, opening.signal);
+    } catch (err) {
+      if (this.#stopped || this.#followed.get(id) !== f) return;
+      const why = opening.signal.aborted ? `no answer within ${this.#o.stallTimeoutMs} ms` : describeError(err);
+      this.#o.logger.warn('cannot open stats stream', { container: f.container.name, error: why });
+      this.#scheduleReopen(f);
+      return;
+    } finally {
+      cancelTimer();
+      if (f.opening === opening) f.opening = undefined;
+    }
+    if (this.#stopped || this.#followed.get(id) !== f) {
+      stream.close();
+      return;
+    }
+    f.stream = stream;
+    f.lastDataAt = this.#o.clock.now();
+    this.#o.logger.debug('stats stream open', { container: f.container.name, id: id.slice(0, 12) });
+    let badLogged = false;
+    let first = true;
+    const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
+      let sample: DockerStats;
+      try {
+        sample = JSON.parse(line) as DockerStats;
+        if (sample === null || typeof sample !== 'object' || Array.isArray(sample)) throw new Error('not an object');
+      } catch {
+        this.#badLines += 1;
+        if (!badLogged) {
+          badLogged = true;
+          this.#o.logger.warn('skipped a stats line that is not a JSON object', { container: f.container.name, line: line.slice(0, 120) });
+        }
+        return;
+      }
+      if (first) {
+        first = false;
+        this.#o.logger.debug('first stats sample', { container: f.container.name });
+      }
+      f.reopenAttempts = 0;
+      this.#o.onSample(f.container, sampleValues(sample));
+    });
+    const ended = (why: string): void => {
+      if (f.stream !== stream) return;
+      stream.close();
+      f.stream = undefined;
+      f.restart = undefined;
+      if (this.#stopped || this.#followed.get(id) !== f) return;
+      // The container may have stopped (its die event is on its way) or the Engine may be going
+      // away (the tracker's reconnect will re-list). Otherwise look again after a pause.
+      this.#o.logger.debug('stats stream ended', { container: f.container.name, why });
+      if (this.#tracker.connected) this.#scheduleReopen(f);
+    };
+    f.restart = ended;
+    stream.start(
+      (chunk) => {
+        f.lastDataAt = this.#o.clock.now();
+        if (!splitter.push(chunk)) {
+          this.#o.logger.warn('stats line too long; reopening the stream', { container: f.container.name });
+          ended('line too long');
+        }
+      },
+      (err) => ended(err ? describeError(err) : 'end'),
+    );
+  }
+
+  /** After a backoff, asks the tracker whether the container still runs; it follows it again if so. */
+  #scheduleReopen(f: Followed): void {
+    if (f.cancelReopen || this.#stopped) return;
+    const wait = backoffMs(f.reopenAttempts, 1_000, 30_000, this.#o.random);
+    f.reopenAttempts += 1;
+    f.cancelReopen = this.#o.clock.setTimer(() => {
+      f.cancelReopen = undefined;
+      if (this.#followed.get(f.container.id) !== f || this.#stopped) return;
+      this.#streamRestarts += 1;
+      void this.#tracker.recheck(f.container.id);
+    }, wait);
+  }
+
+  #close(id: string): void {
+    const f = this.#followed.get(id);
+    if (!f) return;
+    this.#followed.delete(id);
+    f.opening?.abort();
+    f.opening = undefined;
+    f.cancelReopen?.();
+    f.cancelReopen = undefined;
+    const stream = f.stream;
+    f.stream = undefined;
+    stream?.close();
+  }
+}

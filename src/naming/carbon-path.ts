@@ -1,0 +1,122 @@
+import type { ContainerRef } from '../docker/container.js';
+import type { Metric } from '../reduce/metric.js';
+import { containerPath, type ContainerPath, type Rule } from './rules.js';
+import { sanitizePath, sanitizeSegment } from './sanitize.js';
+
+export interface CarbonPathOptions {
+  readonly rules: readonly Rule[];
+  /** Sanitised path put in front of every path ('' for none). */
+  readonly pathPrefix: string;
+  /** Sanitised host path (the host name with dots replaced by `_`). */
+  readonly hostPath: string;
+}
+
+/** A metric as carbon sees it: a sanitised dotted path, a finite value, Unix seconds. */
+export interface CarbonPoint {
+  readonly path: string;
+  readonly value: number;
+  readonly time: number;
+}
+
+/** Beyond this many names the memo starts again (a host that churns through unique names). */
+const MEMO_MAX = 10_000;
+
+/**
+ * The one place a metric becomes a carbon path (docs/architecture.md §3), for every sink that
+ * speaks carbon (Backstop, carbon, stdout):
+ *
+ *   container  [prefix.]<container path>.<name, with the per value after its first segment>
+ *   host       [prefix.]<host path>.containers.<category>
+ *   daemon     [prefix.]<host path>.docker_stats_to_backstop.<name>
+ *
+ * The container path is the container's name rewritten by the rules and sanitised (rules.ts),
+ * memoised by name: the rules run once per name, not once per container per tick per sink. Per
+ * values (interface names: untrusted input) are sanitised like any segment.
+ */
+export class CarbonPaths {
+  readonly #o: CarbonPathOptions;
+  readonly #prefix: string;
+  #memo = new Map<string, ContainerPath>();
+
+  constructor(opts: CarbonPathOptions) {
+    this.#o = opts;
+    this.#prefix = opts.pathPrefix === '' ? '' : `${opts.pathPrefix}.`;
+  }
+
+  /** The container's path and rule category (the rules see the name without its leading `/`). */
+  container(ref: ContainerRef): ContainerPath {
+    let found = this.#memo.get(ref.name);
+    if (found === undefined) {
+      if (this.#memo.size >= MEMO_MAX) this.#memo = new Map();
+      found = containerPath(this.#o.rules, ref.name, '');
+      this.#memo.set(ref.name, found);
+    }
+    // A name that sanitises to nothing is named by its short id.
+    return found.path === '' ? { path: sanitizePath(ref.id.slice(0, 12)), category: found.category } : found;
+  }
+
+  /** The full carbon path of a metric. */
+  path(m: Metric): string {
+    return `${this.#base(m.subject)}${relativePath(m)}`;
+  }
+
+  /**
+   * The carbon points of a tick's metrics, `prefix` (sanitised, '' for none) in front of each
+   * path. A subject's path is built once for the run of metrics about it (a container's metrics
+   * come together).
+   */
+  points(metrics: readonly Metric[], prefix = ''): CarbonPoint[] {
+    const out: CarbonPoint[] = new Array(metrics.length);
+    const lead = prefix === '' ? '' : `${prefix}.`;
+    let subject: Metric['subject'] | undefined;
+    let base = '';
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i]!;
+      if (m.subject !== subject) {
+        subject = m.subject;
+        base = lead + this.#base(subject);
+      }
+      out[i] = { path: base + relativePath(m), value: m.value, time: m.time };
+    }
+    return out;
+  }
+
+  /** `[prefix.]<subject's path>.` */
+  #base(s: Metric['subject']): string {
+    const path =
+      s.kind === 'container'
+        ? this.container(s.container).path
+        : s.kind === 'host'
+          ? this.#o.hostPath
+          : `${this.#o.hostPath}.docker_stats_to_backstop`;
+    return `${this.#prefix}${path}.`;
+  }
+
+  /**
+   * The carbon paths that more than one of these containers is named to, with those containers.
+   * Graphite keeps one value per path and time: such containers overwrite each other there.
+   */
+  collisions(containers: Iterable<ContainerRef>): Map<string, ContainerRef[]> {
+    const byPath = new Map<string, ContainerRef[]>();
+    for (const c of containers) {
+      const path = this.container(c).path;
+      const list = byPath.get(path);
+      if (list) list.push(c);
+      else byPath.set(path, [c]);
+    }
+    for (const [path, list] of byPath) if (list.length < 2) byPath.delete(path);
+    return byPath;
+  }
+}
+
+/**
+ * A metric's path below its subject: its name, with the per value (sanitised) after the name's
+ * first segment: `network.rx_bytes` of `eth0` → `network.eth0.rx_bytes`, `containers` of `total`
+ * → `containers.total`.
+ */
+export function relativePath(m: Pick<Metric, 'name' | 'per'>): string {
+  if (m.per === undefined) return m.name;
+  const segment = sanitizeSegment(m.per.value) || 'unnamed';
+  const dot = m.name.indexOf('.');
+  return dot === -1 ? `${m.name}.${segment}` : `${m.name.slice(0, dot)}.${segment}${m.name.slice(dot)}`;
+}
