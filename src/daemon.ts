@@ -96,6 +96,7 @@ export class Daemon {
     logger.info('starting', {
       sinks: this.#runners.map((r) => r.description).join(', '),
       docker: config.docker.display,
+      host: config.hostPath,
       pollMs: config.pollMs,
     });
     for (const server of this.#deps.servers ?? []) {
