@@ -322,8 +322,8 @@ function urlOption(
 /**
  * Where the Backstop URL comes from: --backstop, or the content of the --backstop-file file (a
  * Docker or Kubernetes secret, so that the password is in no command line or environment). The
- * file's content is never shown in a problem unless it is a URL, and then with its password masked:
- * a file holding a bare password must not print it.
+ * file's content is never shown in a problem unless it starts as an http(s) URL, and then with its
+ * password masked: a file holding a bare password must not print it.
  */
 function backstopSource(
   url: { value: string; from: string } | undefined,
@@ -349,8 +349,9 @@ function backstopSource(
     problems.push(`${from}: the file is empty; it must hold the Backstop URL, http(s)://[user:password@]host[:port]/publish/<name>`);
     return undefined;
   }
-  if (!URL.canParse(text)) {
-    problems.push(`${from}: the file does not hold a URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`);
+  // Not URL.canParse: a password like `s3cret:x` parses as a URL of scheme `s3cret:`.
+  if (!/^https?:\/\//i.test(text)) {
+    problems.push(`${from}: the file does not hold an http or https URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`);
     return undefined;
   }
   return { value: text, from };

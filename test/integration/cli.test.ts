@@ -76,7 +76,7 @@ describe('command line', () => {
       const { code, stdout, stderr } = await runBinary([], { SRV_BACKSTOP_FILE: file });
       assert.equal(code, 2, stderr);
       assert.equal(stdout, '');
-      assert.match(stderr, new RegExp(`SRV_BACKSTOP_FILE \\(${file}\\): the file does not hold a URL`));
+      assert.match(stderr, new RegExp(`SRV_BACKSTOP_FILE \\(${file}\\): the file does not hold an http or https URL`));
       assert.ok(!stderr.includes(PASSWORD), 'password leaked');
       const missing = await runBinary(['--backstop-file', join(dir, 'none')]);
       assert.equal(missing.code, 2);
