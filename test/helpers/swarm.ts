@@ -11,7 +11,7 @@ export interface SwarmLease {
   readonly nodeHostname: string;
   /** Whether the test made this swarm (then `release` leaves it). */
   readonly ours: boolean;
-  /** Leaves the swarm if the test made it, and removes docker_gwbridge if swarm mode made that. */
+  /** Leaves the swarm if the test made it, and removes docker_gwbridge if swarm mode made that; idempotent. */
   release(): Promise<void>;
 }
 
@@ -62,7 +62,8 @@ export async function enterSwarm(): Promise<SwarmLease | { skip: string }> {
     ours,
     async release() {
       if (!ours) return;
-      await docker('swarm', 'leave', '--force');
+      // Idempotent, so that a caller may retry it.
+      if ((await docker('info', '--format', '{{.Swarm.LocalNodeState}}')) !== 'inactive') await docker('swarm', 'leave', '--force');
       // A swarm made by an earlier, killed run: whether the bridge predates it is not known; it
       // serves swarm mode only, and `network rm` refuses a network something still uses.
       if (!gwbridgeBefore || info.LocalNodeState === 'active') {

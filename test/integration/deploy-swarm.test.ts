@@ -87,25 +87,27 @@ describe('Docker Swarm: deploy/swarm/docker-stack.yml', () => {
   });
 
   after(async () => {
-    // Every step runs whatever failed before it; the first failure is reported at the end.
+    // Every step runs whatever failed before it, and is retried for a minute (the shared Engine
+    // may be restarting); the first failure is reported at the end.
     const failures: unknown[] = [];
-    const step = async (what: () => Promise<unknown>): Promise<void> => {
+    const step = async (what: string, action: () => Promise<unknown>): Promise<void> => {
       try {
-        await what();
+        await pollUntil(() => action().then(() => true), what, 60_000);
       } catch (err) {
         failures.push(err);
       }
     };
     if (deployed) {
-      await step(() => docker('stack', 'rm', stack));
+      await step(`docker stack rm ${stack}`, () => docker('stack', 'rm', stack));
       // `stack rm` returns at once; the task stops (final flush) and its container goes later.
-      await step(() => pollUntil(async () => (await docker('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`)) === '', 'the stack\'s containers gone', 120_000));
+      await step('the stack\'s containers gone', () => pollUntil(async () => (await docker('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`)) === '', 'the stack\'s containers gone', 120_000));
     }
-    if (secretMade) await step(() => pollUntil(() => docker('secret', 'rm', secret).then(() => true), `secret ${secret} removed`, 60_000));
-    await step(() => containers.cleanup());
-    if (swarm) await step(() => swarm!.release());
-    if (imageBuilt) await step(() => docker('image', 'rm', image));
-    await step(async () => receiver?.close());
+    // The secret can go once no service uses it any more.
+    if (secretMade) await step(`docker secret rm ${secret}`, () => docker('secret', 'rm', secret));
+    await step('the test containers removed', () => containers.cleanup());
+    if (swarm) await step('the swarm left as it was found', () => swarm!.release());
+    if (imageBuilt) await step(`docker image rm ${image}`, () => docker('image', 'rm', image));
+    await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
     if (failures.length > 0) throw failures[0];
   });
