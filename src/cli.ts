@@ -14,6 +14,7 @@ export interface OptionSpec {
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'backstop', env: 'SRV_BACKSTOP', kind: 'string', placeholder: 'URL', describe: 'Backstop publish URL (http/https, credentials in user-info). Without any of --backstop, --carbon, --pushgateway, --listen, carbon lines go to stdout' },
+  { flag: 'backstop-file', env: 'SRV_BACKSTOP_FILE', kind: 'string', placeholder: 'FILE', describe: 'read the Backstop URL from this file instead (a Docker or Kubernetes secret); not with --backstop' },
   { flag: 'carbon', env: 'SRV_CARBON', kind: 'string', placeholder: 'URL', describe: 'carbon plaintext receiver: tcp://host:port (one persistent connection) or udp://host:port [default port 2003]' },
   { flag: 'carbon-prefix', env: 'SRV_CARBON_PREFIX', kind: 'string', placeholder: 'STR', describe: 'put in front of every path sent to carbon (Backstop adds its <name>. itself)' },
   { flag: 'listen', env: 'SRV_LISTEN', kind: 'string', placeholder: 'ADDR:PORT', describe: 'serve Prometheus GET /metrics and GET /healthz here (127.0.0.1:9417, [::1]:9417, :9417)' },
@@ -31,6 +32,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'exclude', env: 'SRV_EXCLUDE', kind: 'list', placeholder: 'GLOB', describe: 'skip containers whose name matches (repeatable; variable: comma-separated)' },
   { flag: 'label', env: 'SRV_LABEL', kind: 'list', placeholder: 'KEY[=VALUE]', describe: 'only containers carrying this label (repeatable, all must match; variable: comma-separated)' },
   { flag: 'path-prefix', env: 'SRV_PATH_PREFIX', kind: 'string', placeholder: 'STR', describe: 'prepended to every metric path; {host} is replaced by the host name' },
+  { flag: 'hostname', env: 'SRV_HOSTNAME', kind: 'string', placeholder: 'NAME', describe: 'the host name the host path and {host} are made of, for a daemon in a container or pod (a node name) [default: the OS host name]' },
   { flag: 'metrics', env: 'SRV_METRICS', kind: 'string', placeholder: 'GROUPS', describe: 'metric groups to report, comma-separated: cpu,memory,network,blkio,pids,health [default: all]' },
   { flag: 'per-interface', env: 'SRV_PER_INTERFACE', kind: 'boolean', describe: 'network counters per interface too (network.<interface>.…); --no-per-interface turns it off [default: on]' },
   { flag: 'per-device', env: 'SRV_PER_DEVICE', kind: 'boolean', describe: 'block I/O per device too (blkio.<major>_<minor>.…) [default: off]' },

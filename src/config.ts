@@ -13,7 +13,7 @@ import type { ListenAddress } from './sinks/prometheus/exposition.js';
 
 /** The validated configuration: typed, readonly, already parsed. Built once by parseConfig. */
 export interface Config {
-  /** Undefined: metrics go to stdout as carbon plaintext lines. */
+  /** From --backstop or the file of --backstop-file. Undefined: metrics go to stdout as carbon plaintext lines. */
   readonly backstop: URL | undefined;
   readonly docker: DockerTarget;
   readonly rules: readonly Rule[];
@@ -21,7 +21,7 @@ export interface Config {
   readonly filter: ContainerFilter;
   /** Sanitised, `{host}` already replaced; '' for none. */
   readonly pathPrefix: string;
-  /** The host name with dots replaced by `_`, sanitised. */
+  /** The host name (--hostname, else the OS's) with dots replaced by `_`, sanitised. */
   readonly hostPath: string;
   readonly once: boolean;
   readonly shutdownTimeoutMs: number;
@@ -47,7 +47,7 @@ export interface Config {
   readonly promLabels: readonly string[];
   /** Pushgateway base URL; undefined: none. */
   readonly pushgateway: URL | undefined;
-  /** The Pushgateway `instance` grouping label. */
+  /** The Pushgateway `instance` grouping label (default: the host name, as given by --hostname). */
   readonly pushgatewayInstance: string;
 }
 
@@ -73,6 +73,8 @@ export interface ConfigInputs {
    * rootless `$XDG_RUNTIME_DIR/docker.sock`). Default: node:fs existsSync.
    */
   readonly exists?: (path: string) => boolean;
+  /** Reads a file as UTF-8 text; only used for --backstop-file. Default: node:fs readFileSync. */
+  readonly readFile?: (path: string) => string;
 }
 
 /**
@@ -151,14 +153,18 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     return fallback;
   };
 
-  const backstop = parseBackstop(get('backstop'), problems);
+  const backstop = parseBackstop(
+    backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? ((path) => readFileSync(path, 'utf8')), problems),
+    problems,
+  );
   const carbon = parseCarbon(get('carbon'), problems);
   const rawCarbonPrefix = get('carbon-prefix');
   const listen = parseListen(get('listen'), problems);
   const tls = tlsFiles(get('tls-cert'), get('tls-key'), listen !== undefined, problems);
   const promLabels = getList('prom-labels').values;
   const pushgateway = parsePushgateway(get('pushgateway'), problems);
-  const pushgatewayInstance = get('pushgateway-instance')?.value ?? inputs.hostname;
+  const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
+  const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
   const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
   const pollMs = duration('poll', 60_000, true);
   const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
@@ -181,7 +187,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const include = globs(getList('include'), problems);
   const exclude = globs(getList('exclude'), problems);
   const labels = labelSelectors(getList('label'), problems);
-  const hostPath = sanitizeSegment(inputs.hostname) || 'unknown-host';
+  const hostPath = sanitizeSegment(hostName) || 'unknown-host';
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
@@ -311,6 +317,52 @@ function urlOption(
     return undefined;
   }
   return url;
+}
+
+/**
+ * Where the Backstop URL comes from: --backstop, or the content of the --backstop-file file (a
+ * Docker or Kubernetes secret, so that the password is in no command line or environment). The
+ * file's content is never shown in a problem unless it starts as an http(s) URL, and then with its
+ * password masked: a file holding a bare password must not print it.
+ */
+function backstopSource(
+  url: { value: string; from: string } | undefined,
+  file: { value: string; from: string } | undefined,
+  readFile: (path: string) => string,
+  problems: string[],
+): { value: string; from: string } | undefined {
+  if (!file) return url;
+  if (url) {
+    problems.push(`${file.from}: ${url.from} is given too; give the Backstop URL one way only`);
+    return undefined;
+  }
+  const path = resolve(file.value);
+  let text: string;
+  try {
+    text = readFile(path).trim();
+  } catch (err) {
+    problems.push(`${file.from}: cannot read ${JSON.stringify(path)} (${(err as { code?: string }).code ?? (err as Error).message}); give a readable file holding the Backstop URL`);
+    return undefined;
+  }
+  const from = `${file.from} (${path})`;
+  if (text === '') {
+    problems.push(`${from}: the file is empty; it must hold the Backstop URL, http(s)://[user:password@]host[:port]/publish/<name>`);
+    return undefined;
+  }
+  // Not URL.canParse: a password like `s3cret:x` parses as a URL of scheme `s3cret:`.
+  if (!/^https?:\/\//i.test(text)) {
+    problems.push(`${from}: the file does not hold an http or https URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`);
+    return undefined;
+  }
+  return { value: text, from };
+}
+
+/** --hostname, else the OS's host name. */
+function hostNameOption(v: { value: string; from: string } | undefined, osHostname: string, problems: string[]): string {
+  if (!v) return osHostname;
+  const name = v.value.trim();
+  if (name === '') problems.push(`${v.from}: is empty; give the name of the host (a node name), or leave it out for the OS host name`);
+  return name === '' ? osHostname : name;
 }
 
 function parseBackstop(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {

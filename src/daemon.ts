@@ -88,6 +88,7 @@ export class Daemon {
       sinks: this.#deps.runners.map((r) => r.description).join(', '),
       docker: config.docker.display,
       mode: config.mode,
+      host: config.hostPath,
       pollMs: config.pollMs,
     });
     const status = this.status;

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,14 @@ export class Carbon {
     return `${join(this.whisperDir, ...path.split('.'))}.wsp`;
   }
 
+  /** Every series carbon has written a whisper file for, as dotted paths. */
+  async series(): Promise<string[]> {
+    const entries = await readdir(this.whisperDir, { recursive: true, withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isFile() && e.name.endsWith('.wsp'))
+      .map((e) => join(e.parentPath, e.name).slice(this.whisperDir.length + 1, -'.wsp'.length).split('/').join('.'));
+  }
+
   /** Every non-empty point of a whisper file over the last hour, read back with python3-whisper. */
   async fetch(path: string): Promise<Map<number, number>> {
     const script =
@@ -150,6 +158,74 @@ export class Carbon {
 
   async cleanUp(): Promise<void> {
     await this.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Debian's carbon-c-relay on a free port of its own, in front of carbon-caches: one `carbon_ch`
+ * cluster (carbon's consistent hash, one copy of each series) with every member, each given an
+ * instance name (`=a`, `=b`, …) because carbon_ch hashes the host, not the port, and the members
+ * all live on 127.0.0.1. Submission mode (`-s`): it adds no statistics series of its own.
+ */
+export class CarbonRelay {
+  dir = '';
+  port = 0;
+  process: ServiceProcess | undefined;
+
+  get config(): string {
+    return join(this.dir, 'relay.conf');
+  }
+
+  async start(members: readonly Carbon[]): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'dstb-relay-'));
+    this.port = await freePort();
+    const hosts = members.map((m, i) => `    127.0.0.1:${m.port}=${String.fromCharCode(97 + i)}`);
+    await writeFile(
+      this.config,
+      [
+        `listen type linemode 127.0.0.1:${this.port} proto tcp ;`,
+        'cluster caches carbon_ch replication 1',
+        ...hosts,
+        '  ;',
+        'match * send to caches stop ;',
+        '',
+      ].join('\n'),
+    );
+    this.process = new ServiceProcess('carbon-c-relay', 'carbon-c-relay', ['-f', this.config, '-s', '-w', '1'], this.port);
+    await this.process.start();
+  }
+
+  /**
+   * Where the relay's hash sends each of these series, by carbon port: its test mode (`-t`) reads
+   * metric lines on stdin and prints the route each takes, the member after each `* -> <path>`.
+   */
+  async placement(paths: readonly string[]): Promise<Map<string, number>> {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('carbon-c-relay', ['-f', this.config, '-t'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (text += b.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`carbon-c-relay -t exited ${code}:\n${text}`))));
+      child.stdin.end(paths.map((p) => `${p} 1 1700000000\n`).join(''));
+    });
+    const placed = new Map<string, number>();
+    let path: string | undefined;
+    for (const line of out.split('\n')) {
+      const route = /^\s+\* -> (\S+)$/.exec(line);
+      if (route) path = route[1];
+      const member = /^\s+127\.0\.0\.1:(\d+)$/.exec(line);
+      if (member && path !== undefined) {
+        placed.set(path, Number(member[1]));
+        path = undefined;
+      }
+    }
+    return placed;
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.process?.stop();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

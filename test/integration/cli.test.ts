@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runBinary } from '../helpers/daemon.js';
 
@@ -67,6 +70,24 @@ describe('command line', () => {
     });
   }
 
+  it('SRV_BACKSTOP_FILE: a file that is no URL exits 2 naming the variable, without printing the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstb-cli-'));
+    try {
+      const file = join(dir, 'backstop_url');
+      writeFileSync(file, `${PASSWORD}\n`);
+      const { code, stdout, stderr } = await runBinary([], { SRV_BACKSTOP_FILE: file });
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      assert.match(stderr, new RegExp(`SRV_BACKSTOP_FILE \\(${file}\\): the file does not hold an http or https URL`));
+      assert.ok(!stderr.includes(PASSWORD), 'password leaked');
+      const missing = await runBinary(['--backstop-file', join(dir, 'none')]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--backstop-file: cannot read ".*none" \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports every problem at once', async () => {
     const { code, stderr } = await runBinary(['--poll=abc', '--prefix=nope', '--docker=ftp://x', '--bogus'], { SRV_SHUTDOWN_TIMEOUT: 'x' });
     assert.equal(code, 2);
@@ -93,7 +114,8 @@ describe('command line', () => {
     assert.equal(code, 0);
     for (const word of ['--backstop', 'SRV_BACKSTOP', '--docker', 'SRV_DOCKER', '--prefix', 'SRV_PREFIX', '--rules', 'SRV_RULES', '--poll', 'SRV_POLL',
       '--include', 'SRV_INCLUDE', '--exclude', 'SRV_EXCLUDE', '--label', 'SRV_LABEL', '--path-prefix', 'SRV_PATH_PREFIX', '--once',
-      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--metrics', 'SRV_METRICS', '--per-interface', 'SRV_PER_INTERFACE', '--per-device', 'SRV_PER_DEVICE', '--verbose', 'SRV_VERBOSE', '--version']) {
+      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--metrics', 'SRV_METRICS', '--per-interface', 'SRV_PER_INTERFACE', '--per-device', 'SRV_PER_DEVICE', '--verbose', 'SRV_VERBOSE', '--version',
+      '--backstop-file', 'SRV_BACKSTOP_FILE', '--hostname', 'SRV_HOSTNAME']) {
       assert.ok(stdout.includes(word), `--help lacks ${word}`);
     }
     assert.ok(!stdout.includes(PASSWORD));

@@ -115,7 +115,15 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
       // systemd's EnvironmentFile= parser, unquoted values: a backslash escapes the next character.
       if (m) env[m[1]!] = m[2]!.trim().replace(/\\(.)/g, '$1');
     }
-    const out = parseConfig({ argv: [], env, hostname: 'host', homedir: '/nonexistent', exists: () => true });
+    // SRV_BACKSTOP_FILE is the other way to give SRV_BACKSTOP: the two are parsed apart.
+    const { SRV_BACKSTOP_FILE: backstopFile, ...rest } = env;
+    const out = parseConfig({ argv: [], env: rest, hostname: 'host', homedir: '/nonexistent', exists: () => true });
     assert.equal(out.kind, 'config', JSON.stringify(out));
+    assert.ok(backstopFile, 'SRV_BACKSTOP_FILE has an example');
+    const fromFile = parseConfig({
+      argv: [], env: { SRV_BACKSTOP_FILE: backstopFile }, hostname: 'host', homedir: '/nonexistent',
+      readFile: (path) => (path === backstopFile ? 'https://user:fake@backstop.example/publish/docker\n' : ''),
+    });
+    assert.equal(fromFile.kind === 'config' && fromFile.config.backstop?.host, 'backstop.example', JSON.stringify(fromFile));
   });
 });

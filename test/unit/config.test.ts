@@ -97,3 +97,64 @@ describe('parseConfig', () => {
     assert.equal(parseConfig({ argv: ['--version'], env: {}, hostname: 'h', homedir: '/' }).kind, 'version');
   });
 });
+
+describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and Kubernetes)', () => {
+  const URL_IN_FILE = 'https://ops:fake-Pw-7@backstop.example/publish/docker';
+  const files: Record<string, string> = { '/run/secrets/backstop_url': `${URL_IN_FILE}\n`, '/run/secrets/empty': ' \n', '/run/secrets/password': 'fake-Pw-7\n' };
+  const readFile = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return text;
+  };
+  const run = (argv: string[], env: Record<string, string> = {}) =>
+    parseConfig({ argv, env, hostname: 'pod-7f9c4', homedir: '/nonexistent', readFile });
+  const config = (argv: string[], env: Record<string, string> = {}): Config => {
+    const out = run(argv, env);
+    if (out.kind !== 'config') assert.fail(`expected a config, got ${JSON.stringify(out)}`);
+    return out.config;
+  };
+  const problems = (argv: string[], env: Record<string, string> = {}): string[] => {
+    const out = run(argv, env);
+    if (out.kind !== 'invalid') assert.fail(`expected problems, got ${out.kind}`);
+    return [...out.problems];
+  };
+
+  it('--hostname names the host path, {host} and the Pushgateway instance instead of the OS host name', () => {
+    const os = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}']);
+    assert.equal(os.hostPath, 'pod-7f9c4');
+    const c = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}'], { SRV_HOSTNAME: 'node-3.example.com' });
+    assert.equal(c.hostPath, 'node-3_example_com');
+    assert.equal(c.pathPrefix, 'dc1.node-3_example_com');
+    assert.equal(c.carbonPrefix, 'node-3_example_com');
+    assert.equal(c.pushgatewayInstance, 'node-3.example.com');
+    assert.equal(config(['--hostname', 'a'], { SRV_HOSTNAME: 'b' }).hostPath, 'a', 'the flag beats its variable');
+    assert.equal(config(['--hostname', 'a', '--pushgateway-instance', 'p']).pushgatewayInstance, 'p');
+    assert.deepEqual(problems(['--hostname=  ']), ['--hostname: is empty; give the name of the host (a node name), or leave it out for the OS host name']);
+  });
+
+  it('--backstop-file reads the Backstop URL from a file, its newline trimmed', () => {
+    assert.equal(config([], { SRV_BACKSTOP_FILE: '/run/secrets/backstop_url' }).backstop?.href, URL_IN_FILE);
+    assert.equal(config(['--backstop-file=/run/secrets/backstop_url']).backstop?.href, URL_IN_FILE);
+  });
+
+  it('--backstop-file: a missing, empty or non-URL file, or a --backstop too, is a problem that names the variable and shows no password', () => {
+    assert.deepEqual(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/nope' }), [
+      'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT); give a readable file holding the Backstop URL',
+    ]);
+    assert.match(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/empty' })[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/empty\): the file is empty/);
+    const bare = problems(['--backstop-file', '/run/secrets/password']);
+    assert.match(bare[0]!, /^--backstop-file \(\/run\/secrets\/password\): the file does not hold an http or https URL \(its content is not shown\)/);
+    assert.ok(!bare[0]!.includes('fake-Pw-7'));
+    // A password with a colon would parse as a URL of its own scheme: not shown either.
+    files['/run/secrets/colon'] = 'fake:Pw-7';
+    const colon = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/colon' });
+    assert.match(colon[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/colon\): the file does not hold an http or https URL \(its content is not shown\)/);
+    assert.ok(!colon[0]!.includes('Pw-7'));
+    files['/run/secrets/bad-port'] = 'https://ops:fake-Pw-7@backstop.example:99999/publish/docker';
+    const badPort = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/bad-port' });
+    assert.match(badPort[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/bad-port\): "https:\/\/ops:\*\*\*@backstop\.example:99999\/publish\/docker" is not a URL/);
+    assert.deepEqual(problems(['--backstop', 'http://b/publish/x'], { SRV_BACKSTOP_FILE: '/run/secrets/backstop_url' }), [
+      'SRV_BACKSTOP_FILE: --backstop is given too; give the Backstop URL one way only',
+    ]);
+  });
+});
