@@ -38,6 +38,8 @@ export class DashboardRig {
   listenPort = 0;
   #load = new AbortController();
   #loadDone: Promise<void> = Promise.resolve();
+  #starting: Promise<void> | undefined;
+  #stopping = false;
 
   /** `poll`: the daemon's `--poll` in seconds, and the whisper files' step (so derivatives see no gaps). */
   constructor(readonly poll = 5) {
@@ -49,15 +51,30 @@ export class DashboardRig {
     return this.containers.name(path);
   }
 
-  async start(opts: { prometheus: boolean }): Promise<void> {
-    await ensure('ensure-docker.sh');
-    await ensure('ensure-carbon.sh');
-    await ensure('ensure-graphite-web.sh');
-    if (opts.prometheus) await ensure('ensure-prometheus.sh');
-    await this.carbon.setUp();
-    await this.carbon.start();
-    await this.graphite.start(this.carbon);
-    await this.#startContainers();
+  /**
+   * Installs what is missing and starts everything. stop() may be called while this runs (a hook
+   * that timed out, Ctrl-C): it waits for the step under way, and no further step starts.
+   */
+  start(opts: { prometheus: boolean }): Promise<void> {
+    this.#starting = this.#start(opts);
+    return this.#starting;
+  }
+
+  async #start(opts: { prometheus: boolean }): Promise<void> {
+    const steps: (() => Promise<unknown>)[] = [
+      () => ensure('ensure-docker.sh'),
+      () => ensure('ensure-carbon.sh'),
+      () => ensure('ensure-graphite-web.sh'),
+      () => (opts.prometheus ? ensure('ensure-prometheus.sh') : Promise.resolve()),
+      () => this.carbon.setUp(),
+      () => this.carbon.start(),
+      () => this.graphite.start(this.carbon),
+      () => this.#startContainers(),
+    ];
+    for (const step of steps) {
+      if (this.#stopping) throw new Error('the dashboard rig was stopped while starting');
+      await step();
+    }
     this.listenPort = await freePort();
     this.daemon = new DaemonProcess([
       '--docker', 'unix:///var/run/docker.sock', '--label', this.containers.label, '--poll', `${this.poll}s`,
@@ -110,6 +127,8 @@ export class DashboardRig {
 
   /** Stops and removes everything start() made, whatever state it got to. */
   async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#starting?.catch(() => undefined);
     this.#load.abort();
     await this.#loadDone;
     const steps = [

@@ -21,8 +21,16 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
   const graphiteDash = loadDashboard('graphite');
   const promDash = loadDashboard('prometheus');
 
-  before(() => rig.start({ prometheus: true }), { timeout: 240_000 });
-  after(() => rig.stop(), { timeout: 120_000 });
+  // The runner ends a test file after 300 s (scripts/test.sh) without running its after hooks, and
+  // the services and containers would outlive it. So the set-up and every wait share 220 s: a
+  // failure is reported, and cleaned up, before that.
+  let deadline = Date.now() + 220_000;
+  const upTo = (ms: number): number => Math.max(5_000, Math.min(ms, deadline - Date.now()));
+  before(async () => {
+    deadline = Date.now() + 220_000;
+    await rig.start({ prometheus: true });
+  }, { timeout: 240_000 });
+  after(() => rig.stop(), { timeout: 50_000 });
 
   it('the Graphite variables list the Backstop name, the host and the one-segment containers', async () => {
     const list = async (name: string, query = variable(graphiteDash, name).query): Promise<string[]> => {
@@ -37,7 +45,7 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
         const got = await list(name);
         if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`listed ${JSON.stringify(got)}`);
         return true;
-      }, `variable ${name} listing ${JSON.stringify(want)}`, 60_000);
+      }, `variable ${name} listing ${JSON.stringify(want)}`, upTo(60_000));
     }
     // The README's edit for two-segment container paths: `$prefix.*.*.uptime` lists svc.api.
     assert.deepEqual(await list('container', 'expand($prefix.*.*.uptime)'), [rig.dottedPath]);
@@ -86,7 +94,7 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       }
       if (problems.length > 0) throw new Error(problems.join('\n'));
       return true;
-    }, 'every Graphite target with points and every expectation met', 90_000);
+    }, 'every Graphite target with points and every expectation met', upTo(90_000));
     console.log(`# graphite: ${evaluated} targets of ${panels.length} panels evaluated through graphite-web's /render, all with points`);
 
     // Two-segment paths, as the README says: single values work (the legend is the whole path).
@@ -103,8 +111,8 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       assert.ok(m, `${name} is a label_values() query`);
       return (await rig.prometheus.labelValues(m[2]!, m[1]!)).sort();
     };
-    await pollUntil(async () => JSON.stringify(await label('instance', {})) === JSON.stringify([instance]), `instance lists ${instance}`, 60_000);
-    await pollUntil(async () => JSON.stringify(await label('container', { instance: [instance] })) === JSON.stringify(names), `container lists ${names.join(', ')}`, 60_000);
+    await pollUntil(async () => JSON.stringify(await label('instance', {})) === JSON.stringify([instance]), `instance lists ${instance}`, upTo(60_000));
+    await pollUntil(async () => JSON.stringify(await label('container', { instance: [instance] })) === JSON.stringify(names), `container lists ${names.join(', ')}`, upTo(60_000));
 
     const worker = rig.containerName('worker');
     const web = rig.containerName('web');
@@ -154,7 +162,7 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       }
       if (problems.length > 0) throw new Error(problems.join('\n'));
       return true;
-    }, 'every Prometheus expression non-empty and every expectation met', 90_000);
+    }, 'every Prometheus expression non-empty and every expectation met', upTo(90_000));
     console.log(`# prometheus: ${evaluated} expressions of ${panels.length} panels evaluated through /api/v1/query, all non-empty`);
   });
 });
