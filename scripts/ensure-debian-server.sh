@@ -6,9 +6,10 @@
 #   ensure-debian-server.sh SERVICE "BINARY ..." PACKAGE ...
 #
 # installs the PACKAGEs unless every BINARY is on the PATH, and leaves the package's own SERVICE
-# (`-` for a package that has none) disabled: these tests never use it (without systemd as PID 1 the package starts none), on a host
+# disabled: these tests never use it (without systemd as PID 1 the package starts none), on a host
 # with systemd it would take the default port, and an enabled unit of another package makes
 # `systemd-analyze verify` of ours warn, through multi-user.target.
+# SERVICE `-`: the package has none (graphite-web).
 set -euo pipefail
 service=$1 bins=$2
 shift 2
