@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a server from Debian's packages is installed for a test that runs its own instance (its
-# own config, ports and data folder under a temp dir). Used by ensure-carbon.sh, ensure-prometheus.sh
-# and ensure-pushgateway.sh:
+# own config, ports and data folder under a temp dir). Used by ensure-carbon.sh, ensure-prometheus.sh,
+# ensure-pushgateway.sh and ensure-graphite-web.sh:
 #
 #   ensure-debian-server.sh SERVICE "BINARY ..." PACKAGE ...
 #
@@ -10,6 +10,7 @@
 # disabled: these tests never use it (without systemd as PID 1 the package starts none), on a host
 # with systemd it would take the default port, and an enabled unit of another package makes
 # `systemd-analyze verify` of ours warn, through multi-user.target.
+# SERVICE `-`: the package has none (graphite-web).
 set -euo pipefail
 service=$1 bins=$2
 shift 2
@@ -28,6 +29,6 @@ if [ "$missing" = 1 ]; then
   as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 fi
 wants=/etc/systemd/system/multi-user.target.wants/$service.service
-if [ -e "$wants" ]; then
+if [ "$service" != - ] && [ -e "$wants" ]; then
   as_root systemctl disable "$service.service" >/dev/null 2>&1 || as_root rm -f "$wants"
 fi

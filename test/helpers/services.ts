@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +45,12 @@ export class ServiceProcess {
     readonly command: string,
     readonly args: readonly string[],
     readonly port: number,
+    /** Added to this process's environment. */
+    readonly env: Readonly<Record<string, string>> = {},
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     child.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
@@ -75,12 +78,19 @@ export class ServiceProcess {
   }
 }
 
-/** Debian's carbon-cache with a config of its own in a temp dir: 1-second points kept for an hour. */
+/**
+ * Debian's carbon-cache with a config of its own in a temp dir: 1-second points kept for an hour,
+ * unless `retention` (a storage-schemas.conf `retentions` value) says otherwise.
+ */
 export class Carbon {
   dir = '';
   port = 0;
   udpPort = 0;
+  /** Where graphite-web asks for the points still in carbon's cache (CARBONLINK_HOSTS). */
+  queryPort = 0;
   process: ServiceProcess | undefined;
+
+  constructor(readonly retention = '1s:1h') {}
 
   get whisperDir(): string {
     return join(this.dir, 'storage', 'whisper');
@@ -90,7 +100,8 @@ export class Carbon {
     this.dir = await mkdtemp(join(tmpdir(), 'dstb-carbon-'));
     this.port = await freePort();
     this.udpPort = await freePort();
-    const [pickle, query] = [await freePort(), await freePort()];
+    const pickle = await freePort();
+    this.queryPort = await freePort();
     await writeFile(
       join(this.dir, 'carbon.conf'),
       [
@@ -110,14 +121,14 @@ export class Carbon {
         'PICKLE_RECEIVER_INTERFACE = 127.0.0.1',
         `PICKLE_RECEIVER_PORT = ${pickle}`,
         'CACHE_QUERY_INTERFACE = 127.0.0.1',
-        `CACHE_QUERY_PORT = ${query}`,
+        `CACHE_QUERY_PORT = ${this.queryPort}`,
         'LOG_LISTENER_CONN_SUCCESS = False',
         'LOG_UPDATES = False',
         'LOG_CREATES = False',
         '',
       ].join('\n'),
     );
-    await writeFile(join(this.dir, 'storage-schemas.conf'), '[all]\npattern = .*\nretentions = 1s:1h\n');
+    await writeFile(join(this.dir, 'storage-schemas.conf'), `[all]\npattern = .*\nretentions = ${this.retention}\n`);
     await writeFile(join(this.dir, 'storage-aggregation.conf'), '[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = last\n');
   }
 
@@ -230,6 +241,78 @@ export class CarbonRelay {
   }
 }
 
+/** One series of graphite-web's `/render?format=json`: its name and `[value, time]` points. */
+export interface GraphiteSeries {
+  target: string;
+  datapoints: [number | null, number][];
+}
+
+/**
+ * Debian's graphite-web reading one Carbon's whisper tree (and, through carbonlink, the points still
+ * in its cache), served by Django's development server on a port of its own, with its own settings
+ * module and SQLite database in a temp dir: the package's /etc/graphite is never read.
+ */
+export class GraphiteWeb {
+  dir = '';
+  port = 0;
+  process: ServiceProcess | undefined;
+
+  async start(carbon: Carbon): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'dstb-graphite-web-'));
+    this.port = await freePort();
+    await mkdir(carbon.whisperDir, { recursive: true });
+    const py = (s: string) => JSON.stringify(s);
+    await writeFile(
+      join(this.dir, 'dstb_graphite_settings.py'),
+      [
+        `SECRET_KEY = ${py(randomBytes(16).toString('hex'))}`,
+        "TIME_ZONE = 'UTC'",
+        `STORAGE_DIR = ${py(join(carbon.dir, 'storage'))}`,
+        `WHISPER_DIR = ${py(carbon.whisperDir)}`,
+        `STANDARD_DIRS = [${py(carbon.whisperDir)}]`,
+        `LOG_DIR = ${py(this.dir)}`,
+        `INDEX_FILE = ${py(join(this.dir, 'search_index'))}`,
+        `CARBONLINK_HOSTS = ['127.0.0.1:${carbon.queryPort}']`,
+        `DATABASES = {'default': {'NAME': ${py(join(this.dir, 'graphite.db'))}, 'ENGINE': 'django.db.backends.sqlite3'}}`,
+        '',
+      ].join('\n'),
+    );
+    // graphite.settings imports the module GRAPHITE_SETTINGS_MODULE names (local_settings otherwise).
+    const env = { PYTHONPATH: this.dir, GRAPHITE_SETTINGS_MODULE: 'dstb_graphite_settings', DJANGO_SETTINGS_MODULE: 'graphite.settings' };
+    await run('/usr/bin/graphite-manage', ['migrate', '--noinput'], { cwd: this.dir, env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
+    this.process = new ServiceProcess('graphite-web', '/usr/bin/graphite-manage', ['runserver', '--noreload', `127.0.0.1:${this.port}`], this.port, env);
+    await this.process.start();
+  }
+
+  /** GET a graphite-web URL (path and query); resolves with the parsed JSON, rejects on a non-200. */
+  async json<T>(pathAndQuery: string): Promise<T> {
+    const res = await fetch(`http://127.0.0.1:${this.port}${pathAndQuery}`);
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`graphite-web ${pathAndQuery}: ${res.status} ${body.slice(0, 500)}`);
+    return JSON.parse(body) as T;
+  }
+
+  /** `/render?format=json` of one target over the last `from` (a Graphite time, `-10min`). */
+  render(target: string, from = '-10min'): Promise<GraphiteSeries[]> {
+    return this.json(`/render?format=json&from=${encodeURIComponent(from)}&target=${encodeURIComponent(target)}`);
+  }
+
+  /** `/metrics/find`: the nodes a glob matches, as Grafana's default variable query lists them (by text). */
+  async find(query: string): Promise<{ id: string; text: string; leaf: number }[]> {
+    return this.json(`/metrics/find?query=${encodeURIComponent(query)}`);
+  }
+
+  /** `/metrics/expand`: the full paths a glob matches, as Grafana's `expand(…)` variable query lists them. */
+  async expand(query: string): Promise<string[]> {
+    return (await this.json<{ results: string[] }>(`/metrics/expand?query=${encodeURIComponent(query)}`)).results;
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.process?.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
 /** Debian's prometheus scraping one target every second, with its own config, port and data dir. */
 export class Prometheus {
   dir = '';
@@ -269,6 +352,14 @@ export class Prometheus {
     const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
     return body.data!.result;
+  }
+
+  /** A label's values among the series `match` selects (what Grafana's `label_values(match, label)` lists). */
+  async labelValues(label: string, match: string): Promise<string[]> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`);
+    const body = (await res.json()) as { status: string; data?: string[] };
+    if (body.status !== 'success') throw new Error(`label values ${label} of ${match}: ${JSON.stringify(body)}`);
+    return body.data!;
   }
 
   async cleanUp(): Promise<void> {
