@@ -108,15 +108,17 @@ export class CgroupReader {
   /**
    * A whole file: open, read into the reader's buffer until EOF, close. Measured with
    * bench/cgroup-read.ts on 100 real containers (cgroup v1, 12 files a sample, Linux 6.18, Node 20,
-   * 2 shared cores), CPU µs per container sample, median of 5 repeats (range):
+   * 2 shared and busy cores), CPU µs per container sample: the medians of three runs of 5 repeats
+   * each, and the range over all 15 (bench/results/2026-11-30T23-11-cgroup-read.md):
    *
-   *   fs.readFileSync                 233 (192–262)
-   *   open + read + close (this)       98  (90–143)    whole read(), parsing included: 149 (114–181)
-   *   kept fd + pread at offset 0      40  (30–53)
-   *   fs.promises.readFile          1150 (853–1257)
-   *   kept FileHandle + read at 0     231 (191–353)
+   *   fs.readFileSync                 233, 255, 259  (192–360)
+   *   open + read + close (this)       98, 106, 120  (89–154)
+   *     the same, parsing included     149, 142, 126  (110–217)   (the whole read())
+   *   kept fd + pread at offset 0      40,  50,  51  (30–58)
+   *   fs.promises.readFile          1150, 1291, 1228 (853–1680)
+   *   kept FileHandle + read at 0     231, 228, 239  (179–353)
    *
-   * Kept descriptors would save about 55 µs a sample (0.55 % of a core at 100 containers) but are
+   * Kept descriptors would save about 60 µs a sample (0.6 % of a core at 100 containers) but are
    * not worth what they cost: pread at 0 does return fresh values from kernfs and procfs, yet a kept
    * /proc/<pid>/net/dev goes on reading the exited process's namespace without an error (and pins
    * it), a kept cgroup file pins a removed cgroup until closed (ENODEV from then on), 11 descriptors
