@@ -140,6 +140,14 @@ function networkValues(sample: DockerStats): { network: NetworkCounters | undefi
     return { network: counterValues(sample.network), interfaces: NO_INTERFACES };
   }
   if (list.length === 0) return { network: undefined, interfaces: NO_INTERFACES };
+  return { network: interfaceTotals(list), interfaces: hasPodmanPseudoInterface(sample) ? NO_INTERFACES : list };
+}
+
+/**
+ * Pure: the counters summed over the interfaces (a field no interface reports is left out), as the
+ * stream path sums `networks[*]`; the cgroup collector sums /proc/<pid>/net/dev the same way.
+ */
+export function interfaceTotals(list: readonly InterfaceValues[]): NetworkCounters {
   const totals: NetworkCounters = {};
   for (const field of NETWORK_FIELDS) {
     let total: number | undefined;
@@ -149,11 +157,15 @@ function networkValues(sample: DockerStats): { network: NetworkCounters | undefi
     }
     if (total !== undefined) totals[field] = total;
   }
-  return { network: totals, interfaces: hasPodmanPseudoInterface(sample) ? NO_INTERFACES : list };
+  return totals;
 }
 
-/** The entries whose `op` is `op` (case-insensitive), summed per device and in all. */
-function blkioValues(entries: readonly (BlkioEntry | null)[], op: 'read' | 'write'): BlkioValues | undefined {
+/**
+ * Pure: the entries whose `op` is `op` (case-insensitive), summed per device and in all; undefined
+ * when no entry has that op. Used for the stream's `io_service_bytes_recursive` and for the
+ * entries the cgroup collector reads from blkio / io.stat files.
+ */
+export function blkioValues(entries: readonly (BlkioEntry | null)[], op: 'read' | 'write'): BlkioValues | undefined {
   let total: number | undefined;
   const perDevice: { major: number | undefined; minor: number | undefined; bytes: number }[] = [];
   for (const e of entries) {

@@ -1,0 +1,184 @@
+/**
+ * How to read a cgroup sample's files: cost per container sample on the real kernel files of real
+ * containers (N busybox containers, label-scoped, removed afterwards). Each strategy reads, for
+ * every container in turn, the files src/cgroup/reader.ts reads for one sample (the group's
+ * files, /proc/<pid>/net/dev and /proc/stat), for R rounds; a run repeats the strategies in turn K
+ * times so that a noisy neighbour on the shared cores shows as spread. Reported: wall µs and CPU µs
+ * (user + system of this process) per container sample, median and range over the K repeats.
+ *
+ *   npx tsx bench/cgroup-read.ts [N=100] [R=20] [K=5]
+ *
+ * Strategies:
+ * - readFileSync: fs.readFileSync(path, 'latin1') per file (open, fstat, read…, close)
+ * - open+read+close: openSync, readSync into one shared buffer until EOF, closeSync
+ * - kept fd + pread 0: every file opened once, then readSync(fd, buf, 0, len, 0) each round
+ * - promises.readFile: await fs.promises.readFile per file, a container's files in parallel
+ * - kept FileHandle + read 0: FileHandle.read at position 0, a container's files in parallel
+ * - reader.read(): the module itself, parsing and computing included (its choice: open+read+close)
+ */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openCgroupReader, type CgroupReader } from '../src/cgroup/reader.js';
+import type { CgroupTarget } from '../src/cgroup/locate.js';
+import { docker, TestContainers } from '../test/helpers/docker.js';
+import { log, round } from './lib.js';
+
+const N = Number(process.argv[2] ?? 100);
+const R = Number(process.argv[3] ?? 20);
+const K = Number(process.argv[4] ?? 5);
+
+interface Strategy {
+  readonly name: string;
+  /** Reads every container's files once; files[c] are container c's paths. */
+  run(files: readonly (readonly string[])[]): void | Promise<void>;
+  close?(): Promise<void> | void;
+}
+
+const buf = Buffer.allocUnsafe(64 * 1024);
+
+function readOpenClose(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (let n; (n = readSync(fd, buf, length, buf.length - length, null)) > 0; ) length += n;
+    return buf.toString('latin1', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function keptFds(): Strategy {
+  const fds = new Map<string, number>();
+  return {
+    name: 'kept fd + pread 0',
+    run(files) {
+      for (const list of files) {
+        for (const path of list) {
+          let fd = fds.get(path);
+          if (fd === undefined) fds.set(path, (fd = openSync(path, 'r')));
+          const n = readSync(fd, buf, 0, buf.length, 0);
+          buf.toString('latin1', 0, n);
+        }
+      }
+    },
+    close() {
+      for (const fd of fds.values()) closeSync(fd);
+    },
+  };
+}
+
+function keptHandles(): Strategy {
+  const handles = new Map<string, FileHandle>();
+  const bufs = new Map<string, Buffer>();
+  return {
+    name: 'kept FileHandle + read 0',
+    async run(files) {
+      for (const list of files) {
+        await Promise.all(
+          list.map(async (path) => {
+            let fh = handles.get(path);
+            if (fh === undefined) handles.set(path, (fh = await open(path, 'r')));
+            let b = bufs.get(path);
+            if (b === undefined) bufs.set(path, (b = Buffer.allocUnsafe(16 * 1024)));
+            const { bytesRead } = await fh.read(b, 0, b.length, 0);
+            b.toString('latin1', 0, bytesRead);
+          }),
+        );
+      }
+    },
+    async close() {
+      await Promise.all([...handles.values()].map((h) => h.close()));
+    },
+  };
+}
+
+function strategies(reader: CgroupReader, targets: readonly CgroupTarget[]): Strategy[] {
+  return [
+    {
+      name: 'readFileSync',
+      run(files) {
+        for (const list of files) for (const path of list) readFileSync(path, 'latin1');
+      },
+    },
+    {
+      name: 'open+read+close',
+      run(files) {
+        for (const list of files) for (const path of list) readOpenClose(path);
+      },
+    },
+    keptFds(),
+    {
+      name: 'promises.readFile',
+      async run(files) {
+        for (const list of files) await Promise.all(list.map((path) => readFile(path, 'latin1')));
+      },
+    },
+    keptHandles(),
+    {
+      name: 'reader.read() (parse included)',
+      run() {
+        for (const t of targets) {
+          const r = reader.read(t);
+          if (r.kind !== 'sample') throw new Error(`${t.containerId}: ${JSON.stringify(r)}`);
+        }
+      },
+    },
+  ];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function main(): Promise<void> {
+  const opened = openCgroupReader({ hostProc: '/proc', cgroupRoot: '/sys/fs/cgroup', now: Date.now });
+  if (opened.kind !== 'ready') throw new Error(`cgroup reader: ${JSON.stringify(opened)}`);
+  const reader = opened.reader;
+  const containers = new TestContainers();
+  try {
+    log(`starting ${N} containers (label ${containers.label})…`);
+    const ids: string[] = [];
+    for (let i = 0; i < N; i += 10) {
+      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, j) => containers.start(containers.name(`c${i + j}`))))));
+    }
+    const targets: CgroupTarget[] = [];
+    for (const line of (await docker('inspect', '-f', '{{.Id}} {{.State.Pid}}', ...ids)).split('\n')) {
+      const [id, pid] = line.split(' ');
+      const located = reader.locate(id!, Number(pid));
+      if (located.kind !== 'located') throw new Error(`${id}: ${JSON.stringify(located)}`);
+      targets.push(located.target);
+    }
+    const files = targets.map((t) => [...(t.netDev ? [t.netDev] : []), ...t.files.map((f) => f.path), join('/proc', 'stat')]);
+    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats`);
+
+    const list = strategies(reader, targets);
+    const figures = new Map<string, { wall: number[]; cpu: number[] }>(list.map((s) => [s.name, { wall: [], cpu: [] }]));
+    for (const s of list) await s.run(files); // warm-up (and the kept strategies open their files)
+    for (let k = 0; k < K; k++) {
+      for (const s of list) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        for (let r = 0; r < R; r++) await s.run(files);
+        const wallUs = ((performance.now() - t0) * 1000) / (R * N);
+        const c = process.cpuUsage(c0);
+        figures.get(s.name)!.wall.push(wallUs);
+        figures.get(s.name)!.cpu.push((c.user + c.system) / (R * N));
+      }
+    }
+    for (const s of list) await s.close?.();
+
+    const out = [`| strategy (${N} containers, ${files[0]!.length} files per sample) | wall µs per sample, median (range) | CPU µs per sample, median (range) |`, '|---|---|---|'];
+    for (const [name, f] of figures) {
+      const fmt = (xs: number[]): string => `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
+      out.push(`| ${name} | ${fmt(f.wall)} | ${fmt(f.cpu)} |`);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    log('removing the containers…');
+    await containers.cleanup();
+  }
+}
+
+await main();

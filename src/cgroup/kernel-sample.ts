@@ -1,0 +1,178 @@
+import type { BlkioEntry } from '../docker/stats-types.js';
+import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../reduce/sample-values.js';
+import {
+  NS_PER_TICK,
+  parseCount,
+  parseFlatKeyed,
+  parseIoStatV2,
+  parseLimit,
+  parseNetDev,
+  parseBlkioV1,
+  parseProcStat,
+} from './kernel-files.js';
+
+// One sample's values from the texts of the kernel files, computed as Docker 20.10 computes its
+// stats JSON from the same files (through containerd's cgroups package and daemon/stats), so that
+// the reducer gives the same metrics in both modes. Pure: the reader does the I/O. Where each value
+// comes from, and where this differs from the Engine, is in docs/cgroup.md.
+
+/** The texts of a cgroup v1 sample, by file (`blkio`: the file Docker reads, see the reader). */
+export interface V1Texts {
+  readonly 'cpuacct.usage': string;
+  readonly 'cpuacct.stat': string;
+  readonly 'cpu.stat': string;
+  readonly 'memory.usage_in_bytes': string;
+  readonly 'memory.max_usage_in_bytes': string;
+  readonly 'memory.limit_in_bytes': string;
+  readonly 'memory.stat': string;
+  readonly blkio: string;
+  readonly 'pids.current': string;
+  readonly 'pids.max': string;
+}
+
+/** The texts of a cgroup v2 sample, by file. */
+export interface V2Texts {
+  readonly 'cpu.stat': string;
+  readonly 'memory.current': string;
+  readonly 'memory.max': string;
+  readonly 'memory.stat': string;
+  readonly 'io.stat': string;
+  readonly 'pids.current': string;
+  readonly 'pids.max': string;
+}
+
+/** What every sample needs besides its group's files. */
+export interface HostTexts {
+  /** `/proc/stat`, read with the sample (Docker reads it right after each container's stats). */
+  readonly procStat: string;
+  /** `/proc/<pid>/net/dev`; undefined for a container on the host's network. */
+  readonly netDev: string | undefined;
+  /** MemTotal in bytes (Docker's machine memory, read once), undefined if unknown. */
+  readonly memTotal: number | undefined;
+  /** When the sample was taken, epoch ms. */
+  readonly readMs: number;
+}
+
+export type KernelSampleOutcome =
+  | { readonly kind: 'values'; readonly values: SampleValues }
+  | { readonly kind: 'bad'; readonly file: string; readonly reason: string };
+
+/**
+ * Interfaces the Engine reports: those libnetwork moved into the container's namespace, which it
+ * names eth0, eth1, … (never `lo`, nor an interface made inside the container, like the bridge
+ * and veths of a Docker-in-Docker).
+ */
+export const isEngineInterface = (name: string): boolean => /^eth\d+$/.test(name);
+
+const bad = (file: string, reason: string): KernelSampleOutcome => ({ kind: 'bad', file, reason });
+
+/** Pure: a cgroup v1 sample. `bad` names the first file whose content is not in the kernel's format. */
+export function v1Sample(t: V1Texts, host: HostTexts): KernelSampleOutcome {
+  const cpuTotal = parseCount(t['cpuacct.usage']);
+  if (cpuTotal === undefined) return bad('cpuacct.usage', 'not a counter');
+  const acct = parseFlatKeyed(t['cpuacct.stat']);
+  const cpu = parseFlatKeyed(t['cpu.stat']);
+  const usage = parseCount(t['memory.usage_in_bytes']);
+  if (usage === undefined) return bad('memory.usage_in_bytes', 'not a counter');
+  const maxUsage = parseCount(t['memory.max_usage_in_bytes']);
+  if (maxUsage === undefined) return bad('memory.max_usage_in_bytes', 'not a counter');
+  const limit = parseCount(t['memory.limit_in_bytes']);
+  if (limit === undefined) return bad('memory.limit_in_bytes', 'not a counter');
+  const mem = parseFlatKeyed(t['memory.stat']);
+  const blkio = parseBlkioV1(t.blkio);
+  if (blkio === undefined) return bad('blkio', 'a line is not `major:minor op bytes`');
+  const pids = pidsValues(t['pids.current'], t['pids.max']);
+  if (typeof pids === 'string') return bad(pids, 'not a counter');
+  return common(host, blkio, {
+    cpuTotal,
+    // cpuacct.stat counts USER_HZ ticks; containerd converts them to ns, as here.
+    cpuKernel: ticksToNs(acct.get('system')),
+    cpuUser: ticksToNs(acct.get('user')),
+    throttledPeriods: cpu.get('nr_throttled'),
+    throttledTime: cpu.get('throttled_time'),
+    memoryUsage: usage,
+    memoryMaxUsage: maxUsage,
+    memoryLimit: machineLimit(limit, host.memTotal),
+    memoryCache: mem.get('total_cache'),
+    memoryInactiveFile: mem.get('total_inactive_file'),
+    memoryRss: mem.get('total_rss'),
+    memoryPgfault: mem.get('total_pgfault'),
+    memoryPgmajfault: mem.get('total_pgmajfault'),
+    ...pids,
+  });
+}
+
+/** Pure: a cgroup v2 sample. `bad` names the first file whose content is not in the kernel's format. */
+export function v2Sample(t: V2Texts, host: HostTexts): KernelSampleOutcome {
+  const cpu = parseFlatKeyed(t['cpu.stat']);
+  const usage = parseCount(t['memory.current']);
+  if (usage === undefined) return bad('memory.current', 'not a counter');
+  const limit = parseLimit(t['memory.max']);
+  if (limit === undefined) return bad('memory.max', 'neither a counter nor "max"');
+  const mem = parseFlatKeyed(t['memory.stat']);
+  const pids = pidsValues(t['pids.current'], t['pids.max']);
+  if (typeof pids === 'string') return bad(pids, 'not a counter');
+  return common(host, parseIoStatV2(t['io.stat']), {
+    cpuTotal: usToNs(cpu.get('usage_usec')),
+    cpuKernel: usToNs(cpu.get('system_usec')),
+    cpuUser: usToNs(cpu.get('user_usec')),
+    throttledPeriods: cpu.get('nr_throttled'),
+    throttledTime: usToNs(cpu.get('throttled_usec')),
+    memoryUsage: usage,
+    // cgroup v2 keeps no peak that Docker 20.10 reads (memory.peak came with Linux 5.19).
+    memoryMaxUsage: undefined,
+    memoryLimit: machineLimit(limit === 'max' ? Number.POSITIVE_INFINITY : limit, host.memTotal),
+    memoryCache: mem.get('file'),
+    memoryInactiveFile: mem.get('inactive_file'),
+    memoryRss: mem.get('anon'),
+    memoryPgfault: mem.get('pgfault'),
+    memoryPgmajfault: mem.get('pgmajfault'),
+    ...pids,
+  });
+}
+
+type GroupValues = Omit<SampleValues, 'readMs' | 'podman' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'>;
+
+/** The values both versions get the same way: host CPU, network, block I/O. */
+function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValues): KernelSampleOutcome {
+  const cpu = parseProcStat(host.procStat);
+  if (cpu === undefined) return bad('stat', 'no `cpu` line of seven counters');
+  let interfaces: InterfaceValues[] = [];
+  if (host.netDev !== undefined) {
+    const all = parseNetDev(host.netDev);
+    if (all === undefined) return bad('net/dev', 'a line does not hold 16 counters');
+    interfaces = all.filter((i) => isEngineInterface(i.name));
+  }
+  return {
+    kind: 'values',
+    values: {
+      readMs: host.readMs,
+      podman: false,
+      cpuSystem: cpu.systemNs,
+      cpuOnline: cpu.onlineCpus,
+      ...group,
+      network: interfaces.length > 0 ? interfaceTotals(interfaces) : undefined,
+      interfaces,
+      blkioRead: blkioValues(blkio, 'read'),
+      blkioWrite: blkioValues(blkio, 'write'),
+    },
+  };
+}
+
+/** pids.current and pids.max ('max' = no limit: no `pids.limit`), or the name of the bad file. */
+function pidsValues(current: string, max: string): { pidsCurrent: number; pidsLimit: number | undefined } | string {
+  const pidsCurrent = parseCount(current);
+  if (pidsCurrent === undefined) return 'pids.current';
+  const limit = parseLimit(max);
+  if (limit === undefined) return 'pids.max';
+  return { pidsCurrent, pidsLimit: limit === 'max' ? undefined : limit };
+}
+
+/** Docker reports the machine's memory as the limit of a container without one (or with a larger one). */
+function machineLimit(limit: number, memTotal: number | undefined): number | undefined {
+  if (memTotal !== undefined && memTotal > 0 && limit > memTotal) return memTotal;
+  return Number.isFinite(limit) ? limit : undefined;
+}
+
+const ticksToNs = (ticks: number | undefined): number | undefined => (ticks === undefined ? undefined : ticks * NS_PER_TICK);
+const usToNs = (us: number | undefined): number | undefined => (us === undefined ? undefined : us * 1000);
