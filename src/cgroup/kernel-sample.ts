@@ -1,5 +1,5 @@
 import type { BlkioEntry } from '../docker/stats-types.js';
-import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../reduce/sample-values.js';
+import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../docker/sample-values.js';
 import {
   NS_PER_TICK,
   parseCount,

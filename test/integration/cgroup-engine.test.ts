@@ -8,7 +8,7 @@ import type { CgroupTarget } from '../../src/cgroup/locate.js';
 import { openCgroupReader, type CgroupReader } from '../../src/cgroup/reader.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { cpuPercent } from '../../src/reduce/docker-math.js';
-import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
+import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
 import { docker, TestContainers } from '../helpers/docker.js';
 
 /**

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { CgroupTarget } from '../../src/cgroup/locate.js';
 import { openCgroupReader, type CgroupReader, type SampleOutcome } from '../../src/cgroup/reader.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
-import { sampleValues, type SampleValues } from '../../src/reduce/sample-values.js';
+import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
 import { CgroupTree, fixtureText } from '../helpers/cgroup-tree.js';
 
 const NOW = Date.parse('2026-11-30T23:00:00Z');
