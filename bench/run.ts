@@ -3,10 +3,11 @@
  * measured figure and "met" / "not met", writes bench/results/<date>.json and .md (and latest.md),
  * and fails nothing (exit 0 unless the suite itself broke). Parts and sizes are env-overridable:
  *
- *   BENCH_PARTS=micro,real,synthetic,modes   which parts to run (default all)
+ *   BENCH_PARTS=micro,real,synthetic,modes,cgroup   which parts to run (default all)
  *   BENCH_REAL_N=10,50,100  BENCH_REAL_POLL=10s  BENCH_REAL_INTERVALS=3
  *   BENCH_SYNTH_N=1000,2000,5000  BENCH_SYNTH_POLL=10s  BENCH_SYNTH_INTERVALS=3
  *   BENCH_MODES_N=100  BENCH_MODES_POLL=60s  BENCH_MODES_INTERVALS=2
+ *   BENCH_CGROUP_N=10,50,100  BENCH_CGROUP_POLL=10s  BENCH_CGROUP_INTERVALS=3
  *   BENCH_MICRO_MS=3000  BENCH_MICRO_CONTAINERS=100  BENCH_MICRO_SAMPLES_PER_TICK=10
  *   BENCH_DAEMON_BIN=path/to/main.js   measure another build of the daemon
  *   BENCH_DAEMON_NODE_FLAGS="--max-old-space-size=128"   node flags for the daemon only
@@ -16,10 +17,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { envList, envNumber, envString, log, machine, type TargetCheck } from './lib.js';
 import { runMicro, type MicroResult } from './micro.js';
-import { runModes, runReal, type RealResult } from './real-engine.js';
+import { runCgroup, runModes, runReal, type RealResult } from './real-engine.js';
 import { runSynthetic, type SyntheticResult } from './synthetic.js';
 
-const parts = new Set(envString('BENCH_PARTS', 'micro,real,synthetic,modes').split(','));
+const parts = new Set(envString('BENCH_PARTS', 'micro,real,synthetic,modes,cgroup').split(','));
 const results: {
   machine: ReturnType<typeof machine>;
   label: string;
@@ -27,6 +28,7 @@ const results: {
   real?: RealResult[];
   synthetic?: SyntheticResult[];
   modes?: RealResult[];
+  cgroup?: RealResult[];
   targets: TargetCheck[];
   daemonNodeFlags: string;
 } = { machine: machine(), label: envString('BENCH_LABEL', ''), targets: [], daemonNodeFlags: envString('BENCH_DAEMON_NODE_FLAGS', '') };
@@ -53,6 +55,12 @@ if (parts.has('synthetic')) {
 if (parts.has('modes')) {
   const r = await runModes(envNumber('BENCH_MODES_N', 100), envString('BENCH_MODES_POLL', '60s'), envNumber('BENCH_MODES_INTERVALS', 2));
   results.modes = r.runs;
+  results.targets.push(...r.targets);
+}
+
+if (parts.has('cgroup')) {
+  const r = await runCgroup(envList('BENCH_CGROUP_N', [10, 50, 100]), envString('BENCH_CGROUP_POLL', '10s'), envNumber('BENCH_CGROUP_INTERVALS', 3));
+  results.cgroup = r.runs;
   results.targets.push(...r.targets);
 }
 
@@ -89,14 +97,14 @@ function markdown(r: typeof results): string {
   }
   const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;
   const ticks = (x: RealResult | SyntheticResult): string => x.ticks.map((t) => t.containers).join(', ');
-  if (r.real?.length || r.modes?.length) {
+  if (r.real?.length || r.modes?.length || r.cgroup?.length) {
     lines.push(
       '',
-      '| real Engine | daemon CPU (% of a core) | daemon peak RSS (at end) | Engine CPU (% of a core) | batch after tick (max) | containers per batch |',
-      '|---|---|---|---|---|---|',
-      ...[...(r.real ?? []), ...(r.modes ?? [])].map(
+      '| real Engine | daemon CPU (% of a core) | daemon peak RSS (at end) | Engine CPU (% of a core) | host-wide (daemon + Engine) | batch after tick (max) | containers per batch |',
+      '|---|---|---|---|---|---|---|',
+      ...[...(r.real ?? []), ...(r.modes ?? []), ...(r.cgroup ?? [])].map(
         (x) =>
-          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
+          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.hostWideCpuPercent} % | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
       ),
     );
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OPTIONS, parseArgs } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
@@ -33,8 +33,11 @@ export interface Config {
   readonly bufferMaxItems: number;
   readonly bufferMaxBytes: number;
   readonly stallTimeoutMs: number;
-  readonly mode: 'stream' | 'oneshot';
+  readonly mode: 'stream' | 'oneshot' | 'cgroup';
   readonly concurrency: number;
+  /** --mode cgroup: the host's /proc and cgroup tree, as absolute paths. */
+  readonly hostProc: string;
+  readonly cgroupRoot: string;
   /** Carbon plaintext receiver; undefined: none. */
   readonly carbon: CarbonTarget | undefined;
   /** Sanitised path put in front of every path sent to carbon; '' for none. */
@@ -198,9 +201,11 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const stallTimeoutMs = duration('stall-timeout', 30_000, true);
   const modeOpt = get('mode');
   const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
-  if (mode !== 'stream' && mode !== 'oneshot') {
-    problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream or oneshot`);
+  if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
+    problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
   }
+  const hostProc = kernelTree(get('host-proc'), '/proc', mode, problems);
+  const cgroupRoot = kernelTree(get('cgroup-root'), '/sys/fs/cgroup', mode, problems);
   const concurrency = count('concurrency', 8);
   const once = getBool('once');
   const verbose = getBool('verbose');
@@ -232,6 +237,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       stallTimeoutMs,
       mode: mode as Config['mode'],
       concurrency,
+      hostProc,
+      cgroupRoot,
       carbon,
       carbonPrefix,
       listen,
@@ -268,6 +275,27 @@ function writableDir(v: { value: string; from: string } | undefined, problems: s
   } catch (err) {
     problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${(err as { code?: string }).code ?? (err as Error).message}); give a writable folder for the spool`);
     return undefined;
+  }
+}
+
+/**
+ * --host-proc, --cgroup-root: with --mode cgroup, when given, a directory that exists (other modes
+ * read neither, so an environment file may set them for all).
+ */
+function kernelTree(v: { value: string; from: string } | undefined, fallback: string, mode: string, problems: string[]): string {
+  if (!v) return fallback;
+  const dir = resolve(v.value);
+  if (mode === 'cgroup' && !isDirectory(dir)) {
+    problems.push(`${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`);
+  }
+  return dir;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

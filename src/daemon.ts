@@ -1,8 +1,10 @@
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import type { Collector } from './docker/collector.js';
-import { createCollector } from './docker/collectors.js';
+import { CgroupCollector } from './cgroup/collector.js';
+import type { Collector, SampleHandler } from './docker/collector.js';
 import type { ContainerRef } from './docker/container.js';
+import { OneShotCollector } from './docker/oneshot-collector.js';
+import { StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
 import type { Logger } from './log.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
@@ -55,13 +57,11 @@ export class Daemon {
     this.#deps = deps;
     const { config, clock, logger } = deps;
     this.failed = new Promise((resolve) => (this.#fail = resolve));
-    this.#collector = createCollector({
-      mode: config.mode,
+    this.#collector = collectorFor(config, {
       engine: deps.engine,
       where: config.docker.display,
       filter: config.filter,
       stallTimeoutMs: config.stallTimeoutMs,
-      concurrency: config.concurrency,
       clock,
       logger,
       onSample: (container, values) => {
@@ -247,5 +247,28 @@ export class Daemon {
       tickSeconds: this.#lastTickSeconds,
       pathCollisions: this.#pathCollisions,
     };
+  }
+}
+
+/** The collector of the configured mode: picked once, when the daemon is made. */
+function collectorFor(
+  config: Config,
+  common: {
+    engine: EngineClient;
+    where: string;
+    filter: Config['filter'];
+    stallTimeoutMs: number;
+    clock: Clock;
+    logger: Logger;
+    onSample: SampleHandler;
+  },
+): Collector {
+  switch (config.mode) {
+    case 'stream':
+      return new StreamCollector(common);
+    case 'oneshot':
+      return new OneShotCollector({ ...common, concurrency: config.concurrency });
+    case 'cgroup':
+      return new CgroupCollector({ ...common, hostProc: config.hostProc, cgroupRoot: config.cgroupRoot });
   }
 }

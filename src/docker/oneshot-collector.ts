@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Collector, CollectorStatus, SampleHandler } from './collector.js';
+import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
 import { apiBelow, describeError, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
@@ -58,13 +58,7 @@ export class OneShotCollector implements Collector {
   }
 
   status(): CollectorStatus {
-    return {
-      engineReachable: this.#tracker.connected,
-      followed: this.#tracker.followed(),
-      streamsOpen: 0,
-      streamRestarts: 0,
-      badSamples: this.#badSamples + this.#tracker.badEvents,
-    };
+    return collectorStatus({ tracker: this.#tracker, badAnswers: this.#badSamples });
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 import { backoffMs, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Collector, CollectorStatus, SampleHandler } from './collector.js';
+import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
 import { describeError } from './engine-calls.js';
 import type { EngineClient, EngineStream } from './engine.js';
@@ -8,22 +8,29 @@ import type { ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';
 import { sampleValues } from './sample-values.js';
 import type { DockerStats } from './stats-types.js';
-import { ContainerTracker } from './tracker.js';
+import { ContainerTracker, type TrackerListener } from './tracker.js';
 
 /** A line longer than this without a newline is not a stats sample: the stream is reopened. */
 const MAX_LINE_BYTES = 1 << 20;
 
-export interface StreamCollectorOptions {
+export interface StatsStreamsOptions {
   readonly engine: EngineClient;
-  /** Where the Engine is, for messages (never holds a password). */
-  readonly where: string;
-  readonly filter: ContainerFilter;
   readonly clock: Clock;
   readonly logger: Logger;
   /** A stream that delivers nothing for this long while its container runs is closed and reopened. */
   readonly stallTimeoutMs: number;
   readonly onSample: SampleHandler;
+  /** Asks whether a container whose stream ended still runs (it is followed again if so). */
+  readonly recheck: (id: string) => void;
+  /** Whether the Engine answers now (a stream that ends while it does not is left to the reconnect). */
+  readonly connected: () => boolean;
   readonly random?: () => number;
+}
+
+export interface StreamCollectorOptions extends Omit<StatsStreamsOptions, 'recheck' | 'connected'> {
+  /** Where the Engine is, for messages (never holds a password). */
+  readonly where: string;
+  readonly filter: ContainerFilter;
 }
 
 interface Followed {
@@ -41,64 +48,50 @@ interface Followed {
 }
 
 /**
- * `--mode stream`: one stats stream per followed container (`GET /containers/{id}/stats?stream=true`),
+ * One stats stream per container it is told to follow (`GET /containers/{id}/stats?stream=true`),
  * split into lines, each parsed and handed on as the sample's values, about once a second per
- * container. The container tracker (tracker.ts) says which containers to follow. A stream that
- * ends while its container runs is reopened after a pause; one that sends nothing for the stall
- * timeout is closed and reopened; a line that is not a JSON object is counted and skipped (logged
- * once per stream); a line past 1 MiB reopens the stream.
+ * container. A stream that ends while its container runs is reopened after a pause (once
+ * `recheck` finds it still running); one that sends nothing for the stall timeout is closed and
+ * reopened; a line that is not a JSON object is counted and skipped (logged once per stream); a
+ * line past 1 MiB reopens the stream.
  *
  * Lifecycle: start() once, stop() once; stop closes every stream and cancels every timer.
  */
-export class StreamCollector implements Collector {
-  readonly sampling = 'continuous';
-  readonly failed: Promise<string> = new Promise(() => {});
-  readonly #o: StreamCollectorOptions;
-  readonly #tracker: ContainerTracker;
+export class StatsStreams {
+  readonly #o: StatsStreamsOptions;
   readonly #followed = new Map<string, Followed>();
   #stopped = false;
   #streamRestarts = 0;
   #badLines = 0;
   #cancelStallCheck: (() => void) | undefined;
 
-  constructor(opts: StreamCollectorOptions) {
+  constructor(opts: StatsStreamsOptions) {
     this.#o = opts;
-    this.#tracker = new ContainerTracker({
-      ...opts,
-      listener: { follow: (c) => this.#follow(c), unfollow: (id) => this.#close(id) },
-    });
   }
 
-  get ready(): Promise<void> {
-    return this.#tracker.ready;
+  get streamsOpen(): number {
+    let n = 0;
+    for (const f of this.#followed.values()) if (f.stream) n += 1;
+    return n;
   }
 
-  status(): CollectorStatus {
-    let streamsOpen = 0;
-    for (const f of this.#followed.values()) if (f.stream) streamsOpen += 1;
-    return {
-      engineReachable: this.#tracker.connected,
-      followed: this.#tracker.followed(),
-      streamsOpen,
-      streamRestarts: this.#streamRestarts,
-      badSamples: this.#badLines + this.#tracker.badEvents,
-    };
+  get streamRestarts(): number {
+    return this.#streamRestarts;
+  }
+
+  /** Stats lines that were not JSON objects. */
+  get badLines(): number {
+    return this.#badLines;
   }
 
   start(): void {
-    this.#tracker.start();
     this.#scheduleStallCheck();
   }
 
-  /** Samples arrive on their own: nothing to do before a tick. */
-  async collect(): Promise<void> {}
-
-  async stop(): Promise<void> {
+  stop(): void {
     this.#stopped = true;
     this.#cancelStallCheck?.();
-    for (const id of [...this.#followed.keys()]) this.#close(id);
-    await this.#tracker.stop();
-    for (const id of [...this.#followed.keys()]) this.#close(id);
+    for (const id of [...this.#followed.keys()]) this.unfollow(id);
   }
 
   /** Every quarter of the stall timeout, reopen the streams that have gone quiet. */
@@ -117,7 +110,8 @@ export class StreamCollector implements Collector {
     }, Math.max(250, stallTimeoutMs / 4));
   }
 
-  #follow(container: ContainerRef): void {
+  /** Streams this container (or, when already streamed, takes its newer facts). */
+  follow(container: ContainerRef): void {
     if (this.#stopped) return;
     const known = this.#followed.get(container.id);
     if (known) {
@@ -200,7 +194,7 @@ export class StreamCollector implements Collector {
       // The container may have stopped (its die event is on its way) or the Engine may be going
       // away (the tracker's reconnect will re-list). Otherwise look again after a pause.
       this.#o.logger.debug('stats stream ended', { container: f.container.name, why });
-      if (this.#tracker.connected) this.#scheduleReopen(f);
+      if (this.#o.connected()) this.#scheduleReopen(f);
     };
     f.restart = ended;
     stream.start(
@@ -224,11 +218,12 @@ export class StreamCollector implements Collector {
       f.cancelReopen = undefined;
       if (this.#followed.get(f.container.id) !== f || this.#stopped) return;
       this.#streamRestarts += 1;
-      void this.#tracker.recheck(f.container.id);
+      this.#o.recheck(f.container.id);
     }, wait);
   }
 
-  #close(id: string): void {
+  /** Closes the container's stream (or stops opening it). */
+  unfollow(id: string): void {
     const f = this.#followed.get(id);
     if (!f) return;
     this.#followed.delete(id);
@@ -239,5 +234,63 @@ export class StreamCollector implements Collector {
     const stream = f.stream;
     f.stream = undefined;
     stream?.close();
+  }
+}
+
+/**
+ * A container tracker and stats streams wired together: a stream that ends has the tracker look at
+ * its container again. `listener` says which containers the tracker's news go to (all of them to
+ * the streams in stream mode; only the ones that fall back in cgroup mode).
+ */
+export function trackedStreams(
+  opts: StreamCollectorOptions,
+  listener: (streams: StatsStreams) => TrackerListener,
+): { tracker: ContainerTracker; streams: StatsStreams } {
+  const streams: StatsStreams = new StatsStreams({
+    ...opts,
+    recheck: (id) => void tracker.recheck(id),
+    connected: () => tracker.connected,
+  });
+  const tracker: ContainerTracker = new ContainerTracker({ ...opts, listener: listener(streams) });
+  return { tracker, streams };
+}
+
+/**
+ * `--mode stream`: the container tracker (tracker.ts) says which containers run; each gets a stats
+ * stream (StatsStreams).
+ */
+export class StreamCollector implements Collector {
+  readonly sampling = 'continuous';
+  readonly failed: Promise<string> = new Promise(() => {});
+  readonly #tracker: ContainerTracker;
+  readonly #streams: StatsStreams;
+
+  constructor(opts: StreamCollectorOptions) {
+    ({ tracker: this.#tracker, streams: this.#streams } = trackedStreams(opts, (streams) => ({
+      follow: (c) => streams.follow(c),
+      unfollow: (id) => streams.unfollow(id),
+    })));
+  }
+
+  get ready(): Promise<void> {
+    return this.#tracker.ready;
+  }
+
+  status(): CollectorStatus {
+    return collectorStatus({ tracker: this.#tracker, streams: this.#streams });
+  }
+
+  start(): void {
+    this.#tracker.start();
+    this.#streams.start();
+  }
+
+  /** Samples arrive on their own: nothing to do before a tick. */
+  async collect(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    // Streams first (nothing is opened after this), then the tracker's calls and timers.
+    this.#streams.stop();
+    await this.#tracker.stop();
   }
 }

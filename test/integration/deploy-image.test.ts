@@ -76,6 +76,23 @@ describe('container image (Dockerfile)', () => {
     assert.ok(lines.some((l) => /^[A-Za-z0-9_-]+\.containers\.total 2 \d+$/.test(l)), 'containers.total 2');
   });
 
+  it('--mode cgroup reads the host\'s /proc and cgroup tree through read-only mounts, not as root', async () => {
+    const out = await dockerLogsOf(
+      'run', '--rm', ...runArgs('-v', '/proc:/host/proc:ro', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro'),
+      IMAGE, '--mode', 'cgroup', '--host-proc', '/host/proc', '--once', '--poll', '3s', '--label', containers.label, '--prefix', RULE,
+    );
+    assert.match(out.stderr, /reading samples from the kernel hostProc=\/host\/proc cgroupRoot=\/sys\/fs\/cgroup/);
+    assert.doesNotMatch(out.stderr, /using the Engine's stats stream|cannot read/, out.stderr);
+    const lines = out.stdout.split('\n');
+    const value = (path: string): number | undefined => {
+      const line = lines.find((l) => l.startsWith(`${path} `));
+      return line === undefined ? undefined : Number(line.split(' ')[1]);
+    };
+    assert.equal(value(`${webPath}.memory.limit`), 64 * 1024 * 1024, out.stdout);
+    assert.ok(value(`${webPath}.cpu.percent`)! > 10, 'the busy container, from the kernel');
+    assert.ok(value(`${idle}.network.eth0.rx_bytes`)! >= 0, 'network counters from the container\'s namespace');
+  });
+
   it('stops on SIGTERM (docker stop) with a final flush and exit status 0', async () => {
     const name = daemons.name('daemon');
     await docker('run', '-d', '--name', name, ...runArgs(), IMAGE, '--poll', '1s', '--label', containers.label, '--prefix', RULE);
@@ -89,7 +106,12 @@ describe('container image (Dockerfile)', () => {
   });
 });
 
+/** A docker command's stdout and stderr apart (a `docker run --rm` prints the container's). */
+function dockerLogsOf(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)('docker', args, { maxBuffer: 16 << 20 });
+}
+
 /** `docker logs` with the two streams apart. */
 function dockerLogs(name: string): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)('docker', ['logs', name], { maxBuffer: 16 << 20 });
+  return dockerLogsOf('logs', name);
 }

@@ -13,6 +13,7 @@ import { BIN } from '../helpers/daemon.js';
 const exec = promisify(execFile);
 const UNIT = fileURLToPath(new URL('../../systemd/docker-stats-to-backstop.service', import.meta.url));
 const DEFAULTS = fileURLToPath(new URL('../../systemd/docker-stats-to-backstop.default', import.meta.url));
+const CGROUP_DROP_IN = fileURLToPath(new URL('../../systemd/cgroup-mode.conf', import.meta.url));
 const SETUP = fileURLToPath(new URL('../../scripts/ensure-systemd-analyze.sh', import.meta.url));
 /** Variables the spool (delivery work in progress) reads; the example file documents them too. */
 const SPOOL_VARIABLES = ['SRV_SPOOL_DIR', 'SRV_SPOOL_MAX_BYTES'];
@@ -68,18 +69,41 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     assert.ok(lines.some((l) => /NoSuchSetting/.test(l)), lines.join('\n'));
   });
 
-  it(`keeps the exposure score of systemd-analyze security --offline at or under ${MAX_EXPOSURE}`, async () => {
-    const out = await exec('systemd-analyze', ['security', '--offline=true', '--no-pager', unitCopy]).then(
+  /** systemd-analyze security --offline's score of a unit file, and the lines of what it misses. */
+  const exposure = async (path: string): Promise<{ score: number; missing: string[]; out: string }> => {
+    const out = await exec('systemd-analyze', ['security', '--offline=true', '--no-pager', path]).then(
       (r) => r.stdout,
       // It exits non-zero when the score is above --threshold (100 by default); keep its output.
       (err: { stdout?: string }) => err.stdout ?? '',
     );
     const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(out);
     assert.ok(m, `no score in:\n${out}`);
-    const score = Number(m[1]);
+    return { score: Number(m[1]), missing: out.split('\n').filter((l) => l.startsWith('✗')).map((l) => l.replace(/\s+/g, ' ').trim()), out };
+  };
+
+  it(`keeps the exposure score of systemd-analyze security --offline at or under ${MAX_EXPOSURE}`, async () => {
+    const { score, missing } = await exposure(unitCopy);
     console.log(`# systemd-analyze security --offline=true: exposure ${score} (threshold ${MAX_EXPOSURE})`);
-    console.log(out.split('\n').filter((l) => l.startsWith('✗')).map((l) => `#   ${l.replace(/\s+/g, ' ').trim()}`).join('\n'));
+    console.log(missing.map((l) => `#   ${l}`).join('\n'));
     assert.ok(score <= MAX_EXPOSURE, `exposure ${score} > ${MAX_EXPOSURE}`);
+  });
+
+  it('with the cgroup-mode drop-in: /proc of other processes and /proc/stat visible, verified, the rest as hardened', async () => {
+    // The unit with its drop-in applied: systemd reads drop-ins after the unit, so the drop-in's
+    // settings come last (a later assignment of these settings wins).
+    const combined = join(dir, 'cgroup', 'docker-stats-to-backstop.service');
+    mkdirSync(join(dir, 'cgroup'));
+    writeFileSync(combined, `${readFileSync(unitCopy, 'utf8')}\n${readFileSync(CGROUP_DROP_IN, 'utf8')}`);
+    assert.deepEqual(await verifyOurUnit(combined), [], 'no warning about our unit');
+    const dropIn = settings(readFileSync(CGROUP_DROP_IN, 'utf8'));
+    assert.deepEqual(dropIn, [['Environment', 'SRV_MODE=cgroup'], ['ProtectProc', 'default'], ['ProcSubset', 'all']]);
+    const { score, missing } = await exposure(combined);
+    console.log(`# with the cgroup-mode drop-in: exposure ${score}; ${missing.filter((l) => /Proc/.test(l)).join('; ')}`);
+    assert.ok(missing.some((l) => /ProtectProc=/.test(l)) && missing.some((l) => /ProcSubset=/.test(l)), 'the two settings the drop-in gives up');
+    assert.ok(score <= MAX_EXPOSURE + 0.5, `exposure ${score}`);
+    const env = Object.fromEntries(dropIn.filter(([k]) => k === 'Environment').map(([, v]) => v.split('=') as [string, string]));
+    const out = parseConfig({ argv: [], env, hostname: 'host', homedir: '/nonexistent', exists: () => true });
+    assert.equal(out.kind === 'config' && out.config.mode, 'cgroup');
   });
 
   it('starts with Docker, restarts with a rate limit, stops after the final flush, keeps its spool in a StateDirectory', () => {
