@@ -35,7 +35,7 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--metrics=cpu,disk'], names: '--metrics', says: /"disk" is not a metric group.*cpu, memory, network, blkio, pids, health/ },
   { args: [], env: { SRV_METRICS: ' , ' }, names: 'SRV_METRICS', says: /names no metric group/ },
   { args: [], env: { SRV_PER_DEVICE: 'perhaps' }, names: 'SRV_PER_DEVICE', says: /not a boolean/ },
-  { args: ['--mode=pull'], names: '--mode', says: /"pull" is not a mode; use stream or oneshot/ },
+  { args: ['--mode=pull'], names: '--mode', says: /"pull" is not a mode; use stream, oneshot or cgroup/ },
   { args: ['--concurrency=0'], names: '--concurrency', says: /not a whole number greater than 0/ },
   { args: ['--spool-max-bytes=lots'], names: '--spool-max-bytes', says: /not a size/ },
   { args: [], env: { SRV_STALL_TIMEOUT: '0s' }, names: 'SRV_STALL_TIMEOUT', says: /greater than 0/ },
