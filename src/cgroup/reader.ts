@@ -18,9 +18,9 @@ export interface CgroupReaderOptions extends CgroupPaths {
  * computed as the Engine computes its stats (kernel-sample.ts). Build one with openCgroupReader.
  *
  * Synchronous on purpose: a sample is about a dozen small reads of virtual files that never block
- * on a disk (kernfs and procfs answer from memory), about 150 µs of CPU in all (#readText has the
- * figures). The caller (one collector) calls read() once a second per container, one call at a
- * time; nothing is kept between calls, so targets can be dropped without any release.
+ * on a disk (kernfs and procfs answer from memory), each from a descriptor kept open (#readText
+ * has the figures). The caller (one collector) calls read() once a second per container, one call
+ * at a time, and release() when it is done with a target.
  */
 export class CgroupReader {
   readonly #opts: CgroupReaderOptions;
@@ -28,7 +28,9 @@ export class CgroupReader {
   readonly version: 1 | 2;
   /** MemTotal in bytes (Docker's machine memory), read once; undefined if /proc/meminfo has none. */
   readonly memTotal: number | undefined;
-  readonly #buf = Buffer.allocUnsafe(64 * 1024);
+  readonly #buf = Buffer.allocUnsafe(256 * 1024);
+  /** A descriptor kept open per file read (#readText). */
+  readonly #fds = new Map<string, number>();
 
   /** Use openCgroupReader, which does the I/O this needs. */
   constructor(opts: CgroupReaderOptions, version: 1 | 2, memTotal: number | undefined) {
@@ -42,13 +44,23 @@ export class CgroupReader {
     return locateContainer(this.#opts, this.version, containerId, pid);
   }
 
-  /** One sample of a located container: its values, or why there are none (CgroupFailure). */
+  /**
+   * One sample of a located container: its values, or why there are none (CgroupFailure). A read
+   * that gives no sample lets go of the target's files: a container that is gone and comes back
+   * (same ID, so the same group paths) is read from descriptors of its new group.
+   */
   read(target: CgroupTarget): SampleOutcome {
+    const outcome = this.#sample(target);
+    if (outcome.kind !== 'sample') this.release(target);
+    return outcome;
+  }
+
+  #sample(target: CgroupTarget): SampleOutcome {
     const readMs = this.#opts.now();
     // net/dev first: when the group files are still there after it, it was the container's process.
     let netDev: string | undefined;
     if (target.netDev !== undefined) {
-      const r = this.#readProc(target.netDev);
+      const r = this.#readProc(target.netDev, false);
       if (typeof r !== 'string') return r;
       netDev = r;
     }
@@ -62,7 +74,7 @@ export class CgroupReader {
       texts[file.name] = r;
     }
     const statPath = join(this.#opts.hostProc, 'stat');
-    const procStat = this.#readProc(statPath);
+    const procStat = this.#readProc(statPath, true);
     if (typeof procStat !== 'string') return procStat;
     const host = { procStat, netDev, memTotal: this.memTotal, readMs };
     // The texts are keyed by the names locateContainer gave, which are V1Texts' or V2Texts' keys.
@@ -79,7 +91,7 @@ export class CgroupReader {
   /** A file of the container's group; its absence means the group is gone only if its directory is too. */
   #readGroupFile(path: string): string | CgroupFailure {
     try {
-      return this.#readText(path);
+      return this.#readText(path, true);
     } catch (err) {
       const code = errorCode(err);
       if (code === 'ENODEV') return gone('its cgroup was removed');
@@ -93,9 +105,9 @@ export class CgroupReader {
   }
 
   /** A file of /proc: the process's files vanish with it (ENOENT, or ESRCH/ENXIO while it exits). */
-  #readProc(path: string): string | CgroupFailure {
+  #readProc(path: string, keep: boolean): string | CgroupFailure {
     try {
-      return this.#readText(path);
+      return this.#readText(path, keep);
     } catch (err) {
       const code = errorCode(err);
       if ((code === 'ENOENT' || code === 'ESRCH' || code === 'ENXIO') && path.endsWith('/net/dev')) {
@@ -106,39 +118,82 @@ export class CgroupReader {
   }
 
   /**
-   * A whole file: open, read into the reader's buffer until EOF, close. Measured with
-   * bench/cgroup-read.ts on 100 real containers (cgroup v1, 12 files a sample, Linux 6.18, Node 20,
-   * 2 shared and busy cores), CPU µs per container sample: the medians of three runs of 5 repeats
-   * each, and the range over all 15 (bench/results/2026-11-30T23-11-cgroup-read.md):
+   * A whole file, read from the start of a descriptor kept open for it (opened at its first read,
+   * closed by release() or close(), or when a read fails). Measured with bench/cgroup-read.ts on
+   * 100 real containers (cgroup v1, 12 files a sample, Linux 6.18, Node 20, 2 shared and busy
+   * cores), CPU µs per container sample: the medians of three runs of 5 repeats each, and the range
+   * over all 15 (bench/results/2026-11-30T23-11-cgroup-read.md):
    *
    *   fs.readFileSync                 233, 255, 259  (192–360)
-   *   open + read + close (this)       98, 106, 120  (89–154)
-   *     the same, parsing included     149, 142, 126  (110–217)   (the whole read())
-   *   kept fd + pread at offset 0      40,  50,  51  (30–58)
+   *   open + read + close              98, 106, 120  (89–154)
+   *   kept fd + pread at offset 0      40,  50,  51  (30–58)    (this)
    *   fs.promises.readFile          1150, 1291, 1228 (853–1680)
    *   kept FileHandle + read at 0     231, 228, 239  (179–353)
    *
-   * Kept descriptors would save about 60 µs a sample (0.6 % of a core at 100 containers) but are
-   * not worth what they cost: pread at 0 does return fresh values from kernfs and procfs, yet a kept
-   * /proc/<pid>/net/dev goes on reading the exited process's namespace without an error (and pins
-   * it), a kept cgroup file pins a removed cgroup until closed (ENODEV from then on), 11 descriptors
-   * a container pass a 1024 soft limit near 90 containers, and the collector would have to release
-   * every target. Re-opening keeps read() stateless. The promise-based reads cost 2-10× more CPU
-   * for files that never block.
+   * and in the whole daemon at 100 containers (--cpu-prof over 40 s), with every file opened anew
+   * at each read, open and close were a third of its busy time (docs/cgroup.md has the figures
+   * with kept descriptors). A read at offset 0 returns fresh values from kernfs and procfs. Kept
+   * (`keep`): the group's files (a removed group answers ENODEV: gone) and /proc/stat. Opened anew
+   * each time: /proc/<pid>/net/dev, read first, whose disappearance says the process exited (a
+   * kept one would go on reading the exited process's namespace without an error). A kept cgroup
+   * file pins a removed group until it is closed: the collector releases a container's files as
+   * soon as it lets go of the container. About a dozen descriptors a container: Node raises its
+   * soft limit to the hard one at start.
    */
-  #readText(path: string): string {
-    const fd = openSync(path, 'r');
-    try {
-      let length = 0;
-      for (;;) {
-        const n = readSync(fd, this.#buf, length, this.#buf.length - length, null);
-        if (n === 0) break;
-        length += n;
-        if (length === this.#buf.length) return this.#buf.toString('latin1') + readFileSync(fd, 'latin1');
+  #readText(path: string, keep: boolean): string {
+    let fd = this.#fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, 'r');
+      if (keep) this.#fds.set(path, fd);
+      else {
+        try {
+          return this.#readFd(fd, path);
+        } finally {
+          closeSync(fd);
+        }
       }
-      return this.#buf.toString('latin1', 0, length);
-    } finally {
+    }
+    try {
+      return this.#readFd(fd, path);
+    } catch (err) {
+      this.#drop(path);
+      throw err;
+    }
+  }
+
+  /** A descriptor's whole content, read from offset 0. */
+  #readFd(fd: number, path: string): string {
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, this.#buf, length, this.#buf.length - length, length);
+      if (n === 0) break;
+      length += n;
+      if (length === this.#buf.length) throw new Error(`${path} is larger than ${this.#buf.length} bytes`);
+    }
+    return this.#buf.toString('latin1', 0, length);
+  }
+
+  /** Closes what was kept open for a container (it stopped, was followed anew, or fell back). */
+  release(target: CgroupTarget): void {
+    for (const file of target.files) {
+      this.#drop(file.path);
+      if (file.whenEmpty !== undefined) this.#drop(file.whenEmpty);
+    }
+  }
+
+  /** Closes every kept descriptor (the collector stops). */
+  close(): void {
+    for (const path of [...this.#fds.keys()]) this.#drop(path);
+  }
+
+  #drop(path: string): void {
+    const fd = this.#fds.get(path);
+    if (fd === undefined) return;
+    this.#fds.delete(path);
+    try {
       closeSync(fd);
+    } catch {
+      /* already closed */
     }
   }
 }

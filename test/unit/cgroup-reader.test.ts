@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, linkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, linkSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -344,7 +344,29 @@ describe('a container that is gone', () => {
     const target = located(reader, V1_ID, Number(V1_PID));
     sample(reader.read(target));
     rmSync(t.at(`sys/fs/cgroup/cpuacct/docker/${V1_ID}`), { recursive: true });
+    // The reader keeps the group's files open between reads. On kernfs a kept descriptor of a
+    // removed group answers ENODEV (gone); a constructed tree's regular files go on answering, so
+    // here the descriptors are let go first and the read opens anew: ENOENT, and no directory.
+    reader.release(target);
     assert.equal(reader.read(target).kind, 'gone');
+  });
+
+  it('keeps the group\'s files open between reads, and closes them on release() and close()', () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const t = tree().fixture('v1-cgroupfs');
+    const reader = open(t);
+    const target = located(reader, V1_ID, Number(V1_PID));
+    const before = openFds();
+    sample(reader.read(target));
+    const kept = openFds() - before;
+    assert.ok(kept >= target.files.length, `${kept} descriptors kept for ${target.files.length} files`);
+    sample(reader.read(target));
+    assert.equal(openFds() - before, kept, 'a second read opens nothing more');
+    reader.release(target);
+    assert.equal(openFds() - before, 1, 'only /proc/stat stays open after release()');
+    sample(reader.read(target));
+    reader.close();
+    assert.equal(openFds(), before);
   });
 
   it('its process exited between two reads (v2)', () => {
