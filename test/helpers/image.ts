@@ -19,8 +19,7 @@ export async function runScript(name: string, env: Record<string, string> = {}):
  * Node base image scripts/make-node-base-image.sh makes, with NPM_DEPS=context and a copy of this
  * checkout's node_modules (what `npm ci` installed from the lock file) as docker-deps/, in a
  * temporary build context holding what .dockerignore lets through. The checkout is not touched.
- * The final image carries the label dstb.test-image=1; the build stage's untagged image stays as
- * the build cache.
+ * The final image carries the label dstb.test-image=1; no untagged image of ours is left behind.
  */
 export async function buildImage(tag: string): Promise<void> {
   const base = await runScript('make-node-base-image.sh');
@@ -36,8 +35,11 @@ export async function buildImage(tag: string): Promise<void> {
       ['build', '-q', '--force-rm', '-t', tag, '--build-arg', `NODE_IMAGE=${base}`, '--build-arg', 'NPM_DEPS=context', '--label', 'dstb.test-image=1', context],
       { maxBuffer: 16 << 20 },
     );
-    // The image this tag named before is left untagged: remove it (only images carrying our label).
+    // Left untagged: the image this tag named before (label dstb.test-image) and the build
+    // stage's image (the base image's label dstb.node). Remove both kinds, and only those, so that
+    // runs of other checkouts do not pile up build stages; the next build makes its stage again.
     await exec('docker', ['image', 'prune', '--force', '--filter', 'label=dstb.test-image=1']);
+    await exec('docker', ['image', 'prune', '--force', '--filter', 'label=dstb.node']);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }

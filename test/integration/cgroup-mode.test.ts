@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { AsNobody } from '../helpers/as-nobody.js';
 import { BIN, runBinary } from '../helpers/daemon.js';
 import { docker, TestContainers } from '../helpers/docker.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -130,14 +131,15 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
   });
 
   it('as a user other than root it reads the kernel; with /proc as ProtectProc=invisible and ProcSubset=pid leave it, it falls back', async () => {
-    const dockerGid = String(statSync('/var/run/docker.sock').gid);
+    const dockerGid = statSync('/var/run/docker.sock').gid;
     // The daemon as user nobody with the socket's group, in a mount namespace of its own whose /proc
     // is mounted with the given options (none: as the host's).
+    const nobody = new AsNobody();
+    after(() => nobody.dispose());
     const asNobody = async (procOptions: string) => {
-      const mount = procOptions ? `mount -t proc -o ${procOptions} proc /proc && ` : '';
-      const script = `${mount}exec setpriv --reuid 65534 --regid ${dockerGid} --clear-groups "$@"`;
       const args = ['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--once', '--poll', '4s', '--mode', 'cgroup'];
-      const { stdout, stderr } = await exec('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, BIN, ...args], {
+      const [cmd, ...rest] = nobody.argv([process.execPath, nobody.path(BIN), ...args], { gid: dockerGid, procOptions });
+      const { stdout, stderr } = await exec(cmd!, rest, {
         env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
         timeout: 60_000,
         maxBuffer: 16 << 20,

@@ -8,6 +8,7 @@ import type { CgroupTarget } from '../../src/cgroup/locate.js';
 import { openCgroupReader, type CgroupReader, type SampleOutcome } from '../../src/cgroup/reader.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { AsNobody } from '../helpers/as-nobody.js';
 import { CgroupTree, fixtureText } from '../helpers/cgroup-tree.js';
 
 const NOW = Date.parse('2026-11-30T23:00:00Z');
@@ -427,14 +428,18 @@ describe('what cannot be read', () => {
     chmodSync(t.root, 0o755);
     chmodSync(t.at(`sys/fs/cgroup/docker/${ID}/memory.stat`), 0o000);
     // Root reads anything: the read runs in a child process as nobody when this test runs as root.
+    const nobody = process.getuid?.() === 0 ? new AsNobody() : undefined;
+    after(() => nobody?.dispose());
     const repo = fileURLToPath(new URL('../../', import.meta.url));
+    const reader = join(repo, 'src/cgroup/reader.ts');
     const code = `
-      import { openCgroupReader } from ${JSON.stringify(join(repo, 'src/cgroup/reader.ts'))};
+      import { openCgroupReader } from ${JSON.stringify(nobody ? nobody.path(reader) : reader)};
       const o = openCgroupReader({ hostProc: ${JSON.stringify(t.paths.hostProc)}, cgroupRoot: ${JSON.stringify(t.paths.cgroupRoot)}, now: () => 0 });
       const l = o.reader.locate(${JSON.stringify(ID)}, ${PID});
       process.stdout.write(JSON.stringify(o.reader.read(l.target)));`;
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repo, encoding: 'utf8', ...asNobody });
+    const command = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', code];
+    const [cmd, ...args] = nobody ? nobody.argv(command, { gid: 65534 }) : command;
+    const child = spawnSync(cmd!, args, { cwd: repo, encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(JSON.parse(child.stdout), {
       kind: 'unreadable',
