@@ -16,6 +16,8 @@ import type { DaemonStatus } from './sinks/sink.js';
 
 /** How long --once waits past its interval for containers that have not sent a sample yet. */
 const SINGLE_INTERVAL_GRACE_MS = 5_000;
+/** Ticks in a row without a collision after which it is forgotten (said again if it comes back). */
+const COLLISION_TICKS = 3;
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -46,7 +48,8 @@ export class Daemon {
   #lastTickSeconds = 0;
   #pathCollisions = 0;
   /** The carbon paths shared by more than one container at the previous tick, with who shared them. */
-  #collisions = new Set<string>();
+  /** Collisions said, with how many ticks in a row have not seen each since. */
+  #collisions = new Map<string, number>();
   #collecting: Promise<void> | undefined;
   readonly #starting: Promise<void>[] = [];
   #fail!: (message: string) => void;
@@ -211,23 +214,30 @@ export class Daemon {
   /**
    * Graphite keeps one value per path and time: containers the naming rules give one carbon path
    * overwrite each other there. Said once per new collision (naming the containers and the path),
-   * and counted at every tick.
+   * and counted at every tick. A tick holds the containers that sent a sample since the previous
+   * one, so at short intervals one of two colliding containers can miss a tick: a collision is
+   * remembered (said once, still counted) until COLLISION_TICKS ticks in a row have not seen it.
    */
   #checkCollisions(containers: readonly ContainerRef[]): void {
-    const now = new Set<string>();
+    const seen = new Set<string>();
     for (const [path, shared] of this.#deps.paths.collisions(containers)) {
       const names = shared.map((c) => c.name).sort();
       const key = `${path}\n${names.join('\n')}`;
-      now.add(key);
+      seen.add(key);
       if (!this.#collisions.has(key)) {
         this.#deps.logger.warn('containers share one carbon path: Graphite keeps only one of their values per point; change the rules to keep them apart', {
           path,
           containers: names.join(', '),
         });
       }
+      this.#collisions.set(key, 0);
     }
-    this.#collisions = now;
-    this.#pathCollisions = now.size;
+    for (const [key, missed] of this.#collisions) {
+      if (seen.has(key)) continue;
+      if (missed + 1 >= COLLISION_TICKS) this.#collisions.delete(key);
+      else this.#collisions.set(key, missed + 1);
+    }
+    this.#pathCollisions = this.#collisions.size;
   }
 
   /** The daemon's figures for its own metrics, summed over the sinks where that applies. */

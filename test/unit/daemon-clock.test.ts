@@ -70,28 +70,7 @@ describe('time-driven behaviour on a fake clock', () => {
   it('ticks land on multiples of --poll, each with the interval\'s samples', async () => {
     const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100 });
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 3, 250));
-    const outcome = parseConfig({ argv: ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'], env: {}, hostname: 'h1', homedir: '/nonexistent' });
-    assert.equal(outcome.kind, 'config');
-    const config = (outcome as { config: Config }).config;
-    const ticks: Tick[] = [];
-    const sink: Sink<never> = {
-      description: 'ticks',
-      maxBatchItems: 1,
-      encode: (tick) => (ticks.push(tick), []),
-      itemBytes: () => 0,
-      send: async () => {},
-      close: async () => {},
-    };
-    const logger = createLogger(() => {}, { level: 'error' });
-    const runner = new SinkRunner(sink, { maxItems: 10, clock, logger });
-    const daemon = new Daemon({
-      config,
-      engine: new EngineClient(config.docker),
-      runners: [runner],
-      paths: new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath }),
-      clock,
-      logger,
-    });
+    const { daemon, ticks } = tickRecordingDaemon(['--docker', `unix://${engine.socketPath}`, '--poll', '10s'], clock, { level: 'error' });
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
@@ -113,4 +92,61 @@ describe('time-driven behaviour on a fake clock', () => {
       await daemon.stop();
     }
   });
+  it('a carbon path collision is said once and counted while its containers come and go from ticks; forgotten after three ticks without it', async () => {
+    // y sends one sample and then nothing: the ticks after the first hold x alone.
+    const engine = await start({ containers: [{ name: 'bar.rep.x.1' }, { name: 'bar.rep.y.1', behaviour: 'stall' }], intervalMs: 100 });
+    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
+    const rule = '{"regexp":"^bar\\\\.rep\\\\..*\\\\.(.*)$","into":"bar.rep.$1"}';
+    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s', '--stall-timeout', '10m', '--prefix', rule];
+    const warnings: string[] = [];
+    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
+    const collisions = (tick: Tick): number | undefined =>
+      tick.metrics.find((m) => m.subject.kind === 'daemon' && m.name === 'path_collisions')?.value;
+    const names = (tick: Tick): string[] =>
+      [...new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.name] : [])))].sort();
+    try {
+      daemon.start();
+      await waitFor(() => engine.streams.length === 2 && engine.streams.every((s) => s.lines >= 1), 'a sample of each');
+      for (let i = 1; i <= 5; i++) {
+        await clock.advance(i === 1 ? 5_000 : 10_000);
+        await waitFor(() => ticks.length === i, `tick ${i}`);
+        await waitFor(() => engine.streams[0]!.lines >= 2 * i, 'x streaming on');
+      }
+      assert.deepEqual(names(ticks[0]!), ['bar.rep.x.1', 'bar.rep.y.1']);
+      for (const tick of ticks.slice(1)) assert.deepEqual(names(tick), ['bar.rep.x.1']);
+      assert.deepEqual(ticks.map(collisions), [1, 1, 1, 0, 0], 'counted until three ticks in a row have not seen it');
+      const said = warnings.filter((l) => l.includes('containers share one carbon path'));
+      assert.equal(said.length, 1, warnings.join('\n'));
+      assert.match(said[0]!, /path=bar\.rep\.1 containers="bar\.rep\.x\.1, bar\.rep\.y\.1"/);
+    } finally {
+      await daemon.stop();
+    }
+  });
 });
+
+/** A daemon on `clock` whose one sink records every tick it is given; `log` gets its lines. */
+function tickRecordingDaemon(argv: string[], clock: FakeClock, log: { level: 'warn' | 'error'; lines?: string[] }): { daemon: Daemon; ticks: Tick[] } {
+  const outcome = parseConfig({ argv, env: {}, hostname: 'h1', homedir: '/nonexistent' });
+  assert.equal(outcome.kind, 'config', JSON.stringify(outcome));
+  const config = (outcome as { config: Config }).config;
+  const ticks: Tick[] = [];
+  const sink: Sink<never> = {
+    description: 'ticks',
+    maxBatchItems: 1,
+    encode: (tick) => (ticks.push(tick), []),
+    itemBytes: () => 0,
+    send: async () => {},
+    close: async () => {},
+  };
+  const logger = createLogger((line) => log.lines?.push(line), { level: log.level });
+  const runner = new SinkRunner(sink, { maxItems: 10, clock, logger });
+  const daemon = new Daemon({
+    config,
+    engine: new EngineClient(config.docker),
+    runners: [runner],
+    paths: new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath }),
+    clock,
+    logger,
+  });
+  return { daemon, ticks };
+}
