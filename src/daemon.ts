@@ -47,8 +47,7 @@ export class Daemon {
   #ticks = 0;
   #lastTickSeconds = 0;
   #pathCollisions = 0;
-  /** The carbon paths shared by more than one container at the previous tick, with who shared them. */
-  /** Collisions said, with how many ticks in a row have not seen each since. */
+  /** Collisions said (path and the containers sharing it), with how many ticks in a row have not seen each since. */
   #collisions = new Map<string, number>();
   #collecting: Promise<void> | undefined;
   readonly #starting: Promise<void>[] = [];

@@ -55,8 +55,9 @@ interface Followed {
  * (its start event) gives a new PID.
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
- * and let go when the container is: reader.ts has the figures): the loop wakes every 100 ms and reads the containers that are due, so that the
- * reads of many containers are spread over each second instead of done in one block.
+ * and let go when the container is: reader.ts has the figures): the loop wakes every 100 ms and
+ * reads the containers that are due, so that the reads of many containers are spread over each
+ * second instead of done in one block.
  */
 export class CgroupCollector implements Collector {
   readonly sampling = 'continuous';
@@ -191,7 +192,8 @@ export class CgroupCollector implements Collector {
   /** Reads every container whose second has come. */
   #readDue(): void {
     const now = this.#o.clock.now();
-    for (const f of [...this.#followed.values()]) {
+    // Nothing below adds or removes followed containers: the map is walked as it is.
+    for (const f of this.#followed.values()) {
       if (f.source !== 'kernel' || f.target === undefined || f.dueAt > now) continue;
       // Keep each container on its own beat, but never run behind by more than one read.
       f.dueAt = Math.max(f.dueAt + SAMPLE_EVERY_MS, now);
@@ -201,7 +203,8 @@ export class CgroupCollector implements Collector {
         this.#o.onSample(f.container, outcome.values);
       } else if (outcome.kind === 'gone') {
         // Exited between two reads: not an error. A restart brings a new PID (and a new target).
-        this.#drop(f);
+        // The reader has let go of the target's files already.
+        f.target = undefined;
         this.#o.logger.debug('container gone between two reads', { container: f.container.name, detail: outcome.detail });
       } else this.#fallBack(f, describeFailure(outcome));
     }
