@@ -85,6 +85,23 @@ export class EngineError extends Error {
 }
 
 /**
+ * dockerode gives every Container handle its own `defaultOptions`: 21 empty objects, one per
+ * method, which each call copies into a fresh options object and never writes to. A stats stream's
+ * request keeps its handle alive for as long as the stream is open (dockerode's callback holds
+ * it), so 5,000 streams held 105,000 of those objects (7 MB of heap, measured in a heap snapshot).
+ * Every handle the daemon makes shares the first handle's set, frozen.
+ */
+let sharedDefaults: object | undefined;
+
+function leanContainer(docker: Docker, id: string): Docker.Container {
+  const container = docker.getContainer(id);
+  const handle = container as unknown as { defaultOptions: object };
+  sharedDefaults ??= Object.freeze(Object.fromEntries(Object.entries(handle.defaultOptions).map(([k, v]) => [k, Object.freeze(v)])));
+  handle.defaultOptions = sharedDefaults;
+  return container;
+}
+
+/**
  * The five GET calls the daemon makes (docs/architecture.md §2), through dockerode on the Unix
  * socket, TCP (TLS when the target is https) or SSH. Every call takes an AbortSignal that closes
  * its connection; errors keep the Engine's own message. Streams come back undecoded into lines
@@ -120,7 +137,7 @@ export class EngineClient {
 
   inspect(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
     return this.#call(`GET /containers/${id}/json`, () =>
-      this.#calls.getContainer(id).inspect(withSignal({}, signal) as Docker.ContainerInspectOptions),
+      leanContainer(this.#calls, id).inspect(withSignal({}, signal) as Docker.ContainerInspectOptions),
     ) as Promise<ContainerInspect>;
   }
 
@@ -135,7 +152,7 @@ export class EngineClient {
   /** `GET /containers/{id}/stats?stream=true`: one JSON sample per line, about once a second. */
   async statsStream(id: string, signal?: AbortSignal): Promise<EngineStream> {
     const res = await this.#call(`GET /containers/${id}/stats`, () =>
-      this.#streams.getContainer(id).stats(withSignal({ stream: true }, signal) as { stream: true }),
+      leanContainer(this.#streams, id).stats(withSignal({ stream: true }, signal) as { stream: true }),
     );
     return engineStream(res as unknown as IncomingMessage);
   }
@@ -143,7 +160,7 @@ export class EngineClient {
   /** `GET /containers/{id}/stats?stream=false&one-shot=true` (API 1.41+): one sample, at once. */
   async statsOneShot(id: string, signal?: AbortSignal): Promise<unknown> {
     const answer: unknown = await this.#call(`GET /containers/${id}/stats`, () =>
-      this.#calls.getContainer(id).stats(withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false }),
+      leanContainer(this.#calls, id).stats(withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false }),
     );
     // docker-modem hands back the raw bytes when the answer is not JSON.
     if (Buffer.isBuffer(answer)) throw new Error(`GET /containers/${id}/stats: the Engine's answer is not JSON`);

@@ -140,7 +140,9 @@ function networkValues(sample: DockerStats): { network: NetworkCounters | undefi
     return { network: counterValues(sample.network), interfaces: NO_INTERFACES };
   }
   if (list.length === 0) return { network: undefined, interfaces: NO_INTERFACES };
-  return { network: interfaceTotals(list), interfaces: hasPodmanPseudoInterface(sample) ? NO_INTERFACES : list };
+  // One interface (the usual case): its counters are the totals; the sample keeps one object, not two.
+  const network = list.length === 1 ? list[0]!.counters : interfaceTotals(list);
+  return { network, interfaces: hasPodmanPseudoInterface(sample) ? NO_INTERFACES : list };
 }
 
 /**
