@@ -119,8 +119,9 @@ export function runMicro(): MicroResult {
       i += 1;
       if (i % (containers * tickEvery) === 0) {
         const metrics = tickMetrics(store.take(), { tickSeconds: i, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: (c) => paths.container(c).category });
-        metricsPerTick = metrics.length;
-        keep += encodeBackstopBatch(paths.points(metrics)).length;
+        const points = paths.points(metrics);
+        metricsPerTick = points.length;
+        keep += encodeBackstopBatch(points).length;
       }
     }
   };

@@ -184,14 +184,13 @@ export class Daemon {
     const started = clock.now();
     const readings = this.#store.take();
     const tickSeconds = Math.floor(tickMs / 1000);
-    const metrics = tickMetrics(readings, {
-      tickSeconds,
-      metrics: config.metrics,
-      categoryOf: (c) => paths.container(c).category,
-    });
     this.#checkCollisions(readings.map((r) => r.container));
     const collector = this.#collector.status();
-    for (const m of selfMetrics(this.#stats(collector), tickSeconds)) metrics.push(m);
+    const metrics = tickMetrics(
+      readings,
+      { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category },
+      selfMetrics(this.#stats(collector), tickSeconds),
+    );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
     this.#ticks += 1;
     for (const runner of this.#deps.runners) {
@@ -202,7 +201,6 @@ export class Daemon {
     logger.debug('tick', {
       tickSeconds: this.#lastTickSeconds,
       containers: readings.length,
-      metrics: metrics.length,
       samples: this.#samples,
       emptySamples: this.#emptySamples,
       streamsOpen: collector.streamsOpen,

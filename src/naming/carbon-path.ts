@@ -65,20 +65,22 @@ export class CarbonPaths {
    * path. A subject's path is built once for the run of metrics about it (a container's metrics
    * come together).
    */
-  points(metrics: readonly Metric[], prefix = ''): CarbonPoint[] {
-    const out: CarbonPoint[] = new Array(metrics.length);
+  points(metrics: Iterable<Metric>, prefix = ''): CarbonPoint[] {
+    return [...this.eachPoint(metrics, prefix)];
+  }
+
+  /** The same points, made one by one as they are read. */
+  *eachPoint(metrics: Iterable<Metric>, prefix = ''): Generator<CarbonPoint, void, undefined> {
     const lead = prefix === '' ? '' : `${prefix}.`;
     let subject: Metric['subject'] | undefined;
     let base = '';
-    for (let i = 0; i < metrics.length; i++) {
-      const m = metrics[i]!;
+    for (const m of metrics) {
       if (m.subject !== subject) {
         subject = m.subject;
         base = lead + this.#base(subject);
       }
-      out[i] = { path: base + relativePath(m), value: m.value, time: m.time };
+      yield { path: base + relativePath(m), value: m.value, time: m.time };
     }
-    return out;
   }
 
   /** `[prefix.]<subject's path>.` */

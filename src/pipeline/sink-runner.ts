@@ -1,7 +1,7 @@
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { redact } from '../redact.js';
-import { SinkSendError, type DaemonStatus, type Sink, type SinkHealth, type Tick } from '../sinks/sink.js';
+import { SinkSendError, type DaemonStatus, type LazyItems, type Sink, type SinkHealth, type Tick } from '../sinks/sink.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { Spool } from './spool.js';
 
@@ -146,8 +146,8 @@ export class SinkRunner<T> implements TickRunner {
   enqueue(tick: Tick): void {
     if (this.#closed) return;
     const items = this.#sink.encode(tick);
-    if (items.length === 0) return;
-    if (this.#spool && this.#failing > 0) this.#toSpool(items);
+    if ((Array.isArray(items) ? items.length : (items as LazyItems<T>).count) === 0) return;
+    if (this.#spool && this.#failing > 0) this.#toSpool(Array.isArray(items) ? items : made(items as LazyItems<T>));
     else this.#queue.push(items);
     this.#kick();
   }
@@ -295,4 +295,11 @@ export class SinkRunner<T> implements TickRunner {
     this.#nap = undefined;
     return true;
   }
+}
+
+/** Every item of a lazy batch, made now. */
+function made<T>(lazy: LazyItems<T>): T[] {
+  const out: T[] = [];
+  for (let next = lazy.items.next(); !next.done; next = lazy.items.next()) out.push(next.value);
+  return out;
 }

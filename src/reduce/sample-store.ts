@@ -1,7 +1,16 @@
 import type { ContainerRef } from '../docker/container.js';
 import type { SampleValues } from '../docker/sample-values.js';
 import { countersWentBack } from './docker-math.js';
+import { copySample, overwriteSample } from './sample-copy.js';
 import type { ContainerReading } from './tick.js';
+
+interface Held {
+  container: ContainerRef;
+  first: SampleValues;
+  latest: SampleValues;
+  /** `latest` is the store's own copy, never `first` nor a value handed out before this interval. */
+  own: boolean;
+}
 
 export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
 
@@ -14,7 +23,7 @@ export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
  * never span a restart. Memory is bounded by the number of containers seen in one interval.
  */
 export class SampleStore {
-  #held = new Map<string, { container: ContainerRef; first: SampleValues; latest: SampleValues }>();
+  #held = new Map<string, Held>();
   /** With `carryBaseline`: each container's latest sample of the previous interval. */
   #baseline = new Map<string, SampleValues>();
   readonly #carry: boolean;
@@ -39,13 +48,23 @@ export class SampleStore {
     if (!held) {
       const base = this.#baseline.get(container.id);
       const usable = base && base.readMs < values.readMs && !countersWentBack(base, values);
-      this.#held.set(container.id, { container, first: usable ? base : values, latest: values });
+      const first = usable ? base : copySample(values);
+      this.#held.set(container.id, { container, first, latest: first, own: false });
       return 'recorded';
     }
     held.container = container;
     const reset = countersWentBack(held.latest, values);
-    if (reset) held.first = values;
-    held.latest = values;
+    if (reset) {
+      held.first = copySample(values);
+      held.latest = held.first;
+      held.own = false;
+    } else if (held.own) {
+      // The interval's third sample on: into the copy (sample-copy.ts says why).
+      overwriteSample(held.latest, values);
+    } else {
+      held.latest = copySample(values);
+      held.own = true;
+    }
     return reset ? 'reset' : 'recorded';
   }
 

@@ -20,26 +20,38 @@ export interface TickOptions {
 }
 
 /**
- * Pure: one interval's readings → the tick's metrics. Per container, the metrics of its interval,
- * stamped with its latest sample's `read` time (whole seconds); per host, `containers` per
- * category (`total`, and each rule category) counted over the containers of this tick, stamped with
- * the tick.
+ * One interval's readings → the tick's metrics, made as they are read. Per container, the metrics
+ * of its interval, stamped with its latest sample's `read` time (whole seconds); per host,
+ * `containers` per category (`total`, and each rule category) counted over the containers of this
+ * tick, stamped with the tick; then `extra` (the daemon's own metrics).
+ *
+ * Each pass over it makes the container metrics again, one container at a time, instead of the
+ * tick holding all of them at once: at 5,000 containers that array was about 200,000 objects,
+ * alive (and so promoted to V8's old space) until every sink had encoded the tick. Made this way
+ * they die young. A pass costs a few microseconds per container; the readings are not changed.
  */
-export function tickMetrics(readings: Iterable<ContainerReading>, opts: TickOptions): Metric[] {
-  const out: Metric[] = [];
+export function tickMetrics(readings: readonly ContainerReading[], opts: TickOptions, extra: readonly Metric[] = []): Iterable<Metric> {
   const categories = new Map<string, number>();
-  let total = 0;
   for (const r of readings) {
-    const subject = { kind: 'container', container: r.container } as const;
-    for (const m of containerMetrics(r.first, r.latest, r.container.facts, opts.metrics, { subject, time: Math.floor(r.latest.readMs / 1000) })) out.push(m);
-    total += 1;
     const category = opts.categoryOf(r.container);
     if (category !== undefined) categories.set(category, (categories.get(category) ?? 0) + 1);
   }
-  const host = (category: string, value: number): void => {
-    out.push({ subject: HOST, name: 'containers', per: { key: 'category', value: category }, kind: 'gauge', value, time: opts.tickSeconds });
+  const host = (category: string, value: number): Metric => ({
+    subject: HOST,
+    name: 'containers',
+    per: { key: 'category', value: category },
+    kind: 'gauge',
+    value,
+    time: opts.tickSeconds,
+  });
+  const tail = [...[...categories].map(([category, count]) => host(category, count)), host('total', readings.length), ...extra];
+  return {
+    *[Symbol.iterator]() {
+      for (const r of readings) {
+        const subject = { kind: 'container', container: r.container } as const;
+        yield* containerMetrics(r.first, r.latest, r.container.facts, opts.metrics, { subject, time: Math.floor(r.latest.readMs / 1000) });
+      }
+      yield* tail;
+    },
   };
-  for (const [category, count] of categories) host(category, count);
-  host('total', total);
-  return out;
 }

@@ -2,11 +2,25 @@ import { createHash } from 'node:crypto';
 import type { ContainerRef } from '../docker/container.js';
 import type { Metric } from '../reduce/metric.js';
 
+/**
+ * Items that are made only as they are taken: `count` of them, from `items`, each costing about
+ * `bytesEach` in memory once made (see Sink's `encode`).
+ */
+export interface LazyItems<T> {
+  readonly count: number;
+  readonly bytesEach: number;
+  readonly items: Iterator<T>;
+}
+
 /** One tick, as every sink gets it. */
 export interface Tick {
   /** Unix seconds: the tick's own time (container metrics carry their samples' times). */
   readonly time: number;
-  readonly metrics: readonly Metric[];
+  /**
+   * Made as they are read (reduce/tick.ts), from the interval's readings, which nothing changes
+   * afterwards: iterate as often as needed, now or later; every pass gives the same metrics.
+   */
+  readonly metrics: Iterable<Metric>;
   /** The containers followed at the tick, with or without a sample in it. */
   readonly followed: readonly ContainerRef[];
 }
@@ -41,8 +55,10 @@ export interface SpoolCodec<T> {
 /**
  * Where metrics go. Contract (called only by the sink runner, and `start` by the daemon):
  * - `encode` turns each tick into the items the sink queues, in tick order; it runs at the tick,
- *   so what it reads of a metric (a container's name and labels) is as of that tick. A pull sink
- *   keeps its state here and queues nothing.
+ *   so what it reads of a metric (a container's name and labels) is as of that tick. It may hand
+ *   them over as LazyItems, made only as the runner takes them (from the tick's metrics, which stay
+ *   as they were): a tick's items then never all exist at once. A pull sink keeps its state here
+ *   and queues nothing.
  * - `send` is never called twice at once for one sink, and `close` never runs during a `send`.
  * - `send` resolves when the receiver has accepted every item it is going to accept; items it
  *   rejects one by one as bad (Backstop's 400) are logged and dropped by the sink itself.
@@ -55,7 +71,7 @@ export interface Sink<T> {
   /** For log lines; never contains a password. */
   readonly description: string;
   readonly maxBatchItems: number;
-  encode(tick: Tick): T[];
+  encode(tick: Tick): T[] | LazyItems<T>;
   /** What an item costs in memory, roughly (the buffer's byte bound). */
   itemBytes(item: T): number;
   /** Without one, the sink is never spooled. */

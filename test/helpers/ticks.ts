@@ -15,9 +15,18 @@ export function tickOf(items: readonly { value: number }[]): Tick {
   return { time: 1_700_000_000, metrics, followed: [] };
 }
 
-/** What every test sink of points shares: encode a tick of tickOf() back into points, a spool codec. */
+/**
+ * What every test sink of points shares: encode a tick of tickOf() back into points, made as they
+ * are taken (as the carbon-speaking sinks hand them over), a spool codec.
+ */
 export const pointSinkParts: Pick<Sink<CarbonPoint>, 'encode' | 'itemBytes' | 'spool'> = {
-  encode: (tick) => tick.metrics.map((m) => point(m.value)),
+  encode: (tick) => {
+    const metrics = [...tick.metrics];
+    function* made(): Generator<CarbonPoint> {
+      for (const m of metrics) yield point(m.value);
+    }
+    return { count: metrics.length, bytesEach: carbonPointBytes(point(0)), items: made() };
+  },
   itemBytes: carbonPointBytes,
   spool: carbonPointCodec('test'),
 };

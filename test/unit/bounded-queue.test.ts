@@ -62,4 +62,65 @@ describe('BoundedQueue', () => {
     assert.deepEqual(spilled, [0, 1, 2]);
     assert.equal(q.dropped, 0);
   });
+
+  describe('with a lazy batch', () => {
+    /** A lazy batch of items a..b-1 that records how many have been made. */
+    const lazy = (a: number, b: number, bytesEach = 100) => {
+      const made: number[] = [];
+      function* items() {
+        for (let n = a; n < b; n++) {
+          made.push(n);
+          yield m(n);
+        }
+      }
+      return { batch: { count: b - a, bytesEach, items: items() }, made };
+    };
+
+    it('counts its items at once and makes them only as they are taken, in order with the arrays around it', () => {
+      const q = queue(100);
+      const { batch, made } = lazy(2, 6);
+      q.push(range(0, 2));
+      q.push(batch);
+      q.push(range(6, 8));
+      assert.equal(q.size, 8);
+      assert.equal(q.bytes, 2 * (64 + 4) + 4 * 100 + 2 * (64 + 4));
+      assert.deepEqual(made, []);
+      assert.deepEqual(q.take(3).map((x) => x.value), [0, 1, 2]);
+      assert.deepEqual(made, [2]);
+      assert.equal(q.size, 5);
+      assert.deepEqual(q.take(10).map((x) => x.value), [3, 4, 5, 6, 7]);
+      assert.deepEqual(made, [2, 3, 4, 5]);
+      assert.equal(q.size, 0);
+      assert.equal(q.bytes, 0);
+    });
+
+    it('is bounded by its count and estimated bytes: the oldest leave, made, to the overflow', () => {
+      const gone: number[] = [];
+      const q = new BoundedQueue<Item>({ maxItems: 5, maxBytes: 450, sizeOf: () => 100, overflow: (items) => gone.push(...items.map((x) => x.value)) });
+      q.push(range(0, 2));
+      q.push(lazy(2, 6).batch);
+      assert.deepEqual(gone, [0, 1], 'six items, 600 bytes: over both bounds until four, 400 bytes');
+      assert.equal(q.size, 4);
+      q.push(lazy(6, 8).batch);
+      assert.deepEqual(gone, [0, 1, 2, 3]);
+      assert.deepEqual(q.take(10).map((x) => x.value), [4, 5, 6, 7]);
+    });
+
+    it('gives up the rest of a source that ends before its count', () => {
+      const q = queue(100);
+      q.push({ count: 5, bytesEach: 10, items: range(0, 2)[Symbol.iterator]() });
+      q.push(range(5, 6));
+      assert.deepEqual(q.take(10).map((x) => x.value), [0, 1, 5]);
+      assert.equal(q.size, 0);
+      assert.equal(q.bytes, 0);
+    });
+
+    it('takes a failed batch back at its head as an array', () => {
+      const q = queue(100);
+      q.push(lazy(0, 4).batch);
+      const sent = q.take(2);
+      q.unshift(sent);
+      assert.deepEqual(q.take(10).map((x) => x.value), [0, 1, 2, 3]);
+    });
+  });
 });

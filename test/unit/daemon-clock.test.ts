@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { CarbonPaths } from '../../src/naming/carbon-path.js';
 import { SinkRunner } from '../../src/pipeline/sink-runner.js';
 import type { Sink, Tick } from '../../src/sinks/sink.js';
+import type { Metric } from '../../src/reduce/metric.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { waitFor } from '../helpers/wait.js';
@@ -100,9 +101,9 @@ describe('time-driven behaviour on a fake clock', () => {
     const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s', '--stall-timeout', '10m', '--prefix', rule];
     const warnings: string[] = [];
     const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
-    const collisions = (tick: Tick): number | undefined =>
+    const collisions = (tick: RecordedTick): number | undefined =>
       tick.metrics.find((m) => m.subject.kind === 'daemon' && m.name === 'path_collisions')?.value;
-    const names = (tick: Tick): string[] =>
+    const names = (tick: RecordedTick): string[] =>
       [...new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.name] : [])))].sort();
     try {
       daemon.start();
@@ -124,16 +125,19 @@ describe('time-driven behaviour on a fake clock', () => {
   });
 });
 
+/** A tick with its metrics read once, as the sink was given them. */
+type RecordedTick = Omit<Tick, 'metrics'> & { readonly metrics: readonly Metric[] };
+
 /** A daemon on `clock` whose one sink records every tick it is given; `log` gets its lines. */
-function tickRecordingDaemon(argv: string[], clock: FakeClock, log: { level: 'warn' | 'error'; lines?: string[] }): { daemon: Daemon; ticks: Tick[] } {
+function tickRecordingDaemon(argv: string[], clock: FakeClock, log: { level: 'warn' | 'error'; lines?: string[] }): { daemon: Daemon; ticks: RecordedTick[] } {
   const outcome = parseConfig({ argv, env: {}, hostname: 'h1', homedir: '/nonexistent' });
   assert.equal(outcome.kind, 'config', JSON.stringify(outcome));
   const config = (outcome as { config: Config }).config;
-  const ticks: Tick[] = [];
+  const ticks: RecordedTick[] = [];
   const sink: Sink<never> = {
     description: 'ticks',
     maxBatchItems: 1,
-    encode: (tick) => (ticks.push(tick), []),
+    encode: (tick) => (ticks.push({ ...tick, metrics: [...tick.metrics] }), []),
     itemBytes: () => 0,
     send: async () => {},
     close: async () => {},

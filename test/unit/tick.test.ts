@@ -8,6 +8,8 @@ import { parseRules, type Rule } from '../../src/naming/rules.js';
 import { DEFAULT_METRIC_OPTIONS } from '../../src/reduce/container-metrics.js';
 import { SampleStore } from '../../src/reduce/sample-store.js';
 import { tickMetrics, type ContainerReading } from '../../src/reduce/tick.js';
+import { carbonPointSink } from '../../src/sinks/carbon-point.js';
+import type { LazyItems } from '../../src/sinks/sink.js';
 import { loadSamples } from '../helpers/fixtures.js';
 
 /** A container as the tracker makes it. */
@@ -67,6 +69,30 @@ describe('a tick through the carbon naming', () => {
   });
 });
 
+describe("a tick's carbon points, made as they are taken", () => {
+  it('are counted at the tick and made later, the same points whatever the store did meanwhile', () => {
+    const store = new SampleStore();
+    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
+    const a = ref('a', 'web.a');
+    const b = ref('b', 'web.b');
+    for (const v of values.slice(0, 3)) {
+      store.record(a, v);
+      store.record(b, v);
+    }
+    const paths = new CarbonPaths({ rules: [], pathPrefix: 'pre', hostPath: 'h' });
+    const metrics = tickMetrics(store.take(), { tickSeconds: 1795332300, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: () => undefined });
+    const eager = paths.points(metrics);
+    const lazy = carbonPointSink(paths).encode({ time: 1795332300, metrics, followed: [] }) as LazyItems<{ path: string }>;
+    assert.equal(lazy.count, eager.length);
+    assert.ok(eager.length > 40);
+    // The store goes on (the next interval's samples are written into copies of its own).
+    for (let k = 0; k < 4; k++) store.record(a, { ...values[3]!, readMs: values[3]!.readMs + k * 1000 });
+    const later: unknown[] = [];
+    for (let next = lazy.items.next(); !next.done; next = lazy.items.next()) later.push(next.value);
+    assert.deepEqual(later, eager);
+  });
+});
+
 describe('SampleStore', () => {
   it('keeps the latest real sample per container and never a stopped placeholder', () => {
     const store = new SampleStore();
@@ -100,6 +126,28 @@ describe('SampleStore', () => {
     walk(reading!.latest);
     assert.ok(held.length > 1);
     for (const o of held) assert.ok(!parts.has(o), 'the store holds an object of the parsed sample');
+  });
+
+  it('keeps copies of its own: what it hands over never changes, and no object the collector made is kept', () => {
+    const store = new SampleStore();
+    const a = ref('a', 'a');
+    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
+    for (const v of values.slice(0, 3)) store.record(a, v);
+    const [reading] = store.take();
+    const snapshot = structuredClone(reading!);
+    assert.deepEqual(reading!.first, values[0]);
+    assert.deepEqual(reading!.latest, values[2]);
+    for (const v of values.slice(0, 3)) {
+      assert.notEqual(reading!.first, v);
+      assert.notEqual(reading!.latest, v);
+    }
+    // The next interval: its first sample, a copy of its second, the third and fourth written into that copy.
+    const later = [0, 1, 2, 3].map((k) => ({ ...values[3]!, readMs: values[3]!.readMs + k * 1000 }));
+    for (const v of later) store.record(a, v);
+    assert.deepEqual(reading, snapshot, 'the next interval writes into copies of its own');
+    const [next] = store.take();
+    assert.deepEqual(next?.first, later[0]);
+    assert.deepEqual(next?.latest, later[3]);
   });
 
   it('ignores a sample older than the one held', () => {
