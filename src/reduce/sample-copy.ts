@@ -18,7 +18,10 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 type NestedKey = 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite';
 type ScalarKey = Exclude<keyof SampleValues, NestedKey>;
 
-/** Every field of a sample that is a number or a flag: the compiler insists each one is listed. */
+/**
+ * Every field of a sample that is a number or a flag: the compiler insists each one is listed, and
+ * the test that writes every fixture sample over every other checks overwriteSample copies each.
+ */
 const SCALARS = {
   readMs: true,
   podman: true,
@@ -40,7 +43,8 @@ const SCALARS = {
   pidsCurrent: true,
   pidsLimit: true,
 } as const satisfies Record<ScalarKey, true>;
-const SCALAR_KEYS = Object.keys(SCALARS) as ScalarKey[];
+/** The scalar fields' names (tests check overwriteSample against them). */
+export const SCALAR_KEYS = Object.keys(SCALARS) as ScalarKey[];
 
 /** A deep copy of a sample: the object a container's later samples in the interval are copied into. */
 export function copySample(src: SampleValues): SampleValues {
@@ -63,7 +67,26 @@ const copyBlkio = (b: BlkioValues): BlkioValues => ({ total: b.total, perDevice:
  */
 export function overwriteSample(dst: SampleValues, src: SampleValues): void {
   const d = dst as Writable<SampleValues>;
-  for (const key of SCALAR_KEYS) (d as Record<ScalarKey, unknown>)[key] = src[key];
+  // Field by field (SCALARS lists them for the compiler; a loop over it is a keyed access per field).
+  d.readMs = src.readMs;
+  d.podman = src.podman;
+  d.cpuSystem = src.cpuSystem;
+  d.cpuTotal = src.cpuTotal;
+  d.cpuKernel = src.cpuKernel;
+  d.cpuUser = src.cpuUser;
+  d.cpuOnline = src.cpuOnline;
+  d.throttledPeriods = src.throttledPeriods;
+  d.throttledTime = src.throttledTime;
+  d.memoryUsage = src.memoryUsage;
+  d.memoryMaxUsage = src.memoryMaxUsage;
+  d.memoryLimit = src.memoryLimit;
+  d.memoryCache = src.memoryCache;
+  d.memoryInactiveFile = src.memoryInactiveFile;
+  d.memoryRss = src.memoryRss;
+  d.memoryPgfault = src.memoryPgfault;
+  d.memoryPgmajfault = src.memoryPgmajfault;
+  d.pidsCurrent = src.pidsCurrent;
+  d.pidsLimit = src.pidsLimit;
   if (!(d.network && src.network && overwriteCounters(d.network, src.network))) d.network = src.network && { ...src.network };
   if (!overwriteInterfaces(d.interfaces, src.interfaces)) d.interfaces = copySample(src).interfaces;
   if (!(d.blkioRead && src.blkioRead && overwriteBlkio(d.blkioRead, src.blkioRead))) d.blkioRead = src.blkioRead && copyBlkio(src.blkioRead);

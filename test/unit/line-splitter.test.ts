@@ -31,6 +31,10 @@ describe('LineSplitter', () => {
   it('reports a line that grows past the bound, whether in one chunk or many', () => {
     const one = new LineSplitter(10, () => {});
     assert.equal(one.push(Buffer.from('x'.repeat(11) + '\n')), false);
+    const object = new LineSplitter(10, () => {});
+    assert.equal(object.push(Buffer.from(`{"a":"${'x'.repeat(3)}"}\n`)), false, 'a JSON object of 11 bytes');
+    const fits = new LineSplitter(10, () => {});
+    assert.equal(fits.push(Buffer.from(`{"a":"${'x'.repeat(2)}"}\n`)), true, 'one of 10 bytes');
     const many = new LineSplitter(10, () => {});
     assert.equal(many.push(Buffer.from('x'.repeat(6))), true);
     assert.equal(many.push(Buffer.from('x'.repeat(6))), false);

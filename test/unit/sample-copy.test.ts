@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
-import { copySample, overwriteSample } from '../../src/reduce/sample-copy.js';
+import { copySample, overwriteSample, SCALAR_KEYS } from '../../src/reduce/sample-copy.js';
 import { loadSamples } from '../helpers/fixtures.js';
 
 /** Every real sample of every fixture: streams of API 1.17 to today, cgroup v1 and v2, Podman, no network. */
@@ -50,6 +50,15 @@ describe('copySample / overwriteSample', () => {
     overwriteSample(held, second!);
     assert.deepEqual(held, second);
     assert.deepEqual(objectsOf(held), before, 'the same objects, rewritten');
+  });
+
+  it('writes every scalar field (a field added to SampleValues and not to overwriteSample fails here)', () => {
+    const [first] = loadSamples('busy-stream.jsonl').map((s) => sampleValues(s)!);
+    const held = copySample(first!);
+    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, k === 'podman' ? !first!.podman : 1e15 + i])) as unknown as SampleValues;
+    overwriteSample(held, { ...first!, ...marked });
+    for (const k of SCALAR_KEYS) assert.equal(held[k], marked[k], k);
+    assert.deepEqual(Object.keys(held).sort(), Object.keys(first!).sort());
   });
 
   it('leaves the sample it copies from untouched', () => {
