@@ -6,9 +6,6 @@ const PLAIN = /^[\w.-]*$/;
 /** Bytes an item takes at most besides its path: names and punctuation, a value, a time (24 each). */
 const ITEM_BYTES = '{"metric":"","value":,"measure_time":},'.length + 24 + 24;
 
-/** Bytes a path takes at most: one per character when plain, else up to 6 (`\u001f`) and quotes. */
-const pathBytes = (path: string): number => (PLAIN.test(path) ? path.length : 6 * path.length + 2);
-
 /** Writes an ASCII string at `at` (a plain loop: faster than a Buffer.write call per short piece). */
 function ascii(buf: Buffer, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
@@ -23,14 +20,21 @@ function ascii(buf: Buffer, at: number, text: string): number {
  * the daemon allocated while sending). A path that would need escaping still gets it.
  */
 export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
+  // Each path is tested once: the bound and the writing both need to know whether it is plain.
+  const plain = new Uint8Array(items.length);
   let bound = 2;
-  for (const m of items) bound += ITEM_BYTES + pathBytes(m.path);
+  for (let i = 0; i < items.length; i++) {
+    const path = items[i]!.path;
+    plain[i] = PLAIN.test(path) ? 1 : 0;
+    // A path takes at most one byte per character when plain, else 6 (`\u001f`) and the quotes.
+    bound += ITEM_BYTES + (plain[i] ? path.length : 6 * path.length + 2);
+  }
   const buf = Buffer.allocUnsafe(bound);
   let at = ascii(buf, 0, '[');
   for (let i = 0; i < items.length; i++) {
     const m = items[i]!;
     if (i > 0) at = ascii(buf, at, ',');
-    if (PLAIN.test(m.path)) {
+    if (plain[i]) {
       at = ascii(buf, at, '{"metric":"');
       at = ascii(buf, at, m.path);
       at = ascii(buf, at, '","value":');
