@@ -66,21 +66,30 @@ export class CarbonPaths {
    * come together).
    */
   points(metrics: Iterable<Metric>, prefix = ''): CarbonPoint[] {
-    return [...this.eachPoint(metrics, prefix)];
+    const out: CarbonPoint[] = [];
+    const each = this.eachPoint(metrics, prefix);
+    for (let r = each.next(); !r.done; r = each.next()) out.push(r.value);
+    return out;
   }
 
-  /** The same points, made one by one as they are read. */
-  *eachPoint(metrics: Iterable<Metric>, prefix = ''): Generator<CarbonPoint, void, undefined> {
+  /** The same points, made one by one as they are read (written out: cheaper than a generator). */
+  eachPoint(metrics: Iterable<Metric>, prefix = ''): Iterator<CarbonPoint, undefined> {
+    const source = metrics[Symbol.iterator]();
     const lead = prefix === '' ? '' : `${prefix}.`;
     let subject: Metric['subject'] | undefined;
     let base = '';
-    for (const m of metrics) {
-      if (m.subject !== subject) {
-        subject = m.subject;
-        base = lead + this.#base(subject);
-      }
-      yield { path: base + relativePath(m), value: m.value, time: m.time };
-    }
+    return {
+      next: () => {
+        const r = source.next();
+        if (r.done) return { done: true, value: undefined };
+        const m = r.value;
+        if (m.subject !== subject) {
+          subject = m.subject;
+          base = lead + this.#base(subject);
+        }
+        return { done: false, value: { path: base + relativePath(m), value: m.value, time: m.time } };
+      },
+    };
   }
 
   /** `[prefix.]<subject's path>.` */
