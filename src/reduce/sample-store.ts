@@ -48,8 +48,9 @@ export class SampleStore {
     if (!held) {
       const base = this.#baseline.get(container.id);
       const usable = base && base.readMs < values.readMs && !countersWentBack(base, values);
-      const first = usable ? base : copySample(values);
-      this.#held.set(container.id, { container, first, latest: first, own: false });
+      const latest = copySample(values);
+      const first = usable ? base : latest;
+      this.#held.set(container.id, { container, first, latest, own: first !== latest });
       return 'recorded';
     }
     held.container = container;

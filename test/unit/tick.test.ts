@@ -150,6 +150,25 @@ describe('SampleStore', () => {
     assert.deepEqual(next?.latest, later[3]);
   });
 
+  it('with carryBaseline, an interval of one sample runs from the previous interval\'s latest', () => {
+    const store = new SampleStore({ carryBaseline: true });
+    const a = ref('a', 'a');
+    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
+    store.record(a, values[0]!);
+    const [one] = store.take();
+    assert.equal(one?.first, one?.latest, 'the first interval has nothing before it');
+    store.record(a, values[1]!);
+    const [two] = store.take();
+    assert.deepEqual(two?.first, values[0]);
+    assert.deepEqual(two?.latest, values[1]);
+    store.record(a, values[2]!);
+    store.record(a, values[3]!);
+    const [three] = store.take();
+    assert.deepEqual(three?.first, values[1]);
+    assert.deepEqual(three?.latest, values[3]);
+    assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
+  });
+
   it('ignores a sample older than the one held', () => {
     const store = new SampleStore();
     const a = ref('a', 'a');
