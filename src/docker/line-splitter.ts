@@ -17,22 +17,20 @@ export class LineSplitter {
   push(chunk: Buffer): boolean {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      // The usual line, whole in its chunk and nothing around the JSON object: decoded as it is,
-      // without a Buffer view or a trimmed copy in between (one each per sample, otherwise).
-      if (this.#pendingBytes === 0 && chunk[start] === 0x7b && chunk[nl - 1] === 0x7d && nl - start <= this.#max) {
-        this.#onLine(chunk.toString('utf8', start, nl));
-        start = nl + 1;
-        continue;
-      }
-      let line: Buffer = chunk.subarray(start, nl);
+      let text: string;
       if (this.#pendingBytes > 0) {
-        line = Buffer.concat([...this.#pending, line]);
+        const line = Buffer.concat([...this.#pending, chunk.subarray(start, nl)]);
         this.#pending = [];
         this.#pendingBytes = 0;
+        if (line.length > this.#max) return false;
+        text = line.toString('utf8');
+      } else {
+        // A line whole in its chunk (the usual case) is decoded from the chunk: no Buffer view.
+        if (nl - start > this.#max) return false;
+        text = chunk.toString('utf8', start, nl);
       }
       start = nl + 1;
-      if (line.length > this.#max) return false;
-      const text = line.toString('utf8').trim();
+      text = text.trim();
       if (text !== '') this.#onLine(text);
     }
     if (start < chunk.length) {

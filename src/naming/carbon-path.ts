@@ -66,10 +66,7 @@ export class CarbonPaths {
    * come together).
    */
   points(metrics: Iterable<Metric>, prefix = ''): CarbonPoint[] {
-    const out: CarbonPoint[] = [];
-    const each = this.eachPoint(metrics, prefix);
-    for (let r = each.next(); !r.done; r = each.next()) out.push(r.value);
-    return out;
+    return Array.from({ [Symbol.iterator]: () => this.eachPoint(metrics, prefix) });
   }
 
   /** The same points, made one by one as they are read (written out: cheaper than a generator). */

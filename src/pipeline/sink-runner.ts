@@ -147,7 +147,7 @@ export class SinkRunner<T> implements TickRunner {
     if (this.#closed) return;
     const items = this.#sink.encode(tick);
     if ((Array.isArray(items) ? items.length : (items as LazyItems<T>).count) === 0) return;
-    if (this.#spool && this.#failing > 0) this.#toSpool(Array.isArray(items) ? items : made(items as LazyItems<T>));
+    if (this.#spool && this.#failing > 0) this.#toSpool(Array.isArray(items) ? items : Array.from({ [Symbol.iterator]: () => (items as LazyItems<T>).items }));
     else this.#queue.push(items);
     this.#kick();
   }
@@ -295,11 +295,4 @@ export class SinkRunner<T> implements TickRunner {
     this.#nap = undefined;
     return true;
   }
-}
-
-/** Every item of a lazy batch, made now. */
-function made<T>(lazy: LazyItems<T>): T[] {
-  const out: T[] = [];
-  for (let next = lazy.items.next(); !next.done; next = lazy.items.next()) out.push(next.value);
-  return out;
 }

@@ -51,11 +51,14 @@ export function copySample(src: SampleValues): SampleValues {
   return {
     ...src,
     network: src.network && { ...src.network },
-    interfaces: src.interfaces.length === 0 ? src.interfaces : src.interfaces.map((i) => ({ name: i.name, counters: { ...i.counters } })),
+    interfaces: copyInterfaces(src.interfaces),
     blkioRead: src.blkioRead && copyBlkio(src.blkioRead),
     blkioWrite: src.blkioWrite && copyBlkio(src.blkioWrite),
   };
 }
+
+const copyInterfaces = (list: readonly InterfaceValues[]): readonly InterfaceValues[] =>
+  list.length === 0 ? list : list.map((i) => ({ name: i.name, counters: { ...i.counters } }));
 
 const copyBlkio = (b: BlkioValues): BlkioValues => ({ total: b.total, perDevice: b.perDevice.map((d) => ({ ...d })) });
 
@@ -88,24 +91,23 @@ export function overwriteSample(dst: SampleValues, src: SampleValues): void {
   d.pidsCurrent = src.pidsCurrent;
   d.pidsLimit = src.pidsLimit;
   if (!(d.network && src.network && overwriteCounters(d.network, src.network))) d.network = src.network && { ...src.network };
-  if (!overwriteInterfaces(d.interfaces, src.interfaces)) d.interfaces = copySample(src).interfaces;
+  if (!overwriteInterfaces(d.interfaces, src.interfaces)) d.interfaces = copyInterfaces(src.interfaces);
   if (!(d.blkioRead && src.blkioRead && overwriteBlkio(d.blkioRead, src.blkioRead))) d.blkioRead = src.blkioRead && copyBlkio(src.blkioRead);
   if (!(d.blkioWrite && src.blkioWrite && overwriteBlkio(d.blkioWrite, src.blkioWrite))) d.blkioWrite = src.blkioWrite && copyBlkio(src.blkioWrite);
 }
 
 /** False (and `dst` unchanged) when the two do not have the same fields. */
 function overwriteCounters(dst: NetworkCounters, src: NetworkCounters): boolean {
-  for (const f of NETWORK_FIELDS) if ((dst[f] === undefined) !== (src[f] === undefined)) return false;
+  if (!sameFields(dst, src)) return false;
   for (const f of NETWORK_FIELDS) if (src[f] !== undefined) dst[f] = src[f];
   return true;
 }
 
+const sameFields = (a: NetworkCounters, b: NetworkCounters): boolean => NETWORK_FIELDS.every((f) => (a[f] === undefined) === (b[f] === undefined));
+
 function overwriteInterfaces(dst: readonly InterfaceValues[], src: readonly InterfaceValues[]): boolean {
   if (dst.length !== src.length) return false;
-  for (let i = 0; i < src.length; i++) {
-    if (dst[i]!.name !== src[i]!.name) return false;
-    for (const f of NETWORK_FIELDS) if ((dst[i]!.counters[f] === undefined) !== (src[i]!.counters[f] === undefined)) return false;
-  }
+  for (let i = 0; i < src.length; i++) if (dst[i]!.name !== src[i]!.name || !sameFields(dst[i]!.counters, src[i]!.counters)) return false;
   for (let i = 0; i < src.length; i++) overwriteCounters(dst[i]!.counters, src[i]!.counters);
   return true;
 }

@@ -4,12 +4,11 @@ import { countersWentBack } from './docker-math.js';
 import { copySample, overwriteSample } from './sample-copy.js';
 import type { ContainerReading } from './tick.js';
 
+/** `latest` is always the store's own copy of a sample; while it is also `first`, it is not written into. */
 interface Held {
   container: ContainerRef;
   first: SampleValues;
   latest: SampleValues;
-  /** `latest` is the store's own copy, never `first` nor a value handed out before this interval. */
-  own: boolean;
 }
 
 export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
@@ -50,7 +49,7 @@ export class SampleStore {
       const usable = base && base.readMs < values.readMs && !countersWentBack(base, values);
       const latest = copySample(values);
       const first = usable ? base : latest;
-      this.#held.set(container.id, { container, first, latest, own: first !== latest });
+      this.#held.set(container.id, { container, first, latest });
       return 'recorded';
     }
     held.container = container;
@@ -58,14 +57,10 @@ export class SampleStore {
     if (reset) {
       held.first = copySample(values);
       held.latest = held.first;
-      held.own = false;
-    } else if (held.own) {
-      // The interval's third sample on: into the copy (sample-copy.ts says why).
+    } else if (held.latest !== held.first) {
+      // Into the copy, which nothing else holds (sample-copy.ts says why).
       overwriteSample(held.latest, values);
-    } else {
-      held.latest = copySample(values);
-      held.own = true;
-    }
+    } else held.latest = copySample(values);
     return reset ? 'reset' : 'recorded';
   }
 
