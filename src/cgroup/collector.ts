@@ -191,7 +191,13 @@ export class CgroupCollector implements Collector {
 
   /** Reads every container whose second has come. */
   #readDue(): void {
+    const reader = this.#reader;
+    if (!reader) return;
     const now = this.#o.clock.now();
+    reader.round(() => this.#readEach(now));
+  }
+
+  #readEach(now: number): void {
     // Nothing below adds or removes followed containers: the map is walked as it is.
     for (const f of this.#followed.values()) {
       if (f.source !== 'kernel' || f.target === undefined || f.dueAt > now) continue;

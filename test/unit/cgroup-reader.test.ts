@@ -227,6 +227,41 @@ describe('cgroup v1, cgroupfs driver: files captured from a real container on th
   });
 });
 
+describe('how the reader reads', () => {
+  it('shares one read of /proc/stat among the samples of a round, and reads it anew for the next', () => {
+    const t = tree().fixture('v1-cgroupfs');
+    const reader = open(t);
+    const target = located(reader, V1_ID, Number(V1_PID));
+    const procStat = (user: number): string => `cpu  ${user} 0 0 0 0 0 0 0 0 0\ncpu0 ${user} 0 0 0 0 0 0 0 0 0\nintr 1\n`;
+    t.write({ 'proc/stat': procStat(100) });
+    const [first, second] = reader.round(() => {
+      const a = sample(reader.read(target)).cpuSystem;
+      t.write({ 'proc/stat': procStat(200) });
+      return [a, sample(reader.read(target)).cpuSystem];
+    });
+    assert.equal(first, 100 * 1e7);
+    assert.equal(second, 100 * 1e7, 'the round\'s second sample uses the round\'s /proc/stat');
+    assert.equal(sample(reader.read(target)).cpuSystem, 200 * 1e7, 'outside a round, each sample reads it');
+    assert.equal(reader.round(() => sample(reader.read(target)).cpuSystem), 200 * 1e7);
+    t.write({ 'proc/stat': procStat(300) });
+    assert.equal(reader.round(() => sample(reader.read(target)).cpuSystem), 300 * 1e7, 'a new round reads it anew');
+  });
+
+  it('reads a kept file whole when it grows past 2 KiB, and without leftovers when it shrinks', () => {
+    const t = tree().fixture('v1-cgroupfs');
+    const statPath = `sys/fs/cgroup/memory/docker/${V1_ID}/memory.stat`;
+    const reader = open(t);
+    const target = located(reader, V1_ID, Number(V1_PID));
+    const plain = sample(reader.read(target));
+    // 6 KB of keys the reader does not use, before the real ones: past the 2 KiB a single read is trusted with.
+    const padding = Array.from({ length: 300 }, (_, i) => `unused_counter_${i} ${i}\n`).join('');
+    t.write({ [statPath]: padding + fixtureText('v1-cgroupfs', statPath) });
+    assert.deepEqual(sample(reader.read(target)), plain);
+    t.write({ [statPath]: fixtureText('v1-cgroupfs', statPath) });
+    assert.deepEqual(sample(reader.read(target)), plain, 'shorter again: nothing of the longer text is left');
+  });
+});
+
 describe('cgroup v2 (unified hierarchy)', () => {
   it('systemd driver (0::/system.slice/docker-<id>.scope): every value as Docker computes it', () => {
     const t = v2Host(`system.slice/docker-${ID}.scope`);
