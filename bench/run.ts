@@ -9,6 +9,7 @@
  *   BENCH_MODES_N=100  BENCH_MODES_POLL=60s  BENCH_MODES_INTERVALS=2
  *   BENCH_CGROUP_N=10,50,100  BENCH_CGROUP_POLL=10s  BENCH_CGROUP_INTERVALS=3
  *   BENCH_MICRO_MS=3000  BENCH_MICRO_CONTAINERS=100  BENCH_MICRO_SAMPLES_PER_TICK=10
+ *   BENCH_WARM_S=60                    measure a daemon no sooner than this long after it connected
  *   BENCH_DAEMON_BIN=path/to/main.js   measure another build of the daemon
  *   BENCH_DAEMON_NODE_FLAGS="--max-old-space-size=128"   node flags for the daemon only
  *   BENCH_LABEL=text                   a note stored with the results
@@ -77,7 +78,7 @@ log(`results in bench/results/${stamp}.json and .md`);
 function markdown(r: typeof results): string {
   const m = r.machine;
   const lines = [
-    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB${r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : ''}${r.label ? `; ${r.label}` : ''}.`,
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB${r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : ''}${r.label ? `; ${r.label}` : ''}. Daemons measured over whole poll intervals from ${envNumber('BENCH_WARM_S', 60)} s after they connected (BENCH_WARM_S).`,
     '',
     '| target | measured | |',
     '|---|---|---|',
