@@ -8,7 +8,7 @@ import {
   parseLimit,
   parseNetDev,
   parseBlkioV1,
-  parseProcStat,
+  type HostCpu,
 } from './kernel-files.js';
 
 // One sample's values from the texts of the kernel files, computed as Docker 20.10 computes its
@@ -43,8 +43,8 @@ export interface V2Texts {
 
 /** What every sample needs besides its group's files. */
 export interface HostTexts {
-  /** `/proc/stat`, read with the sample (Docker reads it right after each container's stats). */
-  readonly procStat: string;
+  /** From `/proc/stat` (undefined: not in its format), read with the sample's round (Docker reads it right after each container's stats). */
+  readonly cpu: HostCpu | undefined;
   /** `/proc/<pid>/net/dev`; undefined for a container on the host's network. */
   readonly netDev: string | undefined;
   /** MemTotal in bytes (Docker's machine memory, read once), undefined if unknown. */
@@ -135,7 +135,7 @@ type GroupValues = Omit<SampleValues, 'readMs' | 'podman' | 'cpuSystem' | 'cpuOn
 
 /** The values both versions get the same way: host CPU, network, block I/O. */
 function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValues): KernelSampleOutcome {
-  const cpu = parseProcStat(host.procStat);
+  const cpu = host.cpu;
   if (cpu === undefined) return bad('stat', 'no `cpu` line of seven counters');
   let interfaces: InterfaceValues[] = [];
   if (host.netDev !== undefined) {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SampleValues } from '../docker/sample-values.js';
-import { parseBlkioV1, parseMemTotal } from './kernel-files.js';
+import { parseBlkioV1, parseMemTotal, parseProcStat, type HostCpu } from './kernel-files.js';
 import { v1Sample, v2Sample, type V1Texts, type V2Texts } from './kernel-sample.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget, type LocateOutcome } from './locate.js';
 import { errorCode, errorReason, gone, unreadable, type CgroupFailure } from './outcome.js';
@@ -34,15 +34,16 @@ export class CgroupReader {
   readonly #buf = Buffer.allocUnsafe(256 * 1024);
   /** A descriptor kept open per file read (#readText). */
   readonly #fds = new Map<string, number>();
-  /** Inside round(): /proc/stat as its first sample read it, shared by the round's other samples. */
-  #roundProcStat: string | undefined;
-  #inRound = false;
+  readonly #statPath: string;
+  /** Inside round(): the host's CPU as its first sample read it, for the round's other samples. */
+  #round: { cpu?: HostCpu | undefined } | undefined;
 
   /** Use openCgroupReader, which does the I/O this needs. */
   constructor(opts: CgroupReaderOptions, version: 1 | 2, memTotal: number | undefined) {
     this.#opts = opts;
     this.version = version;
     this.memTotal = memTotal;
+    this.#statPath = join(opts.hostProc, 'stat');
   }
 
   /** Where a running container's files are, from its init PID (see locateContainer). */
@@ -70,13 +71,22 @@ export class CgroupReader {
    * two one-second deltas) does not move. Docker too reads /proc/stat apart from the group's files.
    */
   round<T>(reads: () => T): T {
-    this.#inRound = true;
+    this.#round = {};
     try {
       return reads();
     } finally {
-      this.#inRound = false;
-      this.#roundProcStat = undefined;
+      this.#round = undefined;
     }
+  }
+
+  /** `/proc/stat`'s figures (undefined: not in its format): the round's, or read and parsed now. */
+  #hostCpu(): HostCpu | undefined | CgroupFailure {
+    if (this.#round && 'cpu' in this.#round) return this.#round.cpu;
+    const text = this.#readProc(this.#statPath, true);
+    if (typeof text !== 'string') return text;
+    const cpu = parseProcStat(text);
+    if (this.#round) this.#round.cpu = cpu;
+    return cpu;
   }
 
   #sample(target: CgroupTarget): SampleOutcome {
@@ -97,17 +107,15 @@ export class CgroupReader {
       if (typeof r !== 'string') return r;
       texts[file.name] = r;
     }
-    const statPath = join(this.#opts.hostProc, 'stat');
-    const procStat = this.#roundProcStat ?? this.#readProc(statPath, true);
-    if (typeof procStat !== 'string') return procStat;
-    if (this.#inRound) this.#roundProcStat = procStat;
-    const host = { procStat, netDev, memTotal: this.memTotal, readMs };
+    const cpu = this.#hostCpu();
+    if (cpu !== undefined && 'kind' in cpu) return cpu;
+    const host = { cpu, netDev, memTotal: this.memTotal, readMs };
     // The texts are keyed by the names locateContainer gave, which are V1Texts' or V2Texts' keys.
     const outcome =
       target.version === 1 ? v1Sample(texts as unknown as V1Texts, host) : v2Sample(texts as unknown as V2Texts, host);
     if (outcome.kind === 'values') return { kind: 'sample', values: outcome.values };
     const path =
-      outcome.file === 'stat' ? statPath
+      outcome.file === 'stat' ? this.#statPath
       : outcome.file === 'net/dev' ? (target.netDev ?? outcome.file)
       : (target.files.find((f) => f.name === outcome.file)?.path ?? outcome.file);
     return unreadable(path, `unexpected content: ${outcome.reason}`);
