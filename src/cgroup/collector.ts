@@ -111,8 +111,13 @@ export class CgroupCollector implements Collector {
     this.#scheduleLoop();
   }
 
-  /** Samples are read on their own, once a second: nothing to do before a tick. */
-  async collect(): Promise<void> {}
+  /**
+   * Samples are read on their own, once a second; before a tick, what waits in the held streams of
+   * the containers that fell back is read.
+   */
+  collect(): Promise<void> {
+    return this.#streams.flush();
+  }
 
   async stop(): Promise<void> {
     this.#stopped = true;

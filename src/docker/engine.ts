@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { checkHostKey, knownHostName } from './known-hosts.js';
+import { socketHold, type SocketHold } from './socket-hold.js';
 
 /** Where the Engine is, as validated by the config (`--docker`; docs/architecture.md §2). */
 export type DockerTarget =
@@ -67,9 +68,16 @@ export type EngineFilters = Readonly<Record<string, readonly string[]>>;
  * arrives (chunks as sent, not lines), then `onEnd` runs once, with an error when the connection
  * failed before the Engine ended the body. Nothing runs after `close()`, which destroys the
  * response (its socket is closed) and may be called any number of times.
+ *
+ * `hold()` stops reading the connection: what the Engine sends waits in the kernel until
+ * `release()`, and then comes to `onData` on the next turn of the event loop (socket-hold.ts says
+ * why and how). It returns false when the connection cannot be held (TLS, SSH), which is then read
+ * as data comes. Both may be called any number of times, before start() and after close() too.
  */
 export interface EngineStream {
   start(onData: (chunk: Buffer) => void, onEnd: (err?: Error) => void): void;
+  hold(): boolean;
+  release(): void;
   close(): void;
 }
 
@@ -257,8 +265,18 @@ function dial<T>(docker: Docker, opts: { path: string; abortSignal: AbortSignal 
  */
 function engineStream(res: IncomingMessage): EngineStream {
   let closed = false;
+  let holder: SocketHold | undefined | null = null;
   res.on('error', () => {});
   return {
+    hold() {
+      if (closed) return false;
+      holder ??= socketHold(res.socket);
+      holder?.stop();
+      return holder !== undefined;
+    },
+    release() {
+      holder?.start();
+    },
     start(onData, onEnd) {
       const end = (err?: Error): void => {
         if (closed) return;

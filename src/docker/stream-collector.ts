@@ -12,6 +12,8 @@ import { ContainerTracker, type TrackerListener } from './tracker.js';
 
 /** A line longer than this without a newline is not a stats sample: the stream is reopened. */
 const MAX_LINE_BYTES = 1 << 20;
+/** Held streams are read once a round (shorter when the stall timeout is short: a quarter of it). */
+const ROUND_MS = 1_000;
 
 export interface StatsStreamsOptions {
   readonly engine: EngineClient;
@@ -55,6 +57,13 @@ interface Followed {
  * reopened; a line that is not a JSON object is counted and skipped (logged once per stream); a
  * line past 1 MiB reopens the stream.
  *
+ * Streams are read in rounds: between rounds each stream is held (EngineStream.hold: what the
+ * Engine sends waits in the kernel), and once a second every stream is read for one turn of the
+ * event loop, so the samples of all containers cost one wake-up instead of one each
+ * (docs/architecture.md §7 has the figures). Nothing is lost or changed by it: a sample carries
+ * the time the Engine read it, the tick reads every stream first (flush()), and the stall check
+ * runs four rounds or more apart. A stream that cannot be held (TLS, SSH) is read as data comes.
+ *
  * Lifecycle: start() once, stop() once; stop closes every stream and cancels every timer.
  */
 export class StatsStreams {
@@ -64,6 +73,9 @@ export class StatsStreams {
   #streamRestarts = 0;
   #badLines = 0;
   #cancelStallCheck: (() => void) | undefined;
+  #cancelRound: (() => void) | undefined;
+  /** Read rounds under way (the timer's and flush()'s may overlap): streams are held again at 0. */
+  #reading = 0;
 
   constructor(opts: StatsStreamsOptions) {
     this.#o = opts;
@@ -86,12 +98,49 @@ export class StatsStreams {
 
   start(): void {
     this.#scheduleStallCheck();
+    this.#scheduleRound();
   }
 
   stop(): void {
     this.#stopped = true;
     this.#cancelStallCheck?.();
+    this.#cancelRound?.();
     for (const id of [...this.#followed.keys()]) this.unfollow(id);
+  }
+
+  /**
+   * Reads every stream now: what the Engine sent until this call has reached onSample when the
+   * promise resolves. The collector calls it before each tick.
+   */
+  flush(): Promise<void> {
+    return this.#readRound();
+  }
+
+  #scheduleRound(): void {
+    this.#cancelRound = this.#o.clock.setTimer(
+      () => {
+        if (this.#stopped) return;
+        void this.#readRound();
+        this.#scheduleRound();
+      },
+      Math.min(ROUND_MS, this.#o.stallTimeoutMs / 4),
+    );
+  }
+
+  /**
+   * Releases every stream, lets the event loop turn until it has polled them (two setImmediate
+   * turns: whatever phase this is called from, a poll phase lies between), then holds them again.
+   */
+  #readRound(): Promise<void> {
+    if (this.#reading++ === 0) for (const f of this.#followed.values()) f.stream?.release();
+    return new Promise((resolve) => {
+      setImmediate(() =>
+        setImmediate(() => {
+          if (--this.#reading === 0 && !this.#stopped) for (const f of this.#followed.values()) f.stream?.hold();
+          resolve();
+        }),
+      );
+    });
   }
 
   /** Every quarter of the stall timeout, reopen the streams that have gone quiet. */
@@ -285,8 +334,10 @@ export class StreamCollector implements Collector {
     this.#streams.start();
   }
 
-  /** Samples arrive on their own: nothing to do before a tick. */
-  async collect(): Promise<void> {}
+  /** Samples arrive on their own; before a tick, what waits in the held streams is read. */
+  collect(): Promise<void> {
+    return this.#streams.flush();
+  }
 
   async stop(): Promise<void> {
     // Streams first (nothing is opened after this), then the tracker's calls and timers.

@@ -95,6 +95,48 @@ describe('EngineClient over a Unix socket', () => {
     await waitFor(() => sockets.size === before - 1, 'the server sees the connection closed');
   });
 
+  it('hold() leaves what the Engine sends in the kernel until release(), then it all comes, in order', async () => {
+    let serverRes: ServerResponse | undefined;
+    handler = (_req, res) => {
+      serverRes = res;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"n":1}\n');
+    };
+    const stream = await client.statsStream('held');
+    let text = '';
+    let released = false;
+    // What one read of the socket gave: the text once the callback that read it has returned.
+    let firstRead: string | undefined;
+    let ended: Error | undefined | 'not yet' = 'not yet';
+    stream.start(
+      (b) => {
+        text += b.toString();
+        if (released && firstRead === undefined) process.nextTick(() => (firstRead = text));
+      },
+      (err) => (ended = err),
+    );
+    await waitFor(() => text === '{"n":1}\n', 'the first line');
+    assert.equal(stream.hold(), true, 'a Unix-socket stream can be held');
+    assert.equal(stream.hold(), true, 'holding twice is holding');
+    for (let n = 2; n <= 6; n++) {
+      serverRes!.write(`{"n":${n}}\n`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    serverRes!.end();
+    // What is held must stay away for a while: the server's writes and end are long done by then.
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(text, '{"n":1}\n', 'nothing read while held');
+    assert.equal(ended, 'not yet', 'the end is held too');
+    released = true;
+    stream.release();
+    await waitFor(() => ended === undefined, 'the end, after release()');
+    const all = [1, 2, 3, 4, 5, 6].map((n) => `{"n":${n}}\n`).join('');
+    assert.equal(text, all);
+    assert.equal(firstRead, all, 'the five held lines came in one read');
+    assert.equal(stream.hold(), false, 'an ended stream is not held');
+    stream.release();
+  });
+
   it('ends a stream with an error when the connection is cut mid-body', async () => {
     handler = (req, res) => {
       res.writeHead(200);
@@ -143,6 +185,33 @@ describe('EngineClient over TCP with TLS', () => {
 
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a TLS stream cannot be held: hold() says so and its data keeps coming', async () => {
+    const key = await readFile(join(dir, 'key.pem'));
+    const cert = await readFile(join(dir, 'cert.pem'));
+    let serverRes: ServerResponse | undefined;
+    const server = createHttpsServer({ key, cert }, (_req, res) => {
+      serverRes = res;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"n":1}\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const client = new EngineClient({ kind: 'tcp', protocol: 'https', host: '127.0.0.1', port, display: 'tls', tls: { ca: cert } });
+      const stream = await client.statsStream('tls');
+      let text = '';
+      stream.start((b) => (text += b.toString()), () => {});
+      await waitFor(() => text === '{"n":1}\n', 'the first line');
+      assert.equal(stream.hold(), false);
+      serverRes!.write('{"n":2}\n');
+      await waitFor(() => text === '{"n":1}\n{"n":2}\n', 'the next line, though hold() was called');
+      stream.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('verifies the Engine against the given CA and presents the client certificate', async () => {
