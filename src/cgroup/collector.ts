@@ -12,8 +12,12 @@ import { openCgroupReader, type CgroupReader } from './reader.js';
 
 /** Each container is read once a second, as often as the Engine's stats stream sends a sample. */
 const SAMPLE_EVERY_MS = 1_000;
-/** The read loop wakes this often and reads the containers that are due: reads spread over the second. */
-const SLICE_MS = 100;
+/**
+ * The read loop wakes when the first container is due, at most this often, and reads every
+ * container due within this much of now too (so up to this early): containers whose seconds
+ * begin close together are read in one wake-up (docs/architecture.md §7).
+ */
+const GATHER_MS = 100;
 
 export interface CgroupCollectorOptions extends CgroupPaths {
   readonly engine: EngineClient;
@@ -55,9 +59,11 @@ interface Followed {
  * (its start event) gives a new PID.
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
- * and let go when the container is: reader.ts has the figures): the loop wakes every 100 ms and
- * reads the containers that are due, so that the reads of many containers are spread over each
- * second instead of done in one block.
+ * and let go when the container is: reader.ts has the figures). Each container is read on its own
+ * beat, a second apart, from when it was located; the loop wakes when the first is due and reads
+ * with it every container due within GATHER_MS. Containers located together (all of them at
+ * start) are read in one wake-up a second: each wake-up that runs JavaScript costs about as much
+ * as reading a container (docs/architecture.md §7). Ten wake-ups a second at most.
  */
 export class CgroupCollector implements Collector {
   readonly sampling = 'continuous';
@@ -69,6 +75,8 @@ export class CgroupCollector implements Collector {
   #reader: CgroupReader | undefined;
   #stopped = false;
   #cancelLoop: (() => void) | undefined;
+  /** Clock ms the loop's timer is set for. */
+  #wakeAt = Number.POSITIVE_INFINITY;
   #kernelSamples = 0;
 
   constructor(opts: CgroupCollectorOptions) {
@@ -169,6 +177,8 @@ export class CgroupCollector implements Collector {
     if (located.kind === 'located') {
       f.target = located.target;
       f.dueAt = this.#o.clock.now();
+      // Read it at the loop's next wake-up, or in GATHER_MS if that is sooner.
+      if (!this.#stopped && f.dueAt + GATHER_MS < this.#wakeAt) this.#scheduleLoop(f.dueAt + GATHER_MS);
     } else if (located.kind === 'unreadable') this.#fallBack(f, describeFailure(located));
     // 'gone': it exited already; its next start event brings a new PID.
   }
@@ -186,12 +196,21 @@ export class CgroupCollector implements Collector {
     this.#streams.follow(f.container);
   }
 
-  #scheduleLoop(): void {
+  /** Sets the loop's timer for `at` (clock ms), by default for when the next container is due (nextWake). */
+  #scheduleLoop(at?: number): void {
+    const now = this.#o.clock.now();
+    const next = at ?? nextWake(now, this.#kernelDues());
+    this.#cancelLoop?.();
+    this.#wakeAt = next;
     this.#cancelLoop = this.#o.clock.setTimer(() => {
       if (this.#stopped) return;
       this.#readDue();
       this.#scheduleLoop();
-    }, SLICE_MS);
+    }, next - now);
+  }
+
+  *#kernelDues(): Iterable<number> {
+    for (const f of this.#followed.values()) if (f.source === 'kernel' && f.target !== undefined) yield f.dueAt;
   }
 
   /** Reads every container whose second has come. */
@@ -205,9 +224,8 @@ export class CgroupCollector implements Collector {
   #readEach(now: number): void {
     // Nothing below adds or removes followed containers: the map is walked as it is.
     for (const f of this.#followed.values()) {
-      if (f.source !== 'kernel' || f.target === undefined || f.dueAt > now) continue;
-      // Keep each container on its own beat, but never run behind by more than one read.
-      f.dueAt = Math.max(f.dueAt + SAMPLE_EVERY_MS, now);
+      if (f.source !== 'kernel' || f.target === undefined || !readNow(f.dueAt, now)) continue;
+      f.dueAt = nextDue(f.dueAt, now);
       const outcome = this.#reader!.read(f.target);
       if (outcome.kind === 'sample') {
         this.#kernelSamples += 1;
@@ -221,6 +239,22 @@ export class CgroupCollector implements Collector {
     }
   }
 }
+
+/**
+ * When the read loop wakes next (clock ms): when the first of the containers read from the kernel
+ * is due (`dues`), but GATHER_MS after `now` at the soonest, and a second after it when none is.
+ */
+export function nextWake(now: number, dues: Iterable<number>): number {
+  let next = now + SAMPLE_EVERY_MS;
+  for (const due of dues) if (due < next) next = due;
+  return Math.max(next, now + GATHER_MS);
+}
+
+/** Whether a wake-up at `now` reads a container due at `dueAt`: it is due, or will be within GATHER_MS. */
+export const readNow = (dueAt: number, now: number): boolean => dueAt <= now + GATHER_MS;
+
+/** A container's next due time after a read at `now`: on its own beat, never more than one read behind. */
+export const nextDue = (dueAt: number, now: number): number => Math.max(dueAt + SAMPLE_EVERY_MS, now);
 
 function describeFailure(f: CgroupFailure): string {
   return f.kind === 'unreadable' ? `${f.file}: ${f.reason}` : f.detail;
