@@ -7,6 +7,7 @@
  * samples were (lag). Stops the daemon and closes the receiver whatever happens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { startBackstopReceiver } from '../test/helpers/backstop-receiver.js';
 import { BIN } from '../test/helpers/daemon.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -50,6 +51,11 @@ export interface RunFigures {
   daemonRssAtEndMb: number;
   engineCpuPercent?: number | undefined;
   otherCpuPercent?: number | undefined;
+  /**
+   * The host's steal time over the window, % of all its CPU time (`/proc/stat`): time the machine
+   * under a virtual one took away. Every CPU figure of the window is high in proportion.
+   */
+  stealPercent?: number | undefined;
   samplesPerSecond: number;
   ticks: TickFigures[];
   allComplete: boolean;
@@ -137,6 +143,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     const otherCpu = opts.otherPid ? processMeter(opts.otherPid) : undefined;
     const meters: CpuMeter[] = [daemonCpu, ...(engineCpu ? [engineCpu] : []), ...(otherCpu ? [otherCpu] : [])];
     meters.forEach((m) => m.sample());
+    const steal = stealMeter();
     const t0 = performance.now();
     await sleepMs(opts.intervals * pollMs);
     const figures = {
@@ -146,6 +153,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       daemonRssAtEndMb: round(rssMb(pid), 1),
       engineCpuPercent: engineCpu ? round(engineCpu.percent(), 2) : undefined,
       otherCpuPercent: otherCpu ? round(otherCpu.percent(), 2) : undefined,
+      stealPercent: steal(),
     };
     // Let the last measured tick's batch arrive: its self-metrics come last. A one-shot batch
     // leaves about N / 8 seconds after its tick, so wait for it (up to one interval) rather than a fixed time.
@@ -197,6 +205,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     log(
       `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS (${result.daemonRssAtEndMb} MB at the end)` +
         (result.engineCpuPercent !== undefined ? `, Engine ${result.engineCpuPercent} % CPU` : '') +
+        (result.stealPercent !== undefined ? `, host steal ${result.stealPercent} %` : '') +
         `, ${result.samplesPerSecond} samples/s, batches ${ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' ')}`,
     );
     return result;
@@ -204,6 +213,26 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     await daemon.stop();
     await receiver.close();
   }
+}
+
+/** /proc/stat's first line: all the host's CPU time and its steal, in ticks; undefined without it. */
+function hostTicks(): { all: number; steal: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { all: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts counting the host's steal time; the function returns its share since, in %. */
+function stealMeter(): () => number | undefined {
+  const from = hostTicks();
+  return () => {
+    const to = hostTicks();
+    if (!from || !to || to.all <= from.all) return undefined;
+    return round((100 * (to.steal - from.steal)) / (to.all - from.all), 1);
+  };
 }
 
 /** Engine CPU with nothing of ours watching it: the baseline the runs are compared against. */

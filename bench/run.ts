@@ -98,6 +98,7 @@ function markdown(r: typeof results): string {
   }
   const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;
   const ticks = (x: RealResult | SyntheticResult): string => x.ticks.map((t) => t.containers).join(', ');
+  const steal = (x: RealResult | SyntheticResult): string => (x.stealPercent !== undefined ? `, host steal ${x.stealPercent} %` : '');
   if (r.real?.length || r.modes?.length || r.cgroup?.length) {
     lines.push(
       '',
@@ -105,7 +106,7 @@ function markdown(r: typeof results): string {
       '|---|---|---|---|---|---|---|',
       ...[...(r.real ?? []), ...(r.modes ?? []), ...(r.cgroup ?? [])].map(
         (x) =>
-          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.hostWideCpuPercent} % | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
+          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll}${steal(x)} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.hostWideCpuPercent} % | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
       ),
     );
   }
@@ -116,7 +117,7 @@ function markdown(r: typeof results): string {
       '|---|---|---|---|---|---|',
       ...r.synthetic.map(
         (x) =>
-          `| ${x.streams.toLocaleString('en')} streams, --poll ${x.poll} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${Math.round(x.samplesPerSecond)} | ${x.ticks.map((t) => t.lagSeconds).join(', ')} | ${x.keepsUp ? 'yes' : 'no'} |`,
+          `| ${x.streams.toLocaleString('en')} streams, --poll ${x.poll}${steal(x)} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${Math.round(x.samplesPerSecond)} | ${x.ticks.map((t) => t.lagSeconds).join(', ')} | ${x.keepsUp ? 'yes' : 'no'} |`,
       ),
     );
   }
