@@ -13,9 +13,9 @@ import { openCgroupReader, type CgroupReader } from './reader.js';
 /** Each container is read once a second, as often as the Engine's stats stream sends a sample. */
 const SAMPLE_EVERY_MS = 1_000;
 /**
- * The read loop wakes when the first container is due, at most this often, and reads every
- * container due within this much of now too (so up to this early): containers whose seconds
- * begin close together are read in one wake-up (docs/architecture.md §7).
+ * The read loop wakes this long after the first container is due, and reads every container due
+ * by then (so up to this late, as when it woke every 100 ms): containers whose seconds begin close
+ * together are read in one wake-up (docs/architecture.md §7).
  */
 const GATHER_MS = 100;
 
@@ -60,8 +60,8 @@ interface Followed {
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
  * and let go when the container is: reader.ts has the figures). Each container is read on its own
- * beat, a second apart, from when it was located; the loop wakes when the first is due and reads
- * with it every container due within GATHER_MS. Containers located together (all of them at
+ * beat, a second apart, from when it was located; the loop wakes GATHER_MS after the first is due
+ * and reads every container due by then. Containers located together (all of them at
  * start) are read in one wake-up a second: each wake-up that runs JavaScript costs about as much
  * as reading a container (docs/architecture.md §7). Ten wake-ups a second at most.
  */
@@ -241,17 +241,18 @@ export class CgroupCollector implements Collector {
 }
 
 /**
- * When the read loop wakes next (clock ms): when the first of the containers read from the kernel
- * is due (`dues`), but GATHER_MS after `now` at the soonest, and a second after it when none is.
+ * When the read loop wakes next (clock ms): GATHER_MS after the first of the containers read from
+ * the kernel is due (`dues`), GATHER_MS after `now` at the soonest, and a second after it when
+ * none is.
  */
 export function nextWake(now: number, dues: Iterable<number>): number {
   let next = now + SAMPLE_EVERY_MS;
-  for (const due of dues) if (due < next) next = due;
+  for (const due of dues) if (due + GATHER_MS < next) next = due + GATHER_MS;
   return Math.max(next, now + GATHER_MS);
 }
 
-/** Whether a wake-up at `now` reads a container due at `dueAt`: it is due, or will be within GATHER_MS. */
-export const readNow = (dueAt: number, now: number): boolean => dueAt <= now + GATHER_MS;
+/** Whether a wake-up at `now` reads a container due at `dueAt`. */
+export const readNow = (dueAt: number, now: number): boolean => dueAt <= now;
 
 /** A container's next due time after a read at `now`: on its own beat, never more than one read behind. */
 export const nextDue = (dueAt: number, now: number): number => Math.max(dueAt + SAMPLE_EVERY_MS, now);
