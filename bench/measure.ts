@@ -7,9 +7,9 @@
  * samples were (lag). Stops the daemon and closes the receiver whatever happens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { startBackstopReceiver } from '../test/helpers/backstop-receiver.js';
 import { BIN } from '../test/helpers/daemon.js';
+import { stealShare } from '../test/helpers/host-steal.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { CpuMeter, engineMeter, envNumber, log, peakRssMb, processMeter, round, rssMb, sleepMs } from './lib.js';
 
@@ -143,7 +143,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     const otherCpu = opts.otherPid ? processMeter(opts.otherPid) : undefined;
     const meters: CpuMeter[] = [daemonCpu, ...(engineCpu ? [engineCpu] : []), ...(otherCpu ? [otherCpu] : [])];
     meters.forEach((m) => m.sample());
-    const steal = stealMeter();
+    const steal = stealShare();
     const t0 = performance.now();
     await sleepMs(opts.intervals * pollMs);
     const figures = {
@@ -153,7 +153,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       daemonRssAtEndMb: round(rssMb(pid), 1),
       engineCpuPercent: engineCpu ? round(engineCpu.percent(), 2) : undefined,
       otherCpuPercent: otherCpu ? round(otherCpu.percent(), 2) : undefined,
-      stealPercent: steal(),
+      stealPercent: round(steal() * 100, 1),
     };
     // Let the last measured tick's batch arrive: its self-metrics come last. A one-shot batch
     // leaves about N / 8 seconds after its tick, so wait for it (up to one interval) rather than a fixed time.
@@ -213,26 +213,6 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     await daemon.stop();
     await receiver.close();
   }
-}
-
-/** /proc/stat's first line: all the host's CPU time and its steal, in ticks; undefined without it. */
-function hostTicks(): { all: number; steal: number } | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    return { all: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Starts counting the host's steal time; the function returns its share since, in %. */
-function stealMeter(): () => number | undefined {
-  const from = hostTicks();
-  return () => {
-    const to = hostTicks();
-    if (!from || !to || to.all <= from.all) return undefined;
-    return round((100 * (to.steal - from.steal)) / (to.all - from.all), 1);
-  };
 }
 
 /** Engine CPU with nothing of ours watching it: the baseline the runs are compared against. */

@@ -177,8 +177,8 @@ export class CgroupCollector implements Collector {
     if (located.kind === 'located') {
       f.target = located.target;
       f.dueAt = this.#o.clock.now();
-      // Read it at the loop's next wake-up, or in GATHER_MS if that is sooner.
-      if (!this.#stopped && f.dueAt + GATHER_MS < this.#wakeAt) this.#scheduleLoop(f.dueAt + GATHER_MS);
+      // Read it at the loop's next wake-up, or GATHER_MS from now if that is sooner (nextWake).
+      if (!this.#stopped && f.dueAt + GATHER_MS < this.#wakeAt) this.#scheduleLoop();
     } else if (located.kind === 'unreadable') this.#fallBack(f, describeFailure(located));
     // 'gone': it exited already; its next start event brings a new PID.
   }
@@ -196,10 +196,10 @@ export class CgroupCollector implements Collector {
     this.#streams.follow(f.container);
   }
 
-  /** Sets the loop's timer for `at` (clock ms), by default for when the next container is due (nextWake). */
-  #scheduleLoop(at?: number): void {
+  /** Sets the loop's timer for when the next container is due (nextWake). */
+  #scheduleLoop(): void {
     const now = this.#o.clock.now();
-    const next = at ?? nextWake(now, this.#kernelDues());
+    const next = nextWake(now, this.#kernelDues());
     this.#cancelLoop?.();
     this.#wakeAt = next;
     this.#cancelLoop = this.#o.clock.setTimer(() => {

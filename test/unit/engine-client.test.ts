@@ -64,14 +64,20 @@ describe('EngineClient over a Unix socket', () => {
     await assert.rejects(client.version(), /GET \/version: the Engine's answer is not JSON/);
   });
 
-  it('streams chunks as they come, then ends; close() ends the connection at the server', async () => {
+  /** A stats stream whose server sends `{"n":1}` with the head; `server()` is its response, to write more. */
+  const firstLineStream = async (id: string): Promise<{ stream: EngineStream; server: () => ServerResponse }> => {
     let serverRes: ServerResponse | undefined;
     handler = (_req, res) => {
       serverRes = res;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"n":1}\n');
     };
-    const stream: EngineStream = await client.statsStream('c1');
+    const stream = await client.statsStream(id);
+    return { stream, server: () => serverRes! };
+  };
+
+  it('streams chunks as they come, then ends; close() ends the connection at the server', async () => {
+    const { stream, server } = await firstLineStream('c1');
     let text = '';
     let ended: Error | undefined | 'not yet' = 'not yet';
     stream.start(
@@ -79,9 +85,9 @@ describe('EngineClient over a Unix socket', () => {
       (err) => (ended = err),
     );
     await waitFor(() => text === '{"n":1}\n', 'the first line, sent with the head');
-    serverRes!.write('{"n":2}\n');
+    server().write('{"n":2}\n');
     await waitFor(() => text === '{"n":1}\n{"n":2}\n', 'the second line');
-    serverRes!.end();
+    server().end();
     await waitFor(() => ended === undefined, 'a complete end');
 
     handler = (_req, res) => {
@@ -96,13 +102,7 @@ describe('EngineClient over a Unix socket', () => {
   });
 
   it('hold() leaves what the Engine sends in the kernel until release(), then it all comes, in order', async () => {
-    let serverRes: ServerResponse | undefined;
-    handler = (_req, res) => {
-      serverRes = res;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"n":1}\n');
-    };
-    const stream = await client.statsStream('held');
+    const { stream, server } = await firstLineStream('held');
     let text = '';
     let released = false;
     // What one read of the socket gave: the text once the callback that read it has returned.
@@ -119,10 +119,10 @@ describe('EngineClient over a Unix socket', () => {
     assert.equal(stream.hold(), true, 'a Unix-socket stream can be held');
     assert.equal(stream.hold(), true, 'holding twice is holding');
     for (let n = 2; n <= 6; n++) {
-      serverRes!.write(`{"n":${n}}\n`);
+      server().write(`{"n":${n}}\n`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    serverRes!.end();
+    server().end();
     // What is held must stay away for a while: the server's writes and end are long done by then.
     await new Promise((r) => setTimeout(r, 250));
     assert.equal(text, '{"n":1}\n', 'nothing read while held');
