@@ -3,11 +3,11 @@ import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues }
 import {
   NS_PER_TICK,
   parseCount,
-  parseFlatKeyed,
   parseIoStatV2,
   parseLimit,
   parseNetDev,
   parseBlkioV1,
+  pickFlatKeyed,
   type HostCpu,
 } from './kernel-files.js';
 
@@ -66,19 +66,26 @@ export const isEngineInterface = (name: string): boolean => /^eth\d+$/.test(name
 
 const bad = (file: string, reason: string): KernelSampleOutcome => ({ kind: 'bad', file, reason });
 
+// The keys a sample takes from each flat keyed file (pickFlatKeyed), in the order they are used.
+const V1_ACCT = ['user', 'system'];
+const V1_CPU = ['nr_throttled', 'throttled_time'];
+const V1_MEMORY = ['total_cache', 'total_inactive_file', 'total_rss', 'total_pgfault', 'total_pgmajfault'];
+const V2_CPU = ['usage_usec', 'system_usec', 'user_usec', 'nr_throttled', 'throttled_usec'];
+const V2_MEMORY = ['file', 'inactive_file', 'anon', 'pgfault', 'pgmajfault'];
+
 /** Pure: a cgroup v1 sample. `bad` names the first file whose content is not in the kernel's format. */
 export function v1Sample(t: V1Texts, host: HostTexts): KernelSampleOutcome {
   const cpuTotal = parseCount(t['cpuacct.usage']);
   if (cpuTotal === undefined) return bad('cpuacct.usage', 'not a counter');
-  const acct = parseFlatKeyed(t['cpuacct.stat']);
-  const cpu = parseFlatKeyed(t['cpu.stat']);
+  const [user, system] = pickFlatKeyed(t['cpuacct.stat'], V1_ACCT);
+  const [throttledPeriods, throttledTime] = pickFlatKeyed(t['cpu.stat'], V1_CPU);
   const usage = parseCount(t['memory.usage_in_bytes']);
   if (usage === undefined) return bad('memory.usage_in_bytes', 'not a counter');
   const maxUsage = parseCount(t['memory.max_usage_in_bytes']);
   if (maxUsage === undefined) return bad('memory.max_usage_in_bytes', 'not a counter');
   const limit = parseCount(t['memory.limit_in_bytes']);
   if (limit === undefined) return bad('memory.limit_in_bytes', 'not a counter');
-  const mem = parseFlatKeyed(t['memory.stat']);
+  const [cache, inactiveFile, rss, pgfault, pgmajfault] = pickFlatKeyed(t['memory.stat'], V1_MEMORY);
   const blkio = parseBlkioV1(t.blkio);
   if (blkio === undefined) return bad('blkio', 'a line is not `major:minor op bytes`');
   const pids = pidsValues(t['pids.current'], t['pids.max']);
@@ -86,47 +93,47 @@ export function v1Sample(t: V1Texts, host: HostTexts): KernelSampleOutcome {
   return common(host, blkio, {
     cpuTotal,
     // cpuacct.stat counts USER_HZ ticks; containerd converts them to ns, as here.
-    cpuKernel: ticksToNs(acct.get('system')),
-    cpuUser: ticksToNs(acct.get('user')),
-    throttledPeriods: cpu.get('nr_throttled'),
-    throttledTime: cpu.get('throttled_time'),
+    cpuKernel: ticksToNs(system),
+    cpuUser: ticksToNs(user),
+    throttledPeriods,
+    throttledTime,
     memoryUsage: usage,
     memoryMaxUsage: maxUsage,
     memoryLimit: machineLimit(limit, host.memTotal),
-    memoryCache: mem.get('total_cache'),
-    memoryInactiveFile: mem.get('total_inactive_file'),
-    memoryRss: mem.get('total_rss'),
-    memoryPgfault: mem.get('total_pgfault'),
-    memoryPgmajfault: mem.get('total_pgmajfault'),
+    memoryCache: cache,
+    memoryInactiveFile: inactiveFile,
+    memoryRss: rss,
+    memoryPgfault: pgfault,
+    memoryPgmajfault: pgmajfault,
     ...pids,
   });
 }
 
 /** Pure: a cgroup v2 sample. `bad` names the first file whose content is not in the kernel's format. */
 export function v2Sample(t: V2Texts, host: HostTexts): KernelSampleOutcome {
-  const cpu = parseFlatKeyed(t['cpu.stat']);
+  const [usageUsec, systemUsec, userUsec, throttledPeriods, throttledUsec] = pickFlatKeyed(t['cpu.stat'], V2_CPU);
   const usage = parseCount(t['memory.current']);
   if (usage === undefined) return bad('memory.current', 'not a counter');
   const limit = parseLimit(t['memory.max']);
   if (limit === undefined) return bad('memory.max', 'neither a counter nor "max"');
-  const mem = parseFlatKeyed(t['memory.stat']);
+  const [file, inactiveFile, anon, pgfault, pgmajfault] = pickFlatKeyed(t['memory.stat'], V2_MEMORY);
   const pids = pidsValues(t['pids.current'], t['pids.max']);
   if (typeof pids === 'string') return bad(pids, 'not a counter');
   return common(host, parseIoStatV2(t['io.stat']), {
-    cpuTotal: usToNs(cpu.get('usage_usec')),
-    cpuKernel: usToNs(cpu.get('system_usec')),
-    cpuUser: usToNs(cpu.get('user_usec')),
-    throttledPeriods: cpu.get('nr_throttled'),
-    throttledTime: usToNs(cpu.get('throttled_usec')),
+    cpuTotal: usToNs(usageUsec),
+    cpuKernel: usToNs(systemUsec),
+    cpuUser: usToNs(userUsec),
+    throttledPeriods,
+    throttledTime: usToNs(throttledUsec),
     memoryUsage: usage,
     // cgroup v2 keeps no peak that Docker 20.10 reads (memory.peak came with Linux 5.19).
     memoryMaxUsage: undefined,
     memoryLimit: machineLimit(limit === 'max' ? Number.POSITIVE_INFINITY : limit, host.memTotal),
-    memoryCache: mem.get('file'),
-    memoryInactiveFile: mem.get('inactive_file'),
-    memoryRss: mem.get('anon'),
-    memoryPgfault: mem.get('pgfault'),
-    memoryPgmajfault: mem.get('pgmajfault'),
+    memoryCache: file,
+    memoryInactiveFile: inactiveFile,
+    memoryRss: anon,
+    memoryPgfault: pgfault,
+    memoryPgmajfault: pgmajfault,
     ...pids,
   });
 }

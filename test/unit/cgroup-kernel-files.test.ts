@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   parseBlkioV1,
@@ -9,10 +10,63 @@ import {
   parseMemTotal,
   parseNetDev,
   parseProcStat,
+  pickFlatKeyed,
 } from '../../src/cgroup/kernel-files.js';
 import { parseProcCgroup } from '../../src/cgroup/proc-cgroup.js';
 
 const ID = '8d922a22b3571e2bb6244a4b17d2e4a33adf953ebc77cd39dd318a66f18b9995';
+
+// The parsers read counters where they lie in the text, and hand anything unusual to the plain way
+// of reading them. These are that plain way, written as simply as it can be (trim, a test of the
+// whole value, Number), for the differential tests below to hold the fast paths to.
+const DIGITS = /^\d+$/;
+const plainCount = (text: string): number | undefined => (DIGITS.test(text.trim()) ? Number(text.trim()) : undefined);
+function plainFlatKeyed(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space <= 0) continue;
+    const value = plainCount(line.slice(space + 1));
+    if (value !== undefined) out.set(line.slice(0, space), value);
+  }
+  return out;
+}
+function plainNetDev(text: string): { name: string; counters: Record<string, number> }[] | undefined {
+  const out: { name: string; counters: Record<string, number> }[] = [];
+  for (const line of text.split('\n').slice(2)) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    if (colon < 0) return undefined;
+    const v = line.slice(colon + 1).trim().split(/\s+/);
+    if (v.length < 16 || !v.every((x) => DIGITS.test(x))) return undefined;
+    const n = v.map(Number);
+    out.push({
+      name: line.slice(0, colon).trim(),
+      counters: { rx_bytes: n[0]!, rx_packets: n[1]!, rx_errors: n[2]!, rx_dropped: n[3]!, tx_bytes: n[8]!, tx_packets: n[9]!, tx_errors: n[10]!, tx_dropped: n[11]! },
+    });
+  }
+  return out;
+}
+
+/** A small deterministic generator (mulberry32): the same cases on every run. */
+function random(seed: number): (n: number) => number {
+  let a = seed;
+  return (n) => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/** A counter-like token: usually digits (1 to 20 of them), sometimes not quite. */
+function token(r: (n: number) => number): string {
+  const digits = Array.from({ length: 1 + r(20) }, () => String(r(10))).join('');
+  const odd = ['', '', '', '', '', '', '-', 'x', '\r', '\t', ' ', '\u00a0', '+', '.5'];
+  const at = r(3);
+  const o = odd[r(odd.length)]!;
+  return at === 0 ? o + digits : at === 1 ? digits + o : digits.slice(0, 3) + o + digits.slice(3);
+}
 
 describe('parseProcCgroup', () => {
   it('reads v1 hierarchies (joined controllers, named hierarchies) and the v2 line of a hybrid host', () => {
@@ -53,6 +107,51 @@ describe('kernel file parsers', () => {
       ['rss', 180224],
       ['total_pgfault', 1432],
     ]);
+  });
+
+  it('parseCount, parseFlatKeyed and pickFlatKeyed agree with the plain reading on 5,000 generated texts', () => {
+    const r = random(14);
+    const keys = ['cache', 'rss', 'total_rss', 'pgfault', 'x', ''];
+    for (let i = 0; i < 5_000; i++) {
+      const t = token(r);
+      assert.equal(parseCount(t), plainCount(t), JSON.stringify(t));
+      const lines = Array.from({ length: r(6) }, () => {
+        const key = keys[r(keys.length)]!;
+        return r(8) === 0 ? '' : `${key}${[' ', '  ', '\t'][r(3)]}${token(r)}`;
+      });
+      const text = lines.join('\n') + ['', '\n'][r(2)];
+      const plain = plainFlatKeyed(text);
+      assert.deepEqual([...parseFlatKeyed(text)], [...plain], JSON.stringify(text));
+      assert.deepEqual(pickFlatKeyed(text, keys), keys.map((k) => plain.get(k)), JSON.stringify(text));
+    }
+  });
+
+  it('pickFlatKeyed reads the keys asked for, in that order, from a real memory.stat', () => {
+    const text = readFileSync(new URL(`../fixtures/cgroup/v1-cgroupfs/sys/fs/cgroup/memory/docker/${ID}/memory.stat`, import.meta.url), 'latin1');
+    const all = parseFlatKeyed(text);
+    assert.ok(all.size > 30, `${all.size} keys`);
+    const keys = ['total_pgfault', 'cache', 'no_such_key', 'total_rss'];
+    assert.deepEqual(pickFlatKeyed(text, keys), keys.map((k) => all.get(k)));
+    assert.equal(pickFlatKeyed(text, keys).filter((v) => v !== undefined).length, 3);
+  });
+
+  it('parseNetDev agrees with the plain reading on 5,000 generated texts (tabs, blank lines, 20-digit counters, junk)', () => {
+    const r = random(12);
+    const header = 'Inter-|   Receive |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes\n';
+    let taken = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const lines = Array.from({ length: r(4) }, () => {
+        if (r(20) === 0) return ['', '   ', 'garbage'][r(3)]!;
+        const n = 15 + r(3);
+        const values = Array.from({ length: n }, () => (r(6) === 0 ? token(r) : String(r(4) === 0 ? r(2 ** 31) * 2 ** 21 : r(100_000))));
+        return `${' '.repeat(r(5))}${['eth0', 'lo', 'veth9'][r(3)]}:${[' ', '', '   '][r(3)]}${values.join([' ', '  ', '\t'][r(3)]!)}`;
+      });
+      const text = header + lines.join('\n') + ['', '\n'][r(2)];
+      const plain = plainNetDev(text);
+      if (plain !== undefined && plain.length > 0) taken++;
+      assert.deepEqual(parseNetDev(text), plain, JSON.stringify(text));
+    }
+    assert.ok(taken > 500, `texts with interfaces read: ${taken}`);
   });
 
   it('parseBlkioV1 reads device lines, skips the Total line, and refuses a line of another shape', () => {
