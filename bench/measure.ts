@@ -11,6 +11,7 @@ import { startBackstopReceiver } from '../test/helpers/backstop-receiver.js';
 import { BIN } from '../test/helpers/daemon.js';
 import { stealShare } from '../test/helpers/host-steal.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { parseSpeed } from './micro.js';
 import { CpuMeter, engineMeter, envNumber, log, peakRssMb, processMeter, round, rssMb, sleepMs } from './lib.js';
 
 export interface RunOptions {
@@ -56,6 +57,11 @@ export interface RunFigures {
    * under a virtual one took away. Every CPU figure of the window is high in proportion.
    */
   stealPercent?: number | undefined;
+  /**
+   * The machine's speed just after the window: bare JSON.parse calls of a stats line per
+   * CPU-second (micro.ts parseSpeed; the micro-benchmark's floor is the same figure).
+   */
+  parsePerSecond?: number | undefined;
   samplesPerSecond: number;
   ticks: TickFigures[];
   allComplete: boolean;
@@ -154,6 +160,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       engineCpuPercent: engineCpu ? round(engineCpu.percent(), 2) : undefined,
       otherCpuPercent: otherCpu ? round(otherCpu.percent(), 2) : undefined,
       stealPercent: round(steal() * 100, 1),
+      parsePerSecond: parseSpeed(),
     };
     // Let the last measured tick's batch arrive: its self-metrics come last. A one-shot batch
     // leaves about N / 8 seconds after its tick, so wait for it (up to one interval) rather than a fixed time.
@@ -206,6 +213,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS (${result.daemonRssAtEndMb} MB at the end)` +
         (result.engineCpuPercent !== undefined ? `, Engine ${result.engineCpuPercent} % CPU` : '') +
         (result.stealPercent !== undefined ? `, host steal ${result.stealPercent} %` : '') +
+        (result.parsePerSecond !== undefined ? `, machine speed ${result.parsePerSecond.toLocaleString('en')} JSON.parse/s` : '') +
         `, ${result.samplesPerSecond} samples/s, batches ${ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' ')}`,
     );
     return result;

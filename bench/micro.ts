@@ -95,6 +95,21 @@ function measure(minMs: number, itemsPerRound: number, round: () => void): numbe
   return (rounds * itemsPerRound) / ((used.user + used.system) / 1e6);
 }
 
+/**
+ * The machine's speed now: bare JSON.parse calls of the corpus' stats lines per CPU-second of
+ * this process, over `ms` of wall time. The machine's speed drifts by a third within a day (its
+ * host's steal and neighbours); a run's CPU figures are read beside this one.
+ */
+export function parseSpeed(ms = 1000): number {
+  const { lines } = corpus(100, 3);
+  let keep = 0;
+  const rate = measure(ms, lines.length, () => {
+    for (const line of lines) keep += (JSON.parse(line) as DockerStats).read!.length;
+  });
+  if (keep === 0) throw new Error('unreachable');
+  return Math.round(rate);
+}
+
 export function runMicro(): MicroResult {
   const containers = envNumber('BENCH_MICRO_CONTAINERS', 100);
   const perTick = envNumber('BENCH_MICRO_SAMPLES_PER_TICK', 10);

@@ -80,6 +80,8 @@ function markdown(r: typeof results): string {
   const lines = [
     `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB${r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : ''}${r.label ? `; ${r.label}` : ''}. Daemons measured over whole poll intervals from ${envNumber('BENCH_WARM_S', 60)} s after they connected (BENCH_WARM_S).`,
     '',
+    'In a row: the host\'s steal over the window, and the machine\'s speed just after it (thousands of bare JSON.parse calls of a stats line per CPU-second, the micro-benchmark\'s floor): this machine\'s speed drifts by a third within a day, and every CPU figure with it.',
+    '',
     '| target | measured | |',
     '|---|---|---|',
     ...r.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'met' : 'not met'} |`),
@@ -98,7 +100,9 @@ function markdown(r: typeof results): string {
   }
   const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;
   const ticks = (x: RealResult | SyntheticResult): string => x.ticks.map((t) => t.containers).join(', ');
-  const steal = (x: RealResult | SyntheticResult): string => (x.stealPercent !== undefined ? `, host steal ${x.stealPercent} %` : '');
+  const steal = (x: RealResult | SyntheticResult): string =>
+    (x.stealPercent !== undefined ? `, host steal ${x.stealPercent} %` : '') +
+    (x.parsePerSecond !== undefined ? `, speed ${Math.round(x.parsePerSecond / 1000)}k` : '');
   if (r.real?.length || r.modes?.length || r.cgroup?.length) {
     lines.push(
       '',
