@@ -6,10 +6,22 @@ const PLAIN = /^[\w.-]*$/;
 /** Bytes an item takes at most besides its path: names and punctuation, a value, a time (24 each). */
 const ITEM_BYTES = '{"metric":"","value":,"measure_time":},'.length + 24 + 24;
 
-/** Writes an ASCII string at `at` (a plain loop: faster than a Buffer.write call per short piece). */
+/** The fixed pieces of an item, as bytes: copied in one call each. */
+const OPEN_PLAIN = Buffer.from('{"metric":"', 'latin1');
+const OPEN_ESCAPED = Buffer.from('{"metric":', 'latin1');
+const VALUE_PLAIN = Buffer.from('","value":', 'latin1');
+const VALUE_ESCAPED = Buffer.from(',"value":', 'latin1');
+const TIME = Buffer.from(',"measure_time":', 'latin1');
+
+/** Writes a short ASCII string at `at` (a plain loop: faster than a Buffer.write call for a few characters). */
 function ascii(buf: Buffer, at: number, text: string): number {
   for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
   return at + text.length;
+}
+
+function bytes(buf: Buffer, at: number, piece: Buffer): number {
+  buf.set(piece, at);
+  return at + piece.length;
 }
 
 /**
@@ -18,6 +30,9 @@ function ascii(buf: Buffer, at: number, text: string): number {
  * sanitised): a batch of 1,000 then allocates a few small strings per item instead of a copy of
  * every metric and of the whole text in between (tick after tick, that garbage was most of what
  * the daemon allocated while sending). A path that would need escaping still gets it.
+ * The fixed pieces are copied from buffers and the path written by one Buffer.write: a tick of
+ * 5,000 containers has 225,000 items, and a character at a time made encoding 7 % of the daemon's
+ * busy time there.
  */
 export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
   // Each path is tested once: the bound and the writing both need to know whether it is plain.
@@ -31,23 +46,28 @@ export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
   }
   const buf = Buffer.allocUnsafe(bound);
   let at = ascii(buf, 0, '[');
+  // A batch's items mostly share their time: its text is made once per run of the same time.
+  let time = Number.NaN;
+  let timeText = '';
   for (let i = 0; i < items.length; i++) {
     const m = items[i]!;
-    if (i > 0) at = ascii(buf, at, ',');
+    if (i > 0) buf[at++] = 0x2c; // ,
     if (plain[i]) {
-      at = ascii(buf, at, '{"metric":"');
-      at = ascii(buf, at, m.path);
-      at = ascii(buf, at, '","value":');
+      at = bytes(buf, at, OPEN_PLAIN);
+      // Plain: ASCII only, one byte per character.
+      at += buf.write(m.path, at, 'latin1');
+      at = bytes(buf, at, VALUE_PLAIN);
     } else {
-      at = ascii(buf, at, '{"metric":');
+      at = bytes(buf, at, OPEN_ESCAPED);
       at += buf.write(JSON.stringify(m.path), at, 'utf8');
-      at = ascii(buf, at, ',"value":');
+      at = bytes(buf, at, VALUE_ESCAPED);
     }
     at = ascii(buf, at, JSON.stringify(m.value));
-    at = ascii(buf, at, ',"measure_time":');
-    at = ascii(buf, at, String(m.time));
-    at = ascii(buf, at, '}');
+    at = bytes(buf, at, TIME);
+    if (m.time !== time) timeText = String((time = m.time));
+    at = ascii(buf, at, timeText);
+    buf[at++] = 0x7d; // }
   }
-  at = ascii(buf, at, ']');
+  buf[at++] = 0x5d; // ]
   return buf.subarray(0, at);
 }
