@@ -103,9 +103,11 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
     const ws = k.get(`${tmpfs}.memory.working_set`)!;
     const mem = await dockerStatsMem(tmpfs);
     console.log(`# cgroup mode: busy loop under --cpus 0.5 ${percent.toFixed(1)} % (stream mode ${e.get(`${busy}.cpu.percent`)?.toFixed(1)} %, host steal ${(steal * 100).toFixed(1)} %); 48 MiB tmpfs working set ${(ws / 2 ** 20).toFixed(2)} MiB, docker stats ${(mem / 2 ** 20).toFixed(2)} MiB`);
-    // 45–55 on a host of its own; Docker's formula leaves the host's steal out (stealShare).
+    // 45–55 on a host of its own. Docker's formula leaves the host's steal out (stealShare), which
+    // raises the figure by up to 1 / (1 − share): the share is the host's over this whole test, the
+    // figure the last second's (a CI run read 53.7 % in both modes at a 16.4 % share).
     const scale = 1 / (1 - steal);
-    assert.ok(percent >= 45 * scale && percent <= 55 * scale, `cpu.percent ${percent}, host steal ${(steal * 100).toFixed(1)} %`);
+    assert.ok(percent >= 45 && percent <= 55 * scale, `cpu.percent ${percent}, host steal ${(steal * 100).toFixed(1)} %`);
     assert.ok(Math.abs(ws - mem) <= 2 ** 20, `working set ${ws} vs docker stats ${mem}`);
   });
 
