@@ -183,13 +183,10 @@ function netDevAsWritten(text: string): InterfaceValues[] | null {
       while (i < end && text.charCodeAt(i) === 32) i++;
       if (i === end) break;
       const from = i;
-      let value = 0;
-      for (; i < end; i++) {
-        const c = text.charCodeAt(i) - 48;
-        if (c < 0 || c > 9) break;
-        value = value * 10 + c;
-      }
-      if (i === from || i - from > 15 || (i < end && text.charCodeAt(i) !== 32)) return null;
+      while (i < end && text.charCodeAt(i) !== 32) i++;
+      // A counter up to the next space; anything else (a tab, junk) is parseNetDevAnyway's.
+      const value = counterAt(text, from, i);
+      if (value === undefined) return null;
       const field = NET_DEV_FIELD[column++];
       if (field !== undefined) counters[field] = value;
     }
@@ -200,7 +197,7 @@ function netDevAsWritten(text: string): InterfaceValues[] | null {
   return out;
 }
 
-/** parseNetDev for a text netDevAsWritten did not take: blank lines, tabs, 16-digit counters, errors. */
+/** parseNetDev for a text netDevAsWritten did not take: blank lines, tabs, errors. */
 function parseNetDevAnyway(text: string): InterfaceValues[] | undefined {
   const out: InterfaceValues[] = [];
   const lines = text.split('\n');
