@@ -6,15 +6,20 @@
  * times so that a noisy neighbour on the shared cores shows as spread. Reported: wall µs and CPU µs
  * (user + system of this process) per container sample, median and range over the K repeats.
  *
- *   npx tsx bench/cgroup-read.ts [N=100] [R=20] [K=5]
+ *   npx tsx bench/cgroup-read.ts [N=100] [R=20] [K=5] [paced]
+ *
+ * `paced`: each round a second after the last, as the daemon reads (caches are cold then: a
+ * file's read costs several times what it does in back-to-back rounds), with only the kept-fd
+ * strategies and reader.read().
  *
  * Strategies:
  * - readFileSync: fs.readFileSync(path, 'latin1') per file (open, fstat, read…, close)
  * - open+read+close: openSync, readSync into one shared buffer until EOF, closeSync
  * - kept fd + pread 0: every file opened once, then readSync(fd, buf, 0, len, 0) each round
+ * - kept fd, net/dev opened each round: the same, but /proc/<pid>/net/dev opened, read, closed
  * - promises.readFile: await fs.promises.readFile per file, a container's files in parallel
  * - kept FileHandle + read 0: FileHandle.read at position 0, a container's files in parallel
- * - reader.read(): the module itself, parsing and computing included (its choice: open+read+close)
+ * - reader.read(): the module itself, parsing and computing included (its choice: kept fds)
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
@@ -27,6 +32,7 @@ import { log, round } from './lib.js';
 const N = Number(process.argv[2] ?? 100);
 const R = Number(process.argv[3] ?? 20);
 const K = Number(process.argv[4] ?? 5);
+const PACED = process.argv[5] === 'paced';
 
 interface Strategy {
   readonly name: string;
@@ -48,13 +54,17 @@ function readOpenClose(path: string): string {
   }
 }
 
-function keptFds(): Strategy {
+function keptFds(reopenNetDev = false): Strategy {
   const fds = new Map<string, number>();
   return {
-    name: 'kept fd + pread 0',
+    name: reopenNetDev ? 'kept fd, net/dev opened each round' : 'kept fd + pread 0',
     run(files) {
       for (const list of files) {
         for (const path of list) {
+          if (reopenNetDev && path.endsWith('/net/dev')) {
+            readOpenClose(path);
+            continue;
+          }
           let fd = fds.get(path);
           if (fd === undefined) fds.set(path, (fd = openSync(path, 'r')));
           const n = readSync(fd, buf, 0, buf.length, 0);
@@ -94,6 +104,16 @@ function keptHandles(): Strategy {
 }
 
 function strategies(reader: CgroupReader, targets: readonly CgroupTarget[]): Strategy[] {
+  const readerRead: Strategy = {
+    name: 'reader.read() (parse included)',
+    run() {
+      for (const t of targets) {
+        const r = reader.read(t);
+        if (r.kind !== 'sample') throw new Error(`${t.containerId}: ${JSON.stringify(r)}`);
+      }
+    },
+  };
+  if (PACED) return [keptFds(), keptFds(true), readerRead];
   return [
     {
       name: 'readFileSync',
@@ -115,15 +135,7 @@ function strategies(reader: CgroupReader, targets: readonly CgroupTarget[]): Str
       },
     },
     keptHandles(),
-    {
-      name: 'reader.read() (parse included)',
-      run() {
-        for (const t of targets) {
-          const r = reader.read(t);
-          if (r.kind !== 'sample') throw new Error(`${t.containerId}: ${JSON.stringify(r)}`);
-        }
-      },
-    },
+    readerRead,
   ];
 }
 
@@ -151,25 +163,31 @@ async function main(): Promise<void> {
       targets.push(located.target);
     }
     const files = targets.map((t) => [...(t.netDev ? [t.netDev] : []), ...t.files.map((f) => f.path), join('/proc', 'stat')]);
-    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats`);
+    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${PACED ? ', a round a second' : ''}`);
 
     const list = strategies(reader, targets);
     const figures = new Map<string, { wall: number[]; cpu: number[] }>(list.map((s) => [s.name, { wall: [], cpu: [] }]));
     for (const s of list) await s.run(files); // warm-up (and the kept strategies open their files)
     for (let k = 0; k < K; k++) {
       for (const s of list) {
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        for (let r = 0; r < R; r++) await s.run(files);
-        const wallUs = ((performance.now() - t0) * 1000) / (R * N);
-        const c = process.cpuUsage(c0);
-        figures.get(s.name)!.wall.push(wallUs);
-        figures.get(s.name)!.cpu.push((c.user + c.system) / (R * N));
+        let wallMs = 0;
+        let cpuUs = 0;
+        for (let r = 0; r < R; r++) {
+          if (PACED) await new Promise((resolve) => setTimeout(resolve, 1000));
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          await s.run(files);
+          wallMs += performance.now() - t0;
+          const c = process.cpuUsage(c0);
+          cpuUs += c.user + c.system;
+        }
+        figures.get(s.name)!.wall.push((wallMs * 1000) / (R * N));
+        figures.get(s.name)!.cpu.push(cpuUs / (R * N));
       }
     }
     for (const s of list) await s.close?.();
 
-    const out = [`| strategy (${N} containers, ${files[0]!.length} files per sample) | wall µs per sample, median (range) | CPU µs per sample, median (range) |`, '|---|---|---|'];
+    const out = [`| strategy (${N} containers, ${files[0]!.length} files per sample${PACED ? ', a round a second' : ''}) | wall µs per sample, median (range) | CPU µs per sample, median (range) |`, '|---|---|---|'];
     for (const [name, f] of figures) {
       const fmt = (xs: number[]): string => `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
       out.push(`| ${name} | ${fmt(f.wall)} | ${fmt(f.cpu)} |`);

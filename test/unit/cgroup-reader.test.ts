@@ -405,13 +405,29 @@ describe('a container that is gone', () => {
     assert.equal(openFds(), before);
   });
 
-  it('its process exited between two reads (v2)', () => {
+  it('its process exited between two reads, its group not yet removed (v2): gone, and its descriptors let go', () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const t = v2Host(`docker/${ID}`);
+    const reader = open(t);
+    const before = openFds();
+    const target = located(reader, ID, PID);
+    sample(reader.read(target));
+    // As the kernel shows it: no /proc/<pid>, no task left in the group. The kept net/dev
+    // descriptor would go on reading (here: the unlinked file; on Linux: the namespace).
+    rmSync(t.at(`proc/${PID}`), { recursive: true });
+    t.write({ [`sys/fs/cgroup/docker/${ID}/pids.current`]: '0\n' });
+    const outcome = reader.read(target);
+    assert.equal(outcome.kind, 'gone');
+    assert.match((outcome as { detail: string }).detail, /exited/);
+    assert.equal(openFds(), before + 1, 'only /proc/stat stays open');
+  });
+
+  it('a group with no task left while its process still runs (it moved itself out): still read', () => {
     const t = v2Host(`docker/${ID}`);
     const reader = open(t);
     const target = located(reader, ID, PID);
-    sample(reader.read(target));
-    rmSync(t.at(`proc/${PID}`), { recursive: true });
-    assert.equal(reader.read(target).kind, 'gone');
+    t.write({ [`sys/fs/cgroup/docker/${ID}/pids.current`]: '0\n' });
+    assert.equal(sample(reader.read(target)).pidsCurrent, 0);
   });
 
   it('when located: an exited process, no init PID, or a PID now in another container\'s group', () => {
