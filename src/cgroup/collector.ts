@@ -18,6 +18,8 @@ const SAMPLE_EVERY_MS = 1_000;
  * together are read in one wake-up (docs/architecture.md §7).
  */
 const GATHER_MS = 100;
+/** A container's second read, the first on the collector's beat, comes at least this long after its first. */
+const FIRST_GAP_MS = 500;
 
 export interface CgroupCollectorOptions extends CgroupPaths {
   readonly engine: EngineClient;
@@ -59,11 +61,12 @@ interface Followed {
  * (its start event) gives a new PID.
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
- * and let go when the container is: reader.ts has the figures). Each container is read on its own
- * beat, a second apart, from when it was located; the loop wakes GATHER_MS after the first is due
- * and reads every container due by then. Containers located together (all of them at
- * start) are read in one wake-up a second: each wake-up that runs JavaScript costs about as much
- * as reading a container (docs/architecture.md §7). Ten wake-ups a second at most.
+ * and let go when the container is: reader.ts has the figures). A container is read as soon as it
+ * is located (within GATHER_MS), then on the collector's beat, once a second, with every other
+ * container (nextDue): one wake-up a second however the containers' starts are spread, as the
+ * stream collector's rounds. Each wake-up that runs JavaScript costs about as much as reading a
+ * container (docs/architecture.md §7). The loop wakes GATHER_MS after the first is due and reads
+ * every container due by then; ten wake-ups a second at most.
  */
 export class CgroupCollector implements Collector {
   readonly sampling = 'continuous';
@@ -77,6 +80,8 @@ export class CgroupCollector implements Collector {
   #cancelLoop: (() => void) | undefined;
   /** Clock ms the loop's timer is set for. */
   #wakeAt = Number.POSITIVE_INFINITY;
+  /** Clock ms of the collector's beat (its start, plus whole seconds): every container's reads after its first (nextDue). */
+  #beat = 0;
   #kernelSamples = 0;
 
   constructor(opts: CgroupCollectorOptions) {
@@ -103,6 +108,7 @@ export class CgroupCollector implements Collector {
 
   start(): void {
     const { hostProc, cgroupRoot, clock, logger } = this.#o;
+    this.#beat = clock.now();
     const opened = openCgroupReader({ hostProc, cgroupRoot, now: () => clock.now() });
     if (opened.kind === 'ready') {
       this.#reader = opened.reader;
@@ -225,7 +231,7 @@ export class CgroupCollector implements Collector {
     // Nothing below adds or removes followed containers: the map is walked as it is.
     for (const f of this.#followed.values()) {
       if (f.source !== 'kernel' || f.target === undefined || !readNow(f.dueAt, now)) continue;
-      f.dueAt = nextDue(f.dueAt, now);
+      f.dueAt = nextDue(f.dueAt, now, this.#beat);
       const outcome = this.#reader!.read(f.target);
       if (outcome.kind === 'sample') {
         this.#kernelSamples += 1;
@@ -254,8 +260,16 @@ export function nextWake(now: number, dues: Iterable<number>): number {
 /** Whether a wake-up at `now` reads a container due at `dueAt`. */
 export const readNow = (dueAt: number, now: number): boolean => dueAt <= now;
 
-/** A container's next due time after a read at `now`: on its own beat, never more than one read behind. */
-export const nextDue = (dueAt: number, now: number): number => Math.max(dueAt + SAMPLE_EVERY_MS, now);
+/**
+ * A container's next due time after a read at `now` (it was due at `dueAt`): the collector's next
+ * beat (`beat` plus whole seconds) that is at least FIRST_GAP_MS after `dueAt` and after `now`. A
+ * container on the beat is read a second later; one just located, read at once, joins the beat
+ * 0.5–1.5 s later. Never more than one read behind: after a stall, the next beat.
+ */
+export function nextDue(dueAt: number, now: number, beat: number): number {
+  const earliest = Math.max(dueAt + FIRST_GAP_MS, now + 1);
+  return beat + Math.ceil((earliest - beat) / SAMPLE_EVERY_MS) * SAMPLE_EVERY_MS;
+}
 
 function describeFailure(f: CgroupFailure): string {
   return f.kind === 'unreadable' ? `${f.file}: ${f.reason}` : f.detail;
