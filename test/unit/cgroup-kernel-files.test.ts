@@ -162,6 +162,9 @@ describe('kernel file parsers', () => {
     ]);
     assert.equal(parseBlkioV1(text)?.length, 6);
     assert.deepEqual(parseBlkioV1('Total 0\n'), []);
+    assert.deepEqual(parseBlkioV1('Total 123456789\n'), []);
+    assert.equal(parseBlkioV1('Total 12 3\n'), undefined);
+    assert.equal(parseBlkioV1('Total 1\n8:0 Read\n'), undefined);
     assert.equal(parseBlkioV1('254:0 Read\n'), undefined);
   });
 
