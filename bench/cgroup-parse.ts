@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parseProcStat } from '../src/cgroup/kernel-files.js';
 import { v1Sample, type HostTexts, type V1Texts } from '../src/cgroup/kernel-sample.js';
-import { log, round } from './lib.js';
+import { log, median, round, sleepMs } from './lib.js';
 
 const SECONDS = Number(process.argv[2] ?? 20);
 const ID = '8d922a22b3571e2bb6244a4b17d2e4a33adf953ebc77cd39dd318a66f18b9995';
@@ -50,8 +50,6 @@ function parseAll(batch: [V1Texts, HostTexts][]): number {
   return ((performance.now() - t0) * 1000) / batch.length;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const tight: number[] = [];
 for (let r = 0; r < 100; r++) tight.push(parseAll(inputs(1_000)));
 log(`back to back: ${round(Math.min(...tight), 2)} µs a sample (best of 100 runs of 1,000)`);
@@ -59,7 +57,7 @@ log(`back to back: ${round(Math.min(...tight), 2)} µs a sample (best of 100 run
 const paced: number[] = [];
 for (let s = 0; s < SECONDS; s++) {
   const batch = inputs(100);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await sleepMs(1000);
   const us = parseAll(batch);
   if (s >= 5) paced.push(us);
 }

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { openCgroupReader, type CgroupReader } from '../src/cgroup/reader.js';
 import type { CgroupTarget } from '../src/cgroup/locate.js';
 import { docker, TestContainers } from '../test/helpers/docker.js';
-import { log, round } from './lib.js';
+import { log, median, round, sleepMs } from './lib.js';
 
 const N = Number(process.argv[2] ?? 100);
 const R = Number(process.argv[3] ?? 20);
@@ -139,11 +139,6 @@ function strategies(reader: CgroupReader, targets: readonly CgroupTarget[]): Str
   ];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
 async function main(): Promise<void> {
   const opened = openCgroupReader({ hostProc: '/proc', cgroupRoot: '/sys/fs/cgroup', now: Date.now });
   if (opened.kind !== 'ready') throw new Error(`cgroup reader: ${JSON.stringify(opened)}`);
@@ -173,7 +168,7 @@ async function main(): Promise<void> {
         let wallMs = 0;
         let cpuUs = 0;
         for (let r = 0; r < R; r++) {
-          if (PACED) await new Promise((resolve) => setTimeout(resolve, 1000));
+          if (PACED) await sleepMs(1000);
           const c0 = process.cpuUsage();
           const t0 = performance.now();
           await s.run(files);

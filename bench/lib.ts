@@ -125,6 +125,9 @@ export const check = (target: string, measured: string, met: boolean): TargetChe
 
 export const round = (n: number, digits = 1): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 export const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const log = (msg: string): void => {

@@ -175,8 +175,9 @@ export class CgroupReader {
    * with kept descriptors). A read at offset 0 returns fresh values from kernfs and procfs. Kept:
    * the group's files (a removed group answers ENODEV: gone), /proc/stat, and
    * /proc/<pid>/net/dev, which reads the namespace it was opened in for as long as it is open
-   * (#sample sees an exit by the group's `pids.current`). Opening net/dev anew at each read cost
-   * twice its read: 30 µs against 15 µs a container, read once a second (docs/cgroup.md). A kept
+   * (#sample sees an exit by the group's `pids.current`). Opened anew at each read, it took a
+   * sample's reads, read once a second, from 59 to 70 µs of CPU
+   * (bench/results/2026-12-01T18-09-cgroup-read-paced.md). A kept
    * file pins a removed group, or an exited container's namespace, until it is closed: the
    * collector releases a container's files as soon as it lets go of the container, and a read
    * that gives no sample does. About a dozen descriptors a container: Node raises its soft limit to
