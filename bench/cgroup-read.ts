@@ -146,10 +146,7 @@ async function main(): Promise<void> {
   const containers = new TestContainers();
   try {
     log(`starting ${N} containers (label ${containers.label})…`);
-    const ids: string[] = [];
-    for (let i = 0; i < N; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, j) => containers.start(containers.name(`c${i + j}`))))));
-    }
+    const ids = await containers.startMany(0, N);
     const targets: CgroupTarget[] = [];
     for (const line of (await docker('inspect', '-f', '{{.Id}} {{.State.Pid}}', ...ids)).split('\n')) {
       const [id, pid] = line.split(' ');

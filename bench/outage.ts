@@ -26,9 +26,7 @@ const receivers: BackstopReceiver[] = [];
 let daemon: DaemonProcess | undefined;
 try {
   process.stderr.write(`starting ${n} containers…\n`);
-  for (let i = 0; i < n; i += 10) {
-    await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => containers.start(containers.name(`c${i + j}`))));
-  }
+  await containers.startMany(0, n);
   const first = await startBackstopReceiver();
   receivers.push(first);
   daemon = new DaemonProcess(['--backstop', first.url(), '--label', containers.label, '--poll', poll, '--spool-dir', spool]);

@@ -94,11 +94,7 @@ async function growing(
 
 async function startContainersFrom(containers: TestContainers, from: number, to: number): Promise<void> {
   log(`starting containers ${from}..${to - 1}…`);
-  for (let i = from; i < to; i += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, to - i) }, (_, j) => containers.start(containers.name(`c${i + j}`))),
-    );
-  }
+  await containers.startMany(from, to);
 }
 
 /** Part (d): stream against one-shot on the same N containers at a long poll. */

@@ -32,8 +32,17 @@ export class CgroupReader {
   /** MemTotal in bytes (Docker's machine memory), read once; undefined if /proc/meminfo has none. */
   readonly memTotal: number | undefined;
   readonly #buf = Buffer.allocUnsafe(256 * 1024);
-  /** A descriptor kept open per file read (#readText). */
-  readonly #fds = new Map<string, number>();
+  /**
+   * The descriptors kept open for each target's files (#readText), -1 where none is: slot 0 its
+   * net/dev, then each file's and its `whenEmpty`'s (fileSlot). Held by target, not by path: a
+   * sample finds its descriptors with one lookup instead of one per file. Read once a second, a
+   * lookup finds cold caches, and a dozen lookups in a Map of every container's paths were a
+   * sample's costliest JavaScript (docs/cgroup.md). A target's descriptors are its own: letting go
+   * of a restarted container's old target never closes its new one's.
+   */
+  readonly #kept = new Map<CgroupTarget, Int32Array>();
+  /** /proc/stat's kept descriptor, shared by every target. */
+  readonly #statFd = Int32Array.of(-1);
   readonly #statPath: string;
   /** Inside round(): the host's CPU as its first sample read it, for the round's other samples. */
   #round: { cpu?: HostCpu | undefined } | undefined;
@@ -82,7 +91,7 @@ export class CgroupReader {
   /** `/proc/stat`'s figures (undefined: not in its format): the round's, or read and parsed now. */
   #hostCpu(): HostCpu | undefined | CgroupFailure {
     if (this.#round && 'cpu' in this.#round) return this.#round.cpu;
-    const text = this.#readProc(this.#statPath);
+    const text = this.#readProc(this.#statPath, this.#statFd, 0);
     if (typeof text !== 'string') return text;
     const cpu = parseProcStat(text);
     if (this.#round) this.#round.cpu = cpu;
@@ -91,18 +100,24 @@ export class CgroupReader {
 
   #sample(target: CgroupTarget): SampleOutcome {
     const readMs = this.#opts.now();
+    let fds = this.#kept.get(target);
+    if (fds === undefined) {
+      fds = new Int32Array(fileSlot(target.files.length, false)).fill(-1);
+      this.#kept.set(target, fds);
+    }
     // net/dev first: when the group still has a process after it, it was the container's namespace.
     let netDev: string | undefined;
     if (target.netDev !== undefined) {
-      const r = this.#readProc(target.netDev);
+      const r = this.#readProc(target.netDev, fds, 0);
       if (typeof r !== 'string') return r;
       netDev = r;
     }
     const texts: Record<string, string> = {};
-    for (const file of target.files) {
-      let r = this.#readGroupFile(file.path);
+    for (let i = 0; i < target.files.length; i++) {
+      const file = target.files[i]!;
+      let r = this.#readGroupFile(file.path, fds, fileSlot(i, false));
       if (typeof r === 'string' && file.whenEmpty !== undefined && (parseBlkioV1(r)?.length ?? 1) === 0) {
-        r = this.#readGroupFile(file.whenEmpty);
+        r = this.#readGroupFile(file.whenEmpty, fds, fileSlot(i, true));
       }
       if (typeof r !== 'string') return r;
       texts[file.name] = r;
@@ -129,9 +144,9 @@ export class CgroupReader {
   }
 
   /** A file of the container's group; its absence means the group is gone only if its directory is too. */
-  #readGroupFile(path: string): string | CgroupFailure {
+  #readGroupFile(path: string, fds: Int32Array, slot: number): string | CgroupFailure {
     try {
-      return this.#readText(path);
+      return this.#readText(path, fds, slot);
     } catch (err) {
       const code = errorCode(err);
       if (code === 'ENODEV') return gone('its cgroup was removed');
@@ -145,9 +160,9 @@ export class CgroupReader {
   }
 
   /** A file of /proc: the process's files vanish with it (ENOENT, or ESRCH/ENXIO while it exits). */
-  #readProc(path: string): string | CgroupFailure {
+  #readProc(path: string, fds: Int32Array, slot: number): string | CgroupFailure {
     try {
-      return this.#readText(path);
+      return this.#readText(path, fds, slot);
     } catch (err) {
       const code = errorCode(err);
       if ((code === 'ENOENT' || code === 'ESRCH' || code === 'ENXIO') && path.endsWith('/net/dev')) {
@@ -172,7 +187,7 @@ export class CgroupReader {
    *
    * and in the whole daemon at 100 containers (--cpu-prof over 40 s), with every file opened anew
    * at each read, open and close were a third of its busy time (docs/cgroup.md has the figures
-   * with kept descriptors). A read at offset 0 returns fresh values from kernfs and procfs. Kept:
+   * with kept descriptors). A read at offset 0 returns fresh values from kernfs and procfs. Kept (#kept):
    * the group's files (a removed group answers ENODEV: gone), /proc/stat, and
    * /proc/<pid>/net/dev, which reads the namespace it was opened in for as long as it is open
    * (#sample sees an exit by the group's `pids.current`). Opened anew at each read, it took a
@@ -183,16 +198,16 @@ export class CgroupReader {
    * that gives no sample does. About a dozen descriptors a container: Node raises its soft limit to
    * the hard one at start.
    */
-  #readText(path: string): string {
-    let fd = this.#fds.get(path);
-    if (fd === undefined) {
+  #readText(path: string, fds: Int32Array, slot: number): string {
+    let fd = fds[slot]!;
+    if (fd < 0) {
       fd = openSync(path, 'r');
-      this.#fds.set(path, fd);
+      fds[slot] = fd;
     }
     try {
       return this.#readFd(fd, path);
     } catch (err) {
-      this.#drop(path);
+      drop(fds, slot);
       throw err;
     }
   }
@@ -218,27 +233,31 @@ export class CgroupReader {
 
   /** Closes what was kept open for a container (it stopped, was followed anew, or fell back). */
   release(target: CgroupTarget): void {
-    if (target.netDev !== undefined) this.#drop(target.netDev);
-    for (const file of target.files) {
-      this.#drop(file.path);
-      if (file.whenEmpty !== undefined) this.#drop(file.whenEmpty);
-    }
+    const fds = this.#kept.get(target);
+    if (fds === undefined) return;
+    this.#kept.delete(target);
+    for (let slot = 0; slot < fds.length; slot++) drop(fds, slot);
   }
 
   /** Closes every kept descriptor (the collector stops). */
   close(): void {
-    for (const path of [...this.#fds.keys()]) this.#drop(path);
+    for (const target of [...this.#kept.keys()]) this.release(target);
+    drop(this.#statFd, 0);
   }
+}
 
-  #drop(path: string): void {
-    const fd = this.#fds.get(path);
-    if (fd === undefined) return;
-    this.#fds.delete(path);
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
+/** The slot of a target's i-th file (or of its `whenEmpty`) in its kept descriptors; 0 is net/dev. */
+const fileSlot = (i: number, whenEmpty: boolean): number => 1 + 2 * i + (whenEmpty ? 1 : 0);
+
+/** Closes a kept descriptor, if the slot holds one. */
+function drop(fds: Int32Array, slot: number): void {
+  const fd = fds[slot]!;
+  if (fd < 0) return;
+  fds[slot] = -1;
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
   }
 }
 

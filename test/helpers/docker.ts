@@ -36,6 +36,18 @@ export class TestContainers {
   }
 
   /**
+   * Starts sleeping containers named `c<from>` … `c<to - 1>`, ten at a time (as cleanup() removes
+   * them); returns their ids in that order.
+   */
+  async startMany(from: number, to: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = from; i < to; i += 10) {
+      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, to - i) }, (_, j) => this.start(this.name(`c${i + j}`))))));
+    }
+    return ids;
+  }
+
+  /**
    * Ten at a time: `docker rm -f` removes the containers it is given all at once, and Docker
    * 20.10 hung here removing a hundred that way (every removal waiting in libnetwork's
    * releaseNetwork, the Engine answering nothing until restarted).

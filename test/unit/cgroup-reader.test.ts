@@ -405,6 +405,25 @@ describe('a container that is gone', () => {
     assert.equal(openFds(), before);
   });
 
+  it('keeps descriptors per target: letting go of a container\'s old target leaves its new one\'s open', () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const t = tree().fixture('v1-cgroupfs');
+    const reader = open(t);
+    // The collector follows a restarted container anew: a second target with the same paths.
+    const old = located(reader, V1_ID, Number(V1_PID));
+    const renewed = located(reader, V1_ID, Number(V1_PID));
+    sample(reader.read(old));
+    const before = openFds();
+    sample(reader.read(renewed));
+    const own = openFds() - before;
+    assert.ok(own >= renewed.files.length, `${own} descriptors of its own for ${renewed.files.length} files`);
+    reader.release(old);
+    assert.equal(openFds() - before, 0, 'release() closed the old target\'s descriptors, and only those');
+    sample(reader.read(renewed));
+    assert.equal(openFds() - before, 0, 'the new target reads from the descriptors it kept');
+    reader.close();
+  });
+
   it('its process exited between two reads, its group not yet removed (v2): gone, and its descriptors let go', () => {
     const openFds = () => readdirSync('/proc/self/fd').length;
     const t = v2Host(`docker/${ID}`);
