@@ -26,7 +26,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCgroupReader, type CgroupReader } from '../src/cgroup/reader.js';
 import type { CgroupTarget } from '../src/cgroup/locate.js';
-import { docker, TestContainers } from '../test/helpers/docker.js';
+import { TestContainers } from '../test/helpers/docker.js';
 import { log, median, round, sleepMs } from './lib.js';
 
 const N = Number(process.argv[2] ?? 100);
@@ -148,9 +148,8 @@ async function main(): Promise<void> {
     log(`starting ${N} containers (label ${containers.label})…`);
     const ids = await containers.startMany(0, N);
     const targets: CgroupTarget[] = [];
-    for (const line of (await docker('inspect', '-f', '{{.Id}} {{.State.Pid}}', ...ids)).split('\n')) {
-      const [id, pid] = line.split(' ');
-      const located = reader.locate(id!, Number(pid));
+    for (const { id, pid } of await containers.initPids(ids)) {
+      const located = reader.locate(id, pid);
       if (located.kind !== 'located') throw new Error(`${id}: ${JSON.stringify(located)}`);
       targets.push(located.target);
     }

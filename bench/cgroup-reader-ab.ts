@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CgroupTarget } from '../src/cgroup/locate.js';
 import type { openCgroupReader as Open } from '../src/cgroup/reader.js';
-import { docker, TestContainers } from '../test/helpers/docker.js';
+import { TestContainers } from '../test/helpers/docker.js';
 import { log, median, round, sleepMs } from './lib.js';
 
 const [distA, distB] = [process.argv[2], process.argv[3]];
@@ -56,10 +56,7 @@ async function main(): Promise<void> {
   try {
     log(`starting ${N} containers (label ${containers.label})…`);
     const ids = await containers.startMany(0, N);
-    const found = (await docker('inspect', '-f', '{{.Id}} {{.State.Pid}}', ...ids)).split('\n').map((line) => {
-      const [id, pid] = line.split(' ');
-      return { id: id!, pid: Number(pid) };
-    });
+    const found = await containers.initPids(ids);
     const readA = await build(distA!, found);
     const readB = await build(distB!, found);
     readA(); // warm-up: opens the kept descriptors

@@ -102,7 +102,7 @@ export class CgroupReader {
     const readMs = this.#opts.now();
     let fds = this.#kept.get(target);
     if (fds === undefined) {
-      fds = new Int32Array(fileSlot(target.files.length, false)).fill(-1);
+      fds = new Int32Array(1 + 2 * target.files.length).fill(-1); // net/dev, then two slots a file
       this.#kept.set(target, fds);
     }
     // net/dev first: when the group still has a process after it, it was the container's namespace.

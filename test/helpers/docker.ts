@@ -47,6 +47,14 @@ export class TestContainers {
     return ids;
   }
 
+  /** Each running container's id and init PID, in the order given. */
+  async initPids(ids: readonly string[]): Promise<{ id: string; pid: number }[]> {
+    return (await docker('inspect', '-f', '{{.Id}} {{.State.Pid}}', ...ids)).split('\n').map((line) => {
+      const [id, pid] = line.split(' ');
+      return { id: id!, pid: Number(pid) };
+    });
+  }
+
   /**
    * Ten at a time: `docker rm -f` removes the containers it is given all at once, and Docker
    * 20.10 hung here removing a hundred that way (every removal waiting in libnetwork's

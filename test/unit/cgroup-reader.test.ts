@@ -17,6 +17,9 @@ const ID = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 const OTHER_ID = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
 const PID = 4242;
 
+/** Descriptors this process has open. */
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
 const trees: CgroupTree[] = [];
 after(() => {
   for (const t of trees) t.remove();
@@ -388,7 +391,6 @@ describe('a container that is gone', () => {
   });
 
   it('keeps the group\'s files open between reads, and closes them on release() and close()', () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
     const t = tree().fixture('v1-cgroupfs');
     const reader = open(t);
     const target = located(reader, V1_ID, Number(V1_PID));
@@ -406,7 +408,6 @@ describe('a container that is gone', () => {
   });
 
   it('keeps descriptors per target: letting go of a container\'s old target leaves its new one\'s open', () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
     const t = tree().fixture('v1-cgroupfs');
     const reader = open(t);
     // The collector follows a restarted container anew: a second target with the same paths.
@@ -425,7 +426,6 @@ describe('a container that is gone', () => {
   });
 
   it('its process exited between two reads, its group not yet removed (v2): gone, and its descriptors let go', () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
     const t = v2Host(`docker/${ID}`);
     const reader = open(t);
     const before = openFds();
