@@ -3,7 +3,9 @@
  * containers (label-scoped, removed afterwards); windows alternated K times: no daemon, then the
  * built daemon in `--mode cgroup` (measured after a warm-up). Per window, for dockerd, containerd
  * and the shims (every thread, from /proc/<pid>/task/<tid>/schedstat): CPU (% of one core) and
- * wake-ups a second (the times a thread was put on a CPU); the daemon's CPU besides.
+ * wake-ups a second (the times a thread was put on a CPU); the daemon's CPU besides. In each
+ * window without the daemon, SAMPLED shims are also read every 100 ms, to show when their CPU is
+ * spent: in bursts (a 100 ms slot of over 0.2 ms), how many, how far apart and how large.
  *
  *   npx tsx bench/engine-idle.ts [N=100] [K=2] [windowSeconds=60] [warmSeconds=40]
  *
@@ -19,6 +21,11 @@ const N = Number(process.argv[2] ?? 100);
 const K = Number(process.argv[3] ?? 2);
 const WINDOW_S = Number(process.argv[4] ?? 60);
 const WARM_S = Number(process.argv[5] ?? 40);
+/** Shims read every 100 ms in the windows without the daemon (bursts()). */
+const SAMPLED = 3;
+const SLOT_MS = 100;
+/** A slot with more CPU than this is part of a burst. */
+const BURST_NS = 200_000;
 
 /** Per process kind: CPU ns and times put on a CPU, summed over every thread (a thread gone meanwhile is lost). */
 function snapshot(pids: readonly number[]): Map<string, { ns: number; runs: number }> {
@@ -41,8 +48,58 @@ function snapshot(pids: readonly number[]): Map<string, { ns: number; runs: numb
   return by;
 }
 
-async function window(pids: () => number[]): Promise<string> {
+/** CPU ns of every thread of one process so far; undefined once it is gone. */
+function processNs(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads `shims` every SLOT_MS for `ms` and tells when their CPU went: the share spent in bursts,
+ * and per shim the bursts' count, spacing and size (adjacent busy slots are one burst).
+ */
+async function bursts(shims: readonly number[], ms: number): Promise<string> {
+  const last = shims.map(processNs);
+  const found = shims.map(() => [] as { at: number; ns: number }[]);
+  let all = 0;
+  let inBursts = 0;
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    await sleepMs(SLOT_MS);
+    const at = Date.now() - start;
+    shims.forEach((pid, i) => {
+      const now = processNs(pid);
+      if (now === undefined || last[i] === undefined) return;
+      const ns = now - last[i]!;
+      last[i] = now;
+      all += ns;
+      if (ns <= BURST_NS) return;
+      inBursts += ns;
+      const open = found[i]!.at(-1);
+      if (open && at - open.at <= 2 * SLOT_MS) {
+        open.ns += ns;
+        open.at = at;
+      } else found[i]!.push({ at, ns });
+    });
+  }
+  const sizes = found.flat().map((b) => b.ns / 1e6).sort((a, b) => a - b);
+  const gaps = found.flatMap((list) => list.slice(1).map((b, k) => (b.at - list[k]!.at) / 1000)).sort((a, b) => a - b);
+  const median = (xs: number[]): string => (xs.length === 0 ? 'n/a' : String(round(xs[Math.floor(xs.length / 2)]!, 1)));
+  return (
+    `${shims.length} shims read every ${SLOT_MS} ms: ${round(all / 1e6, 1)} ms of CPU, ${all > 0 ? round((100 * inBursts) / all, 0) : 0} % of it in ` +
+    `${sizes.length} bursts, ${median(gaps)} s apart, ${median(sizes)} ms each (medians)`
+  );
+}
+
+async function window(pids: () => number[], sampleShims = false): Promise<string> {
   const before = snapshot(pids());
+  const shims = sampleShims ? pids().filter(isShim).slice(0, SAMPLED) : [];
+  const shimBursts = shims.length > 0 ? bursts(shims, WINDOW_S * 1000) : undefined;
   await sleepMs(WINDOW_S * 1000);
   const after = snapshot(pids());
   const parts: string[] = [];
@@ -54,7 +111,16 @@ async function window(pids: () => number[]): Promise<string> {
     const wakeups = (a.runs - b.runs) / WINDOW_S;
     parts.push(`${kind === 'node' ? 'daemon' : kind} ${round(cpu, 2)} % (${round(wakeups, 0)}/s)`);
   }
+  if (shimBursts) parts.push(await shimBursts);
   return parts.join(' | ');
+}
+
+function isShim(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('containerd-shim');
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
@@ -64,9 +130,9 @@ async function main(): Promise<void> {
     log(`starting ${N} containers (label ${containers.label})…`);
     await containers.startMany(0, N);
     await sleepMs(10_000);
-    const rows = ['| window | dockerd, containerd, shims, daemon: CPU % of a core (wake-ups a second) |', '|---|---|'];
+    const rows = ['| window | dockerd, containerd, shims, daemon: CPU % of a core (wake-ups a second); without the daemon, when a few shims spent theirs |', '|---|---|'];
     for (let k = 0; k < K; k++) {
-      rows.push(`| no daemon | ${await window(enginePids)} |`);
+      rows.push(`| no daemon | ${await window(enginePids, true)} |`);
       log(rows.at(-1)!);
       const daemon = new DaemonProcess(['--backstop', receiver.url(), '--label', containers.label, '--poll', '10s', '--mode', 'cgroup']);
       try {
