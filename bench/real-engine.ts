@@ -145,10 +145,23 @@ export async function runCgroup(ns: readonly number[], poll: string, intervals: 
     targets: [
       check(
         `cgroup mode, ${top} containers: host-wide ≤ 1/10 of stream mode's`,
-        `${cgroup.hostWideCpuPercent} % vs ${stream.hostWideCpuPercent} % = 1/${(1 / ratio).toFixed(1)}`,
+        `${cgroup.hostWideCpuPercent} % vs ${stream.hostWideCpuPercent} % = 1/${(1 / ratio).toFixed(1)}; ` +
+          `net of the Engine's idle ${daemonShare(cgroup)} % vs ${daemonShare(stream)} % = 1/${(daemonShare(stream) / daemonShare(cgroup)).toFixed(1)}`,
         ratio <= 0.1,
       ),
-      check(`cgroup mode, ${top} containers: host-wide ≤ 2 % of one core`, `${cgroup.hostWideCpuPercent} %`, cgroup.hostWideCpuPercent <= 2),
+      check(
+        `cgroup mode, ${top} containers: host-wide ≤ 2 % of one core`,
+        `${cgroup.hostWideCpuPercent} % (daemon ${cgroup.daemonCpuPercent} %, Engine ${cgroup.engineCpuPercent ?? 0} %, its idle just before ${cgroup.engineIdleCpuPercent} %)`,
+        cgroup.hostWideCpuPercent <= 2,
+      ),
+      // The same, without what the Engine spends on its containers whoever reads their stats (its
+      // idle cost, measured just before: in cgroup mode the daemon adds nothing to it, see
+      // bench/engine-idle.ts and docs/cgroup.md). Reported beside the target, not instead of it.
+      check(
+        `cgroup mode, ${top} containers: what the daemon costs the host (daemon + the Engine over its idle) ≤ 2 % of one core`,
+        `${daemonShare(cgroup)} %`,
+        daemonShare(cgroup) <= 2,
+      ),
       check(
         `cgroup mode, ${top} containers: every batch complete`,
         cgroup.allComplete ? 'complete' : `incomplete (${cgroup.ticks.map((t) => t.containers).join(', ')})`,
@@ -157,6 +170,10 @@ export async function runCgroup(ns: readonly number[], poll: string, intervals: 
     ],
   };
 }
+
+/** Host-wide net of the Engine's idle: the daemon's CPU plus the Engine's above its idle figure (never below the daemon's own). */
+const daemonShare = (r: RealResult): number =>
+  Math.round((r.daemonCpuPercent + Math.max(0, (r.engineCpuPercent ?? 0) - r.engineIdleCpuPercent)) * 100) / 100;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 40);
