@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
-import { promisify } from 'node:util';
 import { DaemonProcess } from './daemon.js';
-import { docker, TestContainers } from './docker.js';
+import { docker, dockerDisk, TestContainers } from './docker.js';
 import { Carbon, ensure, freePort, GraphiteWeb, Prometheus } from './services.js';
-
-const exec = promisify(execFile);
 
 /**
  * A small real Docker host for the dashboards (test/integration/dashboards.test.ts checks them
@@ -94,8 +90,8 @@ export class DashboardRig {
       ],
       cmd: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && dd if=/dev/urandom of=/www/blob bs=1k count=256 2>/dev/null && exec httpd -f -p 8080 -h /www'],
     });
-    // The kernel counts a cgroup's block I/O (cgroup v1 blkio.throttle.*) only once blk-throttle is
-    // active on the device; a limit far above what the worker writes turns it on.
+    // The kernel counts block I/O only once blk-throttle is active on the device (diskOf): a
+    // limit far above what the worker writes turns it on.
     const disk = await dockerDisk();
     await this.containers.start(this.containerName('worker'), {
       args: ['--cpus', '0.3', '--memory', '128m', '--tmpfs', '/data:size=64m', ...(disk ? ['--device-write-bps', `${disk}:1gb`] : [])],
@@ -142,13 +138,4 @@ export class DashboardRig {
     for (const step of steps) await Promise.resolve(step()).catch((e: unknown) => errors.push(e));
     if (errors.length > 0) throw new AggregateError(errors, 'dashboard rig clean-up');
   }
-}
-
-/** The whole disk under Docker's root dir (`/dev/vda`, not a partition), or undefined when it is no block device. */
-async function dockerDisk(): Promise<string | undefined> {
-  const root = await docker('info', '--format', '{{.DockerRootDir}}');
-  const source = (await exec('findmnt', ['-nvo', 'SOURCE', '-T', root])).stdout.trim();
-  if (!source.startsWith('/dev/')) return undefined;
-  const [type, parent] = (await exec('lsblk', ['-ndo', 'TYPE,PKNAME', source])).stdout.trim().split(/\s+/);
-  return type === 'part' && parent ? `/dev/${parent}` : source;
 }

@@ -14,6 +14,26 @@ export async function docker(...args: string[]): Promise<string> {
 }
 
 /**
+ * The whole disk holding `path` (`/dev/vda`, not a partition), or undefined when it is on no block
+ * device. With cgroup v1 the kernel counts a group's block I/O (`blkio.throttle.*`, which the
+ * Engine reports too) only once blk-throttle is active on the device, which a container given a
+ * `--device-write-bps` limit on it turns on (and leaves on: seen on Linux 6.18, where the first CI
+ * run on a machine just booted saw no block I/O): tests that assert block I/O give their container
+ * a limit on this disk far above what it writes.
+ */
+export async function diskOf(path: string): Promise<string | undefined> {
+  const source = (await exec('findmnt', ['-nvo', 'SOURCE', '-T', path])).stdout.trim();
+  if (!source.startsWith('/dev/')) return undefined;
+  const [type, parent] = (await exec('lsblk', ['-ndo', 'TYPE,PKNAME', source])).stdout.trim().split(/\s+/);
+  return type === 'part' && parent ? `/dev/${parent}` : source;
+}
+
+/** The whole disk under Docker's root dir, where a container's own files are (diskOf). */
+export async function dockerDisk(): Promise<string | undefined> {
+  return diskOf(await docker('info', '--format', '{{.DockerRootDir}}'));
+}
+
+/**
  * Containers of one test file: all carry the label `dstb.test=<run id>`, and the daemons under
  * test are scoped to that label, so tests never see or touch anything else. `cleanup` removes
  * every container the run created.

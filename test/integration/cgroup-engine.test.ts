@@ -10,7 +10,7 @@ import type { DockerStats } from '../../src/docker/stats-types.js';
 import { cpuPercent } from '../../src/reduce/docker-math.js';
 import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
 import { stealShare } from '../helpers/host-steal.js';
-import { docker, TestContainers } from '../helpers/docker.js';
+import { diskOf, docker, TestContainers } from '../helpers/docker.js';
 
 /**
  * The cgroup reader against the real Engine on this host: for real containers, the values read from
@@ -54,8 +54,11 @@ describe('cgroup reader against the Engine, on this host', () => {
     assert.equal(opened.kind, 'ready', JSON.stringify(opened));
     reader = (opened as { reader: CgroupReader }).reader;
     busy = await containers.start(containers.name('busy'), { args: ['--cpus', '0.5'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    // A write limit far above what it writes: the kernel counts block I/O only once blk-throttle is
+    // active on the device (diskOf), and on a machine just booted nothing else may have made it so.
+    const disk = await diskOf(vol);
     limited = await containers.start(containers.name('limited'), {
-      args: ['--memory', '64m', '--pids-limit', '50', '-v', `${vol}:/data`],
+      args: ['--memory', '64m', '--pids-limit', '50', '-v', `${vol}:/data`, ...(disk ? ['--device-write-bps', `${disk}:1gb`] : [])],
       cmd: [
         'sh',
         '-c',
