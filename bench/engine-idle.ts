@@ -61,7 +61,8 @@ function processNs(pid: number): number | undefined {
 
 /**
  * Reads `shims` every SLOT_MS for `ms` and tells when their CPU went: the share spent in bursts,
- * and per shim the bursts' count, spacing and size (adjacent busy slots are one burst).
+ * and over all of them the bursts' count, spacing (between one shim's) and size (a shim's busy
+ * slots at most one slot apart are one burst).
  */
 async function bursts(shims: readonly number[], ms: number): Promise<string> {
   const last = shims.map(processNs);
