@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { startBackstopReceiver } from '../test/helpers/backstop-receiver.js';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { TestContainers } from '../test/helpers/docker.js';
-import { enginePids, log, round, sleepMs } from './lib.js';
+import { enginePids, log, median, round, sleepMs } from './lib.js';
 
 const N = Number(process.argv[2] ?? 100);
 const K = Number(process.argv[3] ?? 2);
@@ -27,36 +27,44 @@ const SLOT_MS = 100;
 /** A slot with more CPU than this is part of a burst. */
 const BURST_NS = 200_000;
 
-/** Per process kind: CPU ns and times put on a CPU, summed over every thread (a thread gone meanwhile is lost). */
-function snapshot(pids: readonly number[]): Map<string, { ns: number; runs: number }> {
-  const by = new Map<string, { ns: number; runs: number }>();
-  for (const pid of pids) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      const kind = comm.startsWith('containerd-shim') ? 'shims' : comm;
-      const sum = by.get(kind) ?? { ns: 0, runs: 0 };
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const [ns, , runs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-        sum.ns += ns!;
-        sum.runs += runs!;
-      }
-      by.set(kind, sum);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return by;
-}
-
-/** CPU ns of every thread of one process so far; undefined once it is gone. */
-function processNs(pid: number): number | undefined {
+/** A process's kind: `shims` for every containerd-shim, else its comm; undefined once it is gone. */
+function kindOf(pid: number): string | undefined {
   try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    return ns;
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return comm.startsWith('containerd-shim') ? 'shims' : comm;
   } catch {
     return undefined;
   }
+}
+
+/** CPU ns and times put on a CPU so far, summed over a process's threads; undefined once it is gone. */
+function processStats(pid: number): { ns: number; runs: number } | undefined {
+  try {
+    const sum = { ns: 0, runs: 0 };
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const [ns, , runs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      sum.ns += ns!;
+      sum.runs += runs!;
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per process kind: CPU ns and times put on a CPU, summed over every thread (a process gone meanwhile is lost). */
+function snapshot(pids: readonly number[]): Map<string, { ns: number; runs: number }> {
+  const by = new Map<string, { ns: number; runs: number }>();
+  for (const pid of pids) {
+    const kind = kindOf(pid);
+    const stats = processStats(pid);
+    if (kind === undefined || stats === undefined) continue;
+    const sum = by.get(kind) ?? { ns: 0, runs: 0 };
+    sum.ns += stats.ns;
+    sum.runs += stats.runs;
+    by.set(kind, sum);
+  }
+  return by;
 }
 
 /**
@@ -65,7 +73,7 @@ function processNs(pid: number): number | undefined {
  * slots at most one slot apart are one burst).
  */
 async function bursts(shims: readonly number[], ms: number): Promise<string> {
-  const last = shims.map(processNs);
+  const last = shims.map((pid) => processStats(pid)?.ns);
   const found = shims.map(() => [] as { at: number; ns: number }[]);
   let all = 0;
   let inBursts = 0;
@@ -74,7 +82,7 @@ async function bursts(shims: readonly number[], ms: number): Promise<string> {
     await sleepMs(SLOT_MS);
     const at = Date.now() - start;
     shims.forEach((pid, i) => {
-      const now = processNs(pid);
+      const now = processStats(pid)?.ns;
       if (now === undefined || last[i] === undefined) return;
       const ns = now - last[i]!;
       last[i] = now;
@@ -88,18 +96,18 @@ async function bursts(shims: readonly number[], ms: number): Promise<string> {
       } else found[i]!.push({ at, ns });
     });
   }
-  const sizes = found.flat().map((b) => b.ns / 1e6).sort((a, b) => a - b);
-  const gaps = found.flatMap((list) => list.slice(1).map((b, k) => (b.at - list[k]!.at) / 1000)).sort((a, b) => a - b);
-  const median = (xs: number[]): string => (xs.length === 0 ? 'n/a' : String(round(xs[Math.floor(xs.length / 2)]!, 1)));
+  const sizes = found.flat().map((b) => b.ns / 1e6);
+  const gaps = found.flatMap((list) => list.slice(1).map((b, k) => (b.at - list[k]!.at) / 1000));
+  const mid = (xs: readonly number[]): string => (xs.length === 0 ? 'n/a' : String(round(median(xs), 1)));
   return (
     `${shims.length} shims read every ${SLOT_MS} ms: ${round(all / 1e6, 1)} ms of CPU, ${all > 0 ? round((100 * inBursts) / all, 0) : 0} % of it in ` +
-    `${sizes.length} bursts, ${median(gaps)} s apart, ${median(sizes)} ms each (medians)`
+    `${sizes.length} bursts, ${mid(gaps)} s apart, ${mid(sizes)} ms each (medians)`
   );
 }
 
 async function window(pids: () => number[], sampleShims = false): Promise<string> {
   const before = snapshot(pids());
-  const shims = sampleShims ? pids().filter(isShim).slice(0, SAMPLED) : [];
+  const shims = sampleShims ? pids().filter((pid) => kindOf(pid) === 'shims').slice(0, SAMPLED) : [];
   const shimBursts = shims.length > 0 ? bursts(shims, WINDOW_S * 1000) : undefined;
   await sleepMs(WINDOW_S * 1000);
   const after = snapshot(pids());
@@ -114,14 +122,6 @@ async function window(pids: () => number[], sampleShims = false): Promise<string
   }
   if (shimBursts) parts.push(await shimBursts);
   return parts.join(' | ');
-}
-
-function isShim(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('containerd-shim');
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<void> {

@@ -40,8 +40,6 @@ function engineSample(id: string): Promise<SampleValues> {
   });
 }
 
-const initPid = async (id: string): Promise<number> => Number(await docker('inspect', '-f', '{{.State.Pid}}', id));
-
 describe('cgroup reader against the Engine, on this host', () => {
   const containers = new TestContainers();
   const vol = mkdtempSync(join(tmpdir(), 'dstb-cgroup-vol-'));
@@ -78,7 +76,7 @@ describe('cgroup reader against the Engine, on this host', () => {
   });
 
   const locate = async (id: string): Promise<CgroupTarget> => {
-    const l = reader.locate(id, await initPid(id));
+    const l = reader.locate(id, (await containers.initPids([id]))[0]!.pid);
     assert.equal(l.kind, 'located', JSON.stringify(l));
     return (l as { target: CgroupTarget }).target;
   };
