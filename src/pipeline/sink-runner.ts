@@ -52,6 +52,8 @@ export interface SinkStats {
   readonly buffered: number;
   readonly spooledBytes: number;
   readonly dropped: number;
+  /** Spool operations that failed (write, sync, ack, read) since start; the sink then runs from memory. */
+  readonly spoolErrors: number;
 }
 
 /** What the daemon drives of a runner, whatever its sink's items are. */
@@ -65,6 +67,8 @@ export interface TickRunner {
   enqueue(tick: Tick): void;
   reportDrops(): void;
   flush(timeoutMs: number): Promise<number>;
+  /** Synchronously writes what waits in memory to the spool, if there is one (a second signal's exit). */
+  spillToSpool(): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +143,7 @@ export class SinkRunner<T> implements TickRunner {
       buffered: this.pending,
       spooledBytes: this.#spool?.bytes ?? 0,
       dropped: this.#queue.dropped + (this.#spool?.dropped ?? 0),
+      spoolErrors: 0,
     };
   }
 
@@ -191,6 +196,10 @@ export class SinkRunner<T> implements TickRunner {
     }
     if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
     return this.#queue.size;
+  }
+
+  spillToSpool(): void {
+    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
   }
 
   /** Stops sending (aborting a send in flight) and closes the sink. Runs once. */
