@@ -31,7 +31,8 @@
  * Beyond the contract: bodies over 64 MiB are read to the end, not kept, and answered 413.
  *
  * Concurrency: requests are handled as they complete; `points` and `requests` grow in that order.
- * A request whose client gives up during setDelay() is still processed, as a real server would.
+ * A request whose client gives up during setDelay() or hang() is still processed when its answer
+ * is due, as a real server would; close() drops the answers still pending, unprocessed.
  */
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,6 +91,15 @@ export interface BackstopReceiver {
   forceStatus(status: number | null, times?: number): void;
   /** Wait this long after a request's body has arrived before handling and answering it. */
   setDelay(ms: number): void;
+  /**
+   * Fault injection: from now on requests are read in full and then held, neither handled nor
+   * answered (a receiver that accepts and hangs), until release() or close().
+   */
+  hang(): void;
+  /** Ends hang(): the held requests are handled and answered now, in arrival order. */
+  release(): void;
+  /** Requests held by hang() right now. */
+  readonly held: number;
   /** Polls `probe` every 50 ms until it returns neither undefined nor false; rejects on timeout. */
   waitFor<T>(probe: () => T | undefined | false, opts?: { timeoutMs?: number; what?: string }): Promise<T>;
   /** Closes the server and destroys open (keep-alive) sockets; pending delayed answers are dropped. */
@@ -116,6 +126,8 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
   let forced: { status: number; remaining: number } | null = null;
   let delayMs = 0;
   const delayed = new Set<NodeJS.Timeout>();
+  let hanging = false;
+  let held: (() => void)[] = [];
   let closing: Promise<void> | undefined;
 
   function handle(req: IncomingMessage, raw: Buffer, size: number): Answer {
@@ -214,6 +226,10 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
         res.writeHead(answer.status, headers);
         res.end(answer.text);
       };
+      if (hanging) {
+        held.push(respond);
+        return;
+      }
       if (delayMs <= 0) return respond();
       const timer = setTimeout(() => {
         delayed.delete(timer);
@@ -265,6 +281,18 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`setDelay: ms must be a finite number ≥ 0, got ${ms}`);
       delayMs = ms;
     },
+    hang() {
+      hanging = true;
+    },
+    release() {
+      hanging = false;
+      const due = held;
+      held = [];
+      for (const respond of due) respond();
+    },
+    get held() {
+      return held.length;
+    },
     async waitFor<T>(probe: () => T | undefined | false, { timeoutMs = 30_000, what = 'a condition' } = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -280,6 +308,7 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
       closing ??= new Promise<void>((resolve) => {
         for (const timer of delayed) clearTimeout(timer);
         delayed.clear();
+        held = [];
         server.close(() => resolve());
         server.closeAllConnections();
       });

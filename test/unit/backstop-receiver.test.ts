@@ -239,3 +239,31 @@ test('close destroys keep-alive sockets and is idempotent', async () => {
   await Promise.all([r.close(), r.close()]);
   await assert.rejects(send(r, [item('b')]));
 });
+
+test('hang holds requests unanswered and unstored until release, which answers them in order', async (t) => {
+  const r = await receiver(t);
+  r.hang();
+  const first = send(r, [item('held1')]);
+  const second = send(r, [item('held2')]);
+  await r.waitFor(() => r.held === 2, { what: 'two held requests', timeoutMs: 5000 });
+  const later = new Promise((resolve) => setTimeout(resolve, 300, 'pending'));
+  const pending = await Promise.race([first.then(() => 'answered'), later]);
+  assert.equal(pending, 'pending');
+  assert.deepEqual([r.points.length, r.requests.length], [0, 0]);
+  r.release();
+  assert.equal((await first).status, 200);
+  assert.equal((await second).status, 200);
+  assert.equal(r.held, 0);
+  assert.deepEqual(r.points.map((p) => p.metric), ['held1', 'held2']);
+  assert.equal((await send(r, [item('after')])).status, 200);
+});
+
+test('close during hang drops the held requests unprocessed; the client sees the connection end', async () => {
+  const r = await startBackstopReceiver();
+  r.hang();
+  const answer = fetch(r.url(), { method: 'POST', body: JSON.stringify([item('never')]) });
+  await r.waitFor(() => r.held === 1, { what: 'a held request', timeoutMs: 5000 });
+  await r.close();
+  await assert.rejects(answer);
+  assert.deepEqual([r.points.length, r.requests.length, r.held], [0, 0, 0]);
+});
