@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startBackstopReceiver, type BackstopReceiver } from '../helpers/backstop-receiver.js';
-import { DaemonProcess } from '../helpers/daemon.js';
-import { TestContainers } from '../helpers/docker.js';
+import type { BackstopReceiver } from '../helpers/backstop-receiver.js';
+import { DeliveryRig, gaps, secondsOf } from '../helpers/delivery-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -19,45 +17,22 @@ const hostPath = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 const TICK_PATH = `${hostPath}.docker_stats_to_backstop.samples`;
 
 describe('delivery through outages, on the real Engine', () => {
-  const containers = new TestContainers();
-  const daemons: DaemonProcess[] = [];
-  const receivers: BackstopReceiver[] = [];
-  const tmp: string[] = [];
-  const mounts: string[] = [];
+  const rig = new DeliveryRig();
+  const { containers } = rig;
   let idle: string;
 
-  const daemon = (args: string[]): DaemonProcess => {
-    const d = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', ...args]);
-    daemons.push(d);
-    return d;
-  };
-  const receiver = async (port?: number): Promise<BackstopReceiver> => {
-    const r = await startBackstopReceiver({ port });
-    receivers.push(r);
-    return r;
-  };
-  const tempDir = (): string => {
-    const d = mkdtempSync(join(tmpdir(), 'dstb-delivery-'));
-    tmp.push(d);
-    return d;
-  };
+  const daemon = (args: string[]) => rig.daemon(args);
+  const receiver = (port?: number) => rig.receiver(port);
+  const tempDir = () => rig.tempDir();
   /** The tick seconds a set of receivers got, sorted, without duplicates. */
-  const ticks = (...rs: BackstopReceiver[]): number[] =>
-    [...new Set(rs.flatMap((r) => r.points.filter((p) => p.metric === TICK_PATH).map((p) => p.measure_time)))].sort((a, b) => a - b);
-  const gaps = (seconds: number[]): number[] => seconds.filter((s, i) => i > 0 && s - seconds[i - 1]! > 1);
+  const ticks = (...rs: BackstopReceiver[]): number[] => secondsOf(TICK_PATH, ...rs);
 
   before(async () => {
     idle = containers.name('idle');
     await containers.start(idle);
   });
 
-  after(async () => {
-    await Promise.all(daemons.map((d) => d.kill()));
-    await Promise.all(receivers.map((r) => r.close()));
-    for (const m of mounts) execFileSync('umount', ['-l', m]);
-    for (const d of tmp) rmSync(d, { recursive: true, force: true });
-    await containers.cleanup();
-  });
+  after(() => rig.cleanup());
 
   it('receiver down for several intervals, then back: every tick and sample arrives', async () => {
     const first = await receiver();
@@ -145,9 +120,7 @@ describe('delivery through outages, on the real Engine', () => {
   });
 
   it('a spool on a tiny tmpfs that fills up: the daemon keeps running, drops the oldest, says so', async () => {
-    const dir = tempDir();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96k', 'tmpfs', dir]);
-    mounts.push(dir);
+    const { dir } = rig.tmpfs('96k');
     const gone = await receiver();
     const url = gone.url();
     await gone.close();

@@ -1,0 +1,125 @@
+import type { BackstopReceiver, StoredPoint } from './backstop-receiver.js';
+
+/**
+ * Counting a run's ticks at the receiver. Every tick's batch holds the daemon's own metrics and
+ * the host's `containers.total`, all stamped with the tick's second: those paths are the tick's
+ * markers, so a tick "arrived whole" when each of its markers did. A container's metrics are
+ * stamped with its sample's second instead (the one before the tick, mostly), so they are checked
+ * per container series. A tick that did not arrive must be counted in the daemon's `dropped`.
+ */
+
+const SELF = 'docker_stats_to_backstop';
+
+/** The daemon's own metric `name` as the receiver stores it (without Backstop's prefix). */
+export const selfPath = (hostPath: string, name: string): string => `${hostPath}.${SELF}.${name}`;
+
+/** A tick's markers, as found in a tick that arrived: the self-metrics and `containers.total` at its second. */
+export function markersOf(points: readonly StoredPoint[], hostPath: string, tick: number): string[] {
+  const own = (p: StoredPoint): boolean =>
+    p.metric.startsWith(`${hostPath}.${SELF}.`) || p.metric === `${hostPath}.containers.total`;
+  return [...new Set(points.filter((p) => p.measure_time === tick && own(p)).map((p) => p.metric))].sort();
+}
+
+/** The highest value of one of the daemon's own counters the receiver got (counters restart with the daemon). */
+export function selfCounter(points: readonly StoredPoint[], hostPath: string, name: string): number | undefined {
+  const path = selfPath(hostPath, name);
+  let max: number | undefined;
+  for (const p of points) if (p.metric === path && (max === undefined || p.value > max)) max = p.value;
+  return max;
+}
+
+/**
+ * The items of the smallest tick sent while the sink was healthy: requests answered 200 that carry
+ * exactly one tick's markers (the first request is left out: its interval started with the daemon).
+ */
+export function healthyTickItems(r: BackstopReceiver, hostPath: string): number {
+  const marker = selfPath(hostPath, 'samples');
+  const sizes = r.requests.slice(1).flatMap((q) => {
+    if (q.status !== 200) return [];
+    const items = JSON.parse(q.body) as { metric: string }[];
+    return items.filter((i) => i.metric === marker).length === 1 ? [items.length] : [];
+  });
+  if (sizes.length === 0) throw new Error(`no healthy single-tick request among ${r.requests.length}`);
+  return Math.min(...sizes);
+}
+
+/** What the daemon said about its totals in its `stopped` log line, when it says so. */
+export function stopTotals(stderr: string): { produced: number; dropped: number } | undefined {
+  const line = stderr.split('\n').find((l) => / stopped /.test(l) && /\bproduced=\d+/.test(l));
+  if (line === undefined) return undefined;
+  const field = (name: string): number => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
+  return { produced: field('produced'), dropped: field('dropped') };
+}
+
+export interface TickAccount {
+  /** Every tick second from `from` to `to`. */
+  readonly ticks: number[];
+  /** Those whose markers did not all arrive. */
+  readonly lost: number[];
+  /** Per container: the whole ticks at which none of its samples (of that second or the one before) arrived. */
+  readonly containerHoles: Record<string, number[]>;
+  /** Tick seconds whose markers arrived more than once (at-least-once allows it). */
+  readonly duplicated: number;
+  /** Items of the lost ticks, at least (lost ticks times the smallest healthy tick). */
+  readonly lostItems: number;
+  readonly dropped: number;
+  readonly text: string;
+}
+
+export interface AccountOptions {
+  readonly hostPath: string;
+  /** First and last tick second of the run to account for. */
+  readonly from: number;
+  readonly to: number;
+  readonly markers: readonly string[];
+  /** Container paths whose series must have no hole at a whole tick. */
+  readonly containers: readonly string[];
+  /** The smallest healthy tick's items. */
+  readonly tickItems: number;
+  /** The daemon's `dropped` count for the run. */
+  readonly dropped: number;
+}
+
+/** Which ticks of the run arrived whole, and whether `dropped` covers the rest. */
+export function accountTicks(points: readonly StoredPoint[], o: AccountOptions): TickAccount {
+  const got = new Map<number, Map<string, number>>();
+  const containerSeconds = new Map<string, Set<number>>(o.containers.map((c) => [c, new Set<number>()]));
+  const markers = new Set(o.markers);
+  for (const p of points) {
+    if (markers.has(p.metric)) {
+      const at = got.get(p.measure_time) ?? new Map<string, number>();
+      at.set(p.metric, (at.get(p.metric) ?? 0) + 1);
+      got.set(p.measure_time, at);
+    }
+    const dot = p.metric.indexOf('.');
+    if (dot > 0 && p.metric.slice(dot) === '.memory.usage') {
+      containerSeconds.get(p.metric.slice(0, dot))?.add(p.measure_time);
+    }
+  }
+  const ticks = Array.from({ length: o.to - o.from + 1 }, (_, i) => o.from + i);
+  const lost = ticks.filter((t) => (got.get(t)?.size ?? 0) < markers.size);
+  const duplicated = ticks.filter((t) => [...(got.get(t)?.values() ?? [])].some((n) => n > 1)).length;
+  const containerHoles: Record<string, number[]> = {};
+  for (const [c, seconds] of containerSeconds) {
+    containerHoles[c] = ticks.filter((t) => !lost.includes(t) && !seconds.has(t) && !seconds.has(t - 1));
+  }
+  const lostItems = lost.length * o.tickItems;
+  const holes = Object.entries(containerHoles).map(([c, h]) => `${c}: ${ranges(h) || 'none'}`);
+  const text =
+    `ticks ${o.from}..${o.to}: ${ticks.length}, lost ${lost.length} (${ranges(lost)}), ` +
+    `at least ${lostItems} items; dropped ${o.dropped}; duplicated ticks ${duplicated}; ` +
+    `container holes ${holes.join(', ')}`;
+  return { ticks, lost, containerHoles, duplicated, lostItems, dropped: o.dropped, text };
+}
+
+/** 1,2,3,7 → "1-3 7". */
+export function ranges(seconds: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < seconds.length; ) {
+    let j = i;
+    while (j + 1 < seconds.length && seconds[j + 1] === seconds[j]! + 1) j += 1;
+    out.push(i === j ? `${seconds[i]}` : `${seconds[i]}-${seconds[j]}`);
+    i = j + 1;
+  }
+  return out.join(' ');
+}
