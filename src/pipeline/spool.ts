@@ -117,6 +117,8 @@ export class Spool<T> {
   #detached = 0;
   #dropped = 0;
   #errors = 0;
+  /** The highest segment number seen in the folder, whatever became of it: a new segment never reuses a name. */
+  #lastSeq = 0;
 
   constructor(opts: SpoolOptions<T>) {
     this.#o = opts;
@@ -126,6 +128,7 @@ export class Spool<T> {
     for (const file of this.#fs.readdirSync(opts.dir).sort()) {
       const m = SEGMENT.exec(file);
       if (!m) continue;
+      this.#lastSeq = Math.max(this.#lastSeq, Number(m[1]));
       const segment = this.#scan(Number(m[1]), join(opts.dir, file));
       if (segment) this.#segments.push(segment);
     }
@@ -407,7 +410,7 @@ export class Spool<T> {
 
   #openWriter(): { fd: number; segment: Segment<T> } {
     if (this.#writer) return this.#writer;
-    const seq = (this.#segments.at(-1)?.seq ?? 0) + 1;
+    const seq = ++this.#lastSeq;
     const path = join(this.#o.dir, name(seq));
     const fd = this.#fs.openSync(path, 'a');
     const segment: Segment<T> = { seq, path, bytes: 0, ours: true, items: 0, acked: 0, pending: [] };
@@ -494,6 +497,12 @@ export class Spool<T> {
       } catch {
         writerGone = true;
       }
+    } else if (!folderGone && this.#segments.length > 0) {
+      try {
+        this.#fs.lstatSync(this.#segments.at(-1)!.path);
+      } catch {
+        folderGone = true;
+      }
     }
     if (!writerGone && !folderGone) return;
     const lost = this.#segments.filter((s) => {
@@ -513,6 +522,7 @@ export class Spool<T> {
       this.#errors += 1;
       throw new SpoolError('make again the folder of', this.#o.dir, err);
     }
+    if (lost.length === 0) return;
     this.#o.logger.error('spool files were deleted while running; made the folder again, their metrics are lost', {
       sink: this.#o.sink,
       dir: this.#o.dir,
