@@ -216,6 +216,8 @@ describe('the spool under faults, on the real Engine', () => {
         `missing ${ranges(expected.filter((t) => !ticks(r).includes(t)))}; the daemon said:\n${d.stderr.slice(-3000)}`,
     });
     await d.stop();
+    const warned = d.stderr.split('\n').filter((l) => / WARN /.test(l) && /acknowledgement/.test(l));
+    assert.equal(warned.length, segments.length, `each invalid acknowledgement said once:\n${d.stderr.slice(-3000)}`);
   });
 
   it('the spool folder removed during an outage: recreated, what it held counted as dropped', async () => {
