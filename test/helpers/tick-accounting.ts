@@ -4,8 +4,8 @@ import type { BackstopReceiver, StoredPoint } from './backstop-receiver.js';
  * Counting a run's ticks at the receiver. Every tick's batch holds the daemon's own metrics and
  * the host's `containers.total`, all stamped with the tick's second: those paths are the tick's
  * markers, so a tick "arrived whole" when each of its markers did. A container's metrics are
- * stamped with its sample's second instead (the one before the tick, mostly), so they are checked
- * per container series. A tick that did not arrive must be counted in the daemon's `dropped`.
+ * stamped with its sample's second instead (the tick's or the one before), so they are checked per
+ * path. A tick that did not arrive must be counted in the daemon's `dropped`.
  */
 
 const SELF = 'docker_stats_to_backstop';
@@ -29,18 +29,28 @@ export function selfCounter(points: readonly StoredPoint[], hostPath: string, na
 }
 
 /**
- * The items of the smallest tick sent while the sink was healthy: requests answered 200 that carry
- * exactly one tick's markers (the first request is left out: its interval started with the daemon).
+ * The items of a tick sent while the sink was healthy: the most common size of the requests answered
+ * 200 that carry exactly one tick's markers (the first is left out: its interval started with the daemon).
  */
 export function healthyTickItems(r: BackstopReceiver, hostPath: string): number {
   const marker = selfPath(hostPath, 'samples');
-  const sizes = r.requests.slice(1).flatMap((q) => {
-    if (q.status !== 200) return [];
+  const counts = new Map<number, number>();
+  for (const q of r.requests.slice(1)) {
+    if (q.status !== 200) continue;
     const items = JSON.parse(q.body) as { metric: string }[];
-    return items.filter((i) => i.metric === marker).length === 1 ? [items.length] : [];
-  });
-  if (sizes.length === 0) throw new Error(`no healthy single-tick request among ${r.requests.length}`);
-  return Math.min(...sizes);
+    if (items.filter((i) => i.metric === marker).length !== 1) continue;
+    counts.set(items.length, (counts.get(items.length) ?? 0) + 1);
+  }
+  const [size] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (size === undefined) throw new Error(`no healthy single-tick request among ${r.requests.length}`);
+  return size;
+}
+
+/** Every path the receiver got under each container's path (the container path is its name here). */
+export function containerPaths(points: readonly StoredPoint[], names: readonly string[]): Record<string, string[]> {
+  return Object.fromEntries(
+    names.map((c) => [c, [...new Set(points.filter((p) => p.metric.startsWith(`${c}.`)).map((p) => p.metric))].sort()]),
+  );
 }
 
 /** What the daemon said about its totals in its `stopped` log line, when it says so. */
@@ -56,11 +66,11 @@ export interface TickAccount {
   readonly ticks: number[];
   /** Those whose markers did not all arrive. */
   readonly lost: number[];
-  /** Per container: the whole ticks at which none of its samples (of that second or the one before) arrived. */
+  /** Per container: the whole ticks at which one of its paths has no point of that second or the one before. */
   readonly containerHoles: Record<string, number[]>;
   /** Tick seconds whose markers arrived more than once (at-least-once allows it). */
   readonly duplicated: number;
-  /** Items of the lost ticks, at least (lost ticks times the smallest healthy tick). */
+  /** Items of the lost ticks (lost ticks times a healthy tick's items). */
   readonly lostItems: number;
   readonly dropped: number;
   readonly text: string;
@@ -72,9 +82,9 @@ export interface AccountOptions {
   readonly from: number;
   readonly to: number;
   readonly markers: readonly string[];
-  /** Container paths whose series must have no hole at a whole tick. */
-  readonly containers: readonly string[];
-  /** The smallest healthy tick's items. */
+  /** Per container, the paths each whole tick must have (stamped with its second or the one before). */
+  readonly containers: Record<string, readonly string[]>;
+  /** A healthy tick's items. */
   readonly tickItems: number;
   /** The daemon's `dropped` count for the run. */
   readonly dropped: number;
@@ -83,25 +93,26 @@ export interface AccountOptions {
 /** Which ticks of the run arrived whole, and whether `dropped` covers the rest. */
 export function accountTicks(points: readonly StoredPoint[], o: AccountOptions): TickAccount {
   const got = new Map<number, Map<string, number>>();
-  const containerSeconds = new Map<string, Set<number>>(o.containers.map((c) => [c, new Set<number>()]));
   const markers = new Set(o.markers);
+  const seconds = new Map<string, Set<number>>();
   for (const p of points) {
     if (markers.has(p.metric)) {
       const at = got.get(p.measure_time) ?? new Map<string, number>();
       at.set(p.metric, (at.get(p.metric) ?? 0) + 1);
       got.set(p.measure_time, at);
     }
-    const dot = p.metric.indexOf('.');
-    if (dot > 0 && p.metric.slice(dot) === '.memory.usage') {
-      containerSeconds.get(p.metric.slice(0, dot))?.add(p.measure_time);
-    }
+    const set = seconds.get(p.metric) ?? new Set<number>();
+    set.add(p.measure_time);
+    seconds.set(p.metric, set);
   }
   const ticks = Array.from({ length: o.to - o.from + 1 }, (_, i) => o.from + i);
   const lost = ticks.filter((t) => (got.get(t)?.size ?? 0) < markers.size);
   const duplicated = ticks.filter((t) => [...(got.get(t)?.values() ?? [])].some((n) => n > 1)).length;
   const containerHoles: Record<string, number[]> = {};
-  for (const [c, seconds] of containerSeconds) {
-    containerHoles[c] = ticks.filter((t) => !lost.includes(t) && !seconds.has(t) && !seconds.has(t - 1));
+  for (const [c, paths] of Object.entries(o.containers)) {
+    const has = (path: string, t: number): boolean =>
+      seconds.get(path)?.has(t) === true || seconds.get(path)?.has(t - 1) === true;
+    containerHoles[c] = ticks.filter((t) => !lost.includes(t) && !paths.every((path) => has(path, t)));
   }
   const lostItems = lost.length * o.tickItems;
   const holes = Object.entries(containerHoles).map(([c, h]) => `${c}: ${ranges(h) || 'none'}`);
