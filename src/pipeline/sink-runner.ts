@@ -187,6 +187,8 @@ export class SinkRunner<T> implements TickRunner {
     const count = Array.isArray(batch) ? batch.length : (batch as LazyItems<T>).count;
     if (count === 0) return;
     this.#produced += count;
+    // Retrying a spool that failed: what waited in memory meanwhile goes first (it is the older).
+    if (this.#spool && this.#spoolDown && this.#spoolWritable() && this.#queue.size > 0) this.spillToSpool();
     if (this.#spool && this.#spoolWritable()) {
       const items = Array.isArray(batch) ? batch : Array.from({ [Symbol.iterator]: () => (batch as LazyItems<T>).items });
       // A lazy source that ends early gives up its uncounted rest, as the memory queue does.
@@ -328,7 +330,7 @@ export class SinkRunner<T> implements TickRunner {
       } catch (err) {
         this.#inFlight = 0;
         if (batch.fromSpool) this.#spool!.release();
-        else this.#queue.unshift(batch.items);
+        else if (!this.#spool || this.#spoolDown || !this.#toSpool(batch.items)) this.#queue.unshift(batch.items);
         if (this.#abort.signal.aborted) break;
         if (!(await this.#afterFailure(err))) break;
         continue;
