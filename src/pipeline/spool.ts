@@ -308,7 +308,11 @@ export class Spool<T> {
       raw = this.#fs.readFileSync(path);
     } catch (err) {
       this.#errors += 1;
-      this.#o.logger.error('cannot read a spool segment; ignoring it', { sink: this.#o.sink, segment: path, error: messageOf(err) });
+      this.#o.logger.error('cannot read a spool segment; ignoring it', {
+        sink: this.#o.sink,
+        segment: path,
+        error: messageOf(err),
+      });
       return undefined;
     }
     const counts: number[] = [];
@@ -435,7 +439,9 @@ export class Spool<T> {
   #writeAll(fd: number, buf: Buffer): void {
     for (let off = 0; off < buf.length; ) {
       const n = this.#fs.writeSync(fd, buf, off, buf.length - off);
-      if (!(n > 0)) throw Object.assign(new Error('short write: the file system took no more bytes'), { code: 'ESHORTWRITE' });
+      if (!(n > 0)) {
+        throw Object.assign(new Error('short write: the file system took no more bytes'), { code: 'ESHORTWRITE' });
+      }
       off += n;
     }
   }
@@ -446,7 +452,7 @@ export class Spool<T> {
       this.#fs.ftruncateSync(w.fd, before);
     } catch (err) {
       this.#errors += 1;
-      this.#o.logger.warn('cannot cut a failed spool write back; starting a new segment (the torn tail is never read)', {
+      this.#o.logger.warn('cannot cut a failed spool write back; starting a new segment, its torn tail never read', {
         sink: this.#o.sink,
         segment: w.segment.path,
         error: messageOf(err),
