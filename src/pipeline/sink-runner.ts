@@ -187,8 +187,11 @@ export class SinkRunner<T> implements TickRunner {
     const count = Array.isArray(batch) ? batch.length : (batch as LazyItems<T>).count;
     if (count === 0) return;
     this.#produced += count;
+    // Retrying a spool that failed: what waited in memory meanwhile goes first (it is the older).
+    if (this.#spool && this.#spoolDown && this.#spoolWritable() && this.#queue.size > 0) this.spillToSpool();
     if (this.#spool && this.#spoolWritable()) {
-      const items = Array.isArray(batch) ? batch : Array.from({ [Symbol.iterator]: () => (batch as LazyItems<T>).items });
+      const lazy = batch as LazyItems<T>;
+      const items = Array.isArray(batch) ? batch : Array.from({ [Symbol.iterator]: () => lazy.items });
       // A lazy source that ends early gives up its uncounted rest, as the memory queue does.
       this.#produced -= count - items.length;
       if (!this.#toSpool(items)) this.#queue.push(items);
@@ -299,7 +302,10 @@ export class SinkRunner<T> implements TickRunner {
     if (this.#loop || this.#abort.signal.aborted) return;
     let worked = false;
     this.#loop = this.#run(() => (worked = true))
-      .catch((err: unknown) => this.#opts.logger.error('sink runner stopped on an unexpected error', { sink: this.#sink.description, error: String(err) }))
+      .catch((err: unknown) => {
+        const fields = { sink: this.#sink.description, error: String(err) };
+        this.#opts.logger.error('sink runner stopped on an unexpected error', fields);
+      })
       .finally(() => {
         this.#loop = undefined;
         // Items may have arrived while the loop was finishing; a loop that found nothing to do is not restarted.
@@ -328,7 +334,7 @@ export class SinkRunner<T> implements TickRunner {
       } catch (err) {
         this.#inFlight = 0;
         if (batch.fromSpool) this.#spool!.release();
-        else this.#queue.unshift(batch.items);
+        else if (!this.#spool || this.#spoolDown || !this.#toSpool(batch.items)) this.#queue.unshift(batch.items);
         if (this.#abort.signal.aborted) break;
         if (!(await this.#afterFailure(err))) break;
         continue;

@@ -299,20 +299,24 @@ export class Spool<T> {
 
   /** Counts a segment found at start: its whole, checksummed records after its acknowledgement. */
   #scan(seq: number, path: string): Segment<T> | undefined {
-    let text: string;
+    let raw: Buffer;
     try {
       if (!this.#fs.lstatSync(path).isFile()) {
         this.#o.logger.warn('ignoring a spool entry that is not a regular file', { sink: this.#o.sink, path });
         return undefined;
       }
-      text = this.#fs.readFileSync(path).toString('utf8');
+      raw = this.#fs.readFileSync(path);
     } catch (err) {
       this.#errors += 1;
-      this.#o.logger.error('cannot read a spool segment; ignoring it', { sink: this.#o.sink, segment: path, error: messageOf(err) });
+      this.#o.logger.error('cannot read a spool segment; ignoring it', {
+        sink: this.#o.sink,
+        segment: path,
+        error: messageOf(err),
+      });
       return undefined;
     }
     const counts: number[] = [];
-    const lines = text.split('\n');
+    const lines = raw.toString('utf8').split('\n');
     lines.pop();
     for (const line of lines) {
       const m = LINE.exec(line);
@@ -320,7 +324,7 @@ export class Spool<T> {
     }
     const acked = this.#readAck(path, counts.length);
     const items = counts.slice(acked).reduce((n, c) => n + c, 0);
-    return { seq, path, bytes: Buffer.byteLength(text), ours: false, items, acked, pending: undefined };
+    return { seq, path, bytes: raw.length, ours: false, items, acked, pending: undefined };
   }
 
   /** The .ack of a segment of `records` good records: a whole number in [0, records], else 0 with a warning. */
@@ -435,7 +439,9 @@ export class Spool<T> {
   #writeAll(fd: number, buf: Buffer): void {
     for (let off = 0; off < buf.length; ) {
       const n = this.#fs.writeSync(fd, buf, off, buf.length - off);
-      if (!(n > 0)) throw Object.assign(new Error('short write: the file system took no more bytes'), { code: 'ESHORTWRITE' });
+      if (!(n > 0)) {
+        throw Object.assign(new Error('short write: the file system took no more bytes'), { code: 'ESHORTWRITE' });
+      }
       off += n;
     }
   }
@@ -446,7 +452,7 @@ export class Spool<T> {
       this.#fs.ftruncateSync(w.fd, before);
     } catch (err) {
       this.#errors += 1;
-      this.#o.logger.warn('cannot cut a failed spool write back; starting a new segment (the torn tail is never read)', {
+      this.#o.logger.warn('cannot cut a failed spool write back; starting a new segment, its torn tail never read', {
         sink: this.#o.sink,
         segment: w.segment.path,
         error: messageOf(err),

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -71,7 +73,7 @@ describe('Spool under file-system faults', () => {
     assert.deepEqual(drain(open(dir)), [0, 1, 2, 3, 4], 'read back from disk');
   });
 
-  it('a short write followed by a full disk with nothing to evict leaves no byte of the record: whole or absent', () => {
+  it('a short write, then a full disk with nothing to evict: no byte of the record left, whole or absent', () => {
     const dir = tempDir();
     const fs = new FaultyFs();
     const s = open(dir, fs);
@@ -117,7 +119,7 @@ describe('Spool under file-system faults', () => {
     assert.deepEqual(drain(open(dir)), [0, 1, 2, 6, 7, 8]);
   });
 
-  it('when a failed write cannot be cut back either, that segment is abandoned and its torn tail never read as good', () => {
+  it('a failed write that cannot be cut back: its segment is abandoned, its torn tail never read as good', () => {
     const dir = tempDir();
     const fs = new FaultyFs();
     const s = open(dir, fs);
@@ -186,7 +188,7 @@ describe('Spool under file-system faults', () => {
   });
 
   for (const bad of ['-1', 'abc', '99999999999999999999', '3.5', '', '7']) {
-    it(`a corrupt acknowledgement file (${JSON.stringify(bad)}) means "from the segment's start", with one warning`, () => {
+    it(`a corrupt acknowledgement (${JSON.stringify(bad)}) means "from the segment's start", one warning`, () => {
       const dir = tempDir();
       const a = open(dir);
       a.append(points(0, 6), 2);
@@ -251,7 +253,7 @@ describe('Spool under file-system faults', () => {
     assert.equal(s.waiting + s.dropped, 12);
   });
 
-  it('the folder deleted while a batch is out: the batch counts as delivered when acknowledged, the rest as dropped', () => {
+  it('the folder deleted while a batch is out: it counts as delivered when acknowledged, the rest dropped', () => {
     const dir = join(tempDir(), 'sink');
     const fs = new FaultyFs();
     const s = open(dir, fs);
