@@ -13,13 +13,6 @@ const SELF = 'docker_stats_to_backstop';
 /** The daemon's own metric `name` as the receiver stores it (without Backstop's prefix). */
 export const selfPath = (hostPath: string, name: string): string => `${hostPath}.${SELF}.${name}`;
 
-/** A tick's markers, as found in a tick that arrived: the self-metrics and `containers.total` at its second. */
-export function markersOf(points: readonly StoredPoint[], hostPath: string, tick: number): string[] {
-  const own = (p: StoredPoint): boolean =>
-    p.metric.startsWith(`${hostPath}.${SELF}.`) || p.metric === `${hostPath}.containers.total`;
-  return [...new Set(points.filter((p) => p.measure_time === tick && own(p)).map((p) => p.metric))].sort();
-}
-
 /** The highest value of one of the daemon's own counters the receiver got (counters restart with the daemon). */
 export function selfCounter(points: readonly StoredPoint[], hostPath: string, name: string): number | undefined {
   const path = selfPath(hostPath, name);
@@ -28,29 +21,39 @@ export function selfCounter(points: readonly StoredPoint[], hostPath: string, na
   return max;
 }
 
-/**
- * The items of a tick sent while the sink was healthy: the most common size of the requests answered
- * 200 that carry exactly one tick's markers (the first is left out: its interval started with the daemon).
- */
-export function healthyTickItems(r: BackstopReceiver, hostPath: string): number {
-  const marker = selfPath(hostPath, 'samples');
-  const counts = new Map<number, number>();
-  for (const q of r.requests.slice(1)) {
-    if (q.status !== 200) continue;
-    const items = JSON.parse(q.body) as { metric: string }[];
-    if (items.filter((i) => i.metric === marker).length !== 1) continue;
-    counts.set(items.length, (counts.get(items.length) ?? 0) + 1);
-  }
-  const [size] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
-  if (size === undefined) throw new Error(`no healthy single-tick request among ${r.requests.length}`);
-  return size;
+/** What one tick looked like: its second, its items, its markers and each container's paths. */
+export interface ReferenceTick {
+  readonly second: number;
+  readonly items: number;
+  readonly markers: string[];
+  readonly containers: Record<string, string[]>;
 }
 
-/** Every path the receiver got under each container's path (the container path is its name here). */
-export function containerPaths(points: readonly StoredPoint[], names: readonly string[]): Record<string, string[]> {
-  return Object.fromEntries(
-    names.map((c) => [c, [...new Set(points.filter((p) => p.metric.startsWith(`${c}.`)).map((p) => p.metric))].sort()]),
-  );
+/**
+ * The last tick a healthy receiver got on its own in one request, and only once (the daemon's first
+ * ticks can differ: their interval started with it; a tick sent twice may differ the second time).
+ */
+export function referenceTick(r: BackstopReceiver, hostPath: string, names: readonly string[]): ReferenceTick {
+  const marker = selfPath(hostPath, 'samples');
+  const sent = new Map<number, number>();
+  for (const p of r.points) if (p.metric === marker) sent.set(p.measure_time, (sent.get(p.measure_time) ?? 0) + 1);
+  for (const q of [...r.requests].reverse()) {
+    if (q.status !== 200) continue;
+    const items = JSON.parse(q.body) as { metric: string; measure_time: number }[];
+    const markers = items.filter((i) => i.metric === marker);
+    if (markers.length !== 1 || sent.get(markers[0]!.measure_time) !== 1) continue;
+    const second = markers[0]!.measure_time;
+    const own = (m: string): boolean => m.startsWith(`${hostPath}.${SELF}.`) || m === `${hostPath}.containers.total`;
+    const paths = (keep: (m: string) => boolean): string[] =>
+      [...new Set(items.map((i) => i.metric).filter(keep))].sort();
+    return {
+      second,
+      items: items.length,
+      markers: paths((m) => own(m) && items.some((i) => i.metric === m && i.measure_time === second)),
+      containers: Object.fromEntries(names.map((c) => [c, paths((m) => m.startsWith(`${c}.`))])),
+    };
+  }
+  throw new Error(`no healthy single-tick request among ${r.requests.length}`);
 }
 
 /** What the daemon said about its totals in its `stopped` log line, when it says so. */
@@ -109,17 +112,20 @@ export function accountTicks(points: readonly StoredPoint[], o: AccountOptions):
   const lost = ticks.filter((t) => (got.get(t)?.size ?? 0) < markers.size);
   const duplicated = ticks.filter((t) => [...(got.get(t)?.values() ?? [])].some((n) => n > 1)).length;
   const containerHoles: Record<string, number[]> = {};
+  const missingPaths = new Set<string>();
   for (const [c, paths] of Object.entries(o.containers)) {
     const has = (path: string, t: number): boolean =>
       seconds.get(path)?.has(t) === true || seconds.get(path)?.has(t - 1) === true;
     containerHoles[c] = ticks.filter((t) => !lost.includes(t) && !paths.every((path) => has(path, t)));
+    const first = containerHoles[c][0];
+    if (first !== undefined) for (const path of paths.filter((path) => !has(path, first))) missingPaths.add(path);
   }
   const lostItems = lost.length * o.tickItems;
   const holes = Object.entries(containerHoles).map(([c, h]) => `${c}: ${ranges(h) || 'none'}`);
   const text =
     `ticks ${o.from}..${o.to}: ${ticks.length}, lost ${lost.length} (${ranges(lost)}), ` +
-    `at least ${lostItems} items; dropped ${o.dropped}; duplicated ticks ${duplicated}; ` +
-    `container holes ${holes.join(', ')}`;
+    `${lostItems} items (${o.tickItems} a tick); dropped ${o.dropped}; duplicated ticks ${duplicated}; ` +
+    `container holes ${holes.join(', ')}${missingPaths.size > 0 ? ` (missing ${[...missingPaths].join(' ')})` : ''}`;
   return { ticks, lost, containerHoles, duplicated, lostItems, dropped: o.dropped, text };
 }
 

@@ -8,10 +8,8 @@ import { DeliveryRig, gaps, secondsOf } from '../helpers/delivery-rig.js';
 import { freePort } from '../helpers/services.js';
 import {
   accountTicks,
-  containerPaths,
-  healthyTickItems,
-  markersOf,
   ranges,
+  referenceTick,
   selfCounter,
   selfPath,
   stopTotals,
@@ -50,16 +48,13 @@ describe('the spool under faults, on the real Engine', () => {
       .filter((f) => f.endsWith('.log'))
       .map((f) => ({ path: join(dir, f), bytes: statSync(join(dir, f)).size }));
 
-  /** A daemon delivering to a healthy receiver, until three ticks arrived: what a tick looks like. */
+  /** A daemon delivering to a healthy receiver, until four ticks arrived: what a tick looks like. */
   async function healthyStart(args: readonly string[]) {
     const r = await rig.receiver();
     const d = rig.daemon([...DAEMON, '--backstop', r.url(), ...args]);
-    await r.waitFor(() => ticks(r).length >= 3 || undefined, { what: 'three ticks delivered' });
-    const seen = ticks(r);
-    const markers = markersOf(r.points, HOST, seen[1]!);
-    const tickItems = healthyTickItems(r, HOST);
-    const containers = containerPaths(r.points, names);
-    return { r, d, port: r.port, url: r.url(), from: seen[1]!, markers, tickItems, containers };
+    await r.waitFor(() => ticks(r).length >= 4 || undefined, { what: 'four ticks delivered' });
+    const { second, items, markers, containers } = referenceTick(r, HOST, names);
+    return { r, d, port: r.port, url: r.url(), from: second, markers, tickItems: items, containers };
   }
 
   /**
