@@ -104,7 +104,9 @@ describe('the spool under faults, on the real Engine', () => {
       const distinct = new Set(all.map((p) => `${p.metric} ${p.measure_time}`)).size;
       const sums = `produced ${totals.produced}, delivered (distinct) ${distinct}, dropped ${totals.dropped}`;
       console.log(`# ${what}: ${sums}`);
-      assert.ok(distinct + totals.dropped >= totals.produced, `${what}: delivered + dropped < produced: ${sums}`);
+      const accounted = distinct + totals.dropped;
+      assert.ok(accounted >= totals.produced, `${what}: delivered + dropped < produced: ${sums}`);
+      assert.ok(accounted <= totals.produced + o.tickItems, `${what}: delivered + dropped > produced: ${sums}`);
     }
   }
 
