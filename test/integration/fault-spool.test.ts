@@ -164,6 +164,7 @@ describe('the spool under faults, on the real Engine', () => {
     const hangAt = Date.now();
     await h.r.waitFor(() => h.r.held > 0, { what: 'a send held by the hanging receiver' });
     await waitFor(() => Date.now() >= hangAt + 25_000, '25 s of a hanging receiver', 40_000);
+    assert.ok(h.r.held > 0, 'a send still hangs when the daemon is killed');
     const killedAt = Date.now();
     await h.d.stop('SIGKILL');
     await h.r.close();
