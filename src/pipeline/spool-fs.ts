@@ -11,6 +11,8 @@ export interface SpoolFs {
   openSync(path: string, flags: string): number;
   /** May write fewer bytes than asked: the return value says how many. */
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  /** A string as UTF-8, at the end of a file opened for appending; may also write fewer bytes than it holds. */
+  writeStringSync(fd: number, text: string): number;
   fdatasyncSync(fd: number): void;
   ftruncateSync(fd: number, length: number): void;
   fstatSync(fd: number): { nlink: number };
@@ -28,6 +30,7 @@ export const nodeSpoolFs: SpoolFs = {
   lstatSync: (path) => fs.lstatSync(path),
   openSync: (path, flags) => fs.openSync(path, flags),
   writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  writeStringSync: (fd, text) => fs.writeSync(fd, text),
   fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   fstatSync: (fd) => fs.fstatSync(fd),

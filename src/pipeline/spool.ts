@@ -175,16 +175,18 @@ export class Spool<T> {
   append(items: readonly T[], perRecord: number): void {
     if (items.length === 0) return;
     const records: Rec<T>[] = [];
-    let text = '';
+    const lines: string[] = [];
+    let bytes = 0;
     for (let i = 0; i < items.length; i += perRecord) {
       const chunk = items.slice(i, i + perRecord);
       const json = JSON.stringify(chunk.map((item) => this.#o.codec.encode(item)));
-      text += `${digest(json)} ${chunk.length} ${json}\n`;
+      const line = `${digest(json)} ${chunk.length} ${json}\n`;
+      lines.push(line);
+      bytes += Buffer.byteLength(line);
       records.push({ items: chunk });
     }
-    const buf = Buffer.from(text);
     this.#noticeLoss();
-    while (this.bytes + buf.length > this.#o.maxBytes && this.#evictOldest('spool size limit')) {
+    while (this.bytes + bytes > this.#o.maxBytes && this.#evictOldest('spool size limit')) {
       /* making room */
     }
     for (let reopened = false; ; ) {
@@ -202,7 +204,7 @@ export class Spool<T> {
       }
       const before = w.segment.bytes;
       try {
-        this.#writeAll(w.fd, buf);
+        for (const line of lines) this.#writeAll(w.fd, line);
         this.#fs.fdatasyncSync(w.fd);
       } catch (err) {
         this.#undo(w, before);
@@ -210,7 +212,7 @@ export class Spool<T> {
         this.#errors += 1;
         throw new SpoolError('write to', this.#o.dir, err);
       }
-      w.segment.bytes += buf.length;
+      w.segment.bytes += bytes;
       w.segment.items += items.length;
       w.segment.pending!.push(...records);
       if (w.segment.bytes >= this.#segmentBytes) this.#closeWriter();
@@ -435,16 +437,24 @@ export class Spool<T> {
     if (w.segment !== this.#inFlight?.segment) w.segment.pending = undefined;
   }
 
-  /** Writes all of `buf`, looping over short writes; a write that makes no progress is an error. */
-  #writeAll(fd: number, buf: Buffer): void {
-    for (let off = 0; off < buf.length; ) {
-      const n = this.#fs.writeSync(fd, buf, off, buf.length - off);
-      if (!(n > 0)) {
-        throw Object.assign(new Error('short write: the file system took no more bytes'), { code: 'ESHORTWRITE' });
-      }
+  /**
+   * Writes all of a line, looping over short writes (the rest as bytes, which a string cannot be cut
+   * into); a write that makes no progress is an error. Strings go to the kernel without a Buffer of
+   * ours in between: one fewer copy of each tick, and no external memory for the collector to chase.
+   */
+  #writeAll(fd: number, line: string): void {
+    const length = Buffer.byteLength(line);
+    let n = this.#fs.writeStringSync(fd, line);
+    let buf: Buffer | undefined;
+    for (let off = 0; ; ) {
+      if (!(n > 0)) throw Object.assign(new Error('short write: no progress'), { code: 'ESHORTWRITE' });
       off += n;
+      if (off >= length) return;
+      buf ??= Buffer.from(line);
+      n = this.#fs.writeSync(fd, buf, off, length - off);
     }
   }
+
 
   /** Cuts a failed write back to the last whole record; if even that fails, the segment is never written again. */
   #undo(w: { fd: number; segment: Segment<T> }, before: number): void {

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { nodeSpoolFs, type SpoolFs } from '../../src/pipeline/spool-fs.js';
 
-export type FsOp = keyof SpoolFs;
+/** The operations faults are armed on (a string write counts as `writeSync`). */
+export type FsOp = Exclude<keyof SpoolFs, 'writeStringSync'>;
 
 /** What the next matching call does instead of (or before) its real work. */
 export type Fault =
@@ -84,6 +85,15 @@ export class FaultyFs implements SpoolFs {
     const fault = this.#fault('writeSync');
     if (fault?.kind === 'short') return nodeSpoolFs.writeSync(fd, buffer, offset, Math.min(length, fault.bytes));
     return nodeSpoolFs.writeSync(fd, buffer, offset, length);
+  }
+  /** Armed and counted as `writeSync`: to the spool both are one write. */
+  writeStringSync(fd: number, text: string): number {
+    const fault = this.#fault('writeSync');
+    if (fault?.kind === 'short') {
+      const bytes = Buffer.from(text);
+      return nodeSpoolFs.writeSync(fd, bytes, 0, Math.min(bytes.length, fault.bytes));
+    }
+    return nodeSpoolFs.writeStringSync(fd, text);
   }
   fdatasyncSync(fd: number): void {
     this.#fault('fdatasyncSync');
