@@ -130,8 +130,9 @@ describe('the spool under faults, on the real Engine', () => {
     const fs = rig.ext4(8);
     const h = await healthyStart(['--spool-dir', fs.dir]);
     await h.r.close();
-    await waitFor(() => spoolFiles(fs.dir).some((f) => f.bytes > 0), 'the outage spooled', 30_000);
+    await h.d.waitForLog(/send failed/, 'the outage noticed');
     await sleep(2_000);
+    assert.ok(spoolFiles(fs.dir).some((f) => f.bytes > 0), 'the outage spooled');
     fs.fail();
     await waitFor(() => DeliveryRig.readOnly(fs.dir), 'ext4 remounted read-only', 5_000);
     const roAt = nowSeconds();
@@ -239,8 +240,9 @@ describe('the spool under faults, on the real Engine', () => {
     const spoolDir = rig.tempDir();
     const h = await healthyStart(['--spool-dir', spoolDir]);
     await h.r.close();
-    await waitFor(() => spoolFiles(spoolDir).some((f) => f.bytes > 0), 'the outage spooled', 30_000);
+    await h.d.waitForLog(/send failed/, 'the outage noticed');
     await sleep(5_000);
+    assert.ok(spoolFiles(spoolDir).some((f) => f.bytes > 0), 'the outage spooled');
     const [sinkDir] = readdirSync(spoolDir);
     const rmAt = nowSeconds();
     rmSync(spoolDir, { recursive: true, force: true });
