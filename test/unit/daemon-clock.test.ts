@@ -238,41 +238,49 @@ describe('time-driven behaviour on a fake clock', () => {
     assert.deepEqual(containerNames(ticks[1]!), ['web.1']);
   });
 
-  it('a container recreated under its name is not a carbon path collision', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
-    const containers = [{ name: 'web.1' }, { name: 'db.1' }];
-    const engine = await start({ containers, intervalMs: 100, now: () => clock.now() });
-    const warnings: string[] = [];
-    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];
-    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
-    try {
-      daemon.start();
-      await waitFor(() => engine.streams.length === 2 && engine.streams.every((s) => s.lines >= 2), 'samples of both');
-      await clock.advance(5_000);
-      await waitFor(() => ticks.length === 1, 'the first tick');
-      const old = engine.container('web.1');
-      await moreSamples(engine, old.id);
-      // The streams' read round at 12:00:11 takes them in.
-      await clock.advance(1_000);
-      engine.stopContainer(old.id);
-      engine.removeContainer(old.id);
-      const recreated = engine.startContainer({ name: 'web.1' });
-      const fresh = (): boolean => engine.streams.some((s) => s.containerId === recreated.id && s.lines >= 2);
-      await waitFor(fresh, 'samples of the new web.1');
-      for (let i = 2; i <= 4; i++) {
-        await clock.advance(i === 2 ? 9_000 : 10_000);
-        await waitFor(() => ticks.length === i, `tick ${i}`);
+  // A Swarm task replaced by another (a new name the rule gives the same path), a container recreated under its name.
+  for (const [what, before, after] of [
+    ['a container replaced by another on its path', 'bar.rep.x.1', 'bar.rep.y.1'],
+    ['a container recreated under its name', 'bar.rep.x.1', 'bar.rep.x.1'],
+  ] as const) {
+    it(`${what} is not a carbon path collision`, async () => {
+      const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
+      const containers = [{ name: before }, { name: 'db.1' }];
+      const engine = await start({ containers, intervalMs: 100, now: () => clock.now() });
+      const warnings: string[] = [];
+      const rule = '{"regexp":"^bar\\\\.rep\\\\..*\\\\.(.*)$","into":"bar.rep.$1"}';
+      const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s', '--prefix', rule];
+      const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
+      try {
+        daemon.start();
+        const both = (): boolean => engine.streams.length === 2 && engine.streams.every((s) => s.lines >= 2);
+        await waitFor(both, 'samples of both');
+        await clock.advance(5_000);
+        await waitFor(() => ticks.length === 1, 'the first tick');
+        const old = engine.container(before);
+        await moreSamples(engine, old.id);
+        // The streams' read round at 12:00:11 takes them in.
+        await clock.advance(1_000);
+        engine.stopContainer(old.id);
+        engine.removeContainer(old.id);
+        const replacement = engine.startContainer({ name: after });
+        const fresh = (): boolean => engine.streams.some((s) => s.containerId === replacement.id && s.lines >= 2);
+        await waitFor(fresh, `samples of the new ${after}`);
+        for (let i = 2; i <= 4; i++) {
+          await clock.advance(i === 2 ? 9_000 : 10_000);
+          await waitFor(() => ticks.length === i, `tick ${i}`);
+        }
+        const ids = (tick: RecordedTick): Set<string> =>
+          new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.id] : [])));
+        const db = engine.container('db.1').id;
+        assert.deepEqual(ids(ticks[1]!), new Set([old.id, replacement.id, db]), 'both in the second tick');
+        assert.deepEqual(ticks.map((t) => selfMetric(t, 'path_collisions')), [0, 0, 0, 0]);
+        assert.deepEqual(warnings.filter((l) => l.includes('share one carbon path')), []);
+      } finally {
+        await daemon.stop();
       }
-      const ids = (tick: RecordedTick): Set<string> =>
-        new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.id] : [])));
-      const db = engine.container('db.1').id;
-      assert.deepEqual(ids(ticks[1]!), new Set([old.id, recreated.id, db]), 'both web.1 in the second tick');
-      assert.deepEqual(ticks.map((t) => selfMetric(t, 'path_collisions')), [0, 0, 0, 0]);
-      assert.deepEqual(warnings.filter((l) => l.includes('share one carbon path')), []);
-    } finally {
-      await daemon.stop();
-    }
-  });
+    });
+  }
 
   it('a sample stamped far ahead of the clock is dropped, counted in bad_samples; one just ahead is kept', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
