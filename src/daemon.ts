@@ -167,7 +167,13 @@ export class Daemon {
     runners.forEach((r, i) => {
       if (left[i]! > 0) logger.error('stopped with metrics undelivered', { sink: r.description, undelivered: left[i] });
     });
-    logger.info('stopped', { ticks: this.#ticks, samples: this.#samples, undelivered });
+    // Every counter of the runners, summed: the last word on what was delivered, dropped and kept.
+    const totals: Record<string, number> = {};
+    for (const r of runners) {
+      for (const [key, value] of Object.entries(r.stats)) totals[key] = (totals[key] ?? 0) + value;
+    }
+    const ticks = { ticks: this.#ticks, ticksSkipped: this.#ticksSkipped };
+    logger.info('stopped', { ...ticks, samples: this.#samples, undelivered, ...totals });
     return undelivered;
   }
 

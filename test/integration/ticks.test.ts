@@ -55,6 +55,12 @@ describe('ticks at --poll 1s, on the real Engine', () => {
     const skipped = self('ticks_skipped').at(-1)?.value;
     assert.equal(missing, skipped, 'every second from the first tick to the last, or counted in ticks_skipped');
     assert.equal(self('ticks_skipped').length, seen.length, 'the self-metrics of each tick once');
+    const stopped = /INFO\s+stopped ticks=(\d+) ticksSkipped=(\d+) .*delivered=(\d+) .*dropped=(\d+)/
+      .exec(daemon.stderr);
+    assert.ok(stopped, daemon.stderr);
+    const [built, skippedAtStop, delivered, dropped] = stopped.slice(1).map(Number);
+    assert.deepEqual([built, skippedAtStop, dropped], [seen.length, skipped, 0], 'stop line: ticks built, skipped, dropped');
+    assert.equal(delivered, r.points.length + r.carbonDropped.length, 'the stop line: every metric the receiver took');
     const span = seen.at(-1)! - seen[0]! + 1;
     console.log(`# ${seen.length} ticks in ${span} s at --poll 1s, none twice, ${skipped} skipped`);
   });
