@@ -59,7 +59,8 @@ describe('ticks at --poll 1s, on the real Engine', () => {
       .exec(daemon.stderr);
     assert.ok(stopped, daemon.stderr);
     const [built, skippedAtStop, delivered, dropped] = stopped.slice(1).map(Number);
-    assert.deepEqual([built, skippedAtStop, dropped], [seen.length, skipped, 0], 'stop line: ticks built, skipped, dropped');
+    const said = [built, skippedAtStop, dropped];
+    assert.deepEqual(said, [seen.length, skipped, 0], 'the stop line: ticks built, skipped, dropped');
     assert.equal(delivered, r.points.length + r.carbonDropped.length, 'the stop line: every metric the receiver took');
     const span = seen.at(-1)! - seen[0]! + 1;
     console.log(`# ${seen.length} ticks in ${span} s at --poll 1s, none twice, ${skipped} skipped`);
