@@ -8,7 +8,7 @@ import type { SampleValues } from '../../src/docker/sample-values.js';
 import { StreamCollector } from '../../src/docker/stream-collector.js';
 import { createLogger } from '../../src/log.js';
 import { CarbonPaths } from '../../src/naming/carbon-path.js';
-import { SinkRunner } from '../../src/pipeline/sink-runner.js';
+import { SinkRunner, type TickRunner } from '../../src/pipeline/sink-runner.js';
 import type { Sink, Tick } from '../../src/sinks/sink.js';
 import type { Metric } from '../../src/reduce/metric.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -282,6 +282,23 @@ describe('time-driven behaviour on a fake clock', () => {
     });
   }
 
+  it('spool_errors is the sum of the runners\' spool errors', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
+    const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
+    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];
+    const others = [new SpoolFailingRunner(2, clock), new SpoolFailingRunner(3, clock)];
+    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'error' }, others);
+    try {
+      daemon.start();
+      await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
+      await clock.advance(5_000);
+      await waitFor(() => ticks.length === 1, 'a tick');
+      assert.equal(selfMetric(ticks[0]!, 'spool_errors'), 5);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it('a sample stamped far ahead of the clock is dropped, counted in bad_samples; one just ahead is kept', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     let aheadMs = 3_600_000;
@@ -313,6 +330,28 @@ describe('time-driven behaviour on a fake clock', () => {
   });
 });
 
+/** A runner of a sink that takes everything, whose stats say its spool failed `errors` times. */
+class SpoolFailingRunner extends SinkRunner<never> {
+  readonly #errors: number;
+
+  constructor(errors: number, clock: FakeClock) {
+    const sink: Sink<never> = {
+      description: 'spool-failing',
+      maxBatchItems: 1,
+      encode: () => [],
+      itemBytes: () => 0,
+      send: async () => {},
+      close: async () => {},
+    };
+    super(sink, { maxItems: 10, clock, logger: createLogger(() => {}, { level: 'error' }) });
+    this.#errors = errors;
+  }
+
+  override get stats(): SinkRunner<never>['stats'] {
+    return { ...super.stats, spoolErrors: this.#errors };
+  }
+}
+
 /** A tick with its metrics read once, as the sink was given them. */
 type RecordedTick = Omit<Tick, 'metrics'> & { readonly metrics: readonly Metric[] };
 
@@ -338,7 +377,12 @@ const selfMetric = (tick: RecordedTick, name: string): number | undefined =>
   tick.metrics.find((m) => m.subject.kind === 'daemon' && m.name === name)?.value;
 
 /** A daemon on `clock` whose one sink records every tick it is given; `log` gets its lines. */
-function tickRecordingDaemon(argv: string[], clock: FakeClock, log: { level: 'warn' | 'error'; lines?: string[] }): { daemon: Daemon; ticks: RecordedTick[] } {
+function tickRecordingDaemon(
+  argv: string[],
+  clock: FakeClock,
+  log: { level: 'warn' | 'error'; lines?: string[] },
+  others: readonly TickRunner[] = [],
+): { daemon: Daemon; ticks: RecordedTick[] } {
   const outcome = parseConfig({ argv, env: {}, hostname: 'h1', homedir: '/nonexistent' });
   assert.equal(outcome.kind, 'config', JSON.stringify(outcome));
   const config = (outcome as { config: Config }).config;
@@ -356,7 +400,7 @@ function tickRecordingDaemon(argv: string[], clock: FakeClock, log: { level: 'wa
   const daemon = new Daemon({
     config,
     engine: new EngineClient(config.docker),
-    runners: [runner],
+    runners: [runner, ...others],
     paths: new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath }),
     clock,
     logger,
