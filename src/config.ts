@@ -6,7 +6,7 @@ import type { DockerTarget } from './docker/engine.js';
 import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
 import { parseRules, RulesError, type Rule } from './naming/rules.js';
 import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
-import { sanitizePath, sanitizeSegment } from './naming/sanitize.js';
+import { sanitizePath } from './naming/sanitize.js';
 import { displayUrl, redact } from './redact.js';
 import type { CarbonTarget } from './sinks/carbon.js';
 import type { ListenAddress } from './sinks/prometheus/exposition.js';
@@ -24,7 +24,7 @@ export interface Config {
   readonly filter: ContainerFilter;
   /** Sanitised, `{host}` already replaced; '' for none. */
   readonly pathPrefix: string;
-  /** The host name (--hostname, else the OS's) with dots replaced by `_`, sanitised. */
+  /** The host name (--hostname, else the OS's) as a dotted path: each segment sanitised, empty ones dropped. */
   readonly hostPath: string;
   readonly once: boolean;
   readonly shutdownTimeoutMs: number;
@@ -199,7 +199,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const include = globs(getList('include'), problems);
   const exclude = globs(getList('exclude'), problems);
   const labels = labelSelectors(getList('label'), problems);
-  const hostPath = sanitizeSegment(hostName) || 'unknown-host';
+  // As the Go daemon wrote it: the host name's dots separate path segments (web1.example.com.…).
+  const hostPath = sanitizePath(hostName) || 'unknown-host';
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
