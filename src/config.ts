@@ -166,7 +166,9 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     problems,
   );
   const backstopFileOpt = get('backstop-file');
-  const backstopFile = backstopFileOpt ? { path: resolve(backstopFileOpt.value), from: backstopFileOpt.from } : undefined;
+  const backstopFile = backstopFileOpt
+    ? { path: resolve(backstopFileOpt.value), from: backstopFileOpt.from }
+    : undefined;
   const carbon = parseCarbon(get('carbon'), problems);
   const rawCarbonPrefix = get('carbon-prefix');
   const listen = parseListen(get('listen'), problems);
@@ -372,13 +374,15 @@ function urlOption(
   } catch {
     const shown = unparsedForDisplay(v.value);
     const hint = v.value.includes('@') ? '; write / ? # @ % in a user name or password as %2F %3F %23 %40 %25' : '';
-    problems.push(`${v.from}: ${shown ? JSON.stringify(shown) : 'the value (not shown: it may hold a password)'} is not a URL; ${allowed}${hint}`);
+    const what = shown ? JSON.stringify(shown) : 'the value (not shown: it may hold a password)';
+    problems.push(`${v.from}: ${what} is not a URL; ${allowed}${hint}`);
     return undefined;
   }
   if (!decodes(url.username) || !decodes(url.password)) {
+    const masked = displayUrl(url).replace(/^([^:]*:\/\/)[^@]*@/, '$1***@');
     problems.push(
-      `${v.from}: the user-info of ${JSON.stringify(displayUrl(url).replace(/^([^:]*:\/\/)[^@]*@/, '$1***@'))} has a % not followed by two ` +
-        `hex digits; write % in a user name or password as %25`,
+      `${v.from}: the user-info of ${JSON.stringify(masked)} has a % not followed by two hex digits; ` +
+        'write % in a user name or password as %25',
     );
     return undefined;
   }
@@ -453,7 +457,8 @@ export function readBackstopFile(
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): { url: URL } | { problems: string[] } {
   const problems: string[] = [];
-  const url = parseBackstop(backstopSource(undefined, { value: file.path, from: file.from }, readFile, problems), problems);
+  const source = backstopSource(undefined, { value: file.path, from: file.from }, readFile, problems);
+  const url = parseBackstop(source, problems);
   return url && problems.length === 0 ? { url } : { problems };
 }
 
@@ -613,7 +618,8 @@ function parseDocker(
   }
   if (url.protocol === 'unix:') {
     if (!decodes(url.pathname)) {
-      problems.push(`${from}: ${JSON.stringify(value)} has a % not followed by two hex digits in its path; write % as %25; ${allowed}`);
+      const why = 'has a % not followed by two hex digits in its path; write % as %25';
+      problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${allowed}`);
       return undefined;
     }
     const socketPath = decodeURIComponent(url.pathname);
@@ -671,9 +677,8 @@ function promLabelKeys(list: { values: string[]; from: string }, problems: strin
   for (const key of keys) byName.set(labelName(key), [...(byName.get(labelName(key)) ?? []), key]);
   for (const [name, same] of byName) {
     if (same.length < 2) continue;
-    problems.push(
-      `${list.from}: ${same.map((k) => JSON.stringify(k)).join(' and ')} both become the Prometheus label ${name}; keep one of them`,
-    );
+    const keys = same.map((k) => JSON.stringify(k)).join(' and ');
+    problems.push(`${list.from}: ${keys} both become the Prometheus label ${name}; keep one of them`);
   }
   return keys;
 }
