@@ -74,8 +74,11 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
   it('404 unknown prefix: a configuration error naming the path to check', async () => {
     const err = await refused(receiver.url({ name: 'nope', user: 'user', password: PASSWORD }));
     assert.equal(err.pace, 'slow');
-    assert.match(err.message, /404 \(unknown prefix\)/);
+    assert.match(err.message, /^Backstop answered 404 to POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/publish\/nope: check/);
     assert.match(err.message, /PREFIXES/);
+    // The answer's body (the receiver's words) is in a debug line only, never in the error /healthz shows.
+    assert.doesNotMatch(err.message, /unknown prefix/);
+    assert.ok(logs.some((l) => l.includes('DEBUG') && l.includes('answer="unknown prefix"')), logs.join(''));
   });
 
   it('500: transient, the batch is kept for a retry', async () => {
