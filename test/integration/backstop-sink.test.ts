@@ -98,6 +98,18 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
     assert.match(down.message, /ECONNREFUSED/);
   });
 
+  it('setUrl (SIGHUP): new credentials from the next request on; another host or path is refused, without a password', async () => {
+    const s = sink(receiver.url({ user: 'user', password: `${PASSWORD}-wrong` }));
+    await assert.rejects(s.send(items(1), signal), /401/);
+    assert.equal(s.setUrl(new URL(receiver.url({ user: 'user', password: PASSWORD }))), true);
+    assert.equal(s.setUrl(new URL(receiver.url({ user: 'user', password: PASSWORD }))), false, 'unchanged');
+    await s.send(items(1), signal);
+    assert.throws(
+      () => s.setUrl(new URL(`http://user:${PASSWORD}@127.0.0.2:${receiver.port}/publish/docker`)),
+      (err: Error) => /only its credentials change/.test(err.message) && !err.message.includes(PASSWORD),
+    );
+  });
+
   it('never logged the password', () => {
     assert.ok(!logs.join('').includes(PASSWORD));
   });
