@@ -170,14 +170,21 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
+  // Taken from here on (SIGHUP's default action would end the daemon); one during the start is kept for after it.
+  let built: Built | undefined;
+  let hupWhileStarting = false;
+  process.on('SIGHUP', () => {
+    if (built) reload(config, built, logger);
+    else hupWhileStarting = true;
+  });
   // For ssh:// docker-modem formats each request's URL as `ssh:host:port…` and url.parse()s it,
   // which makes Node print a DEP0170 warning on the first request; the URL only carries the path
   // (the SSH connection is made from the target's host and port). Not a warning for the operator.
   if (config.docker.kind === 'ssh') process.noDeprecation = true;
   const paths = new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath });
-  const built = await buildRunners(config, tls, paths, logger);
+  built = await buildRunners(config, tls, paths, logger);
+  if (hupWhileStarting) reload(config, built, logger);
   const { runners } = built;
-  process.on('SIGHUP', () => reload(config, built, logger));
   const daemon = new Daemon({ config, engine: new EngineClient(config.docker), runners, paths, clock: systemClock, logger });
 
   if (config.once) {
