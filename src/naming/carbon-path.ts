@@ -7,7 +7,7 @@ export interface CarbonPathOptions {
   readonly rules: readonly Rule[];
   /** Sanitised path put in front of every path ('' for none). */
   readonly pathPrefix: string;
-  /** Sanitised host path (the host name with dots replaced by `_`). */
+  /** Sanitised host path (the host name's dots separate its segments, as the Go daemon wrote it). */
   readonly hostPath: string;
 }
 

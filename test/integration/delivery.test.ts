@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackstopReceiver, type BackstopReceiver } from '../helpers/backstop-receiver.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { TestContainers } from '../helpers/docker.js';
 import { waitFor } from '../helpers/wait.js';
+import { HOST_PATH } from '../helpers/host-path.js';
 
 /**
  * No point lost when Backstop goes away: the receiver is really closed (connections refused) for
@@ -15,7 +16,7 @@ import { waitFor } from '../helpers/wait.js';
  * spool on a tmpfs that fills up. Each tick's `docker_stats_to_backstop.samples` point has the
  * tick's own second as its timestamp, so "every tick arrived" is "no second missing".
  */
-const hostPath = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+const hostPath = HOST_PATH;
 const TICK_PATH = `${hostPath}.docker_stats_to_backstop.samples`;
 
 describe('delivery through outages, on the real Engine', () => {
