@@ -151,12 +151,18 @@ describe('daemon against the real Docker Engine', () => {
   });
 
   it('500: keeps the batch and delivers it once Backstop recovers', async () => {
-    receiver.forceStatus(500, 3);
-    const d = daemon(['--backstop', url('flaky'), '--poll', '1s']);
-    await d.waitForLog(/answered 500/, 'a 500 log line');
-    await waitPoint('flaky', `${idle}.memory.usage`);
-    await d.waitForLog(/sink delivers again/, 'recovery logged');
-    await d.stop();
+    // A receiver of its own: the suite's main daemon posts to the shared one and would take the 500s.
+    const flaky = await startBackstopReceiver();
+    try {
+      flaky.forceStatus(500, 3);
+      const d = daemon(['--backstop', flaky.url(), '--poll', '1s', '--include', idle]);
+      await d.waitForLog(/answered 500/, 'a 500 log line');
+      await flaky.waitFor(() => flaky.points.find((p) => p.metric === `${idle}.memory.usage`), { what: 'the batch after the 500s' });
+      await d.waitForLog(/sink delivers again/, 'recovery logged');
+      await d.stop();
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('400: drops only the offending items and delivers the rest', async () => {
