@@ -4,24 +4,27 @@ import { OPTIONS, parseArgs } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
 import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
-import { parseRules, type Rule } from './naming/rules.js';
+import { parseRules, RulesError, type Rule } from './naming/rules.js';
 import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
-import { sanitizePath, sanitizeSegment } from './naming/sanitize.js';
+import { sanitizePath } from './naming/sanitize.js';
 import { displayUrl, redact } from './redact.js';
 import type { CarbonTarget } from './sinks/carbon.js';
 import type { ListenAddress } from './sinks/prometheus/exposition.js';
+import { labelName } from './sinks/prometheus/series.js';
 
 /** The validated configuration: typed, readonly, already parsed. Built once by parseConfig. */
 export interface Config {
   /** From --backstop or the file of --backstop-file. Undefined: metrics go to stdout as carbon plaintext lines. */
   readonly backstop: URL | undefined;
+  /** --backstop-file, resolved, and where it was given: read again on SIGHUP (readBackstopFile). */
+  readonly backstopFile: { readonly path: string; readonly from: string } | undefined;
   readonly docker: DockerTarget;
   readonly rules: readonly Rule[];
   readonly pollMs: number;
   readonly filter: ContainerFilter;
   /** Sanitised, `{host}` already replaced; '' for none. */
   readonly pathPrefix: string;
-  /** The host name (--hostname, else the OS's) with dots replaced by `_`, sanitised. */
+  /** The host name (--hostname, else the OS's) as a dotted path: each segment sanitised, empty ones dropped. */
   readonly hostPath: string;
   readonly once: boolean;
   readonly shutdownTimeoutMs: number;
@@ -127,13 +130,15 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
     return false;
   };
-  const duration = (flag: string, fallback: number, positive: boolean): number => {
+  const duration = (flag: string, fallback: number): number => {
     const v = get(flag);
     if (!v) return fallback;
+    const { min, max } = DURATION_BOUNDS[flag]!;
     try {
       const ms = parseDuration(v.value);
-      if (positive ? ms > 0 : ms >= 0) return ms;
-      problems.push(`${v.from}: ${JSON.stringify(v.value)} must be ${positive ? 'greater than 0' : '0 or more'}`);
+      if (ms >= min.ms && ms <= max.ms) return ms;
+      const what = min.ms === 0 ? `0 or more, up to ${max.text}` : `from ${min.text} to ${max.text}`;
+      problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
     } catch (err) {
       problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
     }
@@ -160,37 +165,44 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? ((path) => readFileSync(path, 'utf8')), problems),
     problems,
   );
+  const backstopFileOpt = get('backstop-file');
+  const backstopFile = backstopFileOpt
+    ? { path: resolve(backstopFileOpt.value), from: backstopFileOpt.from }
+    : undefined;
   const carbon = parseCarbon(get('carbon'), problems);
   const rawCarbonPrefix = get('carbon-prefix');
   const listen = parseListen(get('listen'), problems);
   const tls = tlsFiles(get('tls-cert'), get('tls-key'), listen !== undefined, problems);
-  const promLabels = getList('prom-labels').values;
+  const promLabels = promLabelKeys(getList('prom-labels'), problems);
   const pushgateway = parsePushgateway(get('pushgateway'), problems);
   const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
   const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
   const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
-  const pollMs = duration('poll', 60_000, true);
-  const shutdownTimeoutMs = duration('shutdown-timeout', 10_000, false);
+  const pollMs = duration('poll', 60_000);
+  const shutdownTimeoutMs = duration('shutdown-timeout', 10_000);
 
   const rules: Rule[] = [];
   const prefix = get('prefix');
   const rulesOpt = get('rules');
   for (const source of [prefix, rulesOpt]) {
     if (!source) continue;
+    if (source === rulesOpt && !source.value.trim().startsWith('[')) {
+      problems.push(`${source.from}: must be a JSON array of {"regexp","into","category"} objects`);
+      continue;
+    }
     try {
-      const parsed = parseRules(source.value);
-      if (source === rulesOpt && !source.value.trim().startsWith('[')) {
-        problems.push(`${source.from}: must be a JSON array of {"regexp","into","category"} objects`);
-      } else rules.push(...parsed);
+      rules.push(...parseRules(source.value));
     } catch (err) {
-      problems.push(`${source.from}: ${(err as Error).message}`);
+      const each = err instanceof RulesError ? err.problems : [(err as Error).message];
+      for (const p of each) problems.push(`${source.from}: ${p}`);
     }
   }
 
   const include = globs(getList('include'), problems);
   const exclude = globs(getList('exclude'), problems);
   const labels = labelSelectors(getList('label'), problems);
-  const hostPath = sanitizeSegment(hostName) || 'unknown-host';
+  // As the Go daemon wrote it: the host name's dots separate path segments (web1.example.com.…).
+  const hostPath = sanitizePath(hostName) || 'unknown-host';
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
@@ -198,7 +210,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const spoolMaxBytes = size('spool-max-bytes', 1 << 30);
   const bufferMaxItems = count('buffer-max-items', 200_000);
   const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
-  const stallTimeoutMs = duration('stall-timeout', 30_000, true);
+  const stallTimeoutMs = duration('stall-timeout', 30_000);
   const modeOpt = get('mode');
   const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
   if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
@@ -220,6 +232,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     kind: 'config',
     config: {
       backstop,
+      backstopFile,
       docker: docker!,
       rules,
       pollMs,
@@ -248,6 +261,22 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       pushgatewayInstance,
     },
   };
+}
+
+/**
+ * Every duration flag's bounds: Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire at
+ * once beyond it, and the samples come once a second, so a tick or a stall check shorter than that
+ * would only see nothing new. Said in the README's flag table.
+ */
+export const DURATION_BOUNDS: Readonly<Record<string, { min: Bound; max: Bound }>> = {
+  poll: { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
+  'stall-timeout': { min: { ms: 2_000, text: '2s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
+  'shutdown-timeout': { min: { ms: 0, text: '0s' }, max: { ms: 3_600_000, text: '1h' } },
+};
+
+interface Bound {
+  readonly ms: number;
+  readonly text: string;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -312,6 +341,16 @@ function metricGroups(v: { value: string; from: string } | undefined, problems: 
   return groups;
 }
 
+/** Whether decodeURIComponent takes this text (every % followed by two hex digits, UTF-8 whole). */
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function splitList(text: string): string[] {
   return text
     .split(',')
@@ -333,7 +372,18 @@ function urlOption(
   try {
     url = new URL(v.value);
   } catch {
-    problems.push(`${v.from}: ${JSON.stringify(redact(v.value))} is not a URL; ${allowed}`);
+    const shown = unparsedForDisplay(v.value);
+    const hint = v.value.includes('@') ? '; write / ? # @ % in a user name or password as %2F %3F %23 %40 %25' : '';
+    const what = shown ? JSON.stringify(shown) : 'the value (not shown: it may hold a password)';
+    problems.push(`${v.from}: ${what} is not a URL; ${allowed}${hint}`);
+    return undefined;
+  }
+  if (!decodes(url.username) || !decodes(url.password)) {
+    const masked = displayUrl(url).replace(/^([^:]*:\/\/)[^@]*@/, '$1***@');
+    problems.push(
+      `${v.from}: the user-info of ${JSON.stringify(masked)} has a % not followed by two hex digits; ` +
+        'write % in a user name or password as %25',
+    );
     return undefined;
   }
   if (!schemes.includes(url.protocol)) {
@@ -345,6 +395,19 @@ function urlOption(
     return undefined;
   }
   return url;
+}
+
+/**
+ * A value that is not a URL, for a message: with its password masked when where its user-info
+ * ends is certain (no `@` past the first `/`, `?`, `#` or `\` after `scheme://`), else undefined:
+ * a raw `/` in a password would end the authority early and show the password's tail.
+ */
+function unparsedForDisplay(value: string): string | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value);
+  if (!scheme) return value.includes('@') ? undefined : value;
+  const rest = value.slice(scheme[0].length);
+  const end = rest.search(/[/?#\\]/);
+  return end !== -1 && rest.slice(end).includes('@') ? undefined : redact(value);
 }
 
 /**
@@ -383,6 +446,20 @@ function backstopSource(
     return undefined;
   }
   return { value: text, from };
+}
+
+/**
+ * Reads the --backstop-file file again (SIGHUP): the URL it holds, or the problems, worded as at
+ * start (the file's content is never shown).
+ */
+export function readBackstopFile(
+  file: { readonly path: string; readonly from: string },
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): { url: URL } | { problems: string[] } {
+  const problems: string[] = [];
+  const source = backstopSource(undefined, { value: file.path, from: file.from }, readFile, problems);
+  const url = parseBackstop(source, problems);
+  return url && problems.length === 0 ? { url } : { problems };
 }
 
 /** --hostname, else the OS's host name. */
@@ -540,6 +617,11 @@ function parseDocker(
     return { kind: 'ssh', host, port, username, display, agentSocket: env['SSH_AUTH_SOCK'] || undefined, knownHosts: { path: knownHostsPath, text: knownHosts } };
   }
   if (url.protocol === 'unix:') {
+    if (!decodes(url.pathname)) {
+      const why = 'has a % not followed by two hex digits in its path; write % as %25';
+      problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${allowed}`);
+      return undefined;
+    }
     const socketPath = decodeURIComponent(url.pathname);
     if (socketPath === '' || socketPath === '/') {
       problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${allowed}`);
@@ -586,6 +668,19 @@ function globs(list: { values: string[]; from: string }, problems: string[]): Re
     }
   }
   return out;
+}
+
+/** --prom-labels: keys that map to one Prometheus label name would overwrite each other. */
+function promLabelKeys(list: { values: string[]; from: string }, problems: string[]): string[] {
+  const keys = [...new Set(list.values)];
+  const byName = new Map<string, string[]>();
+  for (const key of keys) byName.set(labelName(key), [...(byName.get(labelName(key)) ?? []), key]);
+  for (const [name, same] of byName) {
+    if (same.length < 2) continue;
+    const keys = same.map((k) => JSON.stringify(k)).join(' and ');
+    problems.push(`${list.from}: ${keys} both become the Prometheus label ${name}; keep one of them`);
+  }
+  return keys;
 }
 
 function labelSelectors(list: { values: string[]; from: string }, problems: string[]): LabelSelector[] {

@@ -18,6 +18,8 @@ import type { DaemonStatus } from './sinks/sink.js';
 const SINGLE_INTERVAL_GRACE_MS = 5_000;
 /** Ticks in a row without a collision after which it is forgotten (said again if it comes back). */
 const COLLISION_TICKS = 3;
+/** How far past one interval ahead of the daemon's clock a sample may be stamped (another host's clock). */
+const FUTURE_MARGIN_MS = 60_000;
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -46,6 +48,13 @@ export class Daemon {
   #emptySamples = 0;
   #ticks = 0;
   #lastTickSeconds = 0;
+  /** The time of the last tick built (ms); every tick after it is later. */
+  #lastTickMs = Number.NEGATIVE_INFINITY;
+  /** Whether the clock has been seen behind the last tick since that tick (said once). */
+  #clockBehind = false;
+  #ticksSkipped = 0;
+  /** Samples stamped too far ahead of the daemon's clock, dropped. */
+  #futureSamples = 0;
   #pathCollisions = 0;
   /** Collisions said (path and the containers sharing it), with how many ticks in a row have not seen each since. */
   #collisions = new Map<string, number>();
@@ -67,7 +76,9 @@ export class Daemon {
       clock,
       logger,
       onSample: (container, values) => {
-        if (this.#store.record(container, values) === 'empty') this.#emptySamples += 1;
+        const aheadMs = values ? values.readMs - clock.now() : 0;
+        if (aheadMs > config.pollMs + FUTURE_MARGIN_MS) this.#futureSample(container, aheadMs);
+        else if (this.#store.record(container, values) === 'empty') this.#emptySamples += 1;
         else this.#samples += 1;
       },
     });
@@ -139,8 +150,11 @@ export class Daemon {
     this.#stopping ??= (async () => {
       this.#cancelTick?.();
       await this.#collecting;
+      // What a continuous collector holds unread (the last second of the streams) joins the last batch;
+      // a per-tick one would ask the Engine again and delay the stop.
+      if (this.#collector.sampling === 'continuous') await this.#collector.collect();
       await this.#collector.stop();
-      if (this.#store.size > 0) this.#emit(this.#deps.clock.now());
+      if (this.#store.size > 0) this.#emit(this.#partialTickMs());
       return this.#flushAndClose();
     })();
     return this.#stopping;
@@ -156,26 +170,98 @@ export class Daemon {
     runners.forEach((r, i) => {
       if (left[i]! > 0) logger.error('stopped with metrics undelivered', { sink: r.description, undelivered: left[i] });
     });
-    logger.info('stopped', { ticks: this.#ticks, samples: this.#samples, undelivered });
+    // Every counter of the runners, summed: the last word on what was delivered, dropped and kept.
+    const totals: Record<string, number> = {};
+    for (const r of runners) {
+      for (const [key, value] of Object.entries(r.stats)) totals[key] = (totals[key] ?? 0) + value;
+    }
+    const ticks = { ticks: this.#ticks, ticksSkipped: this.#ticksSkipped };
+    logger.info('stopped', { ...ticks, samples: this.#samples, undelivered, ...totals });
     return undelivered;
   }
 
-  /** Ticks land on multiples of the interval since the epoch (60s → on the minute). */
+  /**
+   * Arms the timer for the next tick: the first multiple of the interval since the epoch (60s → on
+   * the minute) strictly after both the last tick and the clock's time rounded down to a multiple.
+   */
   #scheduleTick(): void {
+    const { clock, config } = this.#deps;
+    const now = clock.now();
+    const aligned = Math.floor(now / config.pollMs) * config.pollMs;
+    const due = Math.max(aligned, this.#lastTickMs) + config.pollMs;
+    this.#cancelTick = clock.setTimer(() => this.#onTimer(due), due - now);
+  }
+
+  /**
+   * The timer of the tick due at `due` went off. Timers run on a monotonic clock and may fire a
+   * little early against the wall clock, which NTP may also step: too early (or after a step back)
+   * waits for the rest, so a tick time is never built twice; after a step forward the missed
+   * ticks are skipped and counted rather than sent in a burst, and the next is the first multiple
+   * after the new time.
+   */
+  #onTimer(due: number): void {
     const { clock, config, logger } = this.#deps;
     const now = clock.now();
-    const next = (Math.floor(now / config.pollMs) + 1) * config.pollMs;
-    this.#cancelTick = clock.setTimer(() => {
-      this.#scheduleTick();
-      if (this.#collecting) {
-        logger.warn('the previous collection is still running; skipping this tick', { tick: next });
-        return;
+    if (now < due) {
+      if (now < this.#lastTickMs && !this.#clockBehind) {
+        this.#clockBehind = true;
+        logger.warn('the clock went back before the last tick; waiting for it to pass that tick', {
+          lastTick: new Date(this.#lastTickMs).toISOString(),
+          behindMs: this.#lastTickMs - now,
+        });
       }
-      this.#collecting = this.#collector
-        .collect()
-        .then(() => this.#emit(next))
-        .finally(() => (this.#collecting = undefined));
-    }, next - now);
+      // Looked at again at least every interval: a clock stepped far back must not overflow the timer.
+      this.#cancelTick = clock.setTimer(() => this.#onTimer(due), Math.min(due - now, config.pollMs));
+      return;
+    }
+    this.#clockBehind = false;
+    const passed = Math.floor(now / config.pollMs) * config.pollMs;
+    if (passed > due) {
+      // Building the newest passed tick now could put the next one a moment after it, nearly empty.
+      this.#skipTicks((passed - due) / config.pollMs + 1, 'the clock jumped forward', due);
+      this.#scheduleTick();
+      return;
+    }
+    this.#lastTickMs = due;
+    this.#scheduleTick();
+    if (this.#collecting) {
+      this.#skipTicks(1, 'the previous collection is still running', due);
+      return;
+    }
+    this.#collecting = this.#collector
+      .collect()
+      .then(() => this.#emit(due))
+      .finally(() => (this.#collecting = undefined));
+  }
+
+  /** Ticks not built (their samples go to the next one): logged once per occasion, counted. */
+  #skipTicks(count: number, why: string, from: number): void {
+    this.#ticksSkipped += count;
+    this.#deps.logger.warn(`${why}; skipping ticks (their samples go to the next)`, {
+      from: new Date(from).toISOString(),
+      skipped: count,
+    });
+  }
+
+  /**
+   * The time of the tick the samples held now were collected for (the next one due), for the
+   * last partial interval at stop: never a time already sent, nor within the last tick's interval.
+   */
+  #partialTickMs(): number {
+    const { clock, config } = this.#deps;
+    return Math.max(Math.floor(clock.now() / config.pollMs) * config.pollMs, this.#lastTickMs) + config.pollMs;
+  }
+
+  /**
+   * A sample stamped further ahead than another host's clock can explain: held, it would hide the
+   * real samples after it (older than it) and stamp its metrics in the future. Dropped and counted
+   * in `bad_samples`; said the first time only.
+   */
+  #futureSample(container: ContainerRef, aheadMs: number): void {
+    this.#futureSamples += 1;
+    if (this.#futureSamples > 1) return;
+    this.#deps.logger.warn('a sample is stamped ahead of the clock; dropping such samples (counted in bad_samples): '
+      + 'check the clocks of this host and the Engine\'s', { container: container.name, aheadMs });
   }
 
   /** The tick's batch: the interval's container metrics, the host's, the daemon's own; to every sink. */
@@ -184,8 +270,11 @@ export class Daemon {
     const started = clock.now();
     const readings = this.#store.take();
     const tickSeconds = Math.floor(tickMs / 1000);
-    this.#checkCollisions(readings.map((r) => r.container));
     const collector = this.#collector.status();
+    // A container that died or was removed in the interval still reports, but shares no point in
+    // time with one that replaced it (a container recreated under its name, a Swarm task).
+    const alive = new Set(collector.followed.map((c) => c.id));
+    this.#checkCollisions(readings.flatMap((r) => (alive.has(r.container.id) ? [r.container] : [])));
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category },
@@ -209,11 +298,12 @@ export class Daemon {
   }
 
   /**
-   * Graphite keeps one value per path and time: containers the naming rules give one carbon path
-   * overwrite each other there. Said once per new collision (naming the containers and the path),
-   * and counted at every tick. A tick holds the containers that sent a sample since the previous
-   * one, so at short intervals one of two colliding containers can miss a tick: a collision is
-   * remembered (said once, still counted) until COLLISION_TICKS ticks in a row have not seen it.
+   * Graphite keeps one value per path and time: containers followed at the same time that the
+   * naming rules give one carbon path overwrite each other there. Said once per new collision
+   * (naming the containers and the path), and counted at every tick. A tick holds the containers
+   * that sent a sample since the previous one, so at short intervals one of two colliding
+   * containers can miss a tick: a collision is remembered (said once, still counted) until
+   * COLLISION_TICKS ticks in a row have not seen it.
    */
   #checkCollisions(containers: readonly ContainerRef[]): void {
     const seen = new Set<string>();
@@ -250,9 +340,11 @@ export class Daemon {
       dropped: sum((s) => s.dropped),
       streamsOpen: collector.streamsOpen,
       streamRestarts: collector.streamRestarts,
-      badSamples: collector.badSamples,
+      badSamples: collector.badSamples + this.#futureSamples,
       tickSeconds: this.#lastTickSeconds,
       pathCollisions: this.#pathCollisions,
+      ticksSkipped: this.#ticksSkipped,
+      spoolErrors: sum((s) => s.spoolErrors),
     };
   }
 }

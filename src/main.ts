@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
-import { parseConfig, readTlsFiles, type Config } from './config.js';
+import { parseConfig, readBackstopFile, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
 import { EngineClient } from './docker/engine.js';
 import { createLogger, type Logger } from './log.js';
@@ -14,8 +14,9 @@ import { CarbonPaths } from './naming/carbon-path.js';
 import { retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
 import { Spool } from './pipeline/spool.js';
 import { redact } from './redact.js';
-import { createBackstopSink } from './sinks/backstop.js';
+import { createBackstopSink, type BackstopSink } from './sinks/backstop.js';
 import { createCarbonSink } from './sinks/carbon.js';
+import type { PrometheusExposition } from './sinks/prometheus/exposition.js';
 import type { Sink } from './sinks/sink.js';
 import { createStdoutSink } from './sinks/stdout.js';
 
@@ -43,13 +44,27 @@ function packageVersion(): string {
 /** Pause between two backlog sends: Backstop handles 1,000 items in about 10 ms. */
 const BACKLOG_GAP_MS = 10;
 
+/** The runners, and the sinks whose files SIGHUP reads again. */
+interface Built {
+  readonly runners: TickRunner[];
+  readonly backstop: BackstopSink | undefined;
+  readonly exposition: PrometheusExposition | undefined;
+}
+
 /**
  * A runner for every sink the configuration names (stdout only when none is), each with its
  * memory bounds, retry pace and, with --spool-dir, a spool folder of its own. The carbon-speaking
  * sinks share one carbon naming (the daemon uses it too, for rule categories and path collisions).
  */
-async function buildRunners(config: Config, tls: { cert: Buffer; key: Buffer } | undefined, paths: CarbonPaths, logger: Logger): Promise<TickRunner[]> {
+async function buildRunners(
+  config: Config,
+  tls: { cert: Buffer; key: Buffer } | undefined,
+  paths: CarbonPaths,
+  logger: Logger,
+): Promise<Built> {
   const runners: TickRunner[] = [];
+  let backstop: BackstopSink | undefined;
+  let exposition: PrometheusExposition | undefined;
   const run = <T>(sink: Sink<T>): void => {
     const spool = config.spoolDir && sink.spool
       ? new Spool({ dir: join(config.spoolDir, sink.spool.key), maxBytes: config.spoolMaxBytes, logger, sink: sink.description, codec: sink.spool })
@@ -66,7 +81,10 @@ async function buildRunners(config: Config, tls: { cert: Buffer; key: Buffer } |
       }),
     );
   };
-  if (config.backstop) run(createBackstopSink({ url: config.backstop, paths, logger }));
+  if (config.backstop) {
+    backstop = createBackstopSink({ url: config.backstop, paths, logger });
+    run(backstop);
+  }
   if (config.carbon) run(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, paths, clock: systemClock, logger }));
   // The Prometheus sinks load prom-client (about 13 MB resident): only when one is configured.
   if (config.pushgateway) {
@@ -75,19 +93,58 @@ async function buildRunners(config: Config, tls: { cert: Buffer; key: Buffer } |
   }
   if (config.listen) {
     const { createPrometheusExposition } = await import('./sinks/prometheus/exposition.js');
-    run(
-      createPrometheusExposition({
-        listen: config.listen,
-        tls,
-        containerLabels: config.promLabels,
-        failingThresholdMs: Math.max(3 * config.pollMs, HEALTH_MIN_FAILING_MS),
-        clock: systemClock,
-        logger,
-      }),
-    );
+    exposition = createPrometheusExposition({
+      listen: config.listen,
+      tls,
+      containerLabels: config.promLabels,
+      failingThresholdMs: Math.max(3 * config.pollMs, HEALTH_MIN_FAILING_MS),
+      clock: systemClock,
+      logger,
+    });
+    run(exposition);
   }
   if (runners.length === 0) run(createStdoutSink(process.stdout, paths));
-  return runners;
+  return { runners, backstop, exposition };
+}
+
+/**
+ * SIGHUP: reads the files the daemon was given again (the --backstop-file URL, the --tls-cert and
+ * --tls-key pair) and hands what changed to their sinks. A file that is now bad keeps what was in
+ * use, with an error line; the daemon goes on either way. The log says what was read, never a secret.
+ */
+function reload(config: Config, built: Built, logger: Logger): void {
+  const file = config.backstopFile;
+  if (file && built.backstop) {
+    const kept = 'SIGHUP: kept the Backstop URL in use';
+    const read = readBackstopFile(file);
+    if ('problems' in read) {
+      for (const p of read.problems) logger.error(kept, { problem: p });
+    } else {
+      try {
+        const credentials = built.backstop.setUrl(read.url) ? 'changed' : 'unchanged';
+        logger.info('SIGHUP: read the Backstop URL again', { file: file.path, credentials });
+      } catch (err) {
+        logger.error(kept, { file: file.path, problem: (err as Error).message });
+      }
+    }
+  }
+  const tls = config.tls;
+  if (tls && built.exposition) {
+    const kept = 'SIGHUP: kept the TLS certificate in use';
+    const where = { cert: tls.cert.path, key: tls.key.path };
+    const pems = readTlsFiles(tls);
+    if ('problems' in pems) {
+      for (const p of pems.problems) logger.error(kept, { problem: p });
+    } else {
+      try {
+        built.exposition.setTls(pems);
+        logger.info('SIGHUP: serving the TLS certificate and key again', where);
+      } catch (err) {
+        logger.error(kept, { ...where, problem: (err as Error).message });
+      }
+    }
+  }
+  if (!file && !tls) logger.info('SIGHUP: no --backstop-file or --tls-cert to read again; going on');
 }
 
 async function main(): Promise<number> {
@@ -113,12 +170,21 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger((line) => process.stderr.write(line), { level: config.verbose ? 'debug' : 'info' });
+  // Taken from here on (SIGHUP's default action would end the daemon); one during the start is kept for after it.
+  let built: Built | undefined;
+  let hupWhileStarting = false;
+  process.on('SIGHUP', () => {
+    if (built) reload(config, built, logger);
+    else hupWhileStarting = true;
+  });
   // For ssh:// docker-modem formats each request's URL as `ssh:host:port…` and url.parse()s it,
   // which makes Node print a DEP0170 warning on the first request; the URL only carries the path
   // (the SSH connection is made from the target's host and port). Not a warning for the operator.
   if (config.docker.kind === 'ssh') process.noDeprecation = true;
   const paths = new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath });
-  const runners = await buildRunners(config, tls, paths, logger);
+  built = await buildRunners(config, tls, paths, logger);
+  if (hupWhileStarting) reload(config, built, logger);
+  const { runners } = built;
   const daemon = new Daemon({ config, engine: new EngineClient(config.docker), runners, paths, clock: systemClock, logger });
 
   if (config.once) {
@@ -130,6 +196,16 @@ async function main(): Promise<number> {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (signalled) {
+        // What waits in memory goes to the spool first (synchronously), so the exit loses only what has no spool.
+        for (const runner of runners) {
+          try {
+            runner.spillToSpool();
+          } catch (err) {
+            const error = (err as Error).message;
+            const sink = runner.description;
+            logger.error('second signal: could not write the memory queue to the spool', { sink, error });
+          }
+        }
         logger.warn('second signal: exiting without waiting for the flush', { signal });
         process.exit(1);
       }

@@ -7,7 +7,7 @@ export interface CarbonPathOptions {
   readonly rules: readonly Rule[];
   /** Sanitised path put in front of every path ('' for none). */
   readonly pathPrefix: string;
-  /** Sanitised host path (the host name with dots replaced by `_`). */
+  /** Sanitised host path (the host name's dots separate its segments, as the Go daemon wrote it). */
   readonly hostPath: string;
 }
 
@@ -103,6 +103,8 @@ export class CarbonPaths {
   /**
    * The carbon paths that more than one of these containers is named to, with those containers.
    * Graphite keeps one value per path and time: such containers overwrite each other there.
+   * Containers of one name are one container recreated (an Engine never runs two of one name at
+   * once), not a collision.
    */
   collisions(containers: Iterable<ContainerRef>): Map<string, ContainerRef[]> {
     const byPath = new Map<string, ContainerRef[]>();
@@ -112,7 +114,7 @@ export class CarbonPaths {
       if (list) list.push(c);
       else byPath.set(path, [c]);
     }
-    for (const [path, list] of byPath) if (list.length < 2) byPath.delete(path);
+    for (const [path, list] of byPath) if (new Set(list.map((c) => c.name)).size < 2) byPath.delete(path);
     return byPath;
   }
 }

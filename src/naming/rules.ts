@@ -17,20 +17,41 @@ export interface ContainerPath {
   readonly category: string | undefined;
 }
 
+/** Every problem of a rules option, each saying which rule and what is wrong. */
+export class RulesError extends Error {
+  override readonly name = 'RulesError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('; '));
+    this.problems = problems;
+  }
+}
+
 /**
  * Parses the JSON of `--prefix` (one rule object, or an array) or `--rules` (an array).
  * Keys are matched case-insensitively, as Go's encoding/json did for the original's structs.
- * Throws an Error whose message says what is wrong (the caller adds the option's name).
+ * Throws a RulesError naming every bad rule at once (the caller adds the option's name).
  */
 export function parseRules(json: string): Rule[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (err) {
-    throw new Error(`is not valid JSON (${(err as Error).message})`);
+    throw new RulesError([`is not valid JSON (${(err as Error).message})`]);
   }
   const list = Array.isArray(parsed) ? parsed : [parsed];
-  return list.map((item, i) => parseRule(item, Array.isArray(parsed) ? `rule ${i + 1}` : 'the rule'));
+  const rules: Rule[] = [];
+  const problems: string[] = [];
+  list.forEach((item, i) => {
+    try {
+      rules.push(parseRule(item, Array.isArray(parsed) ? `rule ${i + 1}` : 'the rule'));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  });
+  if (problems.length > 0) throw new RulesError(problems);
+  return rules;
 }
 
 function parseRule(item: unknown, where: string): Rule {

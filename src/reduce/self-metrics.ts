@@ -18,12 +18,19 @@ export interface DaemonStats {
   readonly streamsOpen: number;
   /** Streams reopened since start (ended on their own, stalled, or broken). */
   readonly streamRestarts: number;
-  /** Stats lines and events that were not JSON objects, since start. */
+  /**
+   * Stats lines and events that were not JSON objects, and samples stamped too far ahead of the
+   * daemon's clock (dropped), since start.
+   */
   readonly badSamples: number;
   /** How long the previous tick took to build its batch and hand it to the sinks, in seconds. */
   readonly tickSeconds: number;
   /** Carbon paths that more than one container of this tick was named to. */
   readonly pathCollisions: number;
+  /** Ticks not built since start (the clock jumped forward, a collection overran); their samples went to the next. */
+  readonly ticksSkipped: number;
+  /** Spool writes, reads and syncs that failed since start (the sink then goes on from memory). */
+  readonly spoolErrors: number;
 }
 
 /** Each figure's metric name and kind: the one table of the daemon's own metrics. */
@@ -39,6 +46,8 @@ const SELF: readonly (readonly [keyof DaemonStats, string, MetricKind])[] = [
   ['badSamples', 'bad_samples', 'counter'],
   ['tickSeconds', 'tick_seconds', 'gauge'],
   ['pathCollisions', 'path_collisions', 'gauge'],
+  ['ticksSkipped', 'ticks_skipped', 'counter'],
+  ['spoolErrors', 'spool_errors', 'counter'],
 ];
 
 /** Pure: the daemon's figures → its metrics, stamped with the tick. */

@@ -17,6 +17,16 @@ export interface BackstopSinkOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** The Backstop sink, and the credential rotation main drives on SIGHUP. */
+export interface BackstopSink extends Sink<CarbonPoint> {
+  /**
+   * Sends with the credentials of `url` from the next request on (a SIGHUP's reload of
+   * --backstop-file); true when they changed. Throws, changing nothing, when the URL without its
+   * credentials is not the one the sink was made with (its spool and description are that URL's).
+   */
+  setUrl(url: URL): boolean;
+}
+
 /** Backstop handles 1,000 items in about 10 ms; larger batches are cut into chunks of this size. */
 export const BACKSTOP_MAX_ITEMS = 1_000;
 
@@ -26,11 +36,13 @@ export const BACKSTOP_MAX_ITEMS = 1_000;
  * rest delivered. 401/403/404 = configuration error, 408/429/5xx/timeouts/connection errors =
  * transient: both throw SinkSendError for the runner to retry. got does no retries of its own.
  */
-export function createBackstopSink(opts: BackstopSinkOptions): Sink<CarbonPoint> {
-  const { bare: target, authorization } = splitCredentials(opts.url);
+export function createBackstopSink(opts: BackstopSinkOptions): BackstopSink {
+  const { bare: target, authorization: first } = splitCredentials(opts.url);
+  let authorization = first;
   const shown = displayUrl(opts.url);
+  // The credentials go with each request, not into the client, so that a reload can change them.
   const client = sinkHttpClient({
-    authorization,
+    authorization: undefined,
     connectTimeoutMs: opts.connectTimeoutMs,
     requestTimeoutMs: opts.requestTimeoutMs,
     headers: { 'content-type': 'application/json' },
@@ -38,7 +50,8 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink<CarbonPoint>
 
   const post = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<Response<string>> => {
     try {
-      return await client.post(target, { body: encodeBackstopBatch(items), signal });
+      const headers = authorization === undefined ? {} : { authorization };
+      return await client.post(target, { body: encodeBackstopBatch(items), signal, headers });
     } catch (err) {
       throw requestFailed(`POST ${shown}`, err);
     }
@@ -69,7 +82,9 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink<CarbonPoint>
       await sendChunk(items.slice(half), signal);
       return;
     }
-    throw answerError(`Backstop answered ${status} (${body}) to POST ${shown}`, status, {
+    // The answer's body is the receiver's words: a debug line only, never the error /healthz repeats.
+    opts.logger.debug('Backstop answered an error', { sink: shown, status, answer: body });
+    throw answerError(`Backstop answered ${status} to POST ${shown}`, status, {
       404: "check the /publish/<name> path and Backstop's PREFIXES",
     });
   };
@@ -81,6 +96,16 @@ export function createBackstopSink(opts: BackstopSinkOptions): Sink<CarbonPoint>
     spool: carbonPointCodec(spoolKey('backstop', target.href)),
     maxBatchItems: BACKSTOP_MAX_ITEMS,
     send: sendChunk,
+    setUrl(url) {
+      const next = splitCredentials(url);
+      if (next.bare.href !== target.href) {
+        const now = `the URL is now ${displayUrl(url)}, not ${displayUrl(target)}`;
+        throw new Error(`${now}: only its credentials change without a restart`);
+      }
+      const changed = next.authorization !== authorization;
+      authorization = next.authorization;
+      return changed;
+    },
     async close() {},
   };
 }

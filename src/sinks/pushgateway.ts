@@ -98,7 +98,9 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> 
         return;
       }
       const hint = "check the URL (the Pushgateway's base URL, without /metrics/job/…)";
-      throw answerError(`the Pushgateway answered ${status} (${answer}) to PUT ${shown}`, status, { 404: hint, 405: hint });
+      // The answer's body is the receiver's words: a debug line only, never the error /healthz repeats.
+      opts.logger.debug('the Pushgateway answered an error', { sink: shown, status, answer });
+      throw answerError(`the Pushgateway answered ${status} to PUT ${shown}`, status, { 404: hint, 405: hint });
     },
     async close() {},
   };

@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import { DaemonProcess } from './daemon.js';
 import { docker, dockerDisk, TestContainers } from './docker.js';
 import { Carbon, ensure, freePort, GraphiteWeb, Prometheus } from './services.js';
+import { HOST_PATH } from './host-path.js';
 
 /**
  * A small real Docker host for the dashboards (test/integration/dashboards.test.ts checks them
@@ -25,7 +25,7 @@ export class DashboardRig {
   readonly prometheus = new Prometheus();
   /** The Backstop name the dashboards' `$prefix` variable lists. */
   readonly prefix = 'docker';
-  readonly hostPath = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+  readonly hostPath = HOST_PATH;
   /** The one-segment container paths the dashboards list, and the two-segment one. */
   readonly paths = ['flaky', 'web', 'worker'] as const;
   readonly dottedPath = 'svc.api';

@@ -84,6 +84,8 @@ export interface FakeEngineOptions {
   readonly containers?: readonly FakeContainerSpec[];
   /** Sample period of `normal` and `garbage` streams. Default 200 ms. */
   readonly intervalMs?: number;
+  /** The time samples are stamped with (a test's fake clock, or one ahead of it); default Date.now. */
+  readonly now?: () => number;
 }
 
 const ENDLESS_CHUNK = Buffer.alloc(64 * 1024, 'x'.charCodeAt(0));
@@ -101,6 +103,7 @@ export class FakeEngine {
   readonly containers = new Map<string, FakeContainer>();
   readonly #server: Server;
   readonly #intervalMs: number;
+  readonly #now: () => number;
   readonly #tempDir: string | undefined;
   readonly #inspectFailures = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
@@ -119,6 +122,7 @@ export class FakeEngine {
       this.socketPath = join(this.#tempDir, 'engine.sock');
     }
     this.#intervalMs = opts.intervalMs ?? 200;
+    this.#now = opts.now ?? Date.now;
     for (const spec of opts.containers ?? []) this.#add(spec);
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.on('connection', (socket: Socket) => {
@@ -344,7 +348,7 @@ export class FakeEngine {
   }
 
   #stats(res: ServerResponse, c: FakeContainer, stream: boolean): void {
-    if (!stream) return json(res, 200, sample(c, 0));
+    if (!stream) return json(res, 200, sample(c, 0, this.#now()));
     const record: StatsStreamRecord = {
       containerId: c.id,
       behaviour: c.behaviour,
@@ -378,7 +382,7 @@ export class FakeEngine {
       return res.write(text);
     };
     let k = 0;
-    const next = (): string => JSON.stringify(c.running ? sample(c, k++) : emptySample(c)) + '\n';
+    const next = (): string => JSON.stringify(c.running ? sample(c, k++, this.#now()) : emptySample(c)) + '\n';
     switch (record.behaviour) {
       case 'normal':
         write(next(), 1);
@@ -459,10 +463,10 @@ function inspect(c: FakeContainer): Record<string, unknown> {
 
 /**
  * The k-th sample of a stream: the busy-stream fixture's lines in turn, counters moved on by
- * whole fixture spans so they only grow, stamped now (so the daemon counts it as real) and
+ * whole fixture spans so they only grow, stamped `now` (so the daemon counts it as real) and
  * carrying the container's name and id.
  */
-function sample(c: FakeContainer, k: number): Record<string, unknown> {
+function sample(c: FakeContainer, k: number, now: number): Record<string, unknown> {
   const n = TEMPLATES.length;
   const s = structuredClone(TEMPLATES[k % n]!) as Loose;
   const round = Math.floor(k / n);
@@ -476,7 +480,6 @@ function sample(c: FakeContainer, k: number): Record<string, unknown> {
     cpu.cpu_usage.usage_in_kernelmode += round * span((x) => x['cpu_stats'].cpu_usage.usage_in_kernelmode);
     cpu.cpu_usage.usage_in_usermode += round * span((x) => x['cpu_stats'].cpu_usage.usage_in_usermode);
   }
-  const now = Date.now();
   s['read'] = new Date(now).toISOString();
   s['preread'] = new Date(now - 1000).toISOString();
   s['name'] = `/${c.name}`;

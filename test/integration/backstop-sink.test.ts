@@ -74,8 +74,11 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
   it('404 unknown prefix: a configuration error naming the path to check', async () => {
     const err = await refused(receiver.url({ name: 'nope', user: 'user', password: PASSWORD }));
     assert.equal(err.pace, 'slow');
-    assert.match(err.message, /404 \(unknown prefix\)/);
+    assert.match(err.message, /^Backstop answered 404 to POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/publish\/nope: check/);
     assert.match(err.message, /PREFIXES/);
+    // The answer's body (the receiver's words) is in a debug line only, never in the error /healthz shows.
+    assert.doesNotMatch(err.message, /unknown prefix/);
+    assert.ok(logs.some((l) => l.includes('DEBUG') && l.includes('answer="unknown prefix"')), logs.join(''));
   });
 
   it('500: transient, the batch is kept for a retry', async () => {
@@ -93,6 +96,18 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
     const down = await refused(`http://user:${PASSWORD}@127.0.0.1:1/publish/docker`);
     assert.equal(down.pace, 'soon');
     assert.match(down.message, /ECONNREFUSED/);
+  });
+
+  it('setUrl (SIGHUP): new credentials from the next request on; another host or path is refused, without a password', async () => {
+    const s = sink(receiver.url({ user: 'user', password: `${PASSWORD}-wrong` }));
+    await assert.rejects(s.send(items(1), signal), /401/);
+    assert.equal(s.setUrl(new URL(receiver.url({ user: 'user', password: PASSWORD }))), true);
+    assert.equal(s.setUrl(new URL(receiver.url({ user: 'user', password: PASSWORD }))), false, 'unchanged');
+    await s.send(items(1), signal);
+    assert.throws(
+      () => s.setUrl(new URL(`http://user:${PASSWORD}@127.0.0.2:${receiver.port}/publish/docker`)),
+      (err: Error) => /only its credentials change/.test(err.message) && !err.message.includes(PASSWORD),
+    );
   });
 
   it('never logged the password', () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { docker, TestContainers } from '../helpers/docker.js';
 import { waitFor } from '../helpers/wait.js';
+import { HOST_PATH } from '../helpers/host-path.js';
 
 /**
  * Container churn on the real Engine: many short-lived labelled containers are started, stopped
@@ -21,7 +21,7 @@ const PARALLEL = Number(process.env['DSTB_CHURN_PARALLEL'] ?? 4);
 const FD_SLACK = 3;
 const RSS_SLACK = 30 * 1024 * 1024;
 const MB = 1024 * 1024;
-const SELF = `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}.docker_stats_to_backstop.`;
+const SELF = `${HOST_PATH}.docker_stats_to_backstop.`;
 
 const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 const rssBytes = (pid: number): number =>

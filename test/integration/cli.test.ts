@@ -10,8 +10,16 @@ const PASSWORD = 'cli-Secret-pw-42';
 
 const BAD: { args: string[]; env?: Record<string, string>; names: string; says: RegExp }[] = [
   { args: ['--poll=abc'], names: '--poll', says: /"abc" is not a duration.*90s/ },
-  { args: ['--poll=0'], names: '--poll', says: /greater than 0/ },
-  { args: ['--poll=-1s'], names: '--poll', says: /greater than 0/ },
+  { args: ['--poll=0'], names: '--poll', says: /out of bounds; it must be from 1s to 24h/ },
+  { args: ['--poll=-1s'], names: '--poll', says: /out of bounds; it must be from 1s to 24h/ },
+  { args: ['--poll=99999h'], names: '--poll', says: /"99999h" is out of bounds; it must be from 1s to 24h/ },
+  { args: ['--poll=10us'], names: '--poll', says: /"10us" is out of bounds/ },
+  { args: ['--stall-timeout=99999h'], names: '--stall-timeout', says: /out of bounds; it must be from 2s to 24h/ },
+  { args: ['--shutdown-timeout=99999h'], names: '--shutdown-timeout', says: /out of bounds; it must be 0 or more, up to 1h/ },
+  { args: [`--backstop=http://u:%zz${PASSWORD}@127.0.0.1:8080/publish/x`], names: '--backstop', says: /user-info .* has a % not followed by two hex digits/ },
+  { args: [`--backstop=http://u:a@${PASSWORD}@127.0.0.1:99999/x`], names: '--backstop', says: /"http:\/\/u:\*\*\*@127\.0\.0\.1:99999\/x" is not a URL/ },
+  { args: ['--docker=unix:///run/a%zz.sock'], names: '--docker', says: /% not followed by two hex digits in its path/ },
+  { args: ['--prom-labels=a.b,a-b'], names: '--prom-labels', says: /"a\.b" and "a-b" both become the Prometheus label label_a_b/ },
   { args: ['--poll=60'], names: '--poll', says: /"60" has no unit/ },
   { args: [], env: { SRV_POLL: 'soon' }, names: 'SRV_POLL', says: /"soon" is not a duration/ },
   { args: ['--shutdown-timeout=forever'], names: '--shutdown-timeout', says: /not a duration/ },
@@ -38,7 +46,7 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--mode=pull'], names: '--mode', says: /"pull" is not a mode; use stream, oneshot or cgroup/ },
   { args: ['--concurrency=0'], names: '--concurrency', says: /not a whole number greater than 0/ },
   { args: ['--spool-max-bytes=lots'], names: '--spool-max-bytes', says: /not a size/ },
-  { args: [], env: { SRV_STALL_TIMEOUT: '0s' }, names: 'SRV_STALL_TIMEOUT', says: /greater than 0/ },
+  { args: [], env: { SRV_STALL_TIMEOUT: '0s' }, names: 'SRV_STALL_TIMEOUT', says: /out of bounds/ },
   { args: ['--frobnicate'], names: '--frobnicate', says: /unknown flag/ },
   { args: ['stray'], names: '"stray"', says: /unexpected argument/ },
   { args: [`--carbon=http://ops:${PASSWORD}@h:2003`], names: '--carbon', says: /unsupported scheme "http" in "http:\/\/ops:\*\*\*@h:2003\/".*tcp:\/\/host\[:port\] or udp:\/\/host\[:port\]/ },
@@ -88,12 +96,57 @@ describe('command line', () => {
     }
   });
 
+  it('shows no password made of any printable character, in problems or log lines, through --backstop, --backstop-file, --carbon, --pushgateway', async () => {
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
+    const raw = printable.filter((c) => !'/?#\\%'.includes(c)).join('');
+    // Passwords as a user may write them: any character raw, those a URL cannot hold raw alone, all escaped.
+    const passwords = [`${raw}${PASSWORD}`, ...[...'/?#\\%@" '].map((c) => `a${c}${PASSWORD}${c}`), encodeURIComponent(`${printable.join('')}${PASSWORD}`)];
+    const dir = mkdtempSync(join(tmpdir(), 'dstb-cli-'));
+    try {
+      for (const pw of passwords) {
+        const file = join(dir, 'backstop_url');
+        writeFileSync(file, `http://u:${pw}@127.0.0.1:99999/publish/x\n`);
+        for (const args of [
+          [`--backstop=http://u:${pw}@127.0.0.1:99999/publish/x`, `--carbon=tcp://u:${pw}@127.0.0.1:2003`],
+          [`--backstop-file=${file}`, `--pushgateway=http://u:${pw}@127.0.0.1:99999/`],
+        ]) {
+          const { code, stdout, stderr } = await runBinary(args);
+          assert.equal(code, 2, `${JSON.stringify(pw)}: ${stderr}`);
+          assert.ok(!(stdout + stderr).includes(PASSWORD), `password ${JSON.stringify(pw)} leaked:\n${stderr}`);
+          assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+        }
+      }
+      // Valid URLs to a closed port: the daemon runs, fails to send, and says so in log lines.
+      for (const pw of [`${raw}${PASSWORD}`, `a@${PASSWORD}@`, encodeURIComponent(`${printable.join('')}${PASSWORD}`)]) {
+        const file = join(dir, 'backstop_url');
+        writeFileSync(file, `http://u:${pw}@127.0.0.1:1/publish/x\n`);
+        const { code, stdout, stderr } = await runBinary([
+          '--once', '--poll=1s', '--shutdown-timeout=1s', '--label=dstb.none=none', `--backstop-file=${file}`, `--pushgateway=http://u:${pw}@127.0.0.1:1/`,
+        ]);
+        assert.equal(code, 1, stderr);
+        assert.match(stderr, /POST http:\/\/u:\*\*\*@127\.0\.0\.1:1\/publish\/x failed/);
+        assert.match(stderr, /PUT http:\/\/u:\*\*\*@127\.0\.0\.1:1\/metrics\/job/);
+        assert.ok(!(stdout + stderr).includes(PASSWORD), `password ${JSON.stringify(pw)} leaked:\n${stderr}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports every problem at once', async () => {
     const { code, stderr } = await runBinary(['--poll=abc', '--prefix=nope', '--docker=ftp://x', '--bogus'], { SRV_SHUTDOWN_TIMEOUT: 'x' });
     assert.equal(code, 2);
     for (const name of ['--poll', '--prefix', '--docker', '--bogus', 'SRV_SHUTDOWN_TIMEOUT']) {
       assert.ok(stderr.includes(`${name}:`), `${name} missing from:\n${stderr}`);
     }
+  });
+
+  it('reports every bad rule of an array at once', async () => {
+    const { code, stderr } = await runBinary(['--rules=[{"regexp":"("},{"regexp":"ok"},{"into":"x"}]']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--rules: rule 1: regexp "\(" is invalid/);
+    assert.match(stderr, /--rules: rule 3 needs a non-empty string "regexp"/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
   });
 
   it('a flag beats its variable', async () => {
@@ -135,7 +188,7 @@ describe('command line', () => {
 
   it('does not reject unrelated SRV_* variables', async () => {
     // Scoped to a label nobody carries: nothing to collect, a clean --once run.
-    const { code, stderr } = await runBinary(['--once', '--poll=500ms', '--label=dstb.none=none'], {
+    const { code, stderr } = await runBinary(['--once', '--poll=1s', '--label=dstb.none=none'], {
       SRV_FOO: 'bar',
       SRV_DATABASE_URL: 'postgres://x',
     });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, truncateSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BackstopReceiver } from '../helpers/backstop-receiver.js';
 import { DeliveryRig, gaps, secondsOf } from '../helpers/delivery-rig.js';
 import { waitFor } from '../helpers/wait.js';
+import { HOST_PATH } from '../helpers/host-path.js';
 
 /**
  * No point lost when Backstop goes away: the receiver is really closed (connections refused) for
@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/wait.js';
  * spool on a tmpfs that fills up. Each tick's `docker_stats_to_backstop.samples` point has the
  * tick's own second as its timestamp, so "every tick arrived" is "no second missing".
  */
-const hostPath = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+const hostPath = HOST_PATH;
 const TICK_PATH = `${hostPath}.docker_stats_to_backstop.samples`;
 
 describe('delivery through outages, on the real Engine', () => {

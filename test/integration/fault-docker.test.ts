@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { after, afterEach, describe, it } from 'node:test';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { FakeEngine, type FakeContainerSpec } from '../helpers/fake-engine.js';
 import { waitFor } from '../helpers/wait.js';
+import { HOST_PATH } from '../helpers/host-path.js';
 
 /**
  * Faults on the Docker side, injected through a fake Engine of the tests' own
@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/wait.js';
  * carbon lines `path value time` on stdout (logs on stderr). Each case has its own fake and daemon.
  */
 
-const host = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+const host = HOST_PATH;
 const self = (name: string): string => `${host}.docker_stats_to_backstop.${name}`;
 const MB = 1024 * 1024;
 

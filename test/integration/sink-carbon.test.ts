@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackstopReceiver } from '../helpers/backstop-receiver.js';
@@ -10,12 +10,13 @@ import { TestContainers } from '../helpers/docker.js';
 import { pollUntil } from '../helpers/poll.js';
 import { Carbon, ensure, freePort } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { HOST_PATH } from '../helpers/host-path.js';
 
 /**
  * `--carbon` against Debian's real carbon-cache (its own config, ports and whisper folder in a temp
  * dir, 1-second points), read back from the .wsp files with python3-whisper.
  */
-const hostPath = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+const hostPath = HOST_PATH;
 
 describe('carbon sink against the real carbon-cache', () => {
   const containers = new TestContainers();

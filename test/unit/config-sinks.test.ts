@@ -32,7 +32,7 @@ describe('parseConfig: the sinks of issue 7', () => {
     );
     assert.ok(c.backstop);
     assert.deepEqual(c.carbon, { protocol: 'tcp', host: 'graphite', port: 2004 });
-    assert.equal(c.carbonPrefix, 'dc1.web01_example_com');
+    assert.equal(c.carbonPrefix, 'dc1.web01.example.com');
     assert.deepEqual(c.listen, { host: '::1', port: 9417 });
     assert.deepEqual(c.promLabels, ['team', 'app']);
     assert.equal(c.pushgateway?.href, 'https://u:p@pg:9091/base');

@@ -15,7 +15,7 @@ describe('parseConfig', () => {
     assert.deepEqual(c.docker, { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
     assert.equal(c.pollMs, 60_000);
     assert.equal(c.shutdownTimeoutMs, 10_000);
-    assert.equal(c.hostPath, 'web01_example_com');
+    assert.equal(c.hostPath, 'web01.example.com');
     assert.equal(c.pathPrefix, '');
     assert.equal(c.once, false);
     assert.equal(c.verbose, false);
@@ -57,7 +57,7 @@ describe('parseConfig', () => {
     assert.equal(c.filter.include.length, 2);
     assert.equal(c.filter.exclude.length, 1);
     assert.deepEqual(c.filter.labels, [{ key: 'team', value: 'ops' }, { key: 'monitored', value: undefined }]);
-    assert.equal(c.pathPrefix, 'dc1.web01_example_com');
+    assert.equal(c.pathPrefix, 'dc1.web01.example.com');
     assert.equal(c.shutdownTimeoutMs, 5_000);
     assert.equal(c.verbose, true);
     const flags = parse(['--poll=10s', '--include', 'a', '--include', 'b', '--include', 'c', '--no-verbose'], env);
@@ -123,9 +123,9 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
     const os = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}']);
     assert.equal(os.hostPath, 'pod-7f9c4');
     const c = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}'], { SRV_HOSTNAME: 'node-3.example.com' });
-    assert.equal(c.hostPath, 'node-3_example_com');
-    assert.equal(c.pathPrefix, 'dc1.node-3_example_com');
-    assert.equal(c.carbonPrefix, 'node-3_example_com');
+    assert.equal(c.hostPath, 'node-3.example.com');
+    assert.equal(c.pathPrefix, 'dc1.node-3.example.com');
+    assert.equal(c.carbonPrefix, 'node-3.example.com');
     assert.equal(c.pushgatewayInstance, 'node-3.example.com');
     assert.equal(config(['--hostname', 'a'], { SRV_HOSTNAME: 'b' }).hostPath, 'a', 'the flag beats its variable');
     assert.equal(config(['--hostname', 'a', '--pushgateway-instance', 'p']).pushgatewayInstance, 'p');

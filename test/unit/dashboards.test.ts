@@ -55,6 +55,8 @@ describe('dashboards', () => {
     const paths = ['docker.h1.containers.total', 'docker.h2.containers.total', 'other.h3.containers.total'];
     assert.deepEqual(applyVariableRegex(paths, variable(d, 'prefix').regex), ['docker', 'other']);
     assert.deepEqual(applyVariableRegex(paths.slice(0, 2), variable(d, 'host').regex), ['h1', 'h2']);
+    // A host path as the Go daemon wrote it, with the host name's dots (the README's deeper query).
+    assert.deepEqual(applyVariableRegex(['docker.web1.example.com.containers.total'], variable(d, 'host').regex), ['web1.example.com']);
     assert.deepEqual(applyVariableRegex(['docker.web.uptime', 'docker.db.uptime'], variable(d, 'container').regex), ['db', 'web']);
     // The README's two-segment query keeps the whole container path.
     assert.deepEqual(applyVariableRegex(['docker.svc.api.uptime'], variable(d, 'container').regex), ['svc.api']);

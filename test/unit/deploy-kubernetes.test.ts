@@ -82,7 +82,7 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
         : String(e['value']);
     }
     const c = configOf(container['args'] as string[], resolved);
-    assert.equal(c.hostPath, 'node-1_example_com');
+    assert.equal(c.hostPath, 'node-1.example.com');
     assert.equal(c.backstop?.href, SECRET_URL);
     assert.equal(c.spoolDir, spoolDir);
     const port = (container['ports'] as Yaml[])[0]!;

@@ -64,6 +64,6 @@ describe('deploy/swarm/docker-stack.yml', () => {
     const taskEnv = { ...env, SRV_HOSTNAME: 'node-1.example.com' };
     const c = configOf(service['command'] ?? [], taskEnv, { [env['SRV_BACKSTOP_FILE']!]: `${SECRET_URL}\n` });
     assert.equal(c.backstop?.href, SECRET_URL);
-    assert.equal(c.hostPath, 'node-1_example_com');
+    assert.equal(c.hostPath, 'node-1.example.com');
   });
 });

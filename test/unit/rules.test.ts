@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerPath, parseRules } from '../../src/naming/rules.js';
+import { containerPath, parseRules, RulesError } from '../../src/naming/rules.js';
 
 describe('container path rules (docs/architecture.md §3)', () => {
   const cases: { rules: string | null; name: string; path: string; category?: string }[] = [
@@ -47,9 +47,23 @@ describe('container path rules (docs/architecture.md §3)', () => {
   it('says which rule is invalid, in Go\'s words, with a hint for what RE2 never supports', () => {
     assert.throws(
       () => parseRules('[{"regexp":"a"},{"regexp":"(?=a)b","into":"x"}]'),
-      /^Error: rule 2: regexp "\(\?=a\)b" is invalid: invalid or unsupported Perl syntax: `\(\?=` \(RE2 \(Go regexps\) has no lookahead\)$/,
+      /^RulesError: rule 2: regexp "\(\?=a\)b" is invalid: invalid or unsupported Perl syntax: `\(\?=` \(RE2 \(Go regexps\) has no lookahead\)$/,
     );
-    assert.throws(() => parseRules('{"regexp":"(a)-\\\\1"}'), /^Error: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/);
+    assert.throws(() => parseRules('{"regexp":"(a)-\\\\1"}'), /^RulesError: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/);
+  });
+
+  it('names every bad rule of an array at once', () => {
+    assert.throws(
+      () => parseRules('[{"regexp":"("},{"regexp":"ok"},{"into":"x"},7]'),
+      (err: unknown) => {
+        assert.ok(err instanceof RulesError);
+        assert.equal(err.problems.length, 3);
+        assert.match(err.problems[0]!, /^rule 1: regexp "\(" is invalid/);
+        assert.match(err.problems[1]!, /^rule 3 needs a non-empty string "regexp"/);
+        assert.match(err.problems[2]!, /^rule 4 must be an object/);
+        return true;
+      },
+    );
   });
 
   it('rewrites as Go does where a JavaScript RegExp did not: (?i) mid-pattern, repeated groups', () => {

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
@@ -26,6 +26,29 @@ export interface ExpositionOptions {
   readonly logger: Logger;
 }
 
+/** The exposition sink, and the certificate rotation main drives on SIGHUP. */
+export interface PrometheusExposition extends Sink<never> {
+  /**
+   * Serves this certificate and key to the connections made from now on (a SIGHUP's reload);
+   * throws, keeping the pair served so far, when they are not a valid pair. Only with `tls`.
+   */
+  setTls(tls: { readonly cert: Buffer; readonly key: Buffer }): void;
+}
+
+/**
+ * Bounds of the listener, which anyone who reaches it may use: scrapers and health checks need a
+ * handful of connections and answer within seconds, so more, or slower, is refused or cut.
+ */
+export const LISTENER_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  handshakeTimeoutMs: 10_000,
+  /** How often Node looks for connections past those timeouts. */
+  checkIntervalMs: 2_000,
+} as const;
+
 /**
  * The pull-based Prometheus sink: `--listen ADDR:PORT`. Each tick replaces the values it serves
  * (it queues nothing, never fails, and has no spool: a scrape wants the present, not a backlog);
@@ -36,7 +59,8 @@ export interface ExpositionOptions {
  * without it; one that is still followed keeps its last values. The server listens when the
  * daemon starts the sink and stops when it closes it.
  */
-export function createPrometheusExposition(opts: ExpositionOptions): Sink<never> {
+export function createPrometheusExposition(options: ExpositionOptions): PrometheusExposition {
+  let opts = options;
   const latest = new LatestSeries(opts.containerLabels);
   let registry: Registry = toRegistry([]);
   let status: DaemonStatus | undefined;
@@ -92,7 +116,16 @@ export function createPrometheusExposition(opts: ExpositionOptions): Sink<never>
     itemBytes: () => 0,
     async start(daemon) {
       status = daemon;
-      const s: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createHttpServer(handle);
+      const limits = {
+        headersTimeout: LISTENER_LIMITS.headersTimeoutMs,
+        requestTimeout: LISTENER_LIMITS.requestTimeoutMs,
+        keepAliveTimeout: LISTENER_LIMITS.keepAliveTimeoutMs,
+        connectionsCheckingInterval: LISTENER_LIMITS.checkIntervalMs,
+      };
+      const s: Server = opts.tls
+        ? createHttpsServer({ ...limits, ...opts.tls, handshakeTimeout: LISTENER_LIMITS.handshakeTimeoutMs }, handle)
+        : createHttpServer(limits, handle);
+      s.maxConnections = LISTENER_LIMITS.maxConnections;
       httpServer = s;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
@@ -105,6 +138,12 @@ export function createPrometheusExposition(opts: ExpositionOptions): Sink<never>
       opts.logger.info('serving /metrics and /healthz', { listen: shown, port });
     },
     async send() {},
+    setTls(tls) {
+      if (!opts.tls) throw new Error('the listener serves plain HTTP: TLS takes a restart with --tls-cert, --tls-key');
+      // Before start there is no server yet: start() creates it with these.
+      if (httpServer) (httpServer as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+      opts = { ...opts, tls };
+    },
     async close() {
       const s = httpServer;
       if (!s) return;
