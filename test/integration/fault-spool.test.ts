@@ -100,14 +100,22 @@ describe('the spool under faults, on the real Engine', () => {
     for (const [c, holes] of Object.entries(a.containerHoles)) {
       assert.deepEqual(holes, [], `${what}: container ${c} has no metrics at whole ticks ${ranges(holes)}`);
     }
-    if (totals) {
-      const distinct = new Set(all.map((p) => `${p.metric} ${p.measure_time}`)).size;
-      const sums = `produced ${totals.produced}, delivered (distinct) ${distinct}, dropped ${totals.dropped}`;
-      console.log(`# ${what}: ${sums}`);
-      const accounted = distinct + totals.dropped;
-      assert.ok(accounted >= totals.produced, `${what}: delivered + dropped < produced: ${sums}`);
-      assert.ok(accounted <= totals.produced + o.tickItems, `${what}: delivered + dropped > produced: ${sums}`);
-    }
+    assertTotals(what, rs, o.d, o.tickItems);
+  }
+
+  /**
+   * When the daemon's `stopped` line has its totals: what `rs` (receivers of this daemon alone) got,
+   * each point once, plus what it counted as dropped is what it produced (within one tick both ways).
+   */
+  function assertTotals(what: string, rs: BackstopReceiver[], d: DaemonProcess, tickItems: number): void {
+    const totals = stopTotals(d.stderr);
+    if (!totals) return;
+    const distinct = new Set(points(...rs).map((p) => `${p.metric} ${p.measure_time}`)).size;
+    const sums = `produced ${totals.produced}, delivered (distinct) ${distinct}, dropped ${totals.dropped}`;
+    console.log(`# ${what}: ${sums}`);
+    const accounted = distinct + totals.dropped;
+    assert.ok(accounted >= totals.produced, `${what}: delivered + dropped < produced: ${sums}`);
+    assert.ok(accounted <= totals.produced + tickItems, `${what}: delivered + dropped > produced: ${sums}`);
   }
 
   it('a spool on a tiny tmpfs through a long outage: no torn record, every lost tick counted', async () => {
@@ -186,6 +194,8 @@ describe('the spool under faults, on the real Engine', () => {
     assert.deepEqual(ranges(missing), '', `ticks ${h.from}..${mustHave} (kill at ${killedAt / 1000}) arrived`);
     const afterRestart = seen.filter((t) => t > restartAt + 1 && t <= to);
     assert.deepEqual(gaps(afterRestart), [], `every tick after the restart arrived: ${ranges(afterRestart)}`);
+    // The restarted daemon produced its spool's backlog and its own ticks; `back` heard only from it.
+    assertTotals('restarted after kill -9', [back], d2, h.tickItems);
   });
 
   it('a corrupt acknowledgement file: the daemon answers /healthz, stays small, delivers the backlog', async () => {
@@ -204,6 +214,8 @@ describe('the spool under faults, on the real Engine', () => {
       assert.equal((await d.stop()).code, 0);
       // The ticks surely made: a process needs a moment to start, and a tick to be made.
       for (let t = Math.ceil(startedAt / 1000) + 2; t < Math.floor(stoppedAt / 1000); t++) expected.push(t);
+      // The stop's batch is stamped with the next tick due: the next run must not make that tick again.
+      await sleep(1_000);
     }
     const segments = spoolFiles(spoolDir).map((f) => f.path).sort();
     assert.ok(segments.length >= 1, 'the runs left segments');
@@ -234,6 +246,7 @@ describe('the spool under faults, on the real Engine', () => {
     await d.stop();
     const warned = d.stderr.split('\n').filter((l) => / WARN /.test(l) && /acknowledgement/.test(l));
     assert.equal(warned.length, segments.length, `each invalid acknowledgement said once:\n${d.stderr.slice(-3000)}`);
+    assertTotals('corrupt acks', [r], d, referenceTick(r, HOST, names).items);
   });
 
   it('the spool folder removed during an outage: recreated, what it held counted as dropped', async () => {
