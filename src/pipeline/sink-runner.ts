@@ -271,7 +271,7 @@ export class SinkRunner<T> implements TickRunner {
     try {
       this.#spool!.append(items, this.#sink.maxBatchItems);
     } catch (err) {
-      this.#spoolFailed(err);
+      this.#spoolFailed(err, 'write');
       return false;
     }
     if (this.#spoolDown) {
@@ -285,7 +285,7 @@ export class SinkRunner<T> implements TickRunner {
   }
 
   /** Logs the first spool error of a run of them; the sink then runs from memory until the retry time. */
-  #spoolFailed(err: unknown): void {
+  #spoolFailed(err: unknown, what: 'write' | 'ack'): void {
     const now = this.#opts.clock.now();
     const retryMs = this.#opts.spoolRetryMs ?? SPOOL_RETRY_MS;
     if (!this.#spoolDown) {
@@ -295,6 +295,8 @@ export class SinkRunner<T> implements TickRunner {
         retryInMs: retryMs,
       });
     }
+    // Only a failed write (the retry) moves the retry time: acknowledgements failing meanwhile do not put it off.
+    if (this.#spoolDown && what === 'ack') return;
     this.#spoolDown = { since: this.#spoolDown?.since ?? now, retryAt: now + retryMs };
   }
 
@@ -367,7 +369,7 @@ export class SinkRunner<T> implements TickRunner {
     try {
       this.#spool!.ack();
     } catch (err) {
-      this.#spoolFailed(err);
+      this.#spoolFailed(err, 'ack');
     }
   }
 
