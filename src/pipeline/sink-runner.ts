@@ -37,8 +37,10 @@ export interface SinkRunnerOptions<T> {
   readonly maxBytes?: number;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Where batches go that cannot wait in memory; without one they are dropped (oldest first). */
+  /** Where each tick is written ahead of delivery; without one, a full memory buffer drops its oldest. */
   readonly spool?: Spool<T> | undefined;
+  /** After a spool error, how long the sink runs from memory before the spool is tried again. */
+  readonly spoolRetryMs?: number;
   /** Pause between two backlog sends, so that draining a backlog does not flood the receiver. */
   readonly backlogGapMs?: number;
   readonly retry?: RetryPolicy;
@@ -47,9 +49,14 @@ export interface SinkRunnerOptions<T> {
 
 /** The runner's counters, for the daemon's own metrics. */
 export interface SinkStats {
+  /** Items the sink encoded and the runner took since start, plus those found in the spool at start. */
+  readonly produced: number;
   readonly delivered: number;
   readonly failures: number;
+  /** Items waiting in memory (including any being sent from memory right now). */
   readonly buffered: number;
+  /** Undelivered items in the spool (including any being sent from it right now). */
+  readonly spooled: number;
   readonly spooledBytes: number;
   readonly dropped: number;
   /** Spool operations that failed (write, sync, ack, read) since start; the sink then runs from memory. */
@@ -72,17 +79,36 @@ export interface TickRunner {
   close(): Promise<void>;
 }
 
+/** What the loop sends next, and where it came from. */
+interface Batch<T> {
+  readonly items: readonly T[];
+  readonly fromSpool: boolean;
+  /** From an older backlog (paced by `backlogGapMs`) rather than fresh data. */
+  readonly backlog: boolean;
+}
+
+const SPOOL_RETRY_MS = 60_000;
+
 /**
  * Drains one sink: at most one send in flight, the only retry layer (backoff with jitter), and
  * the one record of the sink's health (failing since when, and why).
  *
  * Each tick is encoded by the sink when it is enqueued (so what the items say is as of the tick).
- * Fresh batches wait in a bounded memory queue. With a spool, whatever cannot wait in memory goes to
- * disk instead of being dropped: the overflow of the memory queue, and everything while the sink is
- * failing (so that a crash during an outage loses nothing). The backlog on disk is replayed oldest
- * first once the sink answers again, interleaved with fresh batches (fresh data is never starved)
- * and paced by `backlogGapMs`. Without a spool the oldest items are dropped, counted, and reported
- * once per tick by `reportDrops`.
+ * With a spool, the tick's items are written ahead: on disk (written and fdatasync'd) before
+ * `enqueue` returns, whatever the sink is doing, so that a crash at any moment loses nothing
+ * already enqueued; they are then delivered from the spool, whose open segment keeps them in
+ * memory too. Sends alternate between the fresh records and an older backlog (fresh data is never
+ * starved behind a long one), backlog sends paced by `backlogGapMs`; each is acknowledged in the
+ * spool once delivered. A spool error (anything but a full disk that eviction fixed) never stops
+ * delivery: that tick and the following ones wait in the bounded memory queue (drop oldest,
+ * counted), with one logged error, and the spool is tried again every `spoolRetryMs`; a failed
+ * acknowledgement still counts the items as delivered. Without a spool, ticks wait in the memory
+ * queue and, when it is full, the oldest items are dropped, counted, and reported once per tick by
+ * `reportDrops`.
+ *
+ * Accounting, true at every moment whatever fails: delivered + dropped + buffered + spooled =
+ * produced (see SinkStats), where an item in flight is counted where it came from until its send
+ * is done. Any exception in the loop is logged and retried after the send backoff, never at once.
  */
 export class SinkRunner<T> implements TickRunner {
   readonly #sink: Sink<T>;
@@ -95,13 +121,17 @@ export class SinkRunner<T> implements TickRunner {
   #nap: AbortController | undefined;
   #failing = 0;
   #failuresTotal = 0;
+  #loopErrors = 0;
   #deadline = Infinity;
   #reportedDrops = 0;
   #closed = false;
+  #produced = 0;
   #delivered = 0;
   #inFlight = 0;
   #failingSince: number | undefined;
   #lastError: string | undefined;
+  /** Set while the spool is not written to after an error: since when, and when to try it again. */
+  #spoolDown: { since: number; retryAt: number } | undefined;
 
   constructor(sink: Sink<T>, opts: SinkRunnerOptions<T>) {
     this.#sink = sink;
@@ -112,8 +142,9 @@ export class SinkRunner<T> implements TickRunner {
       maxItems: opts.maxItems,
       maxBytes: opts.maxBytes,
       sizeOf: (item) => sink.itemBytes(item),
-      overflow: this.#spool ? (items) => this.#toSpool(items) : undefined,
     });
+    this.#produced = this.#spool?.waiting ?? 0;
+    this.#spool?.seal();
     if (this.#spool?.hasBacklog) this.#kick();
   }
 
@@ -138,22 +169,35 @@ export class SinkRunner<T> implements TickRunner {
 
   get stats(): SinkStats {
     return {
+      produced: this.#produced,
       delivered: this.#delivered,
       failures: this.#failuresTotal,
       buffered: this.pending,
+      spooled: this.#spool?.waiting ?? 0,
       spooledBytes: this.#spool?.bytes ?? 0,
       dropped: this.#queue.dropped + (this.#spool?.dropped ?? 0),
-      spoolErrors: 0,
+      spoolErrors: this.#spool?.errors ?? 0,
     };
   }
 
-  /** A tick for this sink: encoded now, queued (or spooled while the sink is failing), sent soon. */
+  /** A tick for this sink: encoded now, written to the spool (or queued in memory), sent soon. */
   enqueue(tick: Tick): void {
     if (this.#closed) return;
-    const items = this.#sink.encode(tick);
-    if ((Array.isArray(items) ? items.length : (items as LazyItems<T>).count) === 0) return;
-    if (this.#spool && this.#failing > 0) this.#toSpool(Array.isArray(items) ? items : Array.from({ [Symbol.iterator]: () => (items as LazyItems<T>).items }));
-    else this.#queue.push(items);
+    const batch = this.#sink.encode(tick);
+    const count = Array.isArray(batch) ? batch.length : (batch as LazyItems<T>).count;
+    if (count === 0) return;
+    this.#produced += count;
+    // Retrying a spool that failed: what waited in memory meanwhile goes first (it is the older).
+    if (this.#spool && this.#spoolDown && this.#spoolWritable() && this.#queue.size > 0) this.spillToSpool();
+    if (this.#spool && this.#spoolWritable()) {
+      const lazy = batch as LazyItems<T>;
+      const items = Array.isArray(batch) ? batch : Array.from({ [Symbol.iterator]: () => lazy.items });
+      // A lazy source that ends early gives up its uncounted rest, as the memory queue does.
+      this.#produced -= count - items.length;
+      if (!this.#toSpool(items)) this.#queue.push(items);
+    } else {
+      this.#queue.push(batch);
+    }
     this.#kick();
   }
 
@@ -194,12 +238,15 @@ export class SinkRunner<T> implements TickRunner {
         await this.#loop;
       }
     }
-    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
+    this.spillToSpool();
     return this.#queue.size;
   }
 
+  /** Writes what waits in memory to the spool, synchronously; what cannot be written stays in memory. */
   spillToSpool(): void {
-    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
+    if (!this.#spool || this.#queue.size === 0) return;
+    const items = this.#queue.take(this.#queue.size);
+    if (!this.#toSpool(items)) this.#queue.unshift(items);
   }
 
   /** Stops sending (aborting a send in flight) and closes the sink. Runs once. */
@@ -209,70 +256,161 @@ export class SinkRunner<T> implements TickRunner {
     this.#abort.abort();
     this.#nap?.abort();
     await this.#loop;
-    if (this.#spool && this.#queue.size > 0) this.#toSpool(this.#queue.take(this.#queue.size));
+    this.spillToSpool();
     this.#spool?.close();
     await this.#sink.close();
   }
 
-  #toSpool(items: readonly T[]): void {
-    this.#spool?.append(items, this.#sink.maxBatchItems);
+  /** While the spool is down, true once its retry time has come (this write is the retry). */
+  #spoolWritable(): boolean {
+    return !this.#spoolDown || this.#opts.clock.now() >= this.#spoolDown.retryAt;
+  }
+
+  /** Appends to the spool; false (and the sink runs from memory for a while) when that failed. */
+  #toSpool(items: readonly T[]): boolean {
+    try {
+      this.#spool!.append(items, this.#sink.maxBatchItems);
+    } catch (err) {
+      this.#spoolFailed(err, 'write');
+      return false;
+    }
+    if (this.#spoolDown) {
+      this.#opts.logger.info('spool works again: metrics are written to disk ahead of delivery again', {
+        sink: this.#sink.description,
+        downForMs: this.#opts.clock.now() - this.#spoolDown.since,
+      });
+      this.#spoolDown = undefined;
+    }
+    return true;
+  }
+
+  /** Logs the first spool error of a run of them; the sink then runs from memory until the retry time. */
+  #spoolFailed(err: unknown, what: 'write' | 'ack'): void {
+    const now = this.#opts.clock.now();
+    const retryMs = this.#opts.spoolRetryMs ?? SPOOL_RETRY_MS;
+    if (!this.#spoolDown) {
+      this.#opts.logger.error('spool failed: this sink keeps its metrics in memory until the spool works again', {
+        sink: this.#sink.description,
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: retryMs,
+      });
+    }
+    // Only a failed write (the retry) moves the retry time: acknowledgements failing meanwhile do not put it off.
+    if (this.#spoolDown && what === 'ack') return;
+    this.#spoolDown = { since: this.#spoolDown?.since ?? now, retryAt: now + retryMs };
   }
 
   #kick(): void {
     if (this.#loop || this.#abort.signal.aborted) return;
-    this.#loop = this.#run().finally(() => {
-      this.#loop = undefined;
-      // Items may have arrived while the loop was finishing.
-      if ((this.#queue.size > 0 || this.#spool?.hasBacklog) && this.#deadline === Infinity && !this.#closed) this.#kick();
-    });
+    let worked = false;
+    this.#loop = this.#run(() => (worked = true))
+      .catch((err: unknown) => {
+        const fields = { sink: this.#sink.description, error: String(err) };
+        this.#opts.logger.error('sink runner stopped on an unexpected error', fields);
+      })
+      .finally(() => {
+        this.#loop = undefined;
+        // Items may have arrived while the loop was finishing; a loop that found nothing to do is not restarted.
+        const more = this.#queue.size > 0 || (worked && this.#spool?.hasBacklog);
+        if (more && this.#deadline === Infinity && !this.#closed) this.#kick();
+      });
   }
 
-  async #run(): Promise<void> {
+  async #run(worked: () => void): Promise<void> {
     const { clock } = this.#opts;
     let backlogTurn = false;
     while (!this.#abort.signal.aborted) {
-      // Fresh first, but every other send goes to the backlog while there is one.
-      const fromBacklog: boolean = this.#spool !== undefined && this.#spool.hasBacklog && (backlogTurn || this.#queue.size === 0);
-      const items = fromBacklog ? this.#spool!.peek() : this.#queue.take(this.#sink.maxBatchItems);
-      if (!items || items.length === 0) break;
-      backlogTurn = !fromBacklog;
-      this.#inFlight = fromBacklog ? 0 : items.length;
+      let batch: Batch<T> | undefined;
       try {
-        await this.#sink.send(items, this.#abort.signal);
-        if (fromBacklog) this.#spool!.ack();
-        this.#delivered += items.length;
-        if (this.#delivered === items.length) {
-          this.#opts.logger.info('first metrics delivered', { sink: this.#sink.description, items: items.length });
-        }
-        if (this.#failing > 0) {
-          this.#opts.logger.info('sink delivers again', {
-            sink: this.#sink.description,
-            failedAttempts: this.#failing,
-            backlogBytes: this.#spool?.bytes,
-          });
-        }
-        this.#failing = 0;
-        this.#failingSince = undefined;
-        this.#lastError = undefined;
-        if (fromBacklog && this.#opts.backlogGapMs) await sleep(clock, this.#opts.backlogGapMs, this.#abort.signal);
+        batch = this.#next(backlogTurn);
+      } catch (err) {
+        if (!(await this.#afterLoopError(err))) break;
+        continue;
+      }
+      if (!batch) break;
+      worked();
+      backlogTurn = !batch.backlog;
+      this.#inFlight = batch.fromSpool ? 0 : batch.items.length;
+      try {
+        await this.#sink.send(batch.items, this.#abort.signal);
       } catch (err) {
         this.#inFlight = 0;
-        if (!fromBacklog) this.#putBack(items);
+        if (batch.fromSpool) this.#spool!.release();
+        else if (!this.#spool || this.#spoolDown || !this.#toSpool(batch.items)) this.#queue.unshift(batch.items);
         if (this.#abort.signal.aborted) break;
         if (!(await this.#afterFailure(err))) break;
-      } finally {
-        this.#inFlight = 0;
+        continue;
       }
+      this.#inFlight = 0;
+      this.#delivered += batch.items.length;
+      if (batch.fromSpool) this.#ack();
+      this.#afterDelivery(batch.items.length);
+      if (batch.backlog && this.#opts.backlogGapMs) await sleep(clock, this.#opts.backlogGapMs, this.#abort.signal);
     }
   }
 
-  /** Failed fresh items: to the spool (with everything else in memory) when there is one, else back to the head. */
-  #putBack(items: readonly T[]): void {
-    if (!this.#spool) {
-      this.#queue.unshift(items);
-      return;
+  /**
+   * The next batch: memory first (older than anything the spool got since), then the spool's fresh
+   * records, every other send the spool's older backlog while there is one.
+   */
+  #next(backlogTurn: boolean): Batch<T> | undefined {
+    const max = this.#sink.maxBatchItems;
+    const spool = this.#spool;
+    if (spool?.hasBacklog && (backlogTurn || this.#queue.size === 0)) {
+      const b = spool.take(backlogTurn ? 'oldest' : 'fresh', max);
+      if (b) return { items: b.items, fromSpool: true, backlog: !b.fresh };
     }
-    this.#toSpool([...items, ...this.#queue.take(this.#queue.size)]);
+    if (this.#queue.size > 0) return { items: this.#queue.take(max), fromSpool: false, backlog: false };
+    return undefined;
+  }
+
+  /** The spool batch just sent was delivered; failing to record that is a spool error, not a send failure. */
+  #ack(): void {
+    try {
+      this.#spool!.ack();
+    } catch (err) {
+      this.#spoolFailed(err, 'ack');
+    }
+  }
+
+  #afterDelivery(items: number): void {
+    if (this.#delivered === items) {
+      this.#opts.logger.info('first metrics delivered', { sink: this.#sink.description, items });
+    }
+    if (this.#failing > 0) {
+      // What piled up during the failures is backlog now: the next ticks go out beside it, not behind it.
+      this.#spool?.seal();
+      this.#opts.logger.info('sink delivers again', {
+        sink: this.#sink.description,
+        failedAttempts: this.#failing,
+        backlogItems: this.#spool?.waiting,
+      });
+    }
+    this.#failing = 0;
+    this.#loopErrors = 0;
+    this.#failingSince = undefined;
+    this.#lastError = undefined;
+  }
+
+  /** An exception outside `send` (a bug, a file that cannot be read): logged, then the send backoff. */
+  async #afterLoopError(err: unknown): Promise<boolean> {
+    const wait = backoffMs(this.#loopErrors, this.#retry.soonBaseMs, this.#retry.soonCapMs, this.#opts.random);
+    this.#loopErrors += 1;
+    const left = this.#deadline - this.#opts.clock.now();
+    if (left <= 0) return false;
+    this.#opts.logger.error('sink runner failed to pick its next batch, will retry', {
+      sink: this.#sink.description,
+      error: redact(err instanceof Error ? err.message : String(err)),
+      retryInMs: Math.min(wait, left),
+    });
+    await this.#napFor(Math.min(wait, left));
+    return true;
+  }
+
+  async #napFor(ms: number): Promise<void> {
+    this.#nap = new AbortController();
+    await sleep(this.#opts.clock, ms, this.#nap.signal);
+    this.#nap = undefined;
   }
 
   /** Logs the failure and waits out the backoff. False when the flush deadline has passed. */
@@ -295,13 +433,11 @@ export class SinkRunner<T> implements TickRunner {
         sink: this.#sink.description,
         error: message,
         pending: this.#queue.size,
-        spooledBytes: this.#spool?.bytes,
+        spooled: this.#spool?.waiting,
         retryInMs: Math.min(wait, left),
       },
     );
-    this.#nap = new AbortController();
-    await sleep(clock, Math.min(wait, left), this.#nap.signal);
-    this.#nap = undefined;
+    await this.#napFor(Math.min(wait, left));
     return true;
   }
 }

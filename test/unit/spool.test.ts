@@ -142,7 +142,7 @@ describe('SinkRunner with a spool', () => {
     await r1.close();
   });
 
-  it('the memory overflow goes to the spool instead of being dropped', async () => {
+  it('nothing is dropped for the memory bound: every tick goes to the spool first', async () => {
     const { sink, state } = switchableSink();
     state.up = true;
     const r = new SinkRunner(sink, { maxItems: 5, clock: systemClock, logger, retry: FAST, spool: spool(tempDir()) });
@@ -164,6 +164,20 @@ describe('SinkRunner with a spool', () => {
     await waitFor(() => state.got.includes(1000), 'the fresh item');
     assert.ok(state.got.indexOf(1000) < 200, 'fresh data did not wait for the whole backlog');
     await waitFor(() => state.got.length === 201, 'everything');
+    await r.close();
+  });
+
+  it('fresh batches keep going out while a backlog built during an outage of this run drains', async () => {
+    const { sink, state } = switchableSink();
+    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(tempDir()), backlogGapMs: 5 });
+    for (let i = 0; i < 200; i += 10) r.enqueue(tickOf(points(i, i + 10)));
+    await waitFor(() => state.sends >= 2, 'failed sends');
+    state.up = true;
+    await waitFor(() => state.got.length >= 20, 'the drain started');
+    r.enqueue(tickOf([point(1000)]));
+    await waitFor(() => state.got.includes(1000), 'the fresh item');
+    assert.ok(state.got.indexOf(1000) < 200, 'fresh data did not wait for the whole backlog');
+    await waitFor(() => new Set(state.got).size === 201, 'everything');
     await r.close();
   });
 
