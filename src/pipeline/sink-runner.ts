@@ -76,6 +76,8 @@ export interface TickRunner {
   flush(timeoutMs: number): Promise<number>;
   /** Synchronously writes what waits in memory to the spool, if there is one (a second signal's exit). */
   spillToSpool(): void;
+  /** Ends a retry's wait now (SIGHUP gave the sink new credentials): the next send goes at once. */
+  retryNow(): void;
   close(): Promise<void>;
 }
 
@@ -405,6 +407,10 @@ export class SinkRunner<T> implements TickRunner {
     });
     await this.#napFor(Math.min(wait, left));
     return true;
+  }
+
+  retryNow(): void {
+    this.#nap?.abort();
   }
 
   async #napFor(ms: number): Promise<void> {
