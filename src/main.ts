@@ -121,8 +121,10 @@ function reload(config: Config, built: Built, logger: Logger): void {
       for (const p of read.problems) logger.error(kept, { problem: p });
     } else {
       try {
-        const credentials = built.backstop.setUrl(read.url) ? 'changed' : 'unchanged';
-        logger.info('SIGHUP: read the Backstop URL again', { file: file.path, credentials });
+        const changed = built.backstop.setUrl(read.url);
+        logger.info('SIGHUP: read the Backstop URL again', { file: file.path, credentials: changed ? 'changed' : 'unchanged' });
+        // A sink refused for its old credentials waits out a slow backoff (30 s and more): try the new ones now.
+        if (changed) for (const runner of built.runners) runner.retryNow();
       } catch (err) {
         logger.error(kept, { file: file.path, problem: (err as Error).message });
       }

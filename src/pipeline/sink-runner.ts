@@ -76,6 +76,8 @@ export interface TickRunner {
   flush(timeoutMs: number): Promise<number>;
   /** Synchronously writes what waits in memory to the spool, if there is one (a second signal's exit). */
   spillToSpool(): void;
+  /** Ends a retry's wait now (SIGHUP gave the sink new credentials): the next send goes at once. */
+  retryNow(): void;
   close(): Promise<void>;
 }
 
@@ -271,7 +273,7 @@ export class SinkRunner<T> implements TickRunner {
     try {
       this.#spool!.append(items, this.#sink.maxBatchItems);
     } catch (err) {
-      this.#spoolFailed(err);
+      this.#spoolFailed(err, 'write');
       return false;
     }
     if (this.#spoolDown) {
@@ -285,7 +287,7 @@ export class SinkRunner<T> implements TickRunner {
   }
 
   /** Logs the first spool error of a run of them; the sink then runs from memory until the retry time. */
-  #spoolFailed(err: unknown): void {
+  #spoolFailed(err: unknown, what: 'write' | 'ack'): void {
     const now = this.#opts.clock.now();
     const retryMs = this.#opts.spoolRetryMs ?? SPOOL_RETRY_MS;
     if (!this.#spoolDown) {
@@ -295,6 +297,8 @@ export class SinkRunner<T> implements TickRunner {
         retryInMs: retryMs,
       });
     }
+    // Only a failed write (the retry) moves the retry time: acknowledgements failing meanwhile do not put it off.
+    if (this.#spoolDown && what === 'ack') return;
     this.#spoolDown = { since: this.#spoolDown?.since ?? now, retryAt: now + retryMs };
   }
 
@@ -367,7 +371,7 @@ export class SinkRunner<T> implements TickRunner {
     try {
       this.#spool!.ack();
     } catch (err) {
-      this.#spoolFailed(err);
+      this.#spoolFailed(err, 'ack');
     }
   }
 
@@ -403,6 +407,10 @@ export class SinkRunner<T> implements TickRunner {
     });
     await this.#napFor(Math.min(wait, left));
     return true;
+  }
+
+  retryNow(): void {
+    this.#nap?.abort();
   }
 
   async #napFor(ms: number): Promise<void> {

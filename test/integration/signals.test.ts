@@ -95,6 +95,24 @@ describe('signals and the listener', () => {
     }
   });
 
+  it('SIGHUP with new credentials ends the slow wait after a 401: the next request carries them at once', async () => {
+    const back = await receiver({ auth: [`ops:${NEW_PASSWORD}`] });
+    const dir = tempDir();
+    const file = join(dir, 'backstop_url');
+    writeFileSync(file, `${back.url({ user: 'ops', password: OLD_PASSWORD })}\n`);
+    const d = daemon(['--backstop-file', file, '--poll', '1s']);
+    await d.waitForLog(/sink refuses the metrics: check its configuration.*retryInMs=(\d+)/, 'a 401 and its slow retry');
+    const retryInMs = Number(/sink refuses the metrics.*retryInMs=(\d+)/.exec(d.stderr)![1]);
+    assert.ok(retryInMs >= 15_000, `a slow retry after a 401 (retryInMs=${retryInMs})`);
+    writeFileSync(file, `${back.url({ user: 'ops', password: NEW_PASSWORD })}\n`);
+    const hupAt = Date.now();
+    d.child.kill('SIGHUP');
+    await back.waitFor(() => back.points.length > 0, { what: 'points with the new password' });
+    // Without the retry it would have come only after the slow wait (at least 15 s after the 401).
+    assert.ok(Date.now() - hupAt < retryInMs / 2, `delivered ${Date.now() - hupAt} ms after SIGHUP, the wait was ${retryInMs} ms`);
+    assert.equal((await d.stop()).code, 0, d.stderr);
+  });
+
   it('SIGHUP reads the --tls-cert/--tls-key pair again: new connections get the new certificate; a bad pair keeps the old', async () => {
     const [a, b, live] = [tempDir(), tempDir(), tempDir()];
     await writeSelfSignedCert(a);

@@ -320,3 +320,25 @@ describe('SinkRunner with a spool, under faults', () => {
     await runner.close();
   });
 });
+
+describe('SinkRunner.spillToSpool', () => {
+  it('writes what waits only in memory to the spool at once, synchronously; what it cannot write stays', async () => {
+    const fs = new FaultyFs();
+    const h = harness({ fs, spoolRetryMs: 60_000 });
+    h.state.up = false;
+    fs.failAll(['openSync'], 'EROFS');
+    h.tick(5);
+    h.tick(5);
+    h.runner.spillToSpool();
+    assert.equal(h.runner.stats.buffered + h.runner.stats.spooled, 10, 'still there, in memory');
+    fs.clear();
+    h.runner.spillToSpool(); // a second signal's exit: no waiting for the retry time
+    assert.ok(h.runner.pending <= 5, 'only a batch out in a send is left in memory');
+    assert.equal(reopen(h.dir).waiting, 10 - h.runner.pending, 'on disk at once, but for a batch out in a send');
+    // That batch follows when its send fails.
+    await waitFor(() => h.runner.stats.buffered === 0, 'the batch out in a send');
+    assert.equal(reopen(h.dir).waiting, 10, 'on disk for the next run');
+    h.balance();
+    await h.runner.close();
+  });
+});
