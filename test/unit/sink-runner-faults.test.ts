@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { systemClock, type Clock } from '../../src/clock.js';
@@ -13,14 +12,9 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { FaultyFs, type FsOp } from '../helpers/faulty-fs.js';
 import { pointSinkParts, points, tickOf } from '../helpers/ticks.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstb-runner-faults-'));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('dstb-runner-faults-');
 
 const FAST = { soonBaseMs: 5, soonCapMs: 20, slowBaseMs: 5, slowCapMs: 20 };
 const ALL_WRITES: FsOp[] = [

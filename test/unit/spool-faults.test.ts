@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync,
+  mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import type { CarbonPoint } from '../../src/naming/carbon-path.js';
 import { Spool, SpoolError } from '../../src/pipeline/spool.js';
 import { FaultyFs } from '../helpers/faulty-fs.js';
 import { pointSinkParts, points } from '../helpers/ticks.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstb-spool-faults-'));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('dstb-spool-faults-');
 
 const logs: string[] = [];
 const logger = createLogger((l) => logs.push(l), { level: 'debug' });

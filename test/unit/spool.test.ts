@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
@@ -11,14 +10,9 @@ import type { CarbonPoint } from '../../src/naming/carbon-path.js';
 import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
 import { point, pointSinkParts, points, tickOf } from '../helpers/ticks.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'dstb-spool-'));
-  dirs.push(d);
-  return d;
-};
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs('dstb-spool-');
 
 const logs: string[] = [];
 const logger = createLogger((l) => logs.push(l), { level: 'debug' });
