@@ -368,14 +368,20 @@ function urlOption(
   allowed: string,
   problems: string[],
 ): URL | undefined {
+  const hint = '; write / ? # @ % in a user name or password as %2F %3F %23 %40 %25';
   let url: URL;
   try {
     url = new URL(v.value);
   } catch {
     const shown = unparsedForDisplay(v.value);
-    const hint = v.value.includes('@') ? '; write / ? # @ % in a user name or password as %2F %3F %23 %40 %25' : '';
     const what = shown ? JSON.stringify(shown) : 'the value (not shown: it may hold a password)';
-    problems.push(`${v.from}: ${what} is not a URL; ${allowed}${hint}`);
+    problems.push(`${v.from}: ${what} is not a URL; ${allowed}${v.value.includes('@') ? hint : ''}`);
+    return undefined;
+  }
+  // `http://u:2024?secret@host/` parses as host `u`, port 2024 and a query holding the password: an
+  // @ past the host is taken as a password holding / ? or #, never shown and never used.
+  if (unparsedForDisplay(v.value) === undefined) {
+    problems.push(`${v.from}: the value (not shown: it may hold a password) has an @ after its host; ${allowed}${hint}`);
     return undefined;
   }
   if (!decodes(url.username) || !decodes(url.password)) {

@@ -36,6 +36,8 @@ describe('parseConfig: no password in a problem, whatever it holds (issue 26, it
   const passwords = [
     ...PRINTABLE.map((c) => `a${c}${SECRET}${c}`),
     ...PRINTABLE.map((c) => `a${encodeURIComponent(c)}${SECRET}`),
+    // Digits first: `u:2024?…@host` parses as host `u`, port 2024, and the rest as a path, query or fragment.
+    ...PRINTABLE.map((c) => `2024${c}${SECRET}`),
     `${PRINTABLE.join('')}${SECRET}`,
   ];
 
@@ -62,6 +64,11 @@ describe('parseConfig: no password in a problem, whatever it holds (issue 26, it
     const [line, ...rest] = problems(['--backstop', `http://u:a@${SECRET}@127.0.0.1:99999/x`]);
     assert.deepEqual(rest, []);
     assert.match(line!, /^--backstop: "http:\/\/u:\*\*\*@127\.0\.0\.1:99999\/x" is not a URL/);
+    for (const c of '/?#') {
+      const [digits, ...more] = problems(['--backstop', `http://u:2024${c}${SECRET}@127.0.0.1:8080/x`]);
+      assert.deepEqual(more, []);
+      assert.match(digits!, /^--backstop: the value \(not shown: it may hold a password\) has an @ after its host;.*%2F %3F %23/);
+    }
     const [slash] = problems(['--backstop', `http://u:a/${SECRET}@127.0.0.1:8080/x`]);
     assert.match(slash!, /^--backstop: the value \(not shown: it may hold a password\) is not a URL;.*%2F %3F %23 %40 %25/);
   });
