@@ -129,6 +129,8 @@ export class SinkRunner<T> implements TickRunner {
   #closed = false;
   #produced = 0;
   #delivered = 0;
+  /** Items the receiver refused one by one as bad (Backstop's 400): dropped by the sink, logged there. */
+  #rejected = 0;
   #inFlight = 0;
   #failingSince: number | undefined;
   #lastError: string | undefined;
@@ -177,7 +179,7 @@ export class SinkRunner<T> implements TickRunner {
       buffered: this.pending,
       spooled: this.#spool?.waiting ?? 0,
       spooledBytes: this.#spool?.bytes ?? 0,
-      dropped: this.#queue.dropped + (this.#spool?.dropped ?? 0),
+      dropped: this.#lostToBounds + this.#rejected,
       spoolErrors: this.#spool?.errors ?? 0,
     };
   }
@@ -203,9 +205,14 @@ export class SinkRunner<T> implements TickRunner {
     this.#kick();
   }
 
-  /** Logs how many items were lost since the last report; called once per tick. */
+  /** Items lost to the memory bound and to the spool (its bound, a full disk, corrupt or deleted files). */
+  get #lostToBounds(): number {
+    return this.#queue.dropped + (this.#spool?.dropped ?? 0);
+  }
+
+  /** Logs how many items were lost since the last report; called once per tick (the sink logs its rejections). */
   reportDrops(): void {
-    const dropped = this.stats.dropped;
+    const dropped = this.#lostToBounds;
     if (dropped > this.#reportedDrops) {
       this.#opts.logger.warn('buffer full: dropped the oldest metrics', {
         sink: this.#sink.description,
@@ -333,8 +340,9 @@ export class SinkRunner<T> implements TickRunner {
       worked();
       backlogTurn = !batch.backlog;
       this.#inFlight = batch.fromSpool ? 0 : batch.items.length;
+      let rejected = 0;
       try {
-        await this.#sink.send(batch.items, this.#abort.signal);
+        rejected = (await this.#sink.send(batch.items, this.#abort.signal)) || 0;
       } catch (err) {
         this.#inFlight = 0;
         if (batch.fromSpool) this.#spool!.release();
@@ -344,9 +352,10 @@ export class SinkRunner<T> implements TickRunner {
         continue;
       }
       this.#inFlight = 0;
-      this.#delivered += batch.items.length;
+      this.#delivered += batch.items.length - rejected;
+      this.#rejected += rejected;
       if (batch.fromSpool) this.#ack();
-      this.#afterDelivery(batch.items.length);
+      this.#afterDelivery(batch.items.length - rejected);
       if (batch.backlog && this.#opts.backlogGapMs) await sleep(clock, this.#opts.backlogGapMs, this.#abort.signal);
     }
   }

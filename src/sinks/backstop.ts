@@ -57,33 +57,21 @@ export function createBackstopSink(opts: BackstopSinkOptions): BackstopSink {
     }
   };
 
-  const sendChunk = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<void> => {
+  /** Sends `items`, narrowing a 400 down to the bad ones; resolves with those, which it did not deliver. */
+  const sendChunk = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<CarbonPoint[]> => {
     const res = await post(items, signal);
     const status = res.statusCode;
-    if (status >= 200 && status < 300) return;
+    if (status >= 200 && status < 300) return [];
     const body = redact(String(res.body ?? '').slice(0, 200).trim());
+    // The answer's body is the receiver's words: a debug line only, never an error line or /healthz.
+    opts.logger.debug('Backstop answered an error', { sink: shown, status, answer: body, items: items.length });
     if (status === 400 || status === 413) {
-      if (items.length === 1) {
-        const [m] = items;
-        opts.logger.error('Backstop rejected a metric; dropped it', {
-          sink: shown,
-          status,
-          answer: body,
-          metric: m?.path,
-          value: m?.value,
-          time: m?.time,
-        });
-        return;
-      }
+      if (items.length === 1) return [...items];
       // Narrow down: the items before the bad one may already have been forwarded; sending them
       // again is harmless (Graphite keeps one value per path and time).
       const half = Math.ceil(items.length / 2);
-      await sendChunk(items.slice(0, half), signal);
-      await sendChunk(items.slice(half), signal);
-      return;
+      return [...(await sendChunk(items.slice(0, half), signal)), ...(await sendChunk(items.slice(half), signal))];
     }
-    // The answer's body is the receiver's words: a debug line only, never the error /healthz repeats.
-    opts.logger.debug('Backstop answered an error', { sink: shown, status, answer: body });
     throw answerError(`Backstop answered ${status} to POST ${shown}`, status, {
       404: "check the /publish/<name> path and Backstop's PREFIXES",
     });
@@ -95,7 +83,21 @@ export function createBackstopSink(opts: BackstopSinkOptions): BackstopSink {
     // The same publish URL (whatever its credentials) finds its spool again after a restart.
     spool: carbonPointCodec(spoolKey('backstop', target.href)),
     maxBatchItems: BACKSTOP_MAX_ITEMS,
-    send: sendChunk,
+    async send(items, signal) {
+      const bad = await sendChunk(items, signal);
+      const [first] = bad;
+      if (first) {
+        // One line per send, however many: a batch of bad items must not become a thousand lines.
+        opts.logger.error('Backstop rejected metrics as bad; dropped them (counted in dropped)', {
+          sink: shown,
+          dropped: bad.length,
+          metric: first.path,
+          value: first.value,
+          time: first.time,
+        });
+      }
+      return bad.length;
+    },
     setUrl(url) {
       const next = splitCredentials(url);
       if (next.bare.href !== target.href) {

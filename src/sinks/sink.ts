@@ -61,7 +61,8 @@ export interface SpoolCodec<T> {
  *   and queues nothing.
  * - `send` is never called twice at once for one sink, and `close` never runs during a `send`.
  * - `send` resolves when the receiver has accepted every item it is going to accept; items it
- *   rejects one by one as bad (Backstop's 400) are logged and dropped by the sink itself.
+ *   rejects one by one as bad (Backstop's 400) are logged and dropped by the sink itself, and
+ *   `send` resolves with how many (the runner counts them as dropped, not delivered).
  * - `send` throws a SinkSendError when the items should be tried again later; the runner keeps
  *   them and owns the one retry layer. `signal` aborts a send at the shutdown deadline.
  * - The runner hands `send` at most `maxBatchItems` items.
@@ -77,7 +78,7 @@ export interface Sink<T> {
   /** Without one, the sink is never spooled. */
   readonly spool?: SpoolCodec<T>;
   start?(status: DaemonStatus): Promise<void>;
-  send(items: readonly T[], signal: AbortSignal): Promise<void>;
+  send(items: readonly T[], signal: AbortSignal): Promise<number | void>;
   close(): Promise<void>;
 }
 

@@ -43,13 +43,21 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
 
   it('narrows a 400 down to the bad item, drops and logs just that one, delivers the rest', async () => {
     logs.length = 0;
-    await sink(rejecting.url()).send(items(10), signal);
+    assert.equal(await sink(rejecting.url()).send(items(10), signal), 1, 'one item rejected, for the runner to count as dropped');
     const stored = new Set(rejecting.points.map((p) => p.metric));
     for (let i = 0; i < 10; i++) assert.equal(stored.has(`host.c${i}.cpu.total`), i !== 7, `c${i}`);
-    const dropped = logs.filter((l) => l.includes('rejected a metric'));
+    const dropped = logs.filter((l) => l.includes('rejected metrics as bad'));
     assert.equal(dropped.length, 1);
-    assert.match(dropped[0]!, /host\.c7\.cpu\.total/);
-    assert.match(dropped[0]!, /missing fields/);
+    assert.match(dropped[0]!, /ERROR .*dropped=1 metric=host\.c7\.cpu\.total/);
+    assert.doesNotMatch(dropped[0]!, /missing fields/, "the receiver's answer only in a debug line");
+    assert.ok(logs.some((l) => l.includes('DEBUG') && l.includes('missing fields')));
+  });
+
+  it('a batch of bad items is one error line, however many', async () => {
+    logs.length = 0;
+    const bad = Array.from({ length: 40 }, (_, i) => ({ path: `host.c7.n${i}`, value: i, time: 1_700_000_000 }));
+    assert.equal(await sink(rejecting.url()).send(bad, signal), 40);
+    assert.equal(logs.filter((l) => l.includes('ERROR')).length, 1);
   });
 
   const refused = async (url: string, opts?: { requestTimeoutMs?: number }) => {

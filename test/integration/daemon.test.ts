@@ -170,7 +170,7 @@ describe('daemon against the real Docker Engine', () => {
     try {
       const d = daemon(['--backstop', strict.url(), '--poll', '1s', '--include', idle]);
       await strict.waitFor(() => strict.points.find((p) => p.metric === `${idle}.uptime`), { what: 'the rest of the batch' });
-      await d.waitForLog(/rejected a metric; dropped it.*memory\.limit/, 'the dropped item logged');
+      await d.waitForLog(/rejected metrics as bad; dropped them.*metric=[^ ]*memory\.limit/, 'the dropped item logged');
       assert.equal(strict.points.filter((p) => p.metric.endsWith('.memory.limit')).length, 0);
       await d.stop();
     } finally {

@@ -45,6 +45,31 @@ describe('SinkRunner', () => {
     await runner.close();
   });
 
+  it('items the sink rejects as bad count as dropped, not delivered, and not as a full buffer', async () => {
+    const lines: string[] = [];
+    let rejectedSoFar = 0;
+    const sink: Sink<CarbonPoint> = {
+      description: 'test',
+      ...pointSinkParts,
+      maxBatchItems: 10,
+      // Rejects the odd values, as Backstop's 400 does for bad items.
+      async send(items) {
+        const bad = items.filter((i) => i.value % 2 === 1).length;
+        rejectedSoFar += bad;
+        return bad;
+      },
+      async close() {},
+    };
+    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'warn' }), retry: FAST });
+    runner.enqueue(tickOf(points(0, 7)));
+    await waitFor(() => runner.stats.delivered + runner.stats.dropped === 7, 'the batch sent');
+    assert.equal(rejectedSoFar, 3);
+    assert.deepEqual({ delivered: runner.stats.delivered, dropped: runner.stats.dropped, produced: runner.stats.produced }, { delivered: 4, dropped: 3, produced: 7 });
+    runner.reportDrops();
+    assert.deepEqual(lines.filter((l) => l.includes('buffer full')), [], 'no full buffer was involved');
+    await runner.close();
+  });
+
   it('keeps failed items and retries them until the sink accepts, logging the failure', async () => {
     const { sink, state } = recordingSink(10);
     const lines: string[] = [];
