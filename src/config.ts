@@ -135,7 +135,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     if (!v) return fallback;
     const { min, max } = DURATION_BOUNDS[flag]!;
     try {
-      const ms = parseDuration(v.value);
+      // Whole milliseconds: the ticks are multiples of --poll, and a fraction would make them drift.
+      const ms = Math.round(parseDuration(v.value));
       if (ms >= min.ms && ms <= max.ms) return ms;
       const what = min.ms === 0 ? `0 or more, up to ${max.text}` : `from ${min.text} to ${max.text}`;
       problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);

@@ -83,6 +83,13 @@ describe('parseConfig: bad values exit 2 naming the flag (issue 26, item 8)', ()
     assert.ok(!problems(['--backstop', `http://u:%zz${SECRET}@b:8080/publish/x`]).join().includes(SECRET));
   });
 
+  it('durations are whole milliseconds, so that ticks stay multiples of --poll', () => {
+    for (const [value, ms] of [['1.0000001s', 1_000], ['1234567us', 1_235], ['2.5s', 2_500]] as const) {
+      const out = run(['--poll', value]);
+      assert.equal(out.kind === 'config' && out.config.pollMs, ms, value);
+    }
+  });
+
   it('every duration flag is bounded, the bounds in the message', () => {
     const cases: [string, string, RegExp][] = [
       ['--poll', '10us', /^--poll: "10us" is out of bounds; it must be from 1s to 24h$/],
