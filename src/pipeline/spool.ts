@@ -322,7 +322,8 @@ export class Spool<T> {
     lines.pop();
     for (const line of lines) {
       const m = LINE.exec(line);
-      if (m && digest(m[3]!) === m[1]) counts.push(Number(m[2]));
+      // The digest covers the items, not the count: a count no JSON array of that length could hold is no record.
+      if (m && m[2]!.length <= 9 && Number(m[2]) <= m[3]!.length / 2 && digest(m[3]!) === m[1]) counts.push(Number(m[2]));
     }
     const acked = this.#readAck(path, counts.length);
     const items = counts.slice(acked).reduce((n, c) => n + c, 0);

@@ -207,6 +207,21 @@ describe('Spool under file-system faults', () => {
     assert.deepEqual(drain(b), [2, 3, 4, 5]);
   });
 
+  it('a checksummed record whose count no array of its length could hold is no record: nothing huge is counted', () => {
+    const dir = tempDir();
+    const a = open(dir);
+    a.append(points(0, 2), 10);
+    a.close();
+    const json = '[["c.p9",9,1700000009]]';
+    const forged = `${createHash('sha1').update(json).digest('hex').slice(0, 12)} 99999999999999999999 ${json}\n`;
+    writeFileSync(join(dir, 'seg-000000000002.log'), forged);
+    logs.length = 0;
+    const b = open(dir);
+    assert.equal(b.waiting, 2, 'only the good segment counts');
+    assert.deepEqual(drain(b), [0, 1]);
+    assert.ok(Number.isFinite(b.dropped) && b.dropped <= 1, `dropped ${b.dropped}`);
+  });
+
   it('ignores segment names that are not regular files', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'seg-000000000001.log'));
