@@ -208,7 +208,8 @@ export class Spool<T> {
         this.#fs.fdatasyncSync(w.fd);
       } catch (err) {
         this.#undo(w, before);
-        if (isFull(err) && this.#evictOldest('disk full')) continue;
+        // Only while what it holds could make room: else the backlog would go for nothing.
+        if (isFull(err) && this.bytes >= bytes && this.#evictOldest('disk full')) continue;
         this.#errors += 1;
         throw new SpoolError('write to', this.#o.dir, err);
       }

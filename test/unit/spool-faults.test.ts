@@ -100,6 +100,22 @@ describe('Spool under file-system faults', () => {
     assert.ok(logs.some((l) => l.includes('spool full') && l.includes('why="disk full"')));
   });
 
+  it('a disk that stays full with less spooled than the record needs: the backlog is kept, the write refused', () => {
+    const dir = tempDir();
+    const fs = new FaultyFs();
+    const s = open(dir, fs, 1 << 30, 400);
+    s.append(points(0, 2), 2);
+    const held = s.bytes;
+    // Someone else filled the disk: every write fails, and deleting our few bytes cannot make room for a big record.
+    fs.fail('writeSync', { kind: 'error', code: 'ENOSPC' }, Infinity);
+    assert.equal(tryAppend(s, points(100, 140)), false);
+    assert.equal(s.bytes, held, 'nothing evicted for a write it could not make possible');
+    assert.equal(s.dropped, 0);
+    assert.equal(s.waiting, 2);
+    fs.clear();
+    assert.deepEqual(drain(s), [0, 1]);
+  });
+
   it('EIO on fdatasync cuts the record back and says so; the spool goes on', () => {
     const dir = tempDir();
     const fs = new FaultyFs();
