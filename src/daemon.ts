@@ -150,9 +150,6 @@ export class Daemon {
     this.#stopping ??= (async () => {
       this.#cancelTick?.();
       await this.#collecting;
-      // What a continuous collector holds unread (the last second of the streams) joins the last batch;
-      // a per-tick one would ask the Engine again and delay the stop.
-      if (this.#collector.sampling === 'continuous') await this.#collector.collect();
       await this.#collector.stop();
       if (this.#store.size > 0) this.#emit(this.#partialTickMs());
       return this.#flushAndClose();
