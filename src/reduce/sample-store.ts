@@ -9,6 +9,8 @@ interface Held {
   container: ContainerRef;
   first: SampleValues;
   latest: SampleValues;
+  /** Held back once already because its second had been sent: not held back again. */
+  deferred?: true;
 }
 
 export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
@@ -19,10 +21,19 @@ export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
  * whole interval at once. A container whose samples have stopped meanwhile (it died, or was
  * removed) still reports at the next tick. When a counter goes backwards (the container
  * restarted), the interval's earliest sample becomes the first one after the reset, so that rates
- * never span a restart. Memory is bounded by the number of containers seen in one interval.
+ * never span a restart. Memory is bounded by the number of containers seen in two intervals.
+ *
+ * Metrics are stamped with their sample's whole second, and Graphite keeps one value per path and
+ * second: a container's sample read in the second its previous tick's sample was read (a 1 s poll,
+ * samples about a second apart) would overwrite those points with other values. Such a sample is
+ * held back for one tick (a newer one takes its place, the interval spanning both), and given up
+ * if none comes.
  */
 export class SampleStore {
   #held = new Map<string, Held>();
+  /** Per container, the second of the sample last handed over, for the containers of the last two takes. */
+  #sent = new Map<string, number>();
+  #sentBefore = new Map<string, number>();
   /** With `carryBaseline`: each container's latest sample of the previous interval. */
   #baseline = new Map<string, SampleValues>();
   readonly #carry: boolean;
@@ -69,15 +80,27 @@ export class SampleStore {
     return this.#held.size;
   }
 
-  /** Hands over the interval's readings and starts a new interval. */
+  /** Hands over the interval's readings and starts a new interval (with any reading held back). */
   take(): ContainerReading[] {
     const readings: ContainerReading[] = [];
+    const kept = new Map<string, Held>();
+    const sent = new Map<string, number>();
     if (this.#carry) this.#baseline.clear();
     for (const [id, h] of this.#held) {
+      const second = Math.floor(h.latest.readMs / 1000);
+      const last = this.#sent.get(id) ?? this.#sentBefore.get(id);
+      if (last !== undefined && second <= last) {
+        if (!h.deferred) kept.set(id, { ...h, deferred: true });
+        sent.set(id, last);
+        continue;
+      }
       readings.push({ container: h.container, first: h.first, latest: h.latest });
+      sent.set(id, second);
       if (this.#carry) this.#baseline.set(id, h.latest);
     }
-    this.#held.clear();
+    this.#held = kept;
+    this.#sentBefore = this.#sent;
+    this.#sent = sent;
     return readings;
   }
 }

@@ -199,3 +199,38 @@ describe('SampleStore', () => {
     assert.equal(reading?.container.name, 'new');
   });
 });
+
+describe('the sample store and Graphite\'s one value per path and second', () => {
+  /** The busy fixture's sample, read at `ms` (epoch ms), its CPU counter at `cpu`. */
+  const at = (ms: number, cpu: number) => {
+    const v = sampleValues(busy!)!;
+    return { ...v, readMs: ms, cpuTotal: (v.cpuTotal ?? 0) + cpu };
+  };
+  const c = ref('c1', 'web');
+  const seconds = (readings: ContainerReading[]) => readings.map((r) => Math.floor(r.latest.readMs / 1000));
+
+  it('holds back a sample read in the second already sent for its container, until a newer one comes', () => {
+    const store = new SampleStore();
+    store.record(c, at(5_100, 1));
+    assert.deepEqual(seconds(store.take()), [5]);
+    store.record(c, at(5_900, 2));
+    assert.deepEqual(seconds(store.take()), [], 'second 5 again would overwrite its points with other values');
+    store.record(c, at(6_800, 3));
+    const [r] = store.take();
+    assert.equal(Math.floor(r!.latest.readMs / 1000), 6);
+    assert.equal(r!.first.readMs, 5_900, 'the interval spans the sample held back');
+  });
+
+  it('gives a held-back sample up when nothing newer comes (the container stopped), and forgets it', () => {
+    const store = new SampleStore();
+    store.record(c, at(5_100, 1));
+    store.take();
+    store.record(c, at(5_900, 2));
+    assert.deepEqual(store.take(), []);
+    assert.equal(store.size, 1, 'held for one more tick');
+    assert.deepEqual(store.take(), []);
+    assert.equal(store.size, 0, 'then given up');
+    store.record(c, at(9_000, 3));
+    assert.deepEqual(seconds(store.take()), [9]);
+  });
+});
