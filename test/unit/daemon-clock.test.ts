@@ -128,13 +128,18 @@ describe('time-driven behaviour on a fake clock', () => {
     }
   });
 
-  it('a timer that fires early waits for the rest: each tick is built once, on its multiple of --poll', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 3, 250));
+  /** One container `web.1` on the fake Engine; a daemon at --poll 10s whose timers fire 1 ms early, its ticks and warnings recorded. */
+  const earlyWebAt10s = async (startMs: number) => {
+    const clock = new FakeClock(startMs);
     clock.earlyMs = 1;
     const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
     const warnings: string[] = [];
     const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];
-    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
+    return { clock, engine, warnings, ...tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings }) };
+  };
+
+  it('a timer that fires early waits for the rest: each tick is built once, on its multiple of --poll', async () => {
+    const { clock, engine, warnings, daemon, ticks } = await earlyWebAt10s(Date.UTC(2026, 10, 30, 12, 0, 3, 250));
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
@@ -156,12 +161,7 @@ describe('time-driven behaviour on a fake clock', () => {
   });
 
   it('after the wall clock steps back 10 s, the next tick waits for it to pass the last one, said once', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
-    clock.earlyMs = 1;
-    const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
-    const warnings: string[] = [];
-    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];
-    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
+    const { clock, engine, warnings, daemon, ticks } = await earlyWebAt10s(Date.UTC(2026, 10, 30, 12, 0, 5));
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
@@ -190,12 +190,7 @@ describe('time-driven behaviour on a fake clock', () => {
   });
 
   it('after the wall clock jumps 1 h forward, the missed ticks are skipped (said, counted), not sent', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
-    clock.earlyMs = 1;
-    const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
-    const warnings: string[] = [];
-    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];
-    const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
+    const { clock, engine, warnings, daemon, ticks } = await earlyWebAt10s(Date.UTC(2026, 10, 30, 12, 0, 5));
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
