@@ -114,39 +114,47 @@ async function buildRunners(
  */
 function reload(config: Config, built: Built, logger: Logger): void {
   const file = config.backstopFile;
-  if (file && built.backstop) {
-    const kept = 'SIGHUP: kept the Backstop URL in use';
-    const read = readBackstopFile(file);
-    if ('problems' in read) {
-      for (const p of read.problems) logger.error(kept, { problem: p });
-    } else {
-      try {
-        const changed = built.backstop.setUrl(read.url);
-        logger.info('SIGHUP: read the Backstop URL again', { file: file.path, credentials: changed ? 'changed' : 'unchanged' });
-        // A sink refused for its old credentials waits out a slow backoff (30 s and more): try the new ones now.
-        if (changed) for (const runner of built.runners) runner.retryNow();
-      } catch (err) {
-        logger.error(kept, { file: file.path, problem: (err as Error).message });
-      }
-    }
+  const backstop = built.backstop;
+  if (file && backstop) {
+    const said = { done: 'SIGHUP: read the Backstop URL again', kept: 'SIGHUP: kept the Backstop URL in use' };
+    reloadOne(logger, said, { file: file.path }, readBackstopFile(file), ({ url }: { url: URL }) => {
+      const changed = backstop.setUrl(url);
+      // A sink refused for its old credentials waits out a slow backoff (30 s and more): try the new ones now.
+      if (changed) for (const runner of built.runners) runner.retryNow();
+      return { credentials: changed ? 'changed' : 'unchanged' };
+    });
   }
   const tls = config.tls;
-  if (tls && built.exposition) {
-    const kept = 'SIGHUP: kept the TLS certificate in use';
+  const exposition = built.exposition;
+  if (tls && exposition) {
     const where = { cert: tls.cert.path, key: tls.key.path };
-    const pems = readTlsFiles(tls);
-    if ('problems' in pems) {
-      for (const p of pems.problems) logger.error(kept, { problem: p });
-    } else {
-      try {
-        built.exposition.setTls(pems);
-        logger.info('SIGHUP: serving the TLS certificate and key again', where);
-      } catch (err) {
-        logger.error(kept, { ...where, problem: (err as Error).message });
-      }
-    }
+    const said = { done: 'SIGHUP: serving the TLS certificate and key again', kept: 'SIGHUP: kept the TLS certificate in use' };
+    reloadOne(logger, said, where, readTlsFiles(tls), (pems: { cert: Buffer; key: Buffer }) => {
+      exposition.setTls(pems);
+      return {};
+    });
   }
   if (!file && !tls) logger.info('SIGHUP: no --backstop-file or --tls-cert to read again; going on');
+}
+
+/** One SIGHUP reload: what was read handed to `apply`, or, when it is bad or refused, the old one kept and said. */
+function reloadOne<R extends object>(
+  logger: Logger,
+  said: { readonly done: string; readonly kept: string },
+  where: Record<string, string>,
+  read: R | { problems: readonly string[] },
+  apply: (read: R) => Record<string, string>,
+): void {
+  const { kept } = said;
+  if ('problems' in read) {
+    for (const p of read.problems) logger.error(kept, { problem: p });
+    return;
+  }
+  try {
+    logger.info(said.done, { ...where, ...apply(read as R) });
+  } catch (err) {
+    logger.error(kept, { ...where, problem: (err as Error).message });
+  }
 }
 
 async function main(): Promise<number> {
