@@ -3,11 +3,13 @@
  * measured figure and "met" / "not met", writes bench/results/<date>.json and .md (and latest.md),
  * and fails nothing (exit 0 unless the suite itself broke). Parts and sizes are env-overridable:
  *
- *   BENCH_PARTS=micro,real,synthetic,modes,cgroup   which parts to run (default all)
+ *   BENCH_PARTS=micro,real,synthetic,modes,cgroup,cost   which parts to run (default all)
  *   BENCH_REAL_N=10,50,100  BENCH_REAL_POLL=10s  BENCH_REAL_INTERVALS=3
  *   BENCH_SYNTH_N=1000,2000,5000  BENCH_SYNTH_POLL=10s  BENCH_SYNTH_INTERVALS=3
  *   BENCH_MODES_N=100  BENCH_MODES_POLL=60s  BENCH_MODES_INTERVALS=2
  *   BENCH_CGROUP_N=10,50,100  BENCH_CGROUP_POLL=10s  BENCH_CGROUP_INTERVALS=3
+ *   BENCH_COST_N=100  BENCH_COST_POLL=10s  BENCH_COST_INTERVALS=6  BENCH_COST_ROUNDS=2
+ *   BENCH_COST_MODES=stream,cgroup  BENCH_BASELINE_REF=6222ad4   this build against a baseline commit's
  *   BENCH_MICRO_MS=3000  BENCH_MICRO_CONTAINERS=100  BENCH_MICRO_SAMPLES_PER_TICK=10
  *   BENCH_WARM_S=60                    measure a daemon no sooner than this long after it connected
  *   BENCH_DAEMON_BIN=path/to/main.js   measure another build of the daemon
@@ -17,11 +19,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { envList, envNumber, envString, log, machine, type TargetCheck } from './lib.js';
+import { runLifecycleCost, type CostSummary } from './lifecycle-cost.js';
 import { runMicro, type MicroResult } from './micro.js';
 import { runCgroup, runModes, runReal, type RealResult } from './real-engine.js';
 import { runSynthetic, type SyntheticResult } from './synthetic.js';
 
-const parts = new Set(envString('BENCH_PARTS', 'micro,real,synthetic,modes,cgroup').split(','));
+const parts = new Set(envString('BENCH_PARTS', 'micro,real,synthetic,modes,cgroup,cost').split(','));
 const results: {
   machine: ReturnType<typeof machine>;
   label: string;
@@ -30,6 +33,7 @@ const results: {
   synthetic?: SyntheticResult[];
   modes?: RealResult[];
   cgroup?: RealResult[];
+  cost?: CostSummary[];
   targets: TargetCheck[];
   daemonNodeFlags: string;
 } = { machine: machine(), label: envString('BENCH_LABEL', ''), targets: [], daemonNodeFlags: envString('BENCH_DAEMON_NODE_FLAGS', '') };
@@ -63,6 +67,25 @@ if (parts.has('cgroup')) {
   const r = await runCgroup(envList('BENCH_CGROUP_N', [10, 50, 100]), envString('BENCH_CGROUP_POLL', '10s'), envNumber('BENCH_CGROUP_INTERVALS', 3));
   results.cgroup = r.runs;
   results.targets.push(...r.targets);
+}
+
+if (parts.has('cost')) {
+  const cost = await runLifecycleCost({
+    n: envNumber('BENCH_COST_N', 100),
+    poll: envString('BENCH_COST_POLL', '10s'),
+    intervals: envNumber('BENCH_COST_INTERVALS', 6),
+    rounds: envNumber('BENCH_COST_ROUNDS', 2),
+    modes: envString('BENCH_COST_MODES', 'stream,cgroup').split(','),
+  });
+  results.cost = cost;
+  for (const c of cost) {
+    const value = Math.round((c.medianRatio - 1) * 1000) / 10;
+    results.targets.push({
+      target: `issue 27: the lifecycle metrics add at most 10 % to the daemon's CPU at ${envNumber('BENCH_COST_N', 100)} containers (${c.mode})`,
+      measured: `${value} %`,
+      met: c.medianRatio <= 1.1,
+    });
+  }
 }
 
 const md = markdown(results);

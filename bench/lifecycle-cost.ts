@@ -1,0 +1,132 @@
+/**
+ * What issue 27's metrics (OOM kills, exits, limits, states, pressure) cost: the daemon's CPU at N
+ * real containers, built from a baseline commit and from this tree, in one run on the same
+ * containers, for each mode, alternating A B B A so that drift on the machine falls on both.
+ * Prints each run's figures and, per mode, the ratio of the medians. Fails nothing.
+ *
+ *   npx tsx bench/lifecycle-cost.ts [N=100] [poll=10s] [intervals=6] [rounds=2] [modes=stream,cgroup]
+ *   BENCH_BASELINE_REF   the commit to compare with (default 6222ad4, the last before issue 27)
+ *   BENCH_WARM_S         as for the other benches
+ *
+ * The baseline is built in a temporary git worktree (node_modules linked from this tree) and removed
+ * afterwards; this tree's dist/ must be built (`npm run build`).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TestContainers } from '../test/helpers/docker.js';
+import { BIN } from '../test/helpers/daemon.js';
+import { envString, log, machine, median, round } from './lib.js';
+import { measureRun, type RunFigures } from './measure.js';
+
+const ref = envString('BENCH_BASELINE_REF', '6222ad4');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Builds `ref` in a temporary worktree; returns its dist/main.js and a function that removes it. */
+function buildBaseline(): { bin: string; remove: () => void } {
+  const dir = join(mkdtempSync(join(tmpdir(), 'dstb-baseline-')), 'tree');
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' });
+  const remove = (): void => {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
+  };
+  try {
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], {
+      stdio: 'inherit',
+    });
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return { bin: join(dir, 'dist/main.js'), remove };
+}
+
+export interface CostOptions {
+  readonly n: number;
+  readonly poll: string;
+  readonly intervals: number;
+  readonly rounds: number;
+  readonly modes: readonly string[];
+}
+
+export interface CostSummary {
+  readonly mode: string;
+  readonly daemonCpuPercent: { readonly baseline: number[]; readonly current: number[] };
+  readonly engineCpuPercent: { readonly baseline: number[]; readonly current: number[] };
+  readonly stealPercent: number[];
+  readonly allComplete: boolean;
+  readonly medianRatio: number;
+}
+
+/** The A B B A runs of each mode; the summary per mode. Writes the runs to bench/results/. */
+export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: CostOptions): Promise<CostSummary[]> {
+  const pollMs = Number.parseInt(poll, 10) * (poll.endsWith('m') ? 60_000 : 1000);
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+  log(`building the baseline ${ref}…`);
+  const baseline = buildBaseline();
+  const containers = new TestContainers();
+  const runs: { mode: string; build: 'baseline' | 'current'; figures: RunFigures }[] = [];
+  try {
+    log(`starting ${n} containers…`);
+    await containers.startMany(0, n);
+    for (const mode of modes) {
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? (['baseline', 'current'] as const) : (['current', 'baseline'] as const);
+        for (const build of order) {
+          log(`${mode}: ${n} containers, --poll ${poll}, ${build}`);
+          process.env['BENCH_DAEMON_BIN'] = build === 'baseline' ? baseline.bin : BIN;
+          const figures = await measureRun({
+            args: ['--label', containers.label, '--poll', poll, '--mode', mode],
+            pollMs,
+            intervals,
+            expected: n,
+            engine: true,
+          });
+          runs.push({ mode, build, figures });
+        }
+      }
+    }
+  } finally {
+    delete process.env['BENCH_DAEMON_BIN'];
+    await containers.cleanup();
+    baseline.remove();
+}
+
+const pick = (mode: string, build: string, f: (r: RunFigures) => number): number[] =>
+  runs.filter((r) => r.mode === mode && r.build === build).map((r) => f(r.figures));
+const summary: CostSummary[] = modes.map((mode) => {
+  const before = pick(mode, 'baseline', (f) => f.daemonCpuPercent);
+  const after = pick(mode, 'current', (f) => f.daemonCpuPercent);
+  return {
+    mode,
+    daemonCpuPercent: { baseline: before, current: after },
+    engineCpuPercent: {
+      baseline: pick(mode, 'baseline', (f) => f.engineCpuPercent ?? Number.NaN),
+      current: pick(mode, 'current', (f) => f.engineCpuPercent ?? Number.NaN),
+    },
+    stealPercent: runs.filter((r) => r.mode === mode).map((r) => r.figures.stealPercent ?? Number.NaN),
+    allComplete: runs.filter((r) => r.mode === mode).every((r) => r.figures.allComplete),
+    medianRatio: round(median(after) / median(before), 3),
+  };
+});
+const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, summary };
+console.log(JSON.stringify(out, null, 2));
+const dir = join(root, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${out.machine.date.replace(/[:.]/g, '-')}-lifecycle-cost.json`);
+writeFileSync(file, `${JSON.stringify({ ...out, runs }, null, 2)}\n`);
+log(`results in ${file}`);
+return summary;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runLifecycleCost({
+    n: Number(process.argv[2] ?? 100),
+    poll: process.argv[3] ?? '10s',
+    intervals: Number(process.argv[4] ?? 6),
+    rounds: Number(process.argv[5] ?? 2),
+    modes: (process.argv[6] ?? 'stream,cgroup').split(','),
+  });
+}
