@@ -32,7 +32,8 @@ function cpuPerContainer(run: () => void): number {
   return (c.user + c.system) / N;
 }
 
-const fmt = (xs: number[]): string => `${round(median(xs), 1)} (${round(Math.min(...xs), 1)}–${round(Math.max(...xs), 1)})`;
+const fmt = (xs: number[]): string =>
+  `${round(median(xs), 1)} (${round(Math.min(...xs), 1)}–${round(Math.max(...xs), 1)})`;
 
 async function main(): Promise<void> {
   const containers = new TestContainers();
@@ -40,7 +41,11 @@ async function main(): Promise<void> {
     log(`starting ${N} containers (label ${containers.label})…`);
     const ids = await containers.startMany(0, N);
     const refs: ContainerRef[] = (await containers.initPids(ids)).map(({ id, pid }) => ({
-      id, name: id.slice(0, 12), image: 'busybox', labels: {}, facts: { pid },
+      id,
+      name: id.slice(0, 12),
+      image: 'busybox',
+      labels: {},
+      facts: { pid },
     }));
 
     const first: number[] = [];
@@ -76,7 +81,8 @@ async function main(): Promise<void> {
     const tick = median(later);
     const second = median(samples);
     const out = [
-      `| ${N} containers, cgroup v${reader.reader.version}, ${files} kernel counter files | CPU µs per container, median (range) |`,
+      `| ${N} containers, cgroup v${reader.reader.version}, ${files} kernel counter files ` +
+        '| CPU µs per container, median (range) |',
       '|---|---|',
       `| kernel counters, first tick (located) | ${fmt(first)} |`,
       `| kernel counters, each later tick (${P} s apart) | ${fmt(later)} |`,

@@ -25,6 +25,8 @@ interface Known {
   dir: string | undefined;
   /** The previous read's stall totals (µs) and time, for the percent over the interval. */
   previous: { readonly readMs: number; readonly someUs: readonly (number | undefined)[] } | undefined;
+  /** The last counters read, given again once the group is gone (see #readOne). */
+  last: KernelCounters | undefined;
 }
 
 /** Larger than any of the few-line files read here. */
@@ -73,17 +75,22 @@ export class TickCounters {
     let k = this.#known.get(c.id);
     if (k === undefined || k.pid !== pid) {
       // Started again (or seen for the first time): its group, and its counters, are new.
-      k = { pid, dir: pid === undefined ? undefined : this.#locate(c, pid), previous: undefined };
+      k = { pid, dir: pid === undefined ? undefined : this.#locate(c, pid), previous: undefined, last: undefined };
       this.#known.set(c.id, k);
     }
-    if (k.dir === undefined) return undefined;
+    if (k.dir === undefined) return k.last;
     const readMs = this.#o.now();
     const counters = this.#version === 1 ? this.#v1(k.dir, readMs) : this.#v2(k, k.dir, readMs);
     if (counters === undefined) {
-      // Its group was removed (it stopped): nothing to read until it starts again with a new PID.
+      // Its group was removed (it stopped): nothing to read until it starts again with a new PID. Its
+      // last counts stand for the metrics of its last interval, so that `oom_kills` does not switch to
+      // the Engine's events (another count) for one tick and seem to go back.
       k.dir = undefined;
       k.previous = undefined;
+      k.last = k.last && withoutPercent(k.last);
+      return k.last;
     }
+    k.last = counters;
     return counters;
   }
 
@@ -91,7 +98,7 @@ export class TickCounters {
     const located = locateContainer(this.#o, this.#version, c.id, pid);
     if (located.kind === 'located') return located.target.countersDir;
     if (located.kind === 'unreadable') this.#unreadable(c, located);
-    else this.#o.logger.debug('no kernel counters for a container: it is gone', { container: c.name, detail: located.detail });
+    else this.#o.logger.debug('no kernel counters: container gone', { container: c.name, detail: located.detail });
     return undefined;
   }
 
@@ -99,8 +106,11 @@ export class TickCounters {
   #unreadable(c: ContainerRef, f: Extract<CgroupFailure, { kind: 'unreadable' }>): void {
     const level = this.#saidUnreadable ? 'debug' : 'warn';
     this.#saidUnreadable = true;
-    this.#o.logger[level]('cannot read a container\'s kernel counters; its oom_kills, memory.failcnt and pressure '
-      + 'metrics come from elsewhere or are left out', { container: c.name, error: `${f.file}: ${f.reason}` });
+    this.#o.logger[level](
+      "cannot read a container's kernel counters; its oom_kills, memory.failcnt and pressure " +
+        'metrics come from elsewhere or are left out',
+      { container: c.name, error: `${f.file}: ${f.reason}` },
+    );
   }
 
   /** undefined when the group is gone; a counter it cannot read or understand is left undefined. */
@@ -160,6 +170,14 @@ export class TickCounters {
   }
 }
 
+/** Counters given again after their group is gone: a share of an interval they were not read in is none. */
+function withoutPercent(k: KernelCounters): KernelCounters {
+  if (k.pressure === undefined) return k;
+  const { cpu, memory, io } = k.pressure;
+  const drop = (p: Pressure): Pressure => ({ ...p, somePercent: undefined });
+  return { ...k, pressure: { cpu: drop(cpu), memory: drop(memory), io: drop(io) } };
+}
+
 const seconds = (us: number | undefined): number | undefined => (us === undefined ? undefined : us / 1e6);
 
 /**
@@ -172,18 +190,25 @@ export function stallPercent(
   fromMs: number | undefined,
   toMs: number,
 ): number | undefined {
-  if (fromUs === undefined || toUs === undefined || fromMs === undefined || toMs <= fromMs || toUs < fromUs) return undefined;
+  if (fromUs === undefined || toUs === undefined || fromMs === undefined || toMs <= fromMs || toUs < fromUs)
+    return undefined;
+  // The reads are a moment apart from the kernel's accounting: a stall of the whole interval may show a little over.
   return Math.min(100, ((toUs - fromUs) / 1000 / (toMs - fromMs)) * 100);
 }
 
-export type OpenTickCounters = { readonly kind: 'ready'; readonly counters: TickCounters } | { readonly kind: 'unreadable'; readonly why: string };
+export type OpenTickCounters =
+  | { readonly kind: 'ready'; readonly counters: TickCounters }
+  | { readonly kind: 'unreadable'; readonly why: string };
 
 /**
  * A reader of the kernel counters, or why this host's trees cannot give them (a daemon in a
  * container without the host's /proc and cgroup tree mounted). Called once, at the first tick.
  */
 export function openTickCounters(opts: TickCountersOptions): OpenTickCounters {
-  for (const [dir, flag] of [[opts.hostProc, '--host-proc'], [opts.cgroupRoot, '--cgroup-root']] as const) {
+  for (const [dir, flag] of [
+    [opts.hostProc, '--host-proc'],
+    [opts.cgroupRoot, '--cgroup-root'],
+  ] as const) {
     if (!existsSync(dir)) return { kind: 'unreadable', why: `${dir} does not exist (${flag})` };
   }
   return { kind: 'ready', counters: new TickCounters(opts, detectCgroupVersion(opts)) };

@@ -23,7 +23,7 @@ const exec = promisify(execFile);
 const OOM_LOOP = 'while true; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec tail /dev/zero"; sleep 1; done';
 const MODES = ['stream', 'cgroup'] as const;
 
-describe('kernel counters on the real Engine: oom_kills is the kernel\'s count, in stream and cgroup mode', () => {
+describe("kernel counters on the real Engine: oom_kills is the kernel's count, in stream and cgroup mode", () => {
   const containers = new TestContainers();
   const oom = containers.name('oom');
   const daemons: DaemonProcess[] = [];
@@ -42,7 +42,13 @@ describe('kernel counters on the real Engine: oom_kills is the kernel\'s count, 
   };
   const daemon = (prefix: string, args: string[]): DaemonProcess => {
     const d = new DaemonProcess([
-      '--label', containers.label, '--poll', '2s', '--backstop', receiver.url({ name: prefix }), ...args,
+      '--label',
+      containers.label,
+      '--poll',
+      '2s',
+      '--backstop',
+      receiver.url({ name: prefix }),
+      ...args,
     ]);
     daemons.push(d);
     return d;
@@ -76,12 +82,19 @@ describe('kernel counters on the real Engine: oom_kills is the kernel\'s count, 
       const checked: string[] = [];
       let seen = 0;
       while (checked.length < 3) {
-        const point = await waitFor(() => pointsOf(mode, 'oom_kills')[seen], `oom_kills point ${seen + 1} (${mode})`, 60_000);
+        const point = await waitFor(
+          () => pointsOf(mode, 'oom_kills')[seen],
+          `oom_kills point ${seen + 1} (${mode})`,
+          60_000,
+        );
         const high = kernelCount();
         seen += 1;
         const low = history.filter(([at]) => at <= point.measure_time * 1000).at(-1)?.[1];
-        assert.ok(low !== undefined, 'the kernel was read before the point\'s time');
-        assert.ok(point.value >= low && point.value <= high, `${mode}: oom_kills ${point.value}, kernel ${low} before and ${high} after`);
+        assert.ok(low !== undefined, "the kernel was read before the point's time");
+        assert.ok(
+          point.value >= low && point.value <= high,
+          `${mode}: oom_kills ${point.value}, kernel ${low} before and ${high} after`,
+        );
         // A point from before the first kill would prove nothing about the count.
         if (point.value > 0) checked.push(`${point.value} in [${low}, ${high}]`);
       }
@@ -92,12 +105,14 @@ describe('kernel counters on the real Engine: oom_kills is the kernel\'s count, 
       const failcnt = pointsOf(mode, 'memory.failcnt').at(-1);
       assert.ok(failcnt && failcnt.value > 0, `memory.failcnt of a container at its limit: ${failcnt?.value}`);
       assert.ok(failcnt.value <= parseCount(readFileSync(`${memoryDir}/memory.failcnt`, 'latin1'))!);
-      const v2Only = receiver.points.filter((p) => p.prefix === mode && /\.(pressure\.|memory\.events\.)/.test(p.metric));
+      const v2Only = receiver.points.filter(
+        (p) => p.prefix === mode && /\.(pressure\.|memory\.events\.)/.test(p.metric),
+      );
       assert.deepEqual(v2Only, [], 'cgroup v1 has no pressure files nor memory.events: absent, never 0');
     });
   }
 
-  it('an Engine reached over TCP is another host\'s: its PIDs are not looked up here, said once', async () => {
+  it("an Engine reached over TCP is another host's: its PIDs are not looked up here, said once", async () => {
     forwarder = createServer((client) => {
       const engine = createConnection('/var/run/docker.sock');
       for (const s of [client, engine]) {
@@ -110,9 +125,13 @@ describe('kernel counters on the real Engine: oom_kills is the kernel\'s count, 
     await new Promise<void>((resolve) => forwarder!.listen(0, '127.0.0.1', resolve));
     const { port } = forwarder.address() as { port: number };
     const remote = daemon('remote', ['--docker', `tcp://127.0.0.1:${port}`]);
-    await waitFor(() => pointsOf('remote', 'memory.usage').length >= 2, 'two ticks of the container from the TCP Engine', 60_000);
+    await waitFor(
+      () => pointsOf('remote', 'memory.usage').length >= 2,
+      'two ticks of the container from the TCP Engine',
+      60_000,
+    );
     assert.deepEqual(pointsOf('remote', 'memory.failcnt'), [], 'no kernel counter');
-    const said = remote.stderr.split('\n').filter((l) => l.includes('the kernel\'s counters'));
+    const said = remote.stderr.split('\n').filter((l) => l.includes("the kernel's counters"));
     assert.equal(said.length, 1, remote.stderr);
     assert.match(said[0]!, /INFO .*are not read: the Engine is on another host/);
   });

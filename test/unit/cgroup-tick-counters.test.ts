@@ -68,7 +68,7 @@ const only = (m: Map<string, KernelCounters>, id: string): KernelCounters => {
   return m.get(id)!;
 };
 
-describe('kernel counter files: the kernel\'s formats', () => {
+describe("kernel counter files: the kernel's formats", () => {
   it('v1 memory.oom_control: the oom_kill line; none on a kernel before 4.13', () => {
     assert.equal(parseOomControl('oom_kill_disable 0\nunder_oom 0\noom_kill 3\n'), 3);
     assert.equal(parseOomControl('oom_kill_disable 0\nunder_oom 1\noom_kill 0'), 0);
@@ -77,39 +77,67 @@ describe('kernel counter files: the kernel\'s formats', () => {
 
   it('v2 memory.events: every counter, oom_group_kill and unknown lines ignored', () => {
     assert.deepEqual(parseMemoryEvents('low 0\nhigh 0\nmax 12\noom 3\noom_kill 3\noom_group_kill 0\n'), {
-      low: 0, high: 0, max: 12, oom: 3, oomKill: 3,
+      low: 0,
+      high: 0,
+      max: 12,
+      oom: 3,
+      oomKill: 3,
     });
     assert.deepEqual(parseMemoryEvents('max 5\nsome_future_event 9\n'), {
-      low: undefined, high: undefined, max: 5, oom: undefined, oomKill: undefined,
+      low: undefined,
+      high: undefined,
+      max: 5,
+      oom: undefined,
+      oomKill: undefined,
     });
   });
 
-  it('PSI files: the some and full totals in µs; no full line on older kernels\' cpu.pressure', () => {
-    const both = 'some avg10=0.00 avg60=0.12 avg300=0.31 total=7316353\nfull avg10=0.00 avg60=0.05 avg300=0.10 total=4135520\n';
+  it("PSI files: the some and full totals in µs; no full line on older kernels' cpu.pressure", () => {
+    const both =
+      'some avg10=0.00 avg60=0.12 avg300=0.31 total=7316353\nfull avg10=0.00 avg60=0.05 avg300=0.10 total=4135520\n';
     assert.deepEqual(parsePressure(both), { someUs: 7316353, fullUs: 4135520 });
-    assert.deepEqual(parsePressure('some avg10=1.00 avg60=0.50 avg300=0.25 total=12'), { someUs: 12, fullUs: undefined });
+    assert.deepEqual(parsePressure('some avg10=1.00 avg60=0.50 avg300=0.25 total=12'), {
+      someUs: 12,
+      fullUs: undefined,
+    });
     assert.deepEqual(parsePressure(pressure(5, 4)), { someUs: 5, fullUs: 4 });
   });
 
   it('garbage is skipped, never a crash nor a number made up', () => {
     const junk = [
-      '', '\n\n', '\u0000\u0001\u00ff', 'oom_kill', 'oom_kill -3', 'oom_kill 3.5', 'oom_kill 1e3', 'oom_kill  ',
-      'some avg10=0.00 total=', 'some avg10=0.00 total=abc\nfull total=-1', 'total=5',
-      'some avg10=0.00 avg60=0.00 avg300=0.00 total=5 extra', 'x'.repeat(10_000),
+      '',
+      '\n\n',
+      '\u0000\u0001\u00ff',
+      'oom_kill',
+      'oom_kill -3',
+      'oom_kill 3.5',
+      'oom_kill 1e3',
+      'oom_kill  ',
+      'some avg10=0.00 total=',
+      'some avg10=0.00 total=abc\nfull total=-1',
+      'total=5',
+      'some avg10=0.00 avg60=0.00 avg300=0.00 total=5 extra',
+      'x'.repeat(10_000),
     ];
     for (const text of junk) {
       assert.equal(parseOomControl(text), undefined, JSON.stringify(text));
       const events = parseMemoryEvents(text);
-      assert.ok(Object.values(events).every((v) => v === undefined), JSON.stringify(text));
+      assert.ok(
+        Object.values(events).every((v) => v === undefined),
+        JSON.stringify(text),
+      );
       const p = parsePressure(text);
       assert.equal(p.someUs, undefined, JSON.stringify(text));
       assert.equal(p.fullUs, undefined, JSON.stringify(text));
     }
     // A good line among bad ones still counts.
-    assert.deepEqual(parsePressure('garbage\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=8\nfull nonsense\n'), { someUs: 8, fullUs: undefined });
+    assert.deepEqual(parsePressure('garbage\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=8\nfull nonsense\n'), {
+      someUs: 8,
+      fullUs: undefined,
+    });
   });
 
-  it('the stall share of an interval: Δtotal over Δtime; none without a previous read, an interval, or after a reset', () => {
+  it('the stall share of an interval: Δtotal / Δtime; none without two reads apart, or after a reset', () => {
     assert.equal(stallPercent(1_000_000, 3_500_000, T0, T0 + 10_000), 25);
     assert.equal(stallPercent(0, 0, T0, T0 + 10_000), 0);
     assert.equal(stallPercent(undefined, 5, undefined, T0), undefined);
@@ -122,7 +150,7 @@ describe('kernel counter files: the kernel\'s formats', () => {
 });
 
 describe('kernel counters of followed containers, on constructed host trees', () => {
-  it('cgroup v1 (Docker\'s cgroupfs driver): oom_kills and memory.failcnt; no memory.events, no pressure', () => {
+  it("cgroup v1 (Docker's cgroupfs driver): oom_kills and memory.failcnt; no memory.events, no pressure", () => {
     const t = tree().fixture('v1-cgroupfs').v1Counters(V1_ID, { oomKill: 3, failcnt: 653 });
     const { counters } = reader(t);
     const c = only(counters.read([ref(V1_ID, Number(V1_PID))]), V1_ID);
@@ -137,7 +165,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.equal(c.memoryFailcnt, 7);
   });
 
-  it('cgroup v2: memory.events, the stall totals in seconds, and the share of each interval from the second read', () => {
+  it('cgroup v2: memory.events, the stall totals in seconds, the share of each interval from the second read', () => {
     const t = v2Host();
     const { counters, clock } = reader(t);
     const first = only(counters.read([ref(ID, PID)]), ID);
@@ -163,13 +191,16 @@ describe('kernel counters of followed containers, on constructed host trees', ()
   });
 
   it('cgroup v2 without the pressure files (a kernel before 4.20, or psi=0): pressure absent, never 0', () => {
-    const t = v2Host(GROUP, PID, null).write({ [`sys/fs/cgroup/${GROUP}/memory.events`]: memoryEvents(COUNTERS.events) });
+    const t = v2Host(GROUP, PID, null).write({
+      [`sys/fs/cgroup/${GROUP}/memory.events`]: memoryEvents(COUNTERS.events),
+    });
     const { counters, clock } = reader(t);
     counters.read([ref(ID, PID)]);
     clock.ms += 5000;
     const c = only(counters.read([ref(ID, PID)]), ID);
     assert.equal(c.oomKills, 3);
-    for (const p of Object.values(c.pressure!)) assert.deepEqual(p, { someSeconds: undefined, fullSeconds: undefined, somePercent: undefined });
+    for (const p of Object.values(c.pressure!))
+      assert.deepEqual(p, { someSeconds: undefined, fullSeconds: undefined, somePercent: undefined });
   });
 
   it('garbage in every file: each counter absent, the container still read, no crash', () => {
@@ -187,10 +218,11 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     const c = only(counters.read([ref(ID, PID)]), ID);
     assert.equal(c.oomKills, undefined);
     assert.ok(Object.values(c.memoryEvents!).every((v) => v === undefined));
-    for (const p of Object.values(c.pressure!)) assert.deepEqual(p, { someSeconds: undefined, fullSeconds: undefined, somePercent: undefined });
+    for (const p of Object.values(c.pressure!))
+      assert.deepEqual(p, { someSeconds: undefined, fullSeconds: undefined, somePercent: undefined });
   });
 
-  it('a PID that is now another container\'s process (or another host\'s) is never read as this container', () => {
+  it("a PID that is now another container's process (or another host's) is never read as this container", () => {
     const t = v2Host();
     t.write({ [`proc/${PID}/cgroup`]: `0::/system.slice/docker-${OTHER_ID}.scope\n` });
     t.v2Counters(`system.slice/docker-${OTHER_ID}.scope`, COUNTERS);
@@ -224,26 +256,46 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     clock.ms += 1000;
     assert.equal(counters.read([]).size, 0);
     clock.ms += 1000;
-    assert.equal(only(counters.read([ref(ID, PID)]), ID).pressure!.cpu.somePercent, undefined, 'no interval from before it was dropped');
+    assert.equal(
+      only(counters.read([ref(ID, PID)]), ID).pressure!.cpu.somePercent,
+      undefined,
+      'no interval from before it was dropped',
+    );
   });
 
-  it('a group removed (the container stopped): absent, and not looked for again until a new PID', () => {
+  it('a group removed (the container stopped): its last counts stand, without a percent, not read again', () => {
     const t = v2Host();
-    const { counters } = reader(t);
+    const { counters, clock } = reader(t);
     counters.read([ref(ID, PID)]);
+    clock.ms += 1000;
+    const before = only(counters.read([ref(ID, PID)]), ID);
+    assert.equal(before.pressure!.cpu.somePercent, 0);
     rmSync(t.at(`sys/fs/cgroup/${GROUP}`), { recursive: true });
-    assert.equal(counters.read([ref(ID, PID)]).size, 0);
-    t.v2Counters(GROUP, COUNTERS);
-    assert.equal(counters.read([ref(ID, PID)]).size, 0, 'the same PID: not located again');
+    clock.ms += 1000;
+    const gone = only(counters.read([ref(ID, PID)]), ID);
+    assert.equal(gone.readMs, before.readMs);
+    assert.equal(gone.oomKills, 3, 'oom_kills does not switch to another source for its last interval');
+    assert.deepEqual(gone.pressure!.cpu, { ...before.pressure!.cpu, somePercent: undefined });
+    t.v2Counters(GROUP, { ...COUNTERS, events: { ...COUNTERS.events, oomKill: 9 } });
+    assert.equal(only(counters.read([ref(ID, PID)]), ID).oomKills, 3, 'the same PID: not read again');
+    assert.equal(counters.read([]).size, 0);
+    assert.equal(counters.read([ref(ID, PID)]).get(ID)?.oomKills, 9, 'forgotten once no longer followed');
   });
 
-  it('a group outside the daemon\'s cgroup namespace: said once at warn level, then at debug level', () => {
+  it("a group outside the daemon's cgroup namespace: said once at warn level, then at debug level", () => {
     // Not in Docker's default places either (a --cgroup-parent), where the reader would look for it.
     const t = v2Host(`custom/${ID}`);
-    t.write({ [`proc/${PID}/cgroup`]: `0::/../elsewhere-${ID}\n`, [`proc/${PID + 1}/cgroup`]: `0::/../elsewhere-${OTHER_ID}\n` });
+    t.write({
+      [`proc/${PID}/cgroup`]: `0::/../elsewhere-${ID}\n`,
+      [`proc/${PID + 1}/cgroup`]: `0::/../elsewhere-${OTHER_ID}\n`,
+    });
     const warned: string[] = [];
     const debug: string[] = [];
-    const logger: Logger = { ...silentLogger, warn: (m, f) => void warned.push(`${m} ${String(f?.['container'])}`), debug: (m) => void debug.push(m) };
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (m, f) => void warned.push(`${m} ${String(f?.['container'])}`),
+      debug: (m) => void debug.push(m),
+    };
     const { counters } = reader(t, logger);
     assert.equal(counters.read([ref(ID, PID, 'web'), ref(OTHER_ID, PID + 1, 'db')]).size, 0);
     assert.equal(warned.length, 1, warned.join('\n'));
@@ -255,7 +307,12 @@ describe('kernel counters of followed containers, on constructed host trees', ()
 
   it('a tree that is not there: unreadable, with the flag to check', () => {
     const t = tree();
-    const opened = openTickCounters({ hostProc: t.at('nope/proc'), cgroupRoot: t.at('sys/fs/cgroup'), now: () => T0, logger: silentLogger });
+    const opened = openTickCounters({
+      hostProc: t.at('nope/proc'),
+      cgroupRoot: t.at('sys/fs/cgroup'),
+      now: () => T0,
+      logger: silentLogger,
+    });
     assert.equal(opened.kind, 'unreadable');
     assert.match((opened as { why: string }).why, /nope\/proc does not exist \(--host-proc\)/);
   });

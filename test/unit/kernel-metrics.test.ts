@@ -17,7 +17,13 @@ const B: ContainerRef = { id: 'b', name: 'b', image: 'img', labels: {}, facts: {
 const latest: SampleValues = sampleValues(loadSamples('busy-stream.jsonl').at(-1)!)!;
 const SECOND = Math.floor(latest.readMs / 1000);
 
-const V1: KernelCounters = { readMs: latest.readMs + 700, oomKills: 4, memoryFailcnt: 653, memoryEvents: undefined, pressure: undefined };
+const V1: KernelCounters = {
+  readMs: latest.readMs + 700,
+  oomKills: 4,
+  memoryFailcnt: 653,
+  memoryEvents: undefined,
+  pressure: undefined,
+};
 const V2: KernelCounters = {
   readMs: latest.readMs + 700,
   oomKills: 3,
@@ -42,25 +48,28 @@ function tick(kernel: KernelCounters | undefined, groups: readonly MetricGroup[]
     },
   );
   const out = new Map<string, Metric>();
-  for (const m of metrics) if (m.subject.kind === 'container') out.set(`${m.subject.container.id}:${relativePath(m)}`, m);
+  for (const m of metrics)
+    if (m.subject.kind === 'container') out.set(`${m.subject.container.id}:${relativePath(m)}`, m);
   return out;
 }
 
 const KERNEL_NAMES = /^(oom_kills|memory\.failcnt|memory\.events\..*|pressure\..*)$/;
 const kernelOf = (m: Map<string, Metric>, id: string): Record<string, [number, string]> =>
   Object.fromEntries(
-    [...m].filter(([k]) => k.startsWith(`${id}:`) && KERNEL_NAMES.test(k.slice(2))).map(([k, v]) => [k.slice(2), [v.value, v.kind]]),
+    [...m]
+      .filter(([k]) => k.startsWith(`${id}:`) && KERNEL_NAMES.test(k.slice(2)))
+      .map(([k, v]) => [k.slice(2), [v.value, v.kind]]),
   );
 
 describe('kernel counters as metrics', () => {
-  it('cgroup v1: oom_kills and memory.failcnt, counters, stamped like the container\'s other metrics', () => {
+  it("cgroup v1: oom_kills and memory.failcnt, counters, stamped like the container's other metrics", () => {
     const m = tick(V1);
     assert.deepEqual(kernelOf(m, 'a'), { oom_kills: [4, 'counter'], 'memory.failcnt': [653, 'counter'] });
     assert.equal(m.get('a:oom_kills')!.time, SECOND);
     assert.equal(m.get('a:oom_kills')!.time, m.get('a:memory.usage')!.time);
   });
 
-  it('cgroup v2: memory.events, pressure seconds (counters) and the interval\'s percent (gauge); what is unread is absent', () => {
+  it("cgroup v2: memory.events, pressure seconds (counters), the interval's percent (gauge); unread: absent", () => {
     assert.deepEqual(kernelOf(tick(V2), 'a'), {
       oom_kills: [3, 'counter'],
       'memory.events.low': [0, 'counter'],
@@ -84,13 +93,24 @@ describe('kernel counters as metrics', () => {
     assert.ok(tick(undefined).has('a:memory.usage'));
   });
 
-  it('--metrics: failcnt and memory.events go with memory, pressure with its own group, oom_kills with every choice', () => {
+  it('--metrics: failcnt and memory.events go with memory, pressure its own group, oom_kills always', () => {
     assert.deepEqual(Object.keys(kernelOf(tick(V2, []), 'a')), ['oom_kills']);
     assert.deepEqual(Object.keys(kernelOf(tick(V1, ['cpu']), 'a')), ['oom_kills']);
     const pressureOnly = Object.keys(kernelOf(tick(V2, ['pressure']), 'a'));
-    assert.ok(pressureOnly.every((n) => n === 'oom_kills' || n.startsWith('pressure.')), pressureOnly.join());
+    assert.ok(
+      pressureOnly.every((n) => n === 'oom_kills' || n.startsWith('pressure.')),
+      pressureOnly.join(),
+    );
     assert.ok(pressureOnly.length > 1);
-    const noPressure = Object.keys(kernelOf(tick(V2, METRIC_GROUPS.filter((g) => g !== 'pressure')), 'a'));
+    const noPressure = Object.keys(
+      kernelOf(
+        tick(
+          V2,
+          METRIC_GROUPS.filter((g) => g !== 'pressure'),
+        ),
+        'a',
+      ),
+    );
     assert.ok(noPressure.includes('memory.events.max') && !noPressure.some((n) => n.startsWith('pressure.')));
   });
 
