@@ -13,17 +13,17 @@ import { waitFor } from '../helpers/wait.js';
 const exec = promisify(execFile);
 
 /**
- * The kernel's own counters on the real Engine (cgroup v1, cgroupfs driver here), in stream and
- * cgroup mode: a container under `--memory 32m` whose child allocates without bound and is
+ * The kernel's own counters on the real Engine (cgroup v1, cgroupfs driver here), in every mode
+ * (stream, one-shot, cgroup): a container under `--memory 32m` whose child allocates without bound and is
  * OOM-killed every couple of seconds while its shell lives on. The daemons' `oom_kills` must be the
  * kernel's count, read from the same file around the moment of the daemon's own read.
  */
 
 /** The child gives itself to the OOM killer first (`oom_score_adj` 1000), so the shell survives. */
 const OOM_LOOP = 'while true; do sh -c "echo 1000 > /proc/self/oom_score_adj; exec tail /dev/zero"; sleep 1; done';
-const MODES = ['stream', 'cgroup'] as const;
+const MODES = ['stream', 'oneshot', 'cgroup'] as const;
 
-describe("kernel counters on the real Engine: oom_kills is the kernel's count, in stream and cgroup mode", () => {
+describe("kernel counters on the real Engine: oom_kills is the kernel's count, in every mode", () => {
   const containers = new TestContainers();
   const oom = containers.name('oom');
   const daemons: DaemonProcess[] = [];
