@@ -46,6 +46,7 @@ export class TickCounters {
   readonly #known = new Map<string, Known>();
   readonly #buf = Buffer.allocUnsafe(BUFFER_BYTES);
   #saidUnreadable = false;
+  #saidGone = false;
 
   /** Use openTickCounters, which checks the trees first. */
   constructor(opts: TickCountersOptions, version: 1 | 2) {
@@ -98,8 +99,23 @@ export class TickCounters {
     const located = locateContainer(this.#o, this.#version, c.id, pid);
     if (located.kind === 'located') return located.target.countersDir;
     if (located.kind === 'unreadable') this.#unreadable(c, located);
-    else this.#o.logger.debug('no kernel counters: container gone', { container: c.name, detail: located.detail });
+    else this.#gone(c, located.detail);
     return undefined;
+  }
+
+  /**
+   * Its process has exited, or cannot be seen: a /proc that is not the host's (a daemon in a
+   * container without the host's mounted) or hides other users' processes (systemd's
+   * ProtectProc=invisible) looks the same. Said once at info level with what to check.
+   */
+  #gone(c: ContainerRef, detail: string): void {
+    const level = this.#saidGone ? 'debug' : 'info';
+    this.#saidGone = true;
+    this.#o.logger[level](
+      "no kernel counters for a container: its process is gone, or not visible in --host-proc's tree " +
+        "(it must be the host's /proc, showing other users' processes)",
+      { container: c.name, hostProc: this.#o.hostProc, detail },
+    );
   }
 
   /** Said once at warn level (it will not get better by itself), at debug level after that. */

@@ -232,10 +232,13 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.deepEqual(logged, [], 'a reused PID is no error');
   });
 
-  it('a container without a PID (not running) or whose process is gone: absent', () => {
+  it('a container without a PID (not running) or whose process is gone or hidden: absent, said once at info level', () => {
     const t = v2Host();
-    const { counters } = reader(t);
-    assert.equal(counters.read([ref(ID, undefined), ref(OTHER_ID, 999_999)]).size, 0);
+    const info: string[] = [];
+    const { counters } = reader(t, { ...silentLogger, info: (m) => void info.push(m), warn: (m) => assert.fail(m) });
+    assert.equal(counters.read([ref(ID, undefined), ref(OTHER_ID, 999_999), ref('f00d', 999_998)]).size, 0);
+    assert.equal(info.length, 1, info.join('\n'));
+    assert.match(info[0]!, /not visible in --host-proc's tree/);
   });
 
   it('a container that started again (a new PID) is located anew, its interval share starting over', () => {
