@@ -309,8 +309,9 @@ function writableDir(v: { value: string; from: string } | undefined, problems: s
 }
 
 /**
- * --host-proc, --cgroup-root: with --mode cgroup, when given, a directory that exists (other modes
- * read neither, so an environment file may set them for all).
+ * --host-proc, --cgroup-root: with --mode cgroup, when given, a directory that exists. Other modes
+ * read them only for the kernel counters, which a missing tree leaves out (said once at the first
+ * tick), so an environment file may set them for all.
  */
 function kernelTree(v: { value: string; from: string } | undefined, fallback: string, mode: string, problems: string[]): string {
   if (!v) return fallback;

@@ -1,17 +1,19 @@
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CgroupCollector } from './cgroup/collector.js';
+import { openTickCounters, type TickCounters } from './cgroup/tick-counters.js';
 import type { Collector, SampleHandler } from './docker/collector.js';
 import type { ContainerRef } from './docker/container.js';
 import { OneShotCollector } from './docker/oneshot-collector.js';
 import { StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
+import type { KernelCounters } from './docker/kernel-counters.js';
 import type { Logger } from './log.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
-import { tickMetrics } from './reduce/tick.js';
+import { tickMetrics, type ContainerReading } from './reduce/tick.js';
 import type { DaemonStatus } from './sinks/sink.js';
 
 /** How long --once waits past its interval for containers that have not sent a sample yet. */
@@ -59,6 +61,8 @@ export class Daemon {
   /** Collisions said (path and the containers sharing it), with how many ticks in a row have not seen each since. */
   #collisions = new Map<string, number>();
   #collecting: Promise<void> | undefined;
+  /** The reader of the kernel's counters: undefined until the first tick, null where there is none. */
+  #kernel: TickCounters | null | undefined;
   readonly #starting: Promise<void>[] = [];
   #fail!: (message: string) => void;
   /** Resolves with a message when the daemon cannot go on (main exits 1). */
@@ -272,9 +276,10 @@ export class Daemon {
     // time with one that replaced it (a container recreated under its name, a Swarm task).
     const alive = new Set(collector.followed.map((c) => c.id));
     this.#checkCollisions(readings.flatMap((r) => (alive.has(r.container.id) ? [r.container] : [])));
+    const kernel = this.#kernelCounters(readings, collector.followed);
     const metrics = tickMetrics(
       readings,
-      { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category },
+      { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category, kernel },
       selfMetrics(this.#stats(collector), tickSeconds),
     );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
@@ -292,6 +297,33 @@ export class Daemon {
       streamsOpen: collector.streamsOpen,
       pending: this.#deps.runners.map((r) => r.pending).join(','),
     });
+  }
+
+  /**
+   * The kernel's counters of the tick's containers and of those followed, read now, once a tick in
+   * every mode. The first tick decides whether they can be read at all, and says why not once.
+   */
+  #kernelCounters(
+    readings: readonly ContainerReading[],
+    followed: readonly ContainerRef[],
+  ): ReadonlyMap<string, KernelCounters> | undefined {
+    if (this.#kernel === undefined) this.#kernel = this.#openKernel();
+    return this.#kernel?.read([...followed, ...readings.map((r) => r.container)]);
+  }
+
+  /** Only an Engine on this host: another host's PIDs mean nothing in this host's /proc. */
+  #openKernel(): TickCounters | null {
+    const { config, clock, logger } = this.#deps;
+    const what = 'the kernel\'s counters (oom_kills, memory.failcnt, memory.events, pressure) are not read';
+    if (config.docker.kind !== 'unix') {
+      logger.info(`${what}: the Engine is on another host`, { docker: config.docker.display });
+      return null;
+    }
+    const { hostProc, cgroupRoot } = config;
+    const opened = openTickCounters({ hostProc, cgroupRoot, now: () => clock.now(), logger });
+    if (opened.kind === 'ready') return opened.counters;
+    logger.info(`${what}: ${opened.why}`, { hostProc, cgroupRoot });
+    return null;
   }
 
   /**

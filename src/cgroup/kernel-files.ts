@@ -1,4 +1,5 @@
 import type { BlkioEntry, NetworkCounters } from '../docker/stats-types.js';
+import type { MemoryEvents } from '../docker/kernel-counters.js';
 import type { InterfaceValues } from '../docker/sample-values.js';
 
 // Pure parsers of the kernel files a cgroup sample is read from, in the formats of the kernel's
@@ -254,4 +255,50 @@ export function parseProcStat(text: string): HostCpu | undefined {
 export function parseMemTotal(text: string): number | undefined {
   const m = /^MemTotal:\s+(\d+) kB$/m.exec(text);
   return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** cgroup v1 `memory.oom_control`'s `oom_kill` (Linux 4.13 on), or undefined when it has none. */
+export function parseOomControl(text: string): number | undefined {
+  return pickFlatKeyed(text, OOM_CONTROL)[0];
+}
+const OOM_CONTROL = ['oom_kill'];
+
+/**
+ * cgroup v2 `memory.events`: `low 0`, `high 0`, `max 12`, `oom 3`, `oom_kill 3`, `oom_group_kill 0`,
+ * one a line; a counter the file lacks is undefined.
+ */
+export function parseMemoryEvents(text: string): MemoryEvents {
+  const [low, high, max, oom, oomKill] = pickFlatKeyed(text, MEMORY_EVENTS);
+  return { low, high, max, oom, oomKill };
+}
+const MEMORY_EVENTS = ['low', 'high', 'max', 'oom', 'oom_kill'];
+
+/** The stall totals of a PSI file, in µs; `full` is undefined where the file has no such line. */
+export interface PressureTotals {
+  readonly someUs: number | undefined;
+  readonly fullUs: number | undefined;
+}
+
+/**
+ * A PSI file (cgroup v2 `cpu.pressure`, `memory.pressure`, `io.pressure`):
+ * `some avg10=0.00 avg60=0.00 avg300=0.00 total=12345` and the same for `full` (a line that
+ * `cpu.pressure` lacks before Linux 5.13). Only the `total` counters are taken: the averages
+ * are the kernel's own windows, not the daemon's interval.
+ */
+export function parsePressure(text: string): PressureTotals {
+  let someUs: number | undefined;
+  let fullUs: number | undefined;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const total = text.lastIndexOf(' total=', end);
+    if (total > start) {
+      const value = counterAt(text, total + 7, end);
+      if (text.startsWith('some ', start)) someUs = value;
+      else if (text.startsWith('full ', start)) fullUs = value;
+    }
+    start = end + 1;
+  }
+  return { someUs, fullUs };
 }

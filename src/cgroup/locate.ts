@@ -35,6 +35,11 @@ export interface CgroupTarget {
   /** The group's files, in the order they are read. */
   readonly files: readonly SampleFile[];
   /**
+   * Where the kernel's OOM, limit-hit and pressure counters are (tick-counters.ts): the group of
+   * the memory controller (v1), or the container's one group (v2).
+   */
+  readonly countersDir: string;
+  /**
    * `<host-proc>/<pid>/net/dev`, or undefined when the container shares the host's network
    * namespace (`--network host`): the Engine reports no `networks` for it then.
    */
@@ -135,7 +140,8 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     if (!existsSync(join(paths.hostProc, String(pid)))) return gone(`process ${pid} has exited`);
     return unreadable(someDir, `not found: is --cgroup-root (${paths.cgroupRoot}) the host's cgroup tree?`);
   }
-  return { kind: 'located', target: { containerId, pid, version, files, netDev: netDevOf(paths.hostProc, pid) } };
+  const netDev = netDevOf(paths.hostProc, pid);
+  return { kind: 'located', target: { containerId, pid, version, files, countersDir: someDir, netDev } };
 }
 
 const notThisContainer = (pid: number, id: string): CgroupFailure =>

@@ -1,10 +1,11 @@
 import type { ContainerFacts } from '../docker/container.js';
+import { PRESSURE_RESOURCES, type KernelCounters } from '../docker/kernel-counters.js';
 import type { BlkioValues, SampleValues } from '../docker/sample-values.js';
 import { NETWORK_FIELDS } from '../docker/stats-types.js';
 import { cpuPercent, workingSet } from './docker-math.js';
 import type { Metric, MetricKind, Per, Subject } from './metric.js';
 
-export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health'] as const;
+export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 /** `--metrics`, `--per-interface`, `--per-device`: how much to report per container. */
@@ -25,7 +26,8 @@ export const DEFAULT_METRIC_OPTIONS: MetricOptions = {
  * come from the interval's latest real sample; rates (CPU %, bytes per second) are computed exactly
  * over the interval, from its earliest to its latest real sample after any counter reset (the
  * store guarantees that). With a single sample there is no rate at all, never a 0. Absent fields
- * are left out; values are finite numbers. Each metric's kind is stated where it is made.
+ * are left out; values are finite numbers. Each metric's kind is stated where it is made. `kernel`:
+ * the container's kernel counters read at this tick, if any (kernelMetrics).
  */
 export function containerMetrics(
   first: SampleValues,
@@ -33,6 +35,7 @@ export function containerMetrics(
   facts: ContainerFacts,
   opts: MetricOptions,
   stamp: { readonly subject: Subject; readonly time: number },
+  kernel?: KernelCounters,
 ): Metric[] {
   const out: Metric[] = [];
   const { subject, time } = stamp;
@@ -113,13 +116,53 @@ export function containerMetrics(
     add('uptime', G, Math.floor((latest.readMs - facts.startedAtMs) / 1000));
   }
   add('restarts', C, facts.restartCount);
+  add('oom_kills', C, kernel?.oomKills);
+  if (kernel) kernelMetrics(kernel, opts, add);
   return out;
+}
+
+/**
+ * The kernel's counters besides `oom_kills`, with the container's other metrics: limit hits with the
+ * memory group, the stall times and the stall share of the interval with the pressure group.
+ */
+function kernelMetrics(
+  kernel: KernelCounters,
+  opts: MetricOptions,
+  add: (name: string, kind: MetricKind, value: number | undefined) => void,
+): void {
+  if (opts.groups.has('memory')) {
+    add('memory.failcnt', C, kernel.memoryFailcnt);
+    const events = kernel.memoryEvents;
+    if (events) {
+      add('memory.events.low', C, events.low);
+      add('memory.events.high', C, events.high);
+      add('memory.events.max', C, events.max);
+      add('memory.events.oom', C, events.oom);
+      add('memory.events.oom_kill', C, events.oomKill);
+    }
+  }
+  if (opts.groups.has('pressure') && kernel.pressure) {
+    for (const resource of PRESSURE_RESOURCES) {
+      const p = kernel.pressure[resource];
+      const names = PRESSURE_NAMES[resource];
+      add(names.some, C, p.someSeconds);
+      add(names.full, C, p.fullSeconds);
+      add(names.percent, G, p.somePercent);
+    }
+  }
 }
 
 const C: MetricKind = 'counter';
 const G: MetricKind = 'gauge';
 /** Built once: `network.rx_bytes`, … (the per-interface counters carry the same names and a Per). */
 const NETWORK_NAMES = Object.fromEntries(NETWORK_FIELDS.map((f) => [f, `network.${f}`])) as Record<(typeof NETWORK_FIELDS)[number], string>;
+/** Built once: `pressure.cpu.some_seconds`, … */
+const PRESSURE_NAMES = Object.fromEntries(
+  PRESSURE_RESOURCES.map((r) => {
+    const names = { some: `pressure.${r}.some_seconds`, full: `pressure.${r}.full_seconds`, percent: `pressure.${r}.some_percent` };
+    return [r, names];
+  }),
+) as Record<(typeof PRESSURE_RESOURCES)[number], { some: string; full: string; percent: string }>;
 const BLKIO_NAMES = {
   read: { bytes: 'blkio.read_bytes', perSecond: 'blkio.read_bytes_per_second' },
   write: { bytes: 'blkio.write_bytes', perSecond: 'blkio.write_bytes_per_second' },

@@ -1,4 +1,5 @@
 import type { ContainerRef } from '../docker/container.js';
+import type { KernelCounters } from '../docker/kernel-counters.js';
 import type { SampleValues } from '../docker/sample-values.js';
 import { containerMetrics, type MetricOptions } from './container-metrics.js';
 import { HOST, type Metric } from './metric.js';
@@ -17,6 +18,8 @@ export interface TickOptions {
   readonly metrics: MetricOptions;
   /** The category the naming rules give a container (`containers.<category>`), if any. */
   readonly categoryOf: (container: ContainerRef) => string | undefined;
+  /** The kernel's counters read at this tick, by container id (none for a remote Engine). */
+  readonly kernel?: ReadonlyMap<string, KernelCounters> | undefined;
 }
 
 /**
@@ -49,7 +52,7 @@ export function tickMetrics(readings: readonly ContainerReading[], opts: TickOpt
     containerMetrics(r.first, r.latest, r.container.facts, opts.metrics, {
       subject: { kind: 'container', container: r.container },
       time: Math.floor(r.latest.readMs / 1000),
-    });
+    }, opts.kernel?.get(r.container.id));
   return { [Symbol.iterator]: () => new TickIterator(readings, metricsOf, tail) };
 }
 

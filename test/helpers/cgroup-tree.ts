@@ -30,6 +30,29 @@ export class CgroupTree {
     return this;
   }
 
+  /**
+   * A v1 container's OOM and limit-hit counters, under the memory controller of Docker's cgroupfs
+   * driver (`memory/docker/<id>`), in the kernel's formats.
+   */
+  v1Counters(id: string, c: { oomKill: number; failcnt: number }): this {
+    const dir = `sys/fs/cgroup/memory/docker/${id}`;
+    return this.write({ [`${dir}/memory.oom_control`]: oomControl(c.oomKill), [`${dir}/memory.failcnt`]: `${c.failcnt}\n` });
+  }
+
+  /**
+   * A v2 group's `memory.events` and the three `*.pressure` files (the `full` line left out where
+   * a total is undefined, as older kernels' cpu.pressure does), in the kernel's formats.
+   */
+  v2Counters(group: string, c: V2Counters): this {
+    const dir = `sys/fs/cgroup/${group}`;
+    return this.write({
+      [`${dir}/memory.events`]: memoryEvents(c.events),
+      [`${dir}/cpu.pressure`]: pressure(c.cpu[0], c.cpu[1]),
+      [`${dir}/memory.pressure`]: pressure(c.memory[0], c.memory[1]),
+      [`${dir}/io.pressure`]: pressure(c.io[0], c.io[1]),
+    });
+  }
+
   /** An absolute path in the tree. */
   at(path: string): string {
     return join(this.root, path);
@@ -44,3 +67,23 @@ export class CgroupTree {
 export function fixtureText(name: string, file: string): string {
   return readFileSync(join(FIXTURES, name, file), 'utf8');
 }
+
+/** The counters of a v2 group's files: memory.events, and each resource's `some` and `full` totals in µs. */
+export interface V2Counters {
+  readonly events: { low: number; high: number; max: number; oom: number; oomKill: number };
+  readonly cpu: readonly [some: number, full: number | undefined];
+  readonly memory: readonly [some: number, full: number | undefined];
+  readonly io: readonly [some: number, full: number | undefined];
+}
+
+/** cgroup v1 `memory.oom_control` as Linux 4.13 and later write it. */
+export const oomControl = (oomKill: number): string => `oom_kill_disable 0\nunder_oom 0\noom_kill ${oomKill}\n`;
+
+/** cgroup v2 `memory.events` (Linux 5.17 and later add `oom_group_kill`). */
+export const memoryEvents = (e: V2Counters['events']): string =>
+  `low ${e.low}\nhigh ${e.high}\nmax ${e.max}\noom ${e.oom}\noom_kill ${e.oomKill}\noom_group_kill 0\n`;
+
+/** A PSI file: the averages are the kernel's own windows, the totals are µs. */
+export const pressure = (someUs: number, fullUs: number | undefined): string =>
+  `some avg10=1.52 avg60=0.87 avg300=0.23 total=${someUs}\n`
+  + (fullUs === undefined ? '' : `full avg10=0.00 avg60=0.00 avg300=0.00 total=${fullUs}\n`);

@@ -20,7 +20,7 @@ describe('parseConfig', () => {
     assert.equal(c.once, false);
     assert.equal(c.verbose, false);
     assert.deepEqual(c.rules, []);
-    assert.deepEqual([...c.metrics.groups], ['cpu', 'memory', 'network', 'blkio', 'pids', 'health']);
+    assert.deepEqual([...c.metrics.groups], ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure']);
     assert.equal(c.metrics.perInterface, true);
     assert.equal(c.metrics.perDevice, false);
   });
