@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 
 /** Calls that should answer at once (version, list, inspect, one-shot stats) give up after this long. */
-export const CALL_TIMEOUT_MS = 15_000;
+const CALL_TIMEOUT_MS = 15_000;
 
 /** Runs an Engine call that must answer within CALL_TIMEOUT_MS; past that it is aborted (its socket closed). */
 export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
