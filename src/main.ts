@@ -9,6 +9,7 @@ import { helpText } from './cli.js';
 import { parseConfig, readBackstopFile, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
 import { EngineClient } from './docker/engine.js';
+import { describeError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { CarbonPaths } from './naming/carbon-path.js';
 import { retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
@@ -153,7 +154,7 @@ function reloadOne<R extends object>(
   try {
     logger.info(said.done, { ...where, ...apply(read as R) });
   } catch (err) {
-    logger.error(kept, { ...where, problem: (err as Error).message });
+    logger.error(kept, { ...where, problem: describeError(err) });
   }
 }
 
@@ -211,7 +212,7 @@ async function main(): Promise<number> {
           try {
             runner.spillToSpool();
           } catch (err) {
-            const error = (err as Error).message;
+            const error = describeError(err);
             const sink = runner.description;
             logger.error('second signal: could not write the memory queue to the spool', { sink, error });
           }

@@ -16,17 +16,6 @@ export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Prom
   return Promise.race([call(abort.signal), timeout]).finally(cancel);
 }
 
-/** An error for a log line: the Engine's message plus the system error code when there is one. */
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: string }).code;
-  const status = (err as { statusCode?: number }).statusCode;
-  let text = err.message.replace(/\s+/g, ' ').trim();
-  if (code && !text.includes(code)) text = `${code}: ${text}`;
-  if (status && !text.includes(String(status))) text = `HTTP ${status}: ${text}`;
-  return text;
-}
-
 /** Is an API version such as "1.40" below major.minor? */
 export function apiBelow(version: string | undefined, major: number, minor: number): boolean {
   const m = /^(\d+)\.(\d+)/.exec(version ?? '');

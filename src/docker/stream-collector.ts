@@ -1,8 +1,8 @@
 import { backoffMs, type Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
-import { describeError } from './engine-calls.js';
 import type { EngineClient, EngineStream } from './engine.js';
 import type { ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';

@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { containerRef, type ContainerRef } from './container.js';
-import { describeError, withTimeout } from './engine-calls.js';
+import { withTimeout } from './engine-calls.js';
 import type { EngineClient, EngineStream, EngineVersion } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { LineSplitter } from './line-splitter.js';

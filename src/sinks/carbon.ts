@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
+import { describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CarbonPaths, CarbonPoint } from '../naming/carbon-path.js';
 import { carbonLine, chunkLines } from './carbon-encode.js';
@@ -106,11 +107,12 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
         s.resume();
         resolve(s);
       });
-      s.once('error', (err: Error & { code?: string }) => {
+      s.once('error', (err: Error) => {
         timer();
         signal.removeEventListener('abort', onAbort);
         s.destroy();
-        reject(new SinkSendError(`cannot connect to carbon at ${shown}: ${err.code ?? err.message}`, { pace: 'soon', code: err.code ?? 'ECONNECT', cause: err }));
+        const code = errorCode(err) ?? 'ECONNECT';
+        reject(new SinkSendError(`cannot connect to carbon at ${shown}: ${describeError(err)}`, { pace: 'soon', code, cause: err }));
       });
     }).finally(() => {
       connecting = undefined;
@@ -121,7 +123,8 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
   const write = (s: Socket, text: string): Promise<void> =>
     new Promise((resolve, reject) => {
       s.write(text, (err) => {
-        if (err) reject(new SinkSendError(`writing to carbon at ${shown} failed: ${(err as { code?: string }).code ?? err.message}`, { pace: 'soon', code: (err as { code?: string }).code ?? 'EWRITE', cause: err }));
+        const code = errorCode(err) ?? 'EWRITE';
+        if (err) reject(new SinkSendError(`writing to carbon at ${shown} failed: ${describeError(err)}`, { pace: 'soon', code, cause: err }));
         else resolve();
       });
     });
@@ -151,7 +154,8 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
     for (const datagram of chunkLines(lines(items), UDP_MAX_DATAGRAM)) {
       await new Promise<void>((resolve, reject) => {
         udp!.send(datagram, target.port, target.host, (err) => {
-          if (err) reject(new SinkSendError(`sending to carbon at ${shown} failed: ${(err as { code?: string }).code ?? err.message}`, { pace: 'soon', code: (err as { code?: string }).code ?? 'EUDP', cause: err }));
+          const code = errorCode(err) ?? 'EUDP';
+          if (err) reject(new SinkSendError(`sending to carbon at ${shown} failed: ${describeError(err)}`, { pace: 'soon', code, cause: err }));
           else resolve();
         });
       });

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../clock.js';
+import { describeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { DaemonStatus, Sink } from '../sink.js';
 import { toRegistry } from './registry.js';
@@ -93,7 +94,7 @@ export function createPrometheusExposition(options: ExpositionOptions): Promethe
       const current = registry;
       current.metrics().then(
         (text) => res.writeHead(200, { 'content-type': current.contentType }).end(req.method === 'HEAD' ? undefined : text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${describeError(err)}\n`),
       );
       return;
     }
