@@ -12,7 +12,7 @@ import { EngineClient } from './docker/engine.js';
 import { describeError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { CarbonPaths } from './naming/carbon-path.js';
-import { retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
+import { PullRunner, retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
 import { Spool } from './pipeline/spool.js';
 import { redact } from './redact.js';
 import { createBackstopSink, type BackstopSink } from './sinks/backstop.js';
@@ -93,8 +93,8 @@ async function buildRunners(
     run(createPushgatewaySink({ url: config.pushgateway, instance: config.pushgatewayInstance, containerLabels: config.promLabels, logger }));
   }
   if (config.listen) {
-    const { createPrometheusExposition } = await import('./sinks/prometheus/exposition.js');
-    exposition = createPrometheusExposition({
+    const { PrometheusExposition } = await import('./sinks/prometheus/exposition.js');
+    exposition = new PrometheusExposition({
       listen: config.listen,
       tls,
       containerLabels: config.promLabels,
@@ -102,7 +102,7 @@ async function buildRunners(
       clock: systemClock,
       logger,
     });
-    run(exposition);
+    runners.push(new PullRunner(exposition));
   }
   if (runners.length === 0) run(createStdoutSink(process.stdout, paths));
   return { runners, backstop, exposition };
