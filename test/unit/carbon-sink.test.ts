@@ -106,7 +106,7 @@ describe('carbon sink (UDP)', () => {
     }
   });
 
-  it('fails a send soon, with the code, when the datagram cannot leave (a broadcast address, not allowed)', async () => {
+  it('fails a send soon, with the code, when the datagram cannot leave (to a broadcast address)', async () => {
     const target = { protocol: 'udp', host: '255.255.255.255', port: 2003 } as const;
     const sink = createCarbonSink({ target, prefix: '', paths, clock: systemClock, logger: silentLogger });
     try {

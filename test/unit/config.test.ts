@@ -104,7 +104,8 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
   const readFile = (path: string): string => {
     const text = files[path];
     if (text === undefined) {
-      throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', syscall: 'open', path });
+      const message = `ENOENT: no such file or directory, open '${path}'`;
+      throw Object.assign(new Error(message), { code: 'ENOENT', syscall: 'open', path });
     }
     return text;
   };

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
-import { DEFAULT_RETRY, PullRunner, retryPolicyFor, SinkRunner, type TickRunner } from '../../src/pipeline/sink-runner.js';
+import {
+  DEFAULT_RETRY,
+  PullRunner,
+  retryPolicyFor,
+  SinkRunner,
+  type TickRunner,
+} from '../../src/pipeline/sink-runner.js';
 import type { CarbonPoint } from '../../src/naming/carbon-path.js';
 import { SinkSendError, type PullSink, type Sink } from '../../src/sinks/sink.js';
 import { point, pointSinkParts, points, tickOf } from '../helpers/ticks.js';
