@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { OPTIONS, parseArgs } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
+import { describeError } from './errors.js';
 import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
 import { parseRules, RulesError, type Rule } from './naming/rules.js';
 import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
@@ -303,7 +304,7 @@ function writableDir(v: { value: string; from: string } | undefined, problems: s
     unlinkSync(probe);
     return dir;
   } catch (err) {
-    problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${(err as { code?: string }).code ?? (err as Error).message}); give a writable folder for the spool`);
+    problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${describeError(err)}); give a writable folder for the spool`);
     return undefined;
   }
 }
@@ -440,7 +441,7 @@ function backstopSource(
   try {
     text = readFile(path).trim();
   } catch (err) {
-    problems.push(`${file.from}: cannot read ${JSON.stringify(path)} (${(err as { code?: string }).code ?? (err as Error).message}); give a readable file holding the Backstop URL`);
+    problems.push(`${file.from}: cannot read ${JSON.stringify(path)} (${describeError(err)}); give a readable file holding the Backstop URL`);
     return undefined;
   }
   const from = `${file.from} (${path})`;
@@ -543,7 +544,7 @@ export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } | {
       if (pem.toString('latin1').includes('-----BEGIN ')) return pem;
       problems.push(`${f.from}: ${JSON.stringify(f.path)} is not a PEM file; give a PEM certificate or key`);
     } catch (err) {
-      problems.push(`${f.from}: cannot read ${JSON.stringify(f.path)} (${(err as { code?: string }).code ?? (err as Error).message}); give a readable PEM file`);
+      problems.push(`${f.from}: cannot read ${JSON.stringify(f.path)} (${describeError(err)}); give a readable PEM file`);
     }
     return undefined;
   };
@@ -617,7 +618,7 @@ function parseDocker(
     } catch (err) {
       problems.push(
         `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, and ${JSON.stringify(knownHostsPath)} cannot be read ` +
-          `(${(err as { code?: string }).code ?? (err as Error).message}); check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
+          `(${describeError(err)}); check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
       );
       return undefined;
     }
@@ -655,7 +656,7 @@ function parseDocker(
     try {
       return readFileSync(path);
     } catch (err) {
-      problems.push(`DOCKER_CERT_PATH: cannot read ${path}: ${(err as Error).message}`);
+      problems.push(`DOCKER_CERT_PATH: cannot read ${path}: ${describeError(err)}`);
       return undefined;
     }
   };

@@ -8,6 +8,7 @@ import { OneShotCollector } from './docker/oneshot-collector.js';
 import { StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
 import type { KernelCounters } from './docker/kernel-counters.js';
+import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
@@ -112,8 +113,8 @@ export class Daemon {
     for (const runner of this.#deps.runners) {
       this.#starting.push(
         runner.start(status).catch((err: unknown) => {
-          logger.error('cannot start a sink', { sink: runner.description, error: (err as Error).message });
-          this.#fail(`cannot start ${runner.description}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+          logger.error('cannot start a sink', { sink: runner.description, error: describeError(err) });
+          this.#fail(`cannot start ${runner.description}: ${describeError(err)}`);
         }),
       );
     }

@@ -9,9 +9,10 @@ import { helpText } from './cli.js';
 import { parseConfig, readBackstopFile, readTlsFiles, type Config } from './config.js';
 import { Daemon } from './daemon.js';
 import { EngineClient } from './docker/engine.js';
+import { describeError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { CarbonPaths } from './naming/carbon-path.js';
-import { retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
+import { PullRunner, retryPolicyFor, SinkRunner, type TickRunner } from './pipeline/sink-runner.js';
 import { Spool } from './pipeline/spool.js';
 import { redact } from './redact.js';
 import { createBackstopSink, type BackstopSink } from './sinks/backstop.js';
@@ -92,8 +93,8 @@ async function buildRunners(
     run(createPushgatewaySink({ url: config.pushgateway, instance: config.pushgatewayInstance, containerLabels: config.promLabels, logger }));
   }
   if (config.listen) {
-    const { createPrometheusExposition } = await import('./sinks/prometheus/exposition.js');
-    exposition = createPrometheusExposition({
+    const { PrometheusExposition } = await import('./sinks/prometheus/exposition.js');
+    exposition = new PrometheusExposition({
       listen: config.listen,
       tls,
       containerLabels: config.promLabels,
@@ -101,7 +102,7 @@ async function buildRunners(
       clock: systemClock,
       logger,
     });
-    run(exposition);
+    runners.push(new PullRunner(exposition));
   }
   if (runners.length === 0) run(createStdoutSink(process.stdout, paths));
   return { runners, backstop, exposition };
@@ -153,7 +154,7 @@ function reloadOne<R extends object>(
   try {
     logger.info(said.done, { ...where, ...apply(read as R) });
   } catch (err) {
-    logger.error(kept, { ...where, problem: (err as Error).message });
+    logger.error(kept, { ...where, problem: describeError(err) });
   }
 }
 
@@ -211,7 +212,7 @@ async function main(): Promise<number> {
           try {
             runner.spillToSpool();
           } catch (err) {
-            const error = (err as Error).message;
+            const error = describeError(err);
             const sink = runner.description;
             logger.error('second signal: could not write the memory queue to the spool', { sink, error });
           }

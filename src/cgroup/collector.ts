@@ -82,7 +82,6 @@ export class CgroupCollector implements Collector {
   #wakeAt = Number.POSITIVE_INFINITY;
   /** Clock ms of the collector's beat (its start, plus whole seconds): every container's reads after its first (nextDue). */
   #beat = 0;
-  #kernelSamples = 0;
 
   constructor(opts: CgroupCollectorOptions) {
     this.#o = opts;
@@ -95,11 +94,6 @@ export class CgroupCollector implements Collector {
 
   get ready(): Promise<void> {
     return this.#tracker.ready;
-  }
-
-  /** Samples read from the kernel since start (the Engine's streams' are not counted here). */
-  get kernelSamples(): number {
-    return this.#kernelSamples;
   }
 
   status(): CollectorStatus {
@@ -230,11 +224,10 @@ export class CgroupCollector implements Collector {
   #readEach(now: number): void {
     // Nothing below adds or removes followed containers: the map is walked as it is.
     for (const f of this.#followed.values()) {
-      if (f.source !== 'kernel' || f.target === undefined || !readNow(f.dueAt, now)) continue;
+      if (f.source !== 'kernel' || f.target === undefined || f.dueAt > now) continue;
       f.dueAt = nextDue(f.dueAt, now, this.#beat);
       const outcome = this.#reader!.read(f.target);
       if (outcome.kind === 'sample') {
-        this.#kernelSamples += 1;
         this.#o.onSample(f.container, outcome.values);
       } else if (outcome.kind === 'gone') {
         // Exited between two reads: not an error. A restart brings a new PID (and a new target).
@@ -256,9 +249,6 @@ export function nextWake(now: number, dues: Iterable<number>): number {
   for (const due of dues) if (due + GATHER_MS < next) next = due + GATHER_MS;
   return Math.max(next, now + GATHER_MS);
 }
-
-/** Whether a wake-up at `now` reads a container due at `dueAt`. */
-export const readNow = (dueAt: number, now: number): boolean => dueAt <= now;
 
 /**
  * A container's next due time after a read at `now` (it was due at `dueAt`): the collector's next

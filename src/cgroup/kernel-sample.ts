@@ -62,7 +62,7 @@ export type KernelSampleOutcome =
  * names eth0, eth1, … (never `lo`, nor an interface made inside the container, like the bridge
  * and veths of a Docker-in-Docker).
  */
-export const isEngineInterface = (name: string): boolean => /^eth\d+$/.test(name);
+const isEngineInterface = (name: string): boolean => /^eth\d+$/.test(name);
 
 const bad = (file: string, reason: string): KernelSampleOutcome => ({ kind: 'bad', file, reason });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorCode, errorReason, gone, unreadable, type CgroupFailure } from './outcome.js';
+import { describeError, errorCode } from '../errors.js';
+import { gone, unreadable, type CgroupFailure } from './outcome.js';
 import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup.js';
 
 /** Where the host's kernel interfaces are, as the daemon sees them. */
@@ -98,7 +99,7 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     entries = parseProcCgroup(readFileSync(procFile, 'utf8'));
   } catch (err) {
     const code = errorCode(err);
-    return code === 'ENOENT' || code === 'ESRCH' ? gone(`process ${pid} has exited`) : unreadable(procFile, errorReason(err));
+    return code === 'ENOENT' || code === 'ESRCH' ? gone(`process ${pid} has exited`) : unreadable(procFile, describeError(err));
   }
 
   let files: SampleFile[];

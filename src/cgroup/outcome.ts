@@ -16,16 +16,3 @@ export type CgroupFailure =
 export const gone = (detail: string): CgroupFailure => ({ kind: 'gone', detail });
 
 export const unreadable = (file: string, reason: string): CgroupFailure => ({ kind: 'unreadable', file, reason });
-
-/** Node's error code of a failed file operation ('ENOENT', 'EACCES', …), or undefined. */
-export function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** A short reason for a failed read: the code and Node's message without the path it repeats. */
-export function errorReason(err: unknown): string {
-  const code = errorCode(err);
-  const message = err instanceof Error ? err.message.replace(/, \w+ '[^']*'$/, '') : String(err);
-  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
-}

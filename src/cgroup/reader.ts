@@ -1,10 +1,11 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { describeError, errorCode } from '../errors.js';
 import type { SampleValues } from '../docker/sample-values.js';
 import { parseBlkioV1, parseCount, parseMemTotal, parseProcStat, type HostCpu } from './kernel-files.js';
 import { v1Sample, v2Sample, type V1Texts, type V2Texts } from './kernel-sample.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget, type LocateOutcome } from './locate.js';
-import { errorCode, errorReason, gone, unreadable, type CgroupFailure } from './outcome.js';
+import { gone, unreadable, type CgroupFailure } from './outcome.js';
 
 /** Half a page: no seq_file read stops short below it (see #readFd). */
 const WHOLE_BELOW = 2048;
@@ -155,7 +156,7 @@ export class CgroupReader {
           ? unreadable(path, 'no such file, though its cgroup exists (a kernel or controller without it?)')
           : gone('its cgroup was removed');
       }
-      return unreadable(path, errorReason(err));
+      return unreadable(path, describeError(err));
     }
   }
 
@@ -168,7 +169,7 @@ export class CgroupReader {
       if ((code === 'ENOENT' || code === 'ESRCH' || code === 'ENXIO') && path.endsWith('/net/dev')) {
         return gone('its process has exited');
       }
-      return unreadable(path, errorReason(err));
+      return unreadable(path, describeError(err));
     }
   }
 
@@ -272,7 +273,7 @@ export function openCgroupReader(opts: CgroupReaderOptions): OpenOutcome {
   try {
     readFileSync(stat);
   } catch (err) {
-    return unreadable(stat, `${errorReason(err)} (is --host-proc the host's /proc?)`);
+    return unreadable(stat, `${describeError(err)} (is --host-proc the host's /proc?)`);
   }
   if (!existsSync(opts.cgroupRoot)) return unreadable(opts.cgroupRoot, 'no such directory (is --cgroup-root the host\'s cgroup tree?)');
   let memTotal: number | undefined;

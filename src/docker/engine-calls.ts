@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 
 /** Calls that should answer at once (version, list, inspect, one-shot stats) give up after this long. */
-export const CALL_TIMEOUT_MS = 15_000;
+const CALL_TIMEOUT_MS = 15_000;
 
 /** Runs an Engine call that must answer within CALL_TIMEOUT_MS; past that it is aborted (its socket closed). */
 export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
@@ -14,17 +14,6 @@ export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Prom
     }, CALL_TIMEOUT_MS);
   });
   return Promise.race([call(abort.signal), timeout]).finally(cancel);
-}
-
-/** An error for a log line: the Engine's message plus the system error code when there is one. */
-export function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: string }).code;
-  const status = (err as { statusCode?: number }).statusCode;
-  let text = err.message.replace(/\s+/g, ' ').trim();
-  if (code && !text.includes(code)) text = `${code}: ${text}`;
-  if (status && !text.includes(String(status))) text = `HTTP ${status}: ${text}`;
-  return text;
 }
 
 /** Is an API version such as "1.40" below major.minor? */

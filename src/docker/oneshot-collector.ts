@@ -1,9 +1,10 @@
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
-import { apiBelow, describeError, withTimeout } from './engine-calls.js';
+import { apiBelow, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
 import type { ContainerFilter } from './filter.js';
 import { sampleValues } from './sample-values.js';

@@ -1,11 +1,11 @@
 import { backoffMs, type Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
-import { describeError } from './engine-calls.js';
 import type { EngineClient, EngineStream } from './engine.js';
 import type { ContainerFilter } from './filter.js';
-import { LineSplitter } from './line-splitter.js';
+import { JsonLines } from './json-lines.js';
 import { sampleValues } from './sample-values.js';
 import type { DockerStats } from './stats-types.js';
 import { ContainerTracker, type TrackerListener } from './tracker.js';
@@ -212,28 +212,25 @@ export class StatsStreams {
     f.stream = stream;
     f.lastDataAt = this.#o.clock.now();
     this.#o.logger.debug('stats stream open', { container: f.container.name, id: id.slice(0, 12) });
-    let badLogged = false;
     let first = true;
-    const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
-      let sample: DockerStats;
-      try {
-        sample = JSON.parse(line) as DockerStats;
-        if (sample === null || typeof sample !== 'object' || Array.isArray(sample)) throw new Error('not an object');
-      } catch {
-        this.#badLines += 1;
-        if (!badLogged) {
-          badLogged = true;
-          this.#o.logger.warn('skipped a stats line that is not a JSON object', { container: f.container.name, line: line.slice(0, 120) });
-        }
-        return;
-      }
+    const onSample = (sample: DockerStats): void => {
       if (first) {
         first = false;
         this.#o.logger.debug('first stats sample', { container: f.container.name });
       }
       f.reopenAttempts = 0;
       this.#o.onSample(f.container, sampleValues(sample));
-    });
+    };
+    const reader = new JsonLines(
+      MAX_LINE_BYTES,
+      (sample) => onSample(sample as DockerStats),
+      (line, firstSkip) => {
+        this.#badLines += 1;
+        if (!firstSkip) return;
+        const where = { container: f.container.name, line: line.slice(0, 120) };
+        this.#o.logger.warn('skipped a stats line that is not a JSON object', where);
+      },
+    );
     const ended = (why: string): void => {
       if (f.stream !== stream) return;
       stream.close();
@@ -249,7 +246,7 @@ export class StatsStreams {
     stream.start(
       (chunk) => {
         f.lastDataAt = this.#o.clock.now();
-        if (!splitter.push(chunk)) {
+        if (!reader.push(chunk)) {
           this.#o.logger.warn('stats line too long; reopening the stream', { container: f.container.name });
           ended('line too long');
         }

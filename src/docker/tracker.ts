@@ -1,11 +1,12 @@
 import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { containerRef, type ContainerRef } from './container.js';
-import { describeError, withTimeout } from './engine-calls.js';
+import { withTimeout } from './engine-calls.js';
 import type { EngineClient, EngineStream, EngineVersion } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
-import { LineSplitter } from './line-splitter.js';
+import { JsonLines } from './json-lines.js';
 
 /** An event line longer than this without a newline is not an event: the subscription is renewed. */
 const MAX_LINE_BYTES = 1 << 20;
@@ -165,21 +166,15 @@ export class ContainerTracker {
 
   /** Feeds container events to #onEvent; resolves when the event stream ends for any reason. */
   #followEvents(events: EngineStream): Promise<void> {
-    let badLogged = false;
-    const splitter = new LineSplitter(MAX_LINE_BYTES, (line) => {
-      let event: DockerEvent;
-      try {
-        event = JSON.parse(line) as DockerEvent;
-      } catch {
+    const reader = new JsonLines(
+      MAX_LINE_BYTES,
+      (event) => this.#onEvent(event as DockerEvent),
+      (line, first) => {
         this.#badEvents += 1;
-        if (!badLogged) {
-          badLogged = true;
-          this.#o.logger.warn('skipped a Docker event that is not JSON', { line: line.slice(0, 200) });
-        }
-        return;
-      }
-      if (event !== null && typeof event === 'object') this.#onEvent(event);
-    });
+        if (!first) return;
+        this.#o.logger.warn('skipped a Docker event that is not a JSON object', { line: line.slice(0, 200) });
+      },
+    );
     return new Promise((resolve) => {
       const done = (): void => {
         if (this.#endEvents === done) this.#endEvents = undefined;
@@ -189,7 +184,7 @@ export class ContainerTracker {
       this.#endEvents = done;
       events.start(
         (chunk) => {
-          if (!splitter.push(chunk)) done();
+          if (!reader.push(chunk)) done();
         },
         () => done(),
       );

@@ -1,7 +1,15 @@
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { redact } from '../redact.js';
-import { SinkSendError, type DaemonStatus, type LazyItems, type Sink, type SinkHealth, type Tick } from '../sinks/sink.js';
+import {
+  SinkSendError,
+  type DaemonStatus,
+  type LazyItems,
+  type PullSink,
+  type Sink,
+  type SinkHealth,
+  type Tick,
+} from '../sinks/sink.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { Spool } from './spool.js';
 
@@ -454,5 +462,64 @@ export class SinkRunner<T> implements TickRunner {
     );
     await this.#napFor(Math.min(wait, left));
     return true;
+  }
+}
+
+/**
+ * What the daemon drives of a pull sink: each tick goes to the sink at once, and there is nothing
+ * to queue, send, retry or spool, so its counters stay at zero and it is never failing.
+ */
+export class PullRunner implements TickRunner {
+  readonly #sink: PullSink;
+  #closed = false;
+
+  constructor(sink: PullSink) {
+    this.#sink = sink;
+  }
+
+  get description(): string {
+    return this.#sink.description;
+  }
+
+  readonly pending = 0;
+
+  readonly stats: SinkStats = {
+    produced: 0,
+    delivered: 0,
+    failures: 0,
+    buffered: 0,
+    spooled: 0,
+    spooledBytes: 0,
+    dropped: 0,
+    spoolErrors: 0,
+  };
+
+  health(): SinkHealth {
+    return { sink: this.#sink.description, failingSince: undefined, lastError: undefined };
+  }
+
+  async start(status: DaemonStatus): Promise<void> {
+    await this.#sink.start?.(status);
+  }
+
+  enqueue(tick: Tick): void {
+    if (!this.#closed) this.#sink.update(tick);
+  }
+
+  reportDrops(): void {}
+
+  flush(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  spillToSpool(): void {}
+
+  retryNow(): void {}
+
+  /** Closes the sink. Runs once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#sink.close();
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SpoolCodec } from '../sinks/sink.js';
 import { nodeSpoolFs, type SpoolFs } from './spool-fs.js';
@@ -27,9 +28,8 @@ export class SpoolError extends Error {
   readonly code: string;
 
   constructor(op: string, dir: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
     super(`cannot ${op} the spool in ${dir}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.code = typeof code === 'string' ? code : 'EUNKNOWN';
+    this.code = errorCode(cause) ?? 'EUNKNOWN';
   }
 }
 
@@ -71,9 +71,8 @@ interface InFlight<T> {
 const SEGMENT = /^seg-(\d{12})\.log$/;
 const name = (seq: number): string => `seg-${String(seq).padStart(12, '0')}.log`;
 const digest = (text: string): string => createHash('sha1').update(text).digest('hex').slice(0, 12);
-const codeOf = (err: unknown): string | undefined => (err as { code?: string } | undefined)?.code;
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-const isFull = (err: unknown): boolean => codeOf(err) === 'ENOSPC' || codeOf(err) === 'EDQUOT';
+const isFull = (err: unknown): boolean => errorCode(err) === 'ENOSPC' || errorCode(err) === 'EDQUOT';
 const LINE = /^([0-9a-f]{12}) (\d+) (.*)$/s;
 
 /**
@@ -194,7 +193,7 @@ export class Spool<T> {
       try {
         w = this.#openWriter();
       } catch (err) {
-        if (codeOf(err) === 'ENOENT' && !reopened) {
+        if (errorCode(err) === 'ENOENT' && !reopened) {
           reopened = true;
           this.#noticeLoss(true);
           continue;
@@ -337,7 +336,7 @@ export class Spool<T> {
     try {
       text = this.#fs.readFileSync(`${segmentPath}.ack`).toString('utf8');
     } catch (err) {
-      if (codeOf(err) !== 'ENOENT') {
+      if (errorCode(err) !== 'ENOENT') {
         this.#o.logger.warn('cannot read a spool acknowledgement; delivering the segment from its start', {
           sink: this.#o.sink,
           segment: segmentPath,
@@ -499,7 +498,7 @@ export class Spool<T> {
     try {
       this.#fs.unlinkSync(path);
     } catch (err) {
-      if (codeOf(err) !== 'ENOENT') throw err;
+      if (errorCode(err) !== 'ENOENT') throw err;
     }
   }
 

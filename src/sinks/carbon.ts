@@ -1,11 +1,12 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, type Socket } from 'node:net';
 import type { Clock } from '../clock.js';
+import { describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CarbonPaths, CarbonPoint } from '../naming/carbon-path.js';
 import { carbonLine, chunkLines } from './carbon-encode.js';
 import { carbonPointCodec, carbonPointSink } from './carbon-point.js';
-import { SinkSendError, spoolKey, type Sink } from './sink.js';
+import { SinkSendError, spoolKey, type Sink, type SpoolCodec } from './sink.js';
 
 export interface CarbonTarget {
   readonly protocol: 'tcp' | 'udp';
@@ -43,145 +44,219 @@ const CLOSE_GRACE_MS = 2_000;
 const RESEND_MAX_ITEMS = 50_000;
 
 /**
- * Carbon plaintext (`path value unixtime\n`) over one persistent TCP connection, or UDP datagrams.
- * TCP: the connection is opened by the first send and kept; when it is down (refused, reset, closed
- * by carbon), `send` throws SinkSendError('soon') and the runner retries with backoff, which is the
- * reconnect backoff. A send resolves once its lines are handed to the kernel; what the kernel had
- * accepted shortly before carbon closed the connection is written again after the reconnect.
- * UDP: fire and forget (carbon acknowledges nothing); only local errors fail a send.
+ * Carbon plaintext (`path value unixtime\n`) over one persistent TCP connection (CarbonTcpSink), or
+ * UDP datagrams (CarbonUdpSink).
  */
 export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
-  const { target, logger, clock } = opts;
-  const shown = `${target.protocol}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
-  const prefix = opts.prefix === '' ? '' : `${opts.prefix}.`;
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
-  const resendWindowMs = opts.resendWindowMs ?? 10_000;
-  let socket: Socket | undefined;
-  let connecting: Promise<Socket> | undefined;
-  /** Batches written recently, for the resend after a dropped connection. */
-  let recent: { at: number; items: readonly CarbonPoint[] }[] = [];
-  /** Set when the connection closed: the items to write again first. */
-  let resend: CarbonPoint[] = [];
-  let droppedLong = 0;
+  return opts.target.protocol === 'udp' ? new CarbonUdpSink(opts) : new CarbonTcpSink(opts);
+}
 
-  const lines = (items: readonly CarbonPoint[]): string[] => {
+/** What both transports share: the description, the encoding and spool, and the lines' bound. */
+abstract class CarbonSink implements Sink<CarbonPoint> {
+  readonly description: string;
+  readonly maxBatchItems = 5_000;
+  readonly encode: Sink<CarbonPoint>['encode'];
+  readonly itemBytes: Sink<CarbonPoint>['itemBytes'];
+  readonly spool: SpoolCodec<CarbonPoint>;
+  protected readonly target: CarbonTarget;
+  /** The target as a URL without credentials, for messages. */
+  protected readonly shown: string;
+  protected readonly clock: Clock;
+  protected readonly logger: Logger;
+  readonly #prefix: string;
+  #droppedLong = 0;
+
+  constructor(opts: CarbonSinkOptions) {
+    const { target } = opts;
+    this.target = target;
+    this.shown = `${target.protocol}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    this.clock = opts.clock;
+    this.logger = opts.logger;
+    this.#prefix = opts.prefix === '' ? '' : `${opts.prefix}.`;
+    this.description = `carbon ${this.shown}`;
+    ({ encode: this.encode, itemBytes: this.itemBytes } = carbonPointSink(opts.paths));
+    // Spooled without the prefix (it is put in front when the lines are written).
+    this.spool = carbonPointCodec(spoolKey('carbon', `${this.shown} ${this.#prefix}`));
+  }
+
+  abstract send(items: readonly CarbonPoint[], signal: AbortSignal): Promise<void>;
+  abstract close(): Promise<void>;
+
+  /** The items as lines; one longer than CARBON_MAX_LINE_BYTES is logged and dropped. */
+  protected lines(items: readonly CarbonPoint[]): string[] {
     const out: string[] = [];
     for (const m of items) {
-      const line = carbonLine(m, prefix);
-      if (Buffer.byteLength(line) > CARBON_MAX_LINE_BYTES) {
-        droppedLong += 1;
-        if (droppedLong === 1 || droppedLong % 1000 === 0) {
-          logger.error('carbon line too long; dropped it', { sink: shown, bytes: Buffer.byteLength(line), path: line.slice(0, 200), droppedTotal: droppedLong });
-        }
+      const line = carbonLine(m, this.#prefix);
+      const bytes = Buffer.byteLength(line);
+      if (bytes <= CARBON_MAX_LINE_BYTES) {
+        out.push(line);
         continue;
       }
-      out.push(line);
+      this.#droppedLong += 1;
+      if (this.#droppedLong === 1 || this.#droppedLong % 1000 === 0) {
+        const where = { sink: this.shown, bytes, path: line.slice(0, 200), droppedTotal: this.#droppedLong };
+        this.logger.error('carbon line too long; dropped it', where);
+      }
     }
     return out;
-  };
+  }
 
-  const connect = (signal: AbortSignal): Promise<Socket> => {
-    if (socket) return Promise.resolve(socket);
-    connecting ??= new Promise<Socket>((resolve, reject) => {
-      const s = createConnection({ host: target.host, port: target.port });
-      const timer = clock.setTimer(() => s.destroy(new Error(`connect timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+  /** A failed send, tried again soon; `fallback` is the code when Node gives none. */
+  protected failure(what: string, err: Error, fallback: string): SinkSendError {
+    const code = errorCode(err) ?? fallback;
+    return new SinkSendError(`${what}: ${describeError(err)}`, { pace: 'soon', code, cause: err });
+  }
+}
+
+/**
+ * Carbon over one persistent TCP connection. The connection is opened by the first send and kept;
+ * when it is down (refused, reset, closed by carbon), `send` throws SinkSendError('soon') and the
+ * runner retries with backoff, which is the reconnect backoff. A send resolves once its lines are
+ * handed to the kernel; what the kernel had accepted shortly before carbon closed the connection
+ * is written again after the reconnect.
+ */
+class CarbonTcpSink extends CarbonSink {
+  readonly #connectTimeoutMs: number;
+  readonly #resendWindowMs: number;
+  #socket: Socket | undefined;
+  #connecting: Promise<Socket> | undefined;
+  /** Batches written recently, for the resend after a dropped connection. */
+  #recent: { at: number; items: readonly CarbonPoint[] }[] = [];
+  /** Set when the connection closed: the items to write again first. */
+  #resend: readonly CarbonPoint[] = [];
+
+  constructor(opts: CarbonSinkOptions) {
+    super(opts);
+    this.#connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+    this.#resendWindowMs = opts.resendWindowMs ?? 10_000;
+  }
+
+  async send(items: readonly CarbonPoint[], signal: AbortSignal): Promise<void> {
+    const s = await this.#connect(signal);
+    const again = this.#resend;
+    if (again.length > 0) {
+      await this.#write(s, this.lines(again).join(''));
+      const said = { sink: this.shown, items: again.length };
+      this.logger.info('carbon reconnected; wrote again what may have been lost with the connection', said);
+      this.#resend = [];
+      this.#recent.push({ at: this.clock.now(), items: again });
+    }
+    await this.#write(s, this.lines(items).join(''));
+    if (this.#socket !== s) {
+      // The connection closed while we wrote: these lines may be lost too.
+      const message = `carbon at ${this.shown} closed the connection during a send`;
+      throw new SinkSendError(message, { pace: 'soon', code: 'ECONNRESET' });
+    }
+    this.#remember(items);
+  }
+
+  async close(): Promise<void> {
+    const s = this.#socket;
+    this.#socket = undefined;
+    if (!s) return;
+    // Lines still in the socket's buffer get a moment to go; a carbon that reads nothing does not hold
+    // the stop.
+    await new Promise<void>((resolve) => {
+      const cancel = this.clock.setTimer(() => {
+        s.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      s.end(() => {
+        cancel();
+        resolve();
+      });
+    });
+  }
+
+  /** Keeps a sent batch for the resend window, at most RESEND_MAX_ITEMS items, the newest. */
+  #remember(items: readonly CarbonPoint[]): void {
+    const now = this.clock.now();
+    this.#recent.push({ at: now, items });
+    let total = 0;
+    this.#recent = this.#recent
+      .filter((r) => r.at >= now - this.#resendWindowMs)
+      .reverse()
+      .filter((r) => (total += r.items.length) <= RESEND_MAX_ITEMS)
+      .reverse();
+  }
+
+  #connect(signal: AbortSignal): Promise<Socket> {
+    if (this.#socket) return Promise.resolve(this.#socket);
+    this.#connecting ??= new Promise<Socket>((resolve, reject) => {
+      const { host, port } = this.target;
+      const s = createConnection({ host, port });
+      const timeoutMs = this.#connectTimeoutMs;
+      const timedOut = (): void => void s.destroy(new Error(`connect timed out after ${timeoutMs} ms`));
+      const timer = this.clock.setTimer(timedOut, timeoutMs);
       const onAbort = (): void => void s.destroy(new Error('aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
       s.once('connect', () => {
         timer();
         signal.removeEventListener('abort', onAbort);
-        s.setKeepAlive(true, 30_000);
-        s.setNoDelay(true);
-        socket = s;
-        s.on('error', () => {}); // 'close' follows; the next send sees the socket gone.
-        s.once('close', () => {
-          if (socket !== s) return;
-          socket = undefined;
-          const since = clock.now() - resendWindowMs;
-          resend = recent.filter((r) => r.at >= since).flatMap((r) => r.items);
-          recent = [];
-          logger.warn('carbon connection closed; will reconnect', { sink: shown, resend: resend.length });
-        });
-        // Carbon never writes to us; reading keeps the socket flowing so that a FIN is noticed.
-        s.resume();
+        this.#connected(s);
         resolve(s);
       });
-      s.once('error', (err: Error & { code?: string }) => {
+      s.once('error', (err: Error) => {
         timer();
         signal.removeEventListener('abort', onAbort);
         s.destroy();
-        reject(new SinkSendError(`cannot connect to carbon at ${shown}: ${err.code ?? err.message}`, { pace: 'soon', code: err.code ?? 'ECONNECT', cause: err }));
+        reject(this.failure(`cannot connect to carbon at ${this.shown}`, err, 'ECONNECT'));
       });
     }).finally(() => {
-      connecting = undefined;
+      this.#connecting = undefined;
     });
-    return connecting;
-  };
+    return this.#connecting;
+  }
 
-  const write = (s: Socket, text: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      s.write(text, (err) => {
-        if (err) reject(new SinkSendError(`writing to carbon at ${shown} failed: ${(err as { code?: string }).code ?? err.message}`, { pace: 'soon', code: (err as { code?: string }).code ?? 'EWRITE', cause: err }));
-        else resolve();
-      });
+  /** Keeps a new connection; when it closes, what was written within the resend window waits to go again. */
+  #connected(s: Socket): void {
+    s.setKeepAlive(true, 30_000);
+    s.setNoDelay(true);
+    this.#socket = s;
+    s.on('error', () => {}); // 'close' follows; the next send sees the socket gone.
+    s.once('close', () => {
+      if (this.#socket !== s) return;
+      this.#socket = undefined;
+      const since = this.clock.now() - this.#resendWindowMs;
+      this.#resend = this.#recent.filter((r) => r.at >= since).flatMap((r) => r.items);
+      this.#recent = [];
+      this.logger.warn('carbon connection closed; will reconnect', { sink: this.shown, resend: this.#resend.length });
     });
+    // Carbon never writes to us; reading keeps the socket flowing so that a FIN is noticed.
+    s.resume();
+  }
 
-  const sendTcp = async (items: readonly CarbonPoint[], signal: AbortSignal): Promise<void> => {
-    const s = await connect(signal);
-    const again = resend;
-    if (again.length > 0) {
-      await write(s, lines(again).join(''));
-      logger.info('carbon reconnected; wrote again what may have been lost with the connection', { sink: shown, items: again.length });
-      resend = [];
-      recent.push({ at: clock.now(), items: again });
-    }
-    await write(s, lines(items).join(''));
-    if (socket !== s) {
-      // The connection closed while we wrote: these lines may be lost too.
-      throw new SinkSendError(`carbon at ${shown} closed the connection during a send`, { pace: 'soon', code: 'ECONNRESET' });
-    }
-    const now = clock.now();
-    recent.push({ at: now, items });
-    let total = 0;
-    recent = recent.filter((r) => r.at >= now - resendWindowMs).reverse().filter((r) => (total += r.items.length) <= RESEND_MAX_ITEMS).reverse();
-  };
+  #write(s: Socket, text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      s.write(text, (err) =>
+        err ? reject(this.failure(`writing to carbon at ${this.shown} failed`, err, 'EWRITE')) : resolve(),
+      );
+    });
+  }
+}
 
-  const udp = target.protocol === 'udp' ? createSocket(target.host.includes(':') ? 'udp6' : 'udp4') : undefined;
-  const sendUdp = async (items: readonly CarbonPoint[]): Promise<void> => {
-    for (const datagram of chunkLines(lines(items), UDP_MAX_DATAGRAM)) {
+/** Carbon over UDP datagrams: fire and forget (carbon acknowledges nothing); only local errors fail a send. */
+class CarbonUdpSink extends CarbonSink {
+  readonly #socket: UdpSocket;
+
+  constructor(opts: CarbonSinkOptions) {
+    super(opts);
+    this.#socket = createSocket(opts.target.host.includes(':') ? 'udp6' : 'udp4');
+  }
+
+  async send(items: readonly CarbonPoint[]): Promise<void> {
+    const { host, port } = this.target;
+    for (const datagram of chunkLines(this.lines(items), UDP_MAX_DATAGRAM)) {
       await new Promise<void>((resolve, reject) => {
-        udp!.send(datagram, target.port, target.host, (err) => {
-          if (err) reject(new SinkSendError(`sending to carbon at ${shown} failed: ${(err as { code?: string }).code ?? err.message}`, { pace: 'soon', code: (err as { code?: string }).code ?? 'EUDP', cause: err }));
-          else resolve();
-        });
+        this.#socket.send(datagram, port, host, (err) =>
+          err ? reject(this.failure(`sending to carbon at ${this.shown} failed`, err, 'EUDP')) : resolve(),
+        );
       });
     }
-  };
+  }
 
-  return {
-    description: `carbon ${shown}`,
-    ...carbonPointSink(opts.paths),
-    // Spooled without the prefix (it is put in front when the lines are written).
-    spool: carbonPointCodec(spoolKey('carbon', `${shown} ${prefix}`)),
-    maxBatchItems: 5_000,
-    send: (items, signal) => (udp ? sendUdp(items) : sendTcp(items, signal)),
-    async close() {
-      udp?.close();
-      const s = socket;
-      socket = undefined;
-      // Lines still in the socket's buffer get a moment to go; a carbon that reads nothing does not hold the stop.
-      if (s) {
-        await new Promise<void>((resolve) => {
-          const cancel = clock.setTimer(() => {
-            s.destroy();
-            resolve();
-          }, CLOSE_GRACE_MS);
-          s.end(() => {
-            cancel();
-            resolve();
-          });
-        });
-      }
-    },
-  };
+  close(): Promise<void> {
+    this.#socket.close();
+    return Promise.resolve();
+  }
 }

@@ -1,4 +1,5 @@
 import got, { type Got } from 'got';
+import { describeError, errorCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { SinkSendError } from './sink.js';
 
@@ -42,8 +43,8 @@ export function sinkHttpClient(opts: {
 
 /** A request that got no answer (connection refused, timeout, reset): tried again soon. */
 export function requestFailed(what: string, err: unknown): SinkSendError {
-  const code = (err as { code?: string }).code ?? 'ERR_REQUEST';
-  return new SinkSendError(`${what} failed: ${redact((err as Error).message)}`, { pace: 'soon', code });
+  const code = errorCode(err) ?? 'ERR_REQUEST';
+  return new SinkSendError(`${what} failed: ${redact(describeError(err))}`, { pace: 'soon', code });
 }
 
 /**

@@ -53,12 +53,11 @@ export interface SpoolCodec<T> {
 }
 
 /**
- * Where metrics go. Contract (called only by the sink runner, and `start` by the daemon):
+ * Where metrics are sent (pushed). Contract (called only by the sink runner, and `start` by the daemon):
  * - `encode` turns each tick into the items the sink queues, in tick order; it runs at the tick,
  *   so what it reads of a metric (a container's name and labels) is as of that tick. It may hand
  *   them over as LazyItems, made only as the runner takes them (from the tick's metrics, which stay
- *   as they were): a tick's items then never all exist at once. A pull sink keeps its state here
- *   and queues nothing.
+ *   as they were): a tick's items then never all exist at once.
  * - `send` is never called twice at once for one sink, and `close` never runs during a `send`.
  * - `send` resolves when the receiver has accepted every item it is going to accept; items it
  *   rejects one by one as bad (Backstop's 400) are logged and dropped by the sink itself, and
@@ -79,6 +78,22 @@ export interface Sink<T> {
   readonly spool?: SpoolCodec<T>;
   start?(status: DaemonStatus): Promise<void>;
   send(items: readonly T[], signal: AbortSignal): Promise<number | void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where metrics are read from (pulled: Prometheus scrapes /metrics). Contract (called only by its
+ * runner, and `start` by the daemon):
+ * - `update` gets each tick, in tick order, and replaces what the sink serves with it. It queues
+ *   nothing and cannot fail, so there is no buffer, retry or spool: a reader wants the present.
+ * - `start` (a server's listen) runs once, before collection starts; `close` once, at the end,
+ *   after the last `update`.
+ */
+export interface PullSink {
+  /** For log lines; never contains a password. */
+  readonly description: string;
+  update(tick: Tick): void;
+  start?(status: DaemonStatus): Promise<void>;
   close(): Promise<void>;
 }
 

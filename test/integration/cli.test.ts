@@ -34,7 +34,7 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: [], env: { SRV_BACKSTOP: `gopher://ops:${PASSWORD}@h/` }, names: 'SRV_BACKSTOP', says: /ops:\*\*\*@h/ },
   { args: ['--docker=npipe:////./pipe/docker_engine'], names: '--docker', says: /unsupported scheme "npipe".*unix:\/\/\/path.*ssh:\/\/\[user@\]host\[:port\]/ },
   { args: [`--docker=ssh://root:${PASSWORD}@host`], names: '--docker', says: /"ssh:\/\/root:\*\*\*@host" must be ssh:\/\/\[user@\]host\[:port\] \(the key comes from the SSH agent/ },
-  { args: ['--docker=ssh://root@host', '--ssh-known-hosts=/nonexistent/known_hosts'], names: '--ssh-known-hosts', says: /ssh:\/\/ needs the host's key in a known_hosts file, and "\/nonexistent\/known_hosts" cannot be read \(ENOENT\).*ssh-keyscan -p 22 host/ },
+  { args: ['--docker=ssh://root@host', '--ssh-known-hosts=/nonexistent/known_hosts'], names: '--ssh-known-hosts', says: /ssh:\/\/ needs the host's key in a known_hosts file, and "\/nonexistent\/known_hosts" cannot be read \(ENOENT: no such file or directory\).*ssh-keyscan -p 22 host/ },
   { args: ['--docker=unix://'], names: '--docker', says: /names no socket/ },
   { args: [], env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' }, names: 'DOCKER_HOST', says: /unsupported scheme "npipe"/ },
   { args: ['--include=web[1'], names: '--include', says: /unclosed/ },
@@ -57,7 +57,7 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--listen=127.0.0.1:99999'], names: '--listen', says: /not a listen address.*0-65535/ },
   { args: [], env: { SRV_LISTEN: 'http://0.0.0.0:9417' }, names: 'SRV_LISTEN', says: /not a listen address/ },
   { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem'], names: '--tls-cert', says: /needs --tls-key/ },
-  { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem', '--tls-key=/nonexistent/key.pem'], names: '--tls-key', says: /cannot read "\/nonexistent\/key.pem" \(ENOENT\)/ },
+  { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem', '--tls-key=/nonexistent/key.pem'], names: '--tls-key', says: /cannot read "\/nonexistent\/key.pem" \(ENOENT: no such file or directory\)/ },
   { args: ['--tls-cert=/etc/hostname', '--tls-key=/etc/hostname'], names: '--tls-cert', says: /TLS is for --listen/ },
   { args: [`--pushgateway=ftp://ops:${PASSWORD}@h`], names: '--pushgateway', says: /"ftp:\/\/ops:\*\*\*@h\/" is not an http or https URL/ },
   { args: [], env: { SRV_PUSHGATEWAY: `http://ops:${PASSWORD}@h:9091/metrics/job/x` }, names: 'SRV_PUSHGATEWAY', says: /"http:\/\/ops:\*\*\*@h:9091\/metrics\/job\/x" already holds \/metrics/ },
@@ -90,7 +90,7 @@ describe('command line', () => {
       assert.ok(!stderr.includes(PASSWORD), 'password leaked');
       const missing = await runBinary(['--backstop-file', join(dir, 'none')]);
       assert.equal(missing.code, 2);
-      assert.match(missing.stderr, /--backstop-file: cannot read ".*none" \(ENOENT\)/);
+      assert.match(missing.stderr, /--backstop-file: cannot read ".*none" \(ENOENT: no such file or directory\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

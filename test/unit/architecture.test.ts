@@ -37,9 +37,10 @@ const part = (file: string): string => (file.includes('/') ? file.slice(0, file.
  * the Metric (reduce/metric.ts), the container reference (docker/container.ts) and the sink
  * contract (sinks/sink.ts) are types every later stage reads.
  */
-const BASE = ['clock', 'log', 'redact'];
+const BASE = ['clock', 'errors', 'log', 'redact'];
 const MAY_IMPORT: Record<string, readonly string[]> = {
   clock: [],
+  errors: [],
   log: ['redact'],
   redact: [],
   docker: [...BASE],

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSocket as createUdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
@@ -75,6 +76,49 @@ describe('carbon sink (TCP)', () => {
     } finally {
       await sink.close();
       await r.close();
+    }
+  });
+});
+
+describe('carbon sink (UDP)', () => {
+  it('sends the prefixed lines in datagrams of whole lines that fit in one Ethernet frame', async () => {
+    const server = createUdpSocket('udp4');
+    const datagrams: string[] = [];
+    server.on('message', (b) => datagrams.push(b.toString()));
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    const target = { protocol: 'udp', host: '127.0.0.1', port: server.address().port } as const;
+    const sink = createCarbonSink({ target, prefix: 'dc1', paths, clock: systemClock, logger: silentLogger });
+    try {
+      assert.equal(sink.description, `carbon udp://127.0.0.1:${target.port}`);
+      const items = Array.from({ length: 100 }, (_, i) => ({ path: `some.longer.path.${i}`, value: i, time: 100 }));
+      await sink.send(items, signal);
+      const expected = items.map((p) => `dc1.${p.path} ${p.value} 100\n`).join('');
+      await waitFor(() => datagrams.join('').length >= expected.length, 'every line');
+      assert.equal(datagrams.join(''), expected);
+      assert.ok(datagrams.length > 1, 'more than one datagram');
+      for (const d of datagrams) {
+        assert.ok(Buffer.byteLength(d) <= 1_400, `a datagram of ${Buffer.byteLength(d)} bytes`);
+        assert.ok(d.endsWith('\n'), 'whole lines only');
+      }
+    } finally {
+      await sink.close();
+      server.close();
+    }
+  });
+
+  it('fails a send soon, with the code, when the datagram cannot leave (to a broadcast address)', async () => {
+    const target = { protocol: 'udp', host: '255.255.255.255', port: 2003 } as const;
+    const sink = createCarbonSink({ target, prefix: '', paths, clock: systemClock, logger: silentLogger });
+    try {
+      await assert.rejects(sink.send([{ path: 'a', value: 1, time: 1 }], signal), (err: unknown) => {
+        assert.ok(err instanceof SinkSendError);
+        assert.equal(err.pace, 'soon');
+        assert.equal(err.code, 'EACCES');
+        assert.match(err.message, /^sending to carbon at udp:\/\/255\.255\.255\.255:2003 failed: .*EACCES/);
+        return true;
+      });
+    } finally {
+      await sink.close();
     }
   });
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextDue, nextWake, readNow } from '../../src/cgroup/collector.js';
+import { nextDue, nextWake } from '../../src/cgroup/collector.js';
 
 /**
- * The cgroup collector's read loop, run on its own rules (nextWake, readNow, nextDue) for some
- * seconds of clock time, its beat at 0: how many wake-ups it takes, and when each container is read.
+ * The cgroup collector's read loop, run on its own rules (nextWake, nextDue; a wake-up reads what is
+ * due by then) for some seconds of clock time, its beat at 0: how many wake-ups it takes, and when
+ * each container is read.
  */
 function run(firstDues: readonly number[], seconds: number): { wakes: number; reads: number[][] } {
   const dues = [...firstDues];
@@ -14,7 +15,7 @@ function run(firstDues: readonly number[], seconds: number): { wakes: number; re
   while (now < seconds * 1000) {
     wakes += 1;
     dues.forEach((due, i) => {
-      if (!readNow(due, now)) return;
+      if (due > now) return;
       reads[i]!.push(now);
       dues[i] = nextDue(due, now, 0);
     });

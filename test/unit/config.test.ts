@@ -103,7 +103,10 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
   const files: Record<string, string> = { '/run/secrets/backstop_url': `${URL_IN_FILE}\n`, '/run/secrets/empty': ' \n', '/run/secrets/password': 'fake-Pw-7\n' };
   const readFile = (path: string): string => {
     const text = files[path];
-    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    if (text === undefined) {
+      const message = `ENOENT: no such file or directory, open '${path}'`;
+      throw Object.assign(new Error(message), { code: 'ENOENT', syscall: 'open', path });
+    }
     return text;
   };
   const run = (argv: string[], env: Record<string, string> = {}) =>
@@ -139,7 +142,7 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
 
   it('--backstop-file: a missing, empty or non-URL file, or a --backstop too, is a problem that names the variable and shows no password', () => {
     assert.deepEqual(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/nope' }), [
-      'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT); give a readable file holding the Backstop URL',
+      'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT: no such file or directory); give a readable file holding the Backstop URL',
     ]);
     assert.match(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/empty' })[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/empty\): the file is empty/);
     const bare = problems(['--backstop-file', '/run/secrets/password']);

@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
-import { DEFAULT_RETRY, retryPolicyFor, SinkRunner } from '../../src/pipeline/sink-runner.js';
+import {
+  DEFAULT_RETRY,
+  PullRunner,
+  retryPolicyFor,
+  SinkRunner,
+  type TickRunner,
+} from '../../src/pipeline/sink-runner.js';
 import type { CarbonPoint } from '../../src/naming/carbon-path.js';
-import { SinkSendError, type Sink } from '../../src/sinks/sink.js';
+import { SinkSendError, type PullSink, type Sink } from '../../src/sinks/sink.js';
 import { point, pointSinkParts, points, tickOf } from '../helpers/ticks.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { waitFor } from '../helpers/wait.js';
@@ -184,5 +190,35 @@ describe('SinkRunner', () => {
       assert.equal(policy.slowBaseMs, DEFAULT_RETRY.slowBaseMs);
       assert.equal(policy.slowCapMs, DEFAULT_RETRY.slowCapMs);
     }
+  });
+});
+
+describe('PullRunner', () => {
+  it('hands each tick to the sink at once, queues and counts nothing, is never failing, closes once', async () => {
+    const seen: number[] = [];
+    let started = 0;
+    let closed = 0;
+    const sink: PullSink = {
+      description: 'pull',
+      update: (tick) => void seen.push([...tick.metrics].length),
+      start: async () => void (started += 1),
+      close: async () => void (closed += 1),
+    };
+    const runner: TickRunner = new PullRunner(sink);
+    const status = { engineReachable: () => true, sinks: () => [] };
+    await runner.start(status);
+    assert.equal(started, 1);
+    runner.enqueue(tickOf(points(0, 3)));
+    runner.enqueue(tickOf(points(3, 5)));
+    assert.deepEqual(seen, [3, 2]);
+    assert.equal(runner.pending, 0);
+    assert.deepEqual(Object.values(runner.stats), Object.values(runner.stats).map(() => 0));
+    assert.deepEqual(runner.health(), { sink: 'pull', failingSince: undefined, lastError: undefined });
+    assert.equal(await runner.flush(1_000), 0);
+    await runner.close();
+    await runner.close();
+    assert.equal(closed, 1);
+    runner.enqueue(tickOf(points(5, 6)));
+    assert.deepEqual(seen, [3, 2], 'nothing after close');
   });
 });
