@@ -10,7 +10,8 @@ import {
 import type { Logger } from '../log.js';
 import { parseCount, parseMemoryEvents, parseOomControl, parsePressure } from './kernel-files.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths } from './locate.js';
-import { errorCode, type CgroupFailure } from './outcome.js';
+import { errorCode } from '../errors.js';
+import type { CgroupFailure } from './outcome.js';
 
 export interface TickCountersOptions extends CgroupPaths {
   /** Epoch ms. */

@@ -76,7 +76,7 @@ describe('ssh:// Engines', () => {
     try {
       const out = parseConfig({ argv: ['--docker=ssh://h'], env: {}, hostname: 'h', homedir: home, exists: () => false });
       assert.equal(out.kind, 'invalid');
-      assert.match((out as { problems: readonly string[] }).problems.join('\n'), new RegExp(`--docker: .*"${join(home, '.ssh', 'known_hosts')}" cannot be read \\(ENOENT\\)`));
+      assert.match((out as { problems: readonly string[] }).problems.join('\n'), new RegExp(`--docker: .*"${join(home, '.ssh', 'known_hosts')}" cannot be read \\(ENOENT: no such file or directory\\)`));
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
