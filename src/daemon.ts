@@ -1,16 +1,20 @@
 import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CgroupCollector } from './cgroup/collector.js';
-import type { Collector, SampleHandler } from './docker/collector.js';
-import type { ContainerRef } from './docker/container.js';
+import type { Collector, ExitHandler, SampleHandler } from './docker/collector.js';
+import type { ContainerExit, ContainerRef } from './docker/container.js';
 import { OneShotCollector } from './docker/oneshot-collector.js';
 import { StreamCollector } from './docker/stream-collector.js';
+import { describeError } from './docker/engine-calls.js';
 import type { EngineClient } from './docker/engine.js';
+import { listStates, type HostStates } from './docker/states.js';
 import type { Logger } from './log.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
+import { exitMetrics, stateMetrics } from './reduce/lifecycle.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
+import type { Metric } from './reduce/metric.js';
 import { tickMetrics } from './reduce/tick.js';
 import type { DaemonStatus } from './sinks/sink.js';
 
@@ -20,6 +24,8 @@ const SINGLE_INTERVAL_GRACE_MS = 5_000;
 const COLLISION_TICKS = 3;
 /** How far past one interval ahead of the daemon's clock a sample may be stamped (another host's clock). */
 const FUTURE_MARGIN_MS = 60_000;
+/** Exits waiting for the next tick, at most (a crash loop of many containers while no tick runs): the oldest go first. */
+const MAX_PENDING_EXITS = 10_000;
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -59,6 +65,12 @@ export class Daemon {
   /** Collisions said (path and the containers sharing it), with how many ticks in a row have not seen each since. */
   #collisions = new Map<string, number>();
   #collecting: Promise<void> | undefined;
+  /** Exits since the last tick (sent once, in the next). */
+  #exits: ContainerExit[] = [];
+  /** The states listed for the tick being built (undefined when the list failed). */
+  #states: HostStates | undefined;
+  /** Whether the last list of every container failed (said once per outage). */
+  #statesFailing = false;
   readonly #starting: Promise<void>[] = [];
   #fail!: (message: string) => void;
   /** Resolves with a message when the daemon cannot go on (main exits 1). */
@@ -81,6 +93,7 @@ export class Daemon {
         else if (this.#store.record(container, values) === 'empty') this.#emptySamples += 1;
         else this.#samples += 1;
       },
+      onExit: (exit) => this.#exited(exit),
     });
     this.#store = new SampleStore({ carryBaseline: this.#collector.sampling === 'per-tick' });
     void this.#collector.failed.then((message) => this.#fail(message));
@@ -141,6 +154,7 @@ export class Daemon {
     const graceUntil = clock.now() + SINGLE_INTERVAL_GRACE_MS;
     while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil) await sleep(clock, 100);
     await this.#collector.stop();
+    await this.#readStates();
     this.#emit(clock.now());
     return this.#flushAndClose();
   }
@@ -151,7 +165,7 @@ export class Daemon {
       this.#cancelTick?.();
       await this.#collecting;
       await this.#collector.stop();
-      if (this.#store.size > 0) this.#emit(this.#partialTickMs());
+      if (this.#store.size > 0 || this.#exits.length > 0) this.#emit(this.#partialTickMs());
       return this.#flushAndClose();
     })();
     return this.#stopping;
@@ -225,8 +239,7 @@ export class Daemon {
       this.#skipTicks(1, 'the previous collection is still running', due);
       return;
     }
-    this.#collecting = this.#collector
-      .collect()
+    this.#collecting = Promise.all([this.#collector.collect(), this.#readStates()])
       .then(() => this.#emit(due))
       .finally(() => (this.#collecting = undefined));
   }
@@ -275,7 +288,7 @@ export class Daemon {
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category },
-      selfMetrics(this.#stats(collector), tickSeconds),
+      [...this.#lifecycleMetrics(tickSeconds), ...selfMetrics(this.#stats(collector), tickSeconds)],
     );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
     this.#ticks += 1;
@@ -292,6 +305,42 @@ export class Daemon {
       streamsOpen: collector.streamsOpen,
       pending: this.#deps.runners.map((r) => r.pending).join(','),
     });
+  }
+
+  /** A container stopped: its exit goes in the next tick. */
+  #exited(exit: ContainerExit): void {
+    if (this.#exits.length >= MAX_PENDING_EXITS) this.#exits.shift();
+    this.#exits.push(exit);
+  }
+
+  /**
+   * Every container's state and health for the tick (one list per tick). While the Engine does not
+   * answer, the tick has none: said when it starts failing, and when it answers again.
+   */
+  async #readStates(): Promise<void> {
+    const { engine, config, clock, logger } = this.#deps;
+    try {
+      this.#states = await listStates(engine, config.filter, clock);
+      if (this.#statesFailing) logger.info('listing every container works again', { docker: config.docker.display });
+      this.#statesFailing = false;
+    } catch (err) {
+      this.#states = undefined;
+      if (!this.#statesFailing) {
+        logger.warn('cannot list every container; no containers_state metrics until it works', {
+          docker: config.docker.display,
+          error: describeError(err),
+        });
+      }
+      this.#statesFailing = true;
+    }
+  }
+
+  /** The tick's exits and host states, each sent once. */
+  #lifecycleMetrics(tickSeconds: number): Metric[] {
+    const metrics = [...exitMetrics(this.#exits), ...(this.#states ? stateMetrics(this.#states, tickSeconds) : [])];
+    this.#exits = [];
+    this.#states = undefined;
+    return metrics;
   }
 
   /**
@@ -357,6 +406,7 @@ function collectorFor(
     clock: Clock;
     logger: Logger;
     onSample: SampleHandler;
+    onExit: ExitHandler;
   },
 ): Collector {
   switch (config.mode) {

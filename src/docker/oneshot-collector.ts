@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
+import { collectorStatus, type Collector, type CollectorStatus, type ExitHandler, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
 import { apiBelow, describeError, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
@@ -20,6 +20,7 @@ export interface OneShotCollectorOptions {
   /** Stats requests to the Engine at once. */
   readonly concurrency: number;
   readonly onSample: SampleHandler;
+  readonly onExit?: ExitHandler | undefined;
   readonly random?: () => number;
 }
 

@@ -1,6 +1,6 @@
 import { backoffMs, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
+import { collectorStatus, type Collector, type CollectorStatus, type ExitHandler, type SampleHandler } from './collector.js';
 import type { ContainerRef } from './container.js';
 import { describeError } from './engine-calls.js';
 import type { EngineClient, EngineStream } from './engine.js';
@@ -33,6 +33,7 @@ export interface StreamCollectorOptions extends Omit<StatsStreamsOptions, 'reche
   /** Where the Engine is, for messages (never holds a password). */
   readonly where: string;
   readonly filter: ContainerFilter;
+  readonly onExit?: ExitHandler | undefined;
 }
 
 interface Followed {
