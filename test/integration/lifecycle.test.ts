@@ -65,7 +65,7 @@ for (const mode of ['stream', 'cgroup'] as const) {
       for (const l of exits) assert.ok(Math.abs(l.time - finished) <= 1, `stamped ${l.time}, finished at ${finished}`);
     });
 
-    it('--cpus 1.5 reports cpu.limit 1.5; an unlimited container none', async () => {
+    it('--cpus 1.5 reports cpu.limit 1.5, and follows docker update; an unlimited container none', async () => {
       await ready;
       await containers.start(cpus, { args: ['--cpus', '1.5'] });
       await waitFor(() => values(d, `${cpus}.cpu.limit`).length > 0, 'cpu.limit', 30_000);
@@ -75,6 +75,8 @@ for (const mode of ['stream', 'cgroup'] as const) {
       assert.ok(percent, 'cpu.percent at the same time');
       assert.ok(Math.abs(ofLimit.value - Math.min(100, percent.value / 1.5)) < 1e-9, `${ofLimit.value} vs ${percent.value} / 1.5`);
       assert.deepEqual(values(d, `${exit3}.cpu.limit`), []);
+      await docker('update', '--cpus', '0.5', cpus);
+      await waitFor(() => values(d, `${cpus}.cpu.limit`).at(-1) === 0.5, 'cpu.limit 0.5 after docker update', 30_000);
     });
 
     it('a paused and an exited container show in containers_state, a healthcheck in containers_health', async () => {

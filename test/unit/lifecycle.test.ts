@@ -284,6 +284,29 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
     }
   });
 
+  it('--mode oneshot reports an exit once too', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
+    const engine = await start({ containers: [{ name: 'job.1' }], now: () => clock.now() });
+    const { daemon, ticks } = recordingDaemon(['--docker', engine.url, '--mode', 'oneshot'], clock);
+    const id = engine.container('job.1').id;
+    const inspects = (): number => engine.requests.filter((r) => r.path === `/containers/${id}/json`).length;
+    try {
+      daemon.start();
+      await waitFor(() => inspects() === 1, 'the container inspected');
+      assert.deepEqual(of(await nextTick(clock, ticks, 5_000), 'job.1', 'exit_code'), []);
+      engine.stopContainer(id, { exitCode: 42 });
+      await waitFor(() => inspects() === 2, 'the inspect after the die');
+      const seen: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const tick = await nextTick(clock, ticks);
+        seen.push(...[...of(tick, 'job.1', 'exit_code'), ...of(tick, 'job.1', 'oom_killed')].map((m) => `${m.name}=${m.value}`));
+      }
+      assert.deepEqual(seen, ['exit_code=42', 'oom_killed=0']);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it('a container removed before the inspect (--rm) reports its exit code alone', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     const engine = await start({ containers: [{ name: 'gone.1' }], intervalMs: 100, now: () => clock.now() });
