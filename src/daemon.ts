@@ -24,7 +24,7 @@ const SINGLE_INTERVAL_GRACE_MS = 5_000;
 const COLLISION_TICKS = 3;
 /** How far past one interval ahead of the daemon's clock a sample may be stamped (another host's clock). */
 const FUTURE_MARGIN_MS = 60_000;
-/** Exits waiting for the next tick, at most (a crash loop of many containers while no tick runs): the oldest go first. */
+/** Exits waiting for the next tick, at most (many containers in a crash loop while no tick runs): the oldest go. */
 const MAX_PENDING_EXITS = 10_000;
 
 export interface DaemonDeps {

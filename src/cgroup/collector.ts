@@ -1,5 +1,11 @@
 import type { Clock } from '../clock.js';
-import { collectorStatus, type Collector, type CollectorStatus, type ExitHandler, type SampleHandler } from '../docker/collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from '../docker/collector.js';
 import type { ContainerRef } from '../docker/container.js';
 import type { EngineClient } from '../docker/engine.js';
 import type { ContainerFilter } from '../docker/filter.js';

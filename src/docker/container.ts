@@ -82,9 +82,10 @@ export function withOomEvents(container: ContainerRef, oomEvents: number | undef
   return { ...container, facts: { ...container.facts, oomEvents } };
 }
 
-const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+const positive = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
 
-/** CPUs from `HostConfig`: NanoCpus/1e9, else CpuQuota/CpuPeriod, else the size of CpusetCpus; undefined when unlimited. */
+/** CPUs from `HostConfig`: NanoCpus/1e9, else CpuQuota/CpuPeriod, else the cpuset's size; undefined when unlimited. */
 export function cpuLimit(host: NonNullable<ContainerInspect['HostConfig']> | undefined): number | undefined {
   const nano = positive(host?.NanoCpus);
   if (nano !== undefined) return nano / 1e9;
@@ -95,7 +96,7 @@ export function cpuLimit(host: NonNullable<ContainerInspect['HostConfig']> | und
   return cpusetSize(host?.CpusetCpus);
 }
 
-/** How many CPUs a cpuset list names (`0-2,4` → 4, overlaps counted once); undefined for empty or malformed text. */
+/** How many CPUs a cpuset list names (`0-2,4` → 4, overlaps counted once); undefined for empty or bad text. */
 export function cpusetSize(text: unknown): number | undefined {
   if (typeof text !== 'string' || text.length === 0 || text.length > 4096) return undefined;
   const ranges: [number, number][] = [];

@@ -1,7 +1,13 @@
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type ExitHandler, type SampleHandler } from './collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from './collector.js';
 import type { ContainerRef } from './container.js';
 import { apiBelow, describeError, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';

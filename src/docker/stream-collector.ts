@@ -1,6 +1,12 @@
 import { backoffMs, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type ExitHandler, type SampleHandler } from './collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from './collector.js';
 import type { ContainerRef } from './container.js';
 import { describeError } from './engine-calls.js';
 import type { EngineClient, EngineStream } from './engine.js';

@@ -44,7 +44,8 @@ export interface TrackerOptions {
  * Container tracking: subscribes to container events first, then lists the running containers,
  * inspects each and tells the listener which to follow; follows starts, deaths, removals, renames,
  * updates (limits) and health changes; says how each container exited (onExit) and counts its
- * OOM kills from the Engine's `oom` events (ContainerFacts.oomEvents). If the Engine cannot be reached, or goes away, it says where it tried and
+ * OOM kills from the Engine's `oom` events (ContainerFacts.oomEvents).
+ * If the Engine cannot be reached, or goes away, it says where it tried and
  * why, and reconnects with capped backoff, then re-lists and reconciles. Uses GET endpoints only.
  *
  * Lifecycle: start() once, stop() once; stop cancels every timer and call.
@@ -308,10 +309,12 @@ export class ContainerTracker {
       if (this.#stopped) return;
       let info: ContainerInspect | undefined;
       try {
-        info = await withTimeout(this.#o.clock, (signal) => this.#o.engine.inspect(id, signal), `GET /containers/${id.slice(0, 12)}/json`);
+        const what = `GET /containers/${id.slice(0, 12)}/json`;
+        info = await withTimeout(this.#o.clock, (signal) => this.#o.engine.inspect(id, signal), what);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) {
-          this.#o.logger.debug('cannot inspect a container that stopped', { id: id.slice(0, 12), error: describeError(err) });
+          const error = describeError(err);
+          this.#o.logger.debug('cannot inspect a container that stopped', { id: id.slice(0, 12), error });
         }
       }
       if (this.#stopped) return;

@@ -12,7 +12,8 @@ export function exitMetrics(exits: readonly ContainerExit[]): Metric[] {
     const subject = { kind: 'container', container: exit.container } as const;
     const time = Math.floor(exit.atMs / 1000);
     out.push({ subject, name: 'exit_code', kind: 'gauge', value: exit.exitCode, time });
-    if (exit.oomKilled !== undefined) out.push({ subject, name: 'oom_killed', kind: 'gauge', value: exit.oomKilled ? 1 : 0, time });
+    if (exit.oomKilled !== undefined)
+      out.push({ subject, name: 'oom_killed', kind: 'gauge', value: exit.oomKilled ? 1 : 0, time });
   }
   return out;
 }

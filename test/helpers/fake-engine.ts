@@ -277,7 +277,10 @@ export class FakeEngine {
         from: 'dstb-busybox:latest',
         Type: 'container',
         Action: action,
-        Actor: { ID: c.id, Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name, ...attributes } },
+        Actor: {
+          ID: c.id,
+          Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name, ...attributes },
+        },
         scope: 'local',
         time: Math.floor(now / 1000),
         timeNano: now * 1_000_000,

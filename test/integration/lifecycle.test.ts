@@ -25,7 +25,10 @@ const lines = (d: DaemonProcess): Line[] =>
       const [path, value, time] = l.split(' ');
       return { path: path!, value: Number(value), time: Number(time) };
     });
-const values = (d: DaemonProcess, path: string): number[] => lines(d).filter((l) => l.path === path).map((l) => l.value);
+const values = (d: DaemonProcess, path: string): number[] =>
+  lines(d)
+    .filter((l) => l.path === path)
+    .map((l) => l.value);
 /** Lines printed at tick times (the host metrics): how many ticks the daemon has printed. */
 const ticks = (d: DaemonProcess): number => values(d, 'lchost.containers.total').length;
 
@@ -41,7 +44,16 @@ for (const mode of ['stream', 'cgroup'] as const) {
 
     before(() => {
       d = new DaemonProcess([
-        '--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '2s', '--mode', mode, '--hostname', 'lchost',
+        '--docker',
+        'unix:///var/run/docker.sock',
+        '--label',
+        containers.label,
+        '--poll',
+        '2s',
+        '--mode',
+        mode,
+        '--hostname',
+        'lchost',
       ]);
       ready = d.waitForLog(/connected to Docker/, 'the daemon connected');
     });
@@ -51,7 +63,7 @@ for (const mode of ['stream', 'cgroup'] as const) {
       await containers.cleanup();
     });
 
-    it('a container that runs `sleep 3; exit 3` reports exit_code 3 and oom_killed 0 exactly once, stamped with its end', async () => {
+    it('`sleep 3; exit 3` reports exit_code 3 and oom_killed 0 exactly once, stamped with its end', async () => {
       await ready;
       await containers.start(exit3, { cmd: ['sh', '-c', 'sleep 3; exit 3'] });
       await waitFor(() => values(d, `${exit3}.cpu.total`).length > 0, 'metrics of the container while it runs', 30_000);
@@ -60,7 +72,10 @@ for (const mode of ['stream', 'cgroup'] as const) {
       const seen = ticks(d);
       await waitFor(() => ticks(d) >= seen + 3, 'three more ticks', 30_000);
       const exits = lines(d).filter((l) => l.path === `${exit3}.exit_code` || l.path === `${exit3}.oom_killed`);
-      assert.deepEqual(exits.map((l) => `${l.path.slice(exit3.length + 1)}=${l.value}`), ['exit_code=3', 'oom_killed=0']);
+      assert.deepEqual(
+        exits.map((l) => `${l.path.slice(exit3.length + 1)}=${l.value}`),
+        ['exit_code=3', 'oom_killed=0'],
+      );
       const finished = Date.parse(await docker('inspect', '-f', '{{.State.FinishedAt}}', exit3)) / 1000;
       for (const l of exits) assert.ok(Math.abs(l.time - finished) <= 1, `stamped ${l.time}, finished at ${finished}`);
     });
@@ -70,10 +85,20 @@ for (const mode of ['stream', 'cgroup'] as const) {
       await containers.start(cpus, { args: ['--cpus', '1.5'] });
       await waitFor(() => values(d, `${cpus}.cpu.limit`).length > 0, 'cpu.limit', 30_000);
       assert.deepEqual([...new Set(values(d, `${cpus}.cpu.limit`))], [1.5]);
-      const ofLimit = await waitFor(() => lines(d).filter((l) => l.path === `${cpus}.cpu.percent_of_limit`).at(-1), 'cpu.percent_of_limit', 30_000);
+      const ofLimit = await waitFor(
+        () =>
+          lines(d)
+            .filter((l) => l.path === `${cpus}.cpu.percent_of_limit`)
+            .at(-1),
+        'cpu.percent_of_limit',
+        30_000,
+      );
       const percent = lines(d).find((l) => l.path === `${cpus}.cpu.percent` && l.time === ofLimit.time);
       assert.ok(percent, 'cpu.percent at the same time');
-      assert.ok(Math.abs(ofLimit.value - Math.min(100, percent.value / 1.5)) < 1e-9, `${ofLimit.value} vs ${percent.value} / 1.5`);
+      assert.ok(
+        Math.abs(ofLimit.value - Math.min(100, percent.value / 1.5)) < 1e-9,
+        `${ofLimit.value} vs ${percent.value} / 1.5`,
+      );
       assert.deepEqual(values(d, `${exit3}.cpu.limit`), []);
       await docker('update', '--cpus', '0.5', cpus);
       await waitFor(() => values(d, `${cpus}.cpu.limit`).at(-1) === 0.5, 'cpu.limit 0.5 after docker update', 30_000);
@@ -82,14 +107,24 @@ for (const mode of ['stream', 'cgroup'] as const) {
     it('a paused and an exited container show in containers_state, a healthcheck in containers_health', async () => {
       await ready;
       await containers.start(paused);
-      await containers.start(health, { args: ['--health-cmd', 'true', '--health-interval', '1s', '--health-retries', '1'] });
+      await containers.start(health, {
+        args: ['--health-cmd', 'true', '--health-interval', '1s', '--health-retries', '1'],
+      });
       await docker('pause', paused);
       await waitFor(() => values(d, `${exit3}.exit_code`).length > 0, 'the exited container', 60_000);
       const state = (s: string): number | undefined => values(d, `lchost.containers_state.${s}`).at(-1);
-      await waitFor(() => state('paused') === 1 && state('running') === 2, 'paused 1 and running 2 (cpus, health)', 30_000);
+      await waitFor(
+        () => state('paused') === 1 && state('running') === 2,
+        'paused 1 and running 2 (cpus, health)',
+        30_000,
+      );
       assert.ok(state('exited')! >= 1, `exited ${state('exited')}`);
       for (const s of ['restarting', 'created', 'dead']) assert.equal(state(s), 0, s);
-      await waitFor(() => values(d, 'lchost.containers_health.healthy').at(-1) === 1, 'the healthcheck healthy', 30_000);
+      await waitFor(
+        () => values(d, 'lchost.containers_health.healthy').at(-1) === 1,
+        'the healthcheck healthy',
+        30_000,
+      );
       assert.equal(values(d, 'lchost.containers_health.unhealthy').at(-1), 0);
       // Every tick carries all nine: counted from the same ticks as containers.total.
       const printed = lines(d);

@@ -23,14 +23,22 @@ import { waitFor } from '../helpers/wait.js';
 describe('cpu.limit from inspect', () => {
   const cases: [string, Parameters<typeof cpuLimit>[0], number | undefined][] = [
     ['NanoCpus (--cpus 1.5)', { NanoCpus: 1_500_000_000, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '' }, 1.5],
-    ['NanoCpus wins over quota and cpuset', { NanoCpus: 500_000_000, CpuQuota: 300_000, CpuPeriod: 100_000, CpusetCpus: '0-3' }, 0.5],
+    [
+      'NanoCpus wins over quota and cpuset',
+      { NanoCpus: 500_000_000, CpuQuota: 300_000, CpuPeriod: 100_000, CpusetCpus: '0-3' },
+      0.5,
+    ],
     ['quota/period (--cpu-quota 50000 --cpu-period 20000)', { NanoCpus: 0, CpuQuota: 50_000, CpuPeriod: 20_000 }, 2.5],
     ['quota with the default period', { CpuQuota: 150_000, CpuPeriod: 0 }, 1.5],
     ['quota -1 is unlimited: the cpuset', { CpuQuota: -1, CpuPeriod: 100_000, CpusetCpus: '1' }, 1],
     ['cpuset 0-2,4', { CpusetCpus: '0-2,4' }, 4],
     ['unlimited', { NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', MemoryReservation: 0 }, undefined],
     ['no HostConfig at all', undefined, undefined],
-    ['numbers the Engine never sends', { NanoCpus: Number.NaN, CpuQuota: Number.POSITIVE_INFINITY, CpusetCpus: 'x' }, undefined],
+    [
+      'numbers the Engine never sends',
+      { NanoCpus: Number.NaN, CpuQuota: Number.POSITIVE_INFINITY, CpusetCpus: 'x' },
+      undefined,
+    ],
   ];
   for (const [what, host, expected] of cases) it(what, () => assert.equal(cpuLimit(host), expected));
 
@@ -85,7 +93,9 @@ describe('cpu.percent_of_limit', () => {
   });
 
   it('the reducer sends cpu.limit, cpu.percent_of_limit and memory.reservation with the cpu and memory groups', () => {
-    const samples = (loadSamples('busy-stream.jsonl') as unknown as DockerStats[]).map((s) => sampleValues(s)).filter((v): v is SampleValues => !!v);
+    const samples = (loadSamples('busy-stream.jsonl') as unknown as DockerStats[])
+      .map((s) => sampleValues(s))
+      .filter((v): v is SampleValues => !!v);
     const first = samples[0]!;
     const latest = samples.at(-1)!;
     const facts = { cpuLimit: 0.5, memoryReservation: 1 << 20, oomEvents: 2 };
@@ -98,8 +108,13 @@ describe('cpu.percent_of_limit', () => {
     assert.equal(all.get('cpu.percent_of_limit'), Math.min(100, percent / 0.5));
     assert.equal(all.get('memory.reservation'), 1 << 20);
     assert.equal(all.get('oom_kills'), 2);
-    const bare = byName(containerMetrics(first, latest, facts, { ...DEFAULT_METRIC_OPTIONS, groups: new Set(['network']) }, stamp));
-    assert.deepEqual(['cpu.limit', 'cpu.percent_of_limit', 'memory.reservation'].filter((n) => bare.has(n)), []);
+    const bare = byName(
+      containerMetrics(first, latest, facts, { ...DEFAULT_METRIC_OPTIONS, groups: new Set(['network']) }, stamp),
+    );
+    assert.deepEqual(
+      ['cpu.limit', 'cpu.percent_of_limit', 'memory.reservation'].filter((n) => bare.has(n)),
+      [],
+    );
     assert.equal(bare.get('oom_kills'), 2, 'oom_kills whatever --metrics says');
   });
 });
@@ -123,7 +138,12 @@ describe('containers_state and containers_health from one list', () => {
   });
 
   it('counts only the entries that pass the filter; all keys, 0 included; odd entries skipped', () => {
-    const entry = (name: string, State: string, Status: string, Labels: Record<string, string> = { t: '1' }): ContainerSummary => ({
+    const entry = (
+      name: string,
+      State: string,
+      Status: string,
+      Labels: Record<string, string> = { t: '1' },
+    ): ContainerSummary => ({
       Id: name,
       Names: [`/${name}`],
       Labels,
@@ -154,7 +174,10 @@ describe('containers_state and containers_health from one list', () => {
 
   it('host metrics: containers_state.<state> and containers_health.<health>, at the tick', () => {
     const metrics = stateMetrics(
-      { state: { running: 2, paused: 1, restarting: 0, exited: 1, created: 0, dead: 0 }, health: { healthy: 1, unhealthy: 0, starting: 0 } },
+      {
+        state: { running: 2, paused: 1, restarting: 0, exited: 1, created: 0, dead: 0 },
+        health: { healthy: 1, unhealthy: 0, starting: 0 },
+      },
       1000,
     );
     assert.deepEqual(
@@ -187,7 +210,9 @@ describe('exit metrics', () => {
       metrics.map((m) => `${m.name}=${m.value}@${m.time}`),
       ['exit_code=3@1000', 'oom_killed=0@1000', 'exit_code=137@1002', 'oom_killed=1@1002', 'exit_code=1@1004'],
     );
-    assert.ok(metrics.every((m) => m.subject.kind === 'container' && m.subject.container === container && m.kind === 'gauge'));
+    assert.ok(
+      metrics.every((m) => m.subject.kind === 'container' && m.subject.container === container && m.kind === 'gauge'),
+    );
   });
 });
 
@@ -218,9 +243,13 @@ function recordingDaemon(argv: string[], clock: FakeClock, lines: string[] = [])
 }
 
 const of = (tick: Tick, container: string, name: string): Metric[] =>
-  [...tick.metrics].filter((m) => m.subject.kind === 'container' && m.subject.container.name === container && m.name === name);
+  [...tick.metrics].filter(
+    (m) => m.subject.kind === 'container' && m.subject.container.name === container && m.name === name,
+  );
 const host = (tick: Tick, name: string): Record<string, number> =>
-  Object.fromEntries([...tick.metrics].filter((m) => m.subject.kind === 'host' && m.name === name).map((m) => [m.per!.value, m.value]));
+  Object.fromEntries(
+    [...tick.metrics].filter((m) => m.subject.kind === 'host' && m.name === name).map((m) => [m.per!.value, m.value]),
+  );
 
 describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
   const engines: FakeEngine[] = [];
@@ -240,9 +269,13 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
     return ticks[n]!;
   };
 
-  it('a container that stops reports exit_code and oom_killed once, stamped with the die time; a restart loop one exit per die', async () => {
+  it('a stop reports exit_code and oom_killed once, at the die time; a restart loop one exit per die', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
-    const engine = await start({ containers: [{ name: 'job.1' }, { name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
+    const engine = await start({
+      containers: [{ name: 'job.1' }, { name: 'web.1' }],
+      intervalMs: 100,
+      now: () => clock.now(),
+    });
     const { daemon, ticks } = recordingDaemon(['--docker', engine.url], clock);
     const job = engine.container('job.1');
     const inspects = (): number => engine.requests.filter((r) => r.path === `/containers/${job.id}/json`).length;
@@ -261,8 +294,15 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
         const tick = await nextTick(clock, ticks, i === 0 ? 8_000 : 10_000);
         seen.push(...of(tick, 'job.1', 'exit_code'), ...of(tick, 'job.1', 'oom_killed'));
       }
-      assert.deepEqual(seen.map((m) => `${m.name}=${m.value}@${m.time}`), [`exit_code=3@${Math.floor(diedAt / 1000)}`, `oom_killed=0@${Math.floor(diedAt / 1000)}`]);
-      assert.deepEqual(ticks.flatMap((t) => of(t, 'web.1', 'exit_code')), [], 'only the container that stopped');
+      assert.deepEqual(
+        seen.map((m) => `${m.name}=${m.value}@${m.time}`),
+        [`exit_code=3@${Math.floor(diedAt / 1000)}`, `oom_killed=0@${Math.floor(diedAt / 1000)}`],
+      );
+      assert.deepEqual(
+        ticks.flatMap((t) => of(t, 'web.1', 'exit_code')),
+        [],
+        'only the container that stopped',
+      );
 
       // A restart loop, OOM-killed each time: one exit per die.
       for (let round = 0; round < 3; round++) {
@@ -277,7 +317,10 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
         const tick = await nextTick(clock, ticks);
         loop.push(...of(tick, 'job.1', 'exit_code'), ...of(tick, 'job.1', 'oom_killed'));
       }
-      assert.deepEqual(loop.map((m) => `${m.name}=${m.value}`).sort(), [...Array(3).fill('exit_code=137'), ...Array(3).fill('oom_killed=1')]);
+      assert.deepEqual(loop.map((m) => `${m.name}=${m.value}`).sort(), [
+        ...Array(3).fill('exit_code=137'),
+        ...Array(3).fill('oom_killed=1'),
+      ]);
       assert.equal(new Set(loop.map((m) => m.time)).size, 3, 'each stamped with its own die');
     } finally {
       await daemon.stop();
@@ -299,7 +342,9 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
       const seen: string[] = [];
       for (let i = 0; i < 3; i++) {
         const tick = await nextTick(clock, ticks);
-        seen.push(...[...of(tick, 'job.1', 'exit_code'), ...of(tick, 'job.1', 'oom_killed')].map((m) => `${m.name}=${m.value}`));
+        seen.push(
+          ...[...of(tick, 'job.1', 'exit_code'), ...of(tick, 'job.1', 'oom_killed')].map((m) => `${m.name}=${m.value}`),
+        );
       }
       assert.deepEqual(seen, ['exit_code=42', 'oom_killed=0']);
     } finally {
@@ -318,11 +363,18 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
       await nextTick(clock, ticks, 5_000);
       engine.containers.delete(id);
       engine.emit('die', { id, name: 'gone.1' }, { exitCode: '2' });
-      await waitFor(() => engine.requests.filter((r) => r.path === `/containers/${id}/json`).length === 2, 'the inspect after the die');
+      await waitFor(
+        () => engine.requests.filter((r) => r.path === `/containers/${id}/json`).length === 2,
+        'the inspect after the die',
+      );
       const seen: string[] = [];
       for (let i = 0; i < 2; i++) {
         const tick = await nextTick(clock, ticks);
-        seen.push(...[...of(tick, 'gone.1', 'exit_code'), ...of(tick, 'gone.1', 'oom_killed')].map((m) => `${m.name}=${m.value}`));
+        seen.push(
+          ...[...of(tick, 'gone.1', 'exit_code'), ...of(tick, 'gone.1', 'oom_killed')].map(
+            (m) => `${m.name}=${m.value}`,
+          ),
+        );
       }
       assert.deepEqual(seen, ['exit_code=2']);
     } finally {
@@ -330,7 +382,7 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
     }
   });
 
-  it('oom_kills counts the Engine\'s oom events, repeats within the window left out; back to 0 when it starts again', async () => {
+  it('oom_kills counts oom events, repeats within the window left out; 0 again when it starts again', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     const engine = await start({ containers: [{ name: 'hog.1' }], intervalMs: 100, now: () => clock.now() });
     const { daemon, ticks } = recordingDaemon(['--docker', engine.url], clock);
@@ -342,7 +394,17 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
       assert.equal(last(await nextTick(clock, ticks, 5_000)), 0);
       // Three kills as the Engine reported them here: bursts of events, each burst one kill.
       const t = clock.now();
-      const offsets = [0, 4, 60, 315, 700, OOM_REPEAT_MS - 1, OOM_REPEAT_MS + 500, OOM_REPEAT_MS + 520, 2 * OOM_REPEAT_MS + 600];
+      const offsets = [
+        0,
+        4,
+        60,
+        315,
+        700,
+        OOM_REPEAT_MS - 1,
+        OOM_REPEAT_MS + 500,
+        OOM_REPEAT_MS + 520,
+        2 * OOM_REPEAT_MS + 600,
+      ];
       for (const ms of offsets) engine.emit('oom', hog, {}, t + ms);
       const counts: (number | undefined)[] = [];
       for (let i = 0; i < 4 && counts.at(-1) !== 3; i++) counts.push(last(await nextTick(clock, ticks)));
@@ -361,7 +423,11 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
   it('cpu.limit and memory.reservation follow docker update', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     const hostConfig = { NanoCpus: 1_500_000_000, MemoryReservation: 64 << 20 };
-    const engine = await start({ containers: [{ name: 'cpu.1', hostConfig }, { name: 'free.1' }], intervalMs: 100, now: () => clock.now() });
+    const engine = await start({
+      containers: [{ name: 'cpu.1', hostConfig }, { name: 'free.1' }],
+      intervalMs: 100,
+      now: () => clock.now(),
+    });
     const { daemon, ticks } = recordingDaemon(['--docker', engine.url], clock);
     try {
       daemon.start();
@@ -375,21 +441,35 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
       await clock.advance(1_000);
       await waitFor(() => lines() >= now + 4, 'samples at 12:00:11');
       const first = await nextTick(clock, ticks, 9_000);
-      assert.deepEqual(of(first, 'cpu.1', 'cpu.limit').map((m) => m.value), [1.5]);
-      assert.deepEqual(of(first, 'cpu.1', 'memory.reservation').map((m) => m.value), [64 << 20]);
+      assert.deepEqual(
+        of(first, 'cpu.1', 'cpu.limit').map((m) => m.value),
+        [1.5],
+      );
+      assert.deepEqual(
+        of(first, 'cpu.1', 'memory.reservation').map((m) => m.value),
+        [64 << 20],
+      );
       const percent = of(first, 'cpu.1', 'cpu.percent')[0]!.value;
-      assert.deepEqual(of(first, 'cpu.1', 'cpu.percent_of_limit').map((m) => m.value), [Math.min(100, percent / 1.5)]);
-      assert.deepEqual(['cpu.limit', 'cpu.percent_of_limit', 'memory.reservation'].flatMap((n) => of(first, 'free.1', n)), [], 'unlimited');
+      assert.deepEqual(
+        of(first, 'cpu.1', 'cpu.percent_of_limit').map((m) => m.value),
+        [Math.min(100, percent / 1.5)],
+      );
+      assert.deepEqual(
+        ['cpu.limit', 'cpu.percent_of_limit', 'memory.reservation'].flatMap((n) => of(first, 'free.1', n)),
+        [],
+        'unlimited',
+      );
       engine.updateContainer('cpu.1', { NanoCpus: 0, CpuQuota: 50_000, CpuPeriod: 100_000 });
       const limits: number[] = [];
-      for (let i = 0; i < 4 && limits.at(-1) !== 0.5; i++) limits.push(...of(await nextTick(clock, ticks), 'cpu.1', 'cpu.limit').map((m) => m.value));
+      for (let i = 0; i < 4 && limits.at(-1) !== 0.5; i++)
+        limits.push(...of(await nextTick(clock, ticks), 'cpu.1', 'cpu.limit').map((m) => m.value));
       assert.equal(limits.at(-1), 0.5, `cpu.limit per tick: ${limits.join(', ')}`);
     } finally {
       await daemon.stop();
     }
   });
 
-  it('containers_state and containers_health over every container that passes the filters, each tick; none while the Engine is away, said once', async () => {
+  it('containers_state/_health over every container passing the filters; none while the Engine is away', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     const mine = { t: '1' };
     const engine = await start({
@@ -407,12 +487,23 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
     engine.container('paused.1').paused = true;
     engine.stopContainer('done.1', { exitCode: 1 });
     const lines: string[] = [];
-    const { daemon, ticks } = recordingDaemon(['--docker', engine.url, '--label', 't=1', '--exclude', 'skip.*'], clock, lines);
+    const { daemon, ticks } = recordingDaemon(
+      ['--docker', engine.url, '--label', 't=1', '--exclude', 'skip.*'],
+      clock,
+      lines,
+    );
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 3, 'the running containers followed');
       const first = await nextTick(clock, ticks, 5_000);
-      assert.deepEqual(host(first, 'containers_state'), { running: 2, paused: 1, restarting: 0, exited: 1, created: 0, dead: 0 });
+      assert.deepEqual(host(first, 'containers_state'), {
+        running: 2,
+        paused: 1,
+        restarting: 0,
+        exited: 1,
+        created: 0,
+        dead: 0,
+      });
       assert.deepEqual(host(first, 'containers_health'), { healthy: 1, unhealthy: 0, starting: 1 });
       assert.ok([...first.metrics].filter((m) => m.name.startsWith('containers_')).every((m) => m.time === first.time));
       const lists = engine.requests.filter((r) => r.path === '/containers/json' && /all=1/.test(r.url));
@@ -420,11 +511,21 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
       assert.match(decodeURIComponent(lists[0]!.url), /"label":\["t=1"\]/, 'the label filter passed to the Engine');
       engine.pauseContainer('paused.1', false);
       const second = await nextTick(clock, ticks);
-      assert.deepEqual(host(second, 'containers_state'), { running: 3, paused: 0, restarting: 0, exited: 1, created: 0, dead: 0 });
+      assert.deepEqual(host(second, 'containers_state'), {
+        running: 3,
+        paused: 0,
+        restarting: 0,
+        exited: 1,
+        created: 0,
+        dead: 0,
+      });
 
       await engine.close();
       const away = [await nextTick(clock, ticks), await nextTick(clock, ticks)];
-      assert.deepEqual(away.map((t) => host(t, 'containers_state')), [{}, {}]);
+      assert.deepEqual(
+        away.map((t) => host(t, 'containers_state')),
+        [{}, {}],
+      );
       assert.equal(lines.filter((l) => l.includes('cannot list every container')).length, 1, lines.join('\n'));
     } finally {
       await daemon.stop();
