@@ -35,7 +35,9 @@ export function countStates(list: readonly ContainerSummary[], filter: Container
   const health = Object.fromEntries(HEALTH_STATES.map((h) => [h, 0])) as Record<HealthStatus, number>;
   for (const c of list) {
     if (c === null || typeof c !== 'object') continue;
-    const name = Array.isArray(c.Names) && typeof c.Names[0] === 'string' ? c.Names[0] : '';
+    // Legacy links add names such as `/web/db`; the container's own has no inner slash.
+    const names = Array.isArray(c.Names) ? c.Names.filter((n): n is string => typeof n === 'string') : [];
+    const name = names.find((n) => n.lastIndexOf('/') === 0) ?? names[0] ?? '';
     const labels = c.Labels !== null && typeof c.Labels === 'object' ? c.Labels : {};
     if (!passesFilter(filter, name, labels)) continue;
     if (typeof c.State === 'string' && Object.hasOwn(state, c.State)) state[c.State as ContainerState] += 1;

@@ -160,12 +160,14 @@ describe('containers_state and containers_health from one list', () => {
       entry('skip.1', 'running', 'Up 1 minute (unhealthy)'),
       entry('other.1', 'running', 'Up 1 minute (unhealthy)', { t: '2' }),
       { Id: 'x', Names: null, Labels: null, State: 'created', Status: 'Created' },
+      { Id: 'l', Names: ['/web.1/alias', '/linked.1'], Labels: { t: '1' }, State: 'restarting', Status: 'Restarting' },
+      { Id: 'k', Names: ['/skip.1/alias', '/skip.2'], Labels: { t: '1' }, State: 'restarting', Status: 'Restarting' },
       null as unknown as ContainerSummary,
       { Id: 'y', State: '__proto__', Status: 42 } as unknown as ContainerSummary,
     ];
     const filter = { include: [], exclude: [/^skip\./], labels: [{ key: 't', value: '1' }] };
     assert.deepEqual(countStates(list, filter), {
-      state: { running: 2, paused: 1, restarting: 0, exited: 1, created: 0, dead: 1 },
+      state: { running: 2, paused: 1, restarting: 1, exited: 1, created: 0, dead: 1 },
       health: { healthy: 1, unhealthy: 0, starting: 1 },
     });
     const open = { include: [], exclude: [], labels: [] };
