@@ -80,6 +80,33 @@ for (const mode of ['stream', 'cgroup'] as const) {
       for (const l of exits) assert.ok(Math.abs(l.time - finished) <= 1, `stamped ${l.time}, finished at ${finished}`);
     });
 
+    it('exit 137 is oom_killed 1 only for an OOM kill: docker kill gives 0', async () => {
+      await ready;
+      const killed = containers.name('killed');
+      const oomed = containers.name('oomed');
+      await containers.start(killed);
+      // Its main process allocates past the limit (no swap to spill into) and is OOM-killed.
+      await containers.start(oomed, {
+        args: ['--memory', '32m', '--memory-swap', '32m'],
+        cmd: ['sh', '-c', 'sleep 3; tail /dev/zero'],
+      });
+      await waitFor(() => values(d, `${killed}.cpu.total`).length > 0, 'metrics of the container to kill', 30_000);
+      await docker('kill', killed);
+      const outcome = (name: string): string | false => {
+        const code = values(d, `${name}.exit_code`);
+        const oom = values(d, `${name}.oom_killed`);
+        return code.length > 0 && oom.length > 0 && `exit_code ${code.join(',')} oom_killed ${oom.join(',')}`;
+      };
+      assert.equal(
+        await waitFor(() => outcome(killed), "the killed container's exit", 60_000),
+        'exit_code 137 oom_killed 0',
+      );
+      assert.equal(
+        await waitFor(() => outcome(oomed), "the OOM-killed container's exit", 60_000),
+        'exit_code 137 oom_killed 1',
+      );
+    });
+
     it('--cpus 1.5 reports cpu.limit 1.5, and follows docker update; an unlimited container none', async () => {
       await ready;
       await containers.start(cpus, { args: ['--cpus', '1.5'] });
