@@ -383,7 +383,8 @@ export class FakeEngine {
       const filters = JSON.parse(query.get('filters') ?? '{}') as { label?: unknown };
       if (Array.isArray(filters.label)) labels = filters.label.map(String);
     } catch {
-      return json(res, 400, { message: 'fake engine: filters is not JSON' });
+      json(res, 400, { message: 'fake engine: filters is not JSON' });
+      return;
     }
     const hasLabels = (c: FakeContainer): boolean =>
       labels.every((l) => {

@@ -227,7 +227,10 @@ function recordingDaemon(argv: string[], clock: FakeClock, lines: string[] = [])
   const sink: Sink<never> = {
     description: 'ticks',
     maxBatchItems: 1,
-    encode: (tick) => (ticks.push({ ...tick, metrics: [...tick.metrics] }), []),
+    encode: (tick) => {
+      ticks.push({ ...tick, metrics: [...tick.metrics] });
+      return [];
+    },
     itemBytes: () => 0,
     send: async () => {},
     close: async () => {},
