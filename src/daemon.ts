@@ -315,12 +315,18 @@ export class Daemon {
 
   /**
    * Every container's state and health for the tick (one list per tick). While the Engine does not
-   * answer, the tick has none: said when it starts failing, and when it answers again.
+   * answer, the tick has none: said when it starts failing, and when it answers again. The tick
+   * waits for the list at most half an interval, so that a hung Engine does not hold the batch back.
    */
   async #readStates(): Promise<void> {
     const { engine, config, clock, logger } = this.#deps;
+    let cancel = (): void => {};
+    const waitMs = config.pollMs / 2;
+    const late = new Promise<never>((_, reject) => {
+      cancel = clock.setTimer(() => reject(new Error(`GET /containers/json did not answer within ${waitMs} ms`)), waitMs);
+    });
     try {
-      this.#states = await listStates(engine, config.filter, clock);
+      this.#states = await Promise.race([listStates(engine, config.filter, clock), late]);
       if (this.#statesFailing) logger.info('listing every container works again', { docker: config.docker.display });
       this.#statesFailing = false;
     } catch (err) {
@@ -332,6 +338,8 @@ export class Daemon {
         });
       }
       this.#statesFailing = true;
+    } finally {
+      cancel();
     }
   }
 

@@ -111,6 +111,8 @@ export class FakeEngine {
   readonly unknown: RecordedRequest[] = [];
   readonly streams: StatsStreamRecord[] = [];
   readonly containers = new Map<string, FakeContainer>();
+  /** While true, lists of every container (`all=1`) get no answer at all (an Engine that hangs). */
+  hangListAll = false;
   readonly #server: Server;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -378,6 +380,7 @@ export class FakeEngine {
 
   #list(res: ServerResponse, query: URLSearchParams): void {
     const all = !['', '0', 'false'].includes(query.get('all') ?? '');
+    if (all && this.hangListAll) return;
     let labels: string[] = [];
     try {
       const filters = JSON.parse(query.get('filters') ?? '{}') as { label?: unknown };

@@ -235,7 +235,7 @@ function recordingDaemon(argv: string[], clock: FakeClock, lines: string[] = [])
     send: async () => {},
     close: async () => {},
   };
-  const logger = createLogger((line) => lines.push(line), { level: 'warn' });
+  const logger = createLogger((line) => lines.push(line), { level: 'info' });
   const daemon = new Daemon({
     config,
     engine: new EngineClient(config.docker),
@@ -524,6 +524,22 @@ describe('lifecycle through the daemon (fake Engine, fake clock)', () => {
         created: 0,
         dead: 0,
       });
+
+      // An Engine that takes the list and never answers: the tick goes out half an interval late, without states.
+      engine.hangListAll = true;
+      await clock.advance(10_000);
+      await clock.advance(4_999);
+      assert.equal(ticks.length, 2, 'the tick waits for the list');
+      const hung = await nextTick(clock, ticks, 1);
+      assert.deepEqual(host(hung, 'containers_state'), {});
+      assert.ok(
+        lines.some((l) => l.includes('cannot list every container') && l.includes('did not answer')),
+        lines.join('\n'),
+      );
+      engine.hangListAll = false;
+      assert.deepEqual(host(await nextTick(clock, ticks, 5_000), 'containers_state')['running'], 3);
+      assert.ok(lines.some((l) => l.includes('listing every container works again')));
+      lines.length = 0;
 
       await engine.close();
       const away = [await nextTick(clock, ticks), await nextTick(clock, ticks)];
