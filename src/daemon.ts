@@ -323,7 +323,8 @@ export class Daemon {
     let cancel = (): void => {};
     const waitMs = config.pollMs / 2;
     const late = new Promise<never>((_, reject) => {
-      cancel = clock.setTimer(() => reject(new Error(`GET /containers/json did not answer within ${waitMs} ms`)), waitMs);
+      const timeout = new Error(`GET /containers/json did not answer within ${waitMs} ms`);
+      cancel = clock.setTimer(() => reject(timeout), waitMs);
     });
     try {
       this.#states = await Promise.race([listStates(engine, config.filter, clock), late]);
