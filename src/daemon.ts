@@ -2,18 +2,21 @@ import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CgroupCollector } from './cgroup/collector.js';
 import { openTickCounters, type TickCounters } from './cgroup/tick-counters.js';
-import type { Collector, SampleHandler } from './docker/collector.js';
-import type { ContainerRef } from './docker/container.js';
+import type { Collector, ExitHandler, SampleHandler } from './docker/collector.js';
+import type { ContainerExit, ContainerRef } from './docker/container.js';
 import { OneShotCollector } from './docker/oneshot-collector.js';
 import { StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
 import type { KernelCounters } from './docker/kernel-counters.js';
+import { listStates, type HostStates } from './docker/states.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
+import { exitMetrics, stateMetrics } from './reduce/lifecycle.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
+import type { Metric } from './reduce/metric.js';
 import { tickMetrics, type ContainerReading } from './reduce/tick.js';
 import type { DaemonStatus } from './sinks/sink.js';
 
@@ -23,6 +26,8 @@ const SINGLE_INTERVAL_GRACE_MS = 5_000;
 const COLLISION_TICKS = 3;
 /** How far past one interval ahead of the daemon's clock a sample may be stamped (another host's clock). */
 const FUTURE_MARGIN_MS = 60_000;
+/** Exits waiting for the next tick, at most (many containers in a crash loop while no tick runs): the oldest go. */
+const MAX_PENDING_EXITS = 10_000;
 
 export interface DaemonDeps {
   readonly config: Config;
@@ -64,6 +69,12 @@ export class Daemon {
   #collecting: Promise<void> | undefined;
   /** The reader of the kernel's counters: undefined until the first tick, null where there is none. */
   #kernel: TickCounters | null | undefined;
+  /** Exits since the last tick (sent once, in the next). */
+  #exits: ContainerExit[] = [];
+  /** The states listed for the tick being built (undefined when the list failed). */
+  #states: HostStates | undefined;
+  /** Whether the last list of every container failed (said once per outage). */
+  #statesFailing = false;
   readonly #starting: Promise<void>[] = [];
   #fail!: (message: string) => void;
   /** Resolves with a message when the daemon cannot go on (main exits 1). */
@@ -86,6 +97,7 @@ export class Daemon {
         else if (this.#store.record(container, values) === 'empty') this.#emptySamples += 1;
         else this.#samples += 1;
       },
+      onExit: (exit) => this.#exited(exit),
     });
     this.#store = new SampleStore({ carryBaseline: this.#collector.sampling === 'per-tick' });
     void this.#collector.failed.then((message) => this.#fail(message));
@@ -146,6 +158,7 @@ export class Daemon {
     const graceUntil = clock.now() + SINGLE_INTERVAL_GRACE_MS;
     while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil) await sleep(clock, 100);
     await this.#collector.stop();
+    await this.#readStates();
     this.#emit(clock.now());
     return this.#flushAndClose();
   }
@@ -156,7 +169,7 @@ export class Daemon {
       this.#cancelTick?.();
       await this.#collecting;
       await this.#collector.stop();
-      if (this.#store.size > 0) this.#emit(this.#partialTickMs());
+      if (this.#store.size > 0 || this.#exits.length > 0) this.#emit(this.#partialTickMs());
       return this.#flushAndClose();
     })();
     return this.#stopping;
@@ -230,8 +243,7 @@ export class Daemon {
       this.#skipTicks(1, 'the previous collection is still running', due);
       return;
     }
-    this.#collecting = this.#collector
-      .collect()
+    this.#collecting = Promise.all([this.#collector.collect(), this.#readStates()])
       .then(() => this.#emit(due))
       .finally(() => (this.#collecting = undefined));
   }
@@ -281,7 +293,7 @@ export class Daemon {
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category, kernel },
-      selfMetrics(this.#stats(collector), tickSeconds),
+      [...this.#lifecycleMetrics(tickSeconds), ...selfMetrics(this.#stats(collector), tickSeconds)],
     );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
     this.#ticks += 1;
@@ -298,6 +310,51 @@ export class Daemon {
       streamsOpen: collector.streamsOpen,
       pending: this.#deps.runners.map((r) => r.pending).join(','),
     });
+  }
+
+  /** A container stopped: its exit goes in the next tick. */
+  #exited(exit: ContainerExit): void {
+    if (this.#exits.length >= MAX_PENDING_EXITS) this.#exits.shift();
+    this.#exits.push(exit);
+  }
+
+  /**
+   * Every container's state and health for the tick (one list per tick). While the Engine does not
+   * answer, the tick has none: said when it starts failing, and when it answers again. The tick
+   * waits for the list at most half an interval, so that a hung Engine does not hold the batch back.
+   */
+  async #readStates(): Promise<void> {
+    const { engine, config, clock, logger } = this.#deps;
+    let cancel = (): void => {};
+    const waitMs = config.pollMs / 2;
+    const late = new Promise<never>((_, reject) => {
+      const timeout = new Error(`GET /containers/json did not answer within ${waitMs} ms`);
+      cancel = clock.setTimer(() => reject(timeout), waitMs);
+    });
+    try {
+      this.#states = await Promise.race([listStates(engine, config.filter, clock), late]);
+      if (this.#statesFailing) logger.info('listing every container works again', { docker: config.docker.display });
+      this.#statesFailing = false;
+    } catch (err) {
+      this.#states = undefined;
+      if (!this.#statesFailing) {
+        logger.warn('cannot list every container; no containers_state metrics until it works', {
+          docker: config.docker.display,
+          error: describeError(err),
+        });
+      }
+      this.#statesFailing = true;
+    } finally {
+      cancel();
+    }
+  }
+
+  /** The tick's exits and host states, each sent once. */
+  #lifecycleMetrics(tickSeconds: number): Metric[] {
+    const metrics = [...exitMetrics(this.#exits), ...(this.#states ? stateMetrics(this.#states, tickSeconds) : [])];
+    this.#exits = [];
+    this.#states = undefined;
+    return metrics;
   }
 
   /**
@@ -390,6 +447,7 @@ function collectorFor(
     clock: Clock;
     logger: Logger;
     onSample: SampleHandler;
+    onExit: ExitHandler;
   },
 ): Collector {
   switch (config.mode) {

@@ -1,5 +1,11 @@
 import type { Clock } from '../clock.js';
-import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from '../docker/collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from '../docker/collector.js';
 import type { ContainerRef } from '../docker/container.js';
 import type { EngineClient } from '../docker/engine.js';
 import type { ContainerFilter } from '../docker/filter.js';
@@ -31,6 +37,7 @@ export interface CgroupCollectorOptions extends CgroupPaths {
   /** For the containers that fall back to the Engine's stats stream. */
   readonly stallTimeoutMs: number;
   readonly onSample: SampleHandler;
+  readonly onExit?: ExitHandler | undefined;
   readonly random?: () => number;
 }
 

@@ -1,4 +1,4 @@
-import type { ContainerRef } from './container.js';
+import type { ContainerExit, ContainerRef } from './container.js';
 import type { SampleValues } from './sample-values.js';
 
 /**
@@ -6,6 +6,9 @@ import type { SampleValues } from './sample-values.js';
  * sample, and the sample's values (undefined for a stopped container's placeholder sample).
  */
 export type SampleHandler = (container: ContainerRef, values: SampleValues | undefined) => void;
+
+/** Called once per `die` of a followed (or filter-passing) container, in every mode (tracker.ts). */
+export type ExitHandler = (exit: ContainerExit) => void;
 
 /** What a collector says about itself (the daemon's own metrics, /healthz, --once). */
 export interface CollectorStatus {

@@ -12,6 +12,28 @@ export interface ContainerFacts {
   readonly health?: { readonly status: HealthStatus; readonly failingStreak: number } | undefined;
   /** `State.Pid`: the container's init process on the Engine's host (0 or absent when unknown). */
   readonly pid?: number | undefined;
+  /** The CPUs it may use (`HostConfig`: NanoCpus, else quota/period, else its cpuset); absent when unlimited. */
+  readonly cpuLimit?: number | undefined;
+  /** `HostConfig.MemoryReservation` (the soft limit) in bytes, when one is set. */
+  readonly memoryReservation?: number | undefined;
+  /**
+   * OOM kills counted from the Engine's `oom` events since the container last started, repeats
+   * left out (tracker.ts); the kernel's own count is preferred where it can be read.
+   */
+  readonly oomEvents?: number | undefined;
+}
+
+/**
+ * A container stopped (a `die` event): sent once, in the next tick. `oomKilled` is undefined when
+ * no inspect could say (the container was already removed, or already running again).
+ */
+export interface ContainerExit {
+  /** The container as last followed (or as inspected after it died, if it was never followed). */
+  readonly container: ContainerRef;
+  readonly exitCode: number;
+  readonly oomKilled: boolean | undefined;
+  /** When it died (the event's time), epoch ms. */
+  readonly atMs: number;
 }
 
 /**
@@ -48,6 +70,51 @@ export function containerRef(id: string, info: ContainerInspect): ContainerRef {
           ? { status, failingStreak: health?.FailingStreak ?? 0 }
           : undefined,
       pid: typeof pid === 'number' && pid > 0 ? pid : undefined,
+      cpuLimit: cpuLimit(info.HostConfig ?? undefined),
+      memoryReservation: positive(info.HostConfig?.MemoryReservation),
     },
   };
+}
+
+/** The same container with a new count of Engine `oom` events (facts stay immutable). */
+export function withOomEvents(container: ContainerRef, oomEvents: number | undefined): ContainerRef {
+  if (container.facts.oomEvents === oomEvents) return container;
+  return { ...container, facts: { ...container.facts, oomEvents } };
+}
+
+const positive = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+
+/** CPUs from `HostConfig`: NanoCpus/1e9, else CpuQuota/CpuPeriod, else the cpuset's size; undefined when unlimited. */
+export function cpuLimit(host: NonNullable<ContainerInspect['HostConfig']> | undefined): number | undefined {
+  const nano = positive(host?.NanoCpus);
+  if (nano !== undefined) return nano / 1e9;
+  const quota = positive(host?.CpuQuota);
+  // The Engine's default period when none is given.
+  const period = positive(host?.CpuPeriod) ?? 100_000;
+  if (quota !== undefined) return quota / period;
+  return cpusetSize(host?.CpusetCpus);
+}
+
+/** How many CPUs a cpuset list names (`0-2,4` → 4, overlaps counted once); undefined for empty or bad text. */
+export function cpusetSize(text: unknown): number | undefined {
+  if (typeof text !== 'string' || text.length === 0 || text.length > 4096) return undefined;
+  const ranges: [number, number][] = [];
+  for (const item of text.trim().split(',')) {
+    const m = /^(\d{1,6})(?:-(\d{1,6}))?$/.exec(item.trim());
+    if (!m) return undefined;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) return undefined;
+    ranges.push([from, to]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  let count = 0;
+  let end = -1;
+  for (const [from, to] of ranges) {
+    if (to <= end) continue;
+    count += to - Math.max(from, end + 1) + 1;
+    end = to;
+  }
+  return count > 0 ? count : undefined;
 }

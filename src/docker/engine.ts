@@ -45,6 +45,12 @@ export interface EngineVersion {
 /** `GET /containers/json`, the fields the daemon reads. */
 export interface ContainerSummary {
   readonly Id: string;
+  readonly Names?: readonly string[] | null;
+  readonly Labels?: Readonly<Record<string, string>> | null;
+  /** `running`, `paused`, `restarting`, `exited`, `created`, `dead` (or `removing`). */
+  readonly State?: string;
+  /** `Up 5 minutes (healthy)`, `Exited (3) 2 seconds ago`, … */
+  readonly Status?: string;
 }
 
 /** `GET /containers/{id}/json`, the fields the daemon reads. */
@@ -53,11 +59,22 @@ export interface ContainerInspect {
   readonly RestartCount?: number;
   readonly State?: {
     readonly Running?: boolean;
+    readonly Restarting?: boolean;
+    readonly OOMKilled?: boolean;
+    readonly ExitCode?: number;
     readonly StartedAt?: string;
     readonly Pid?: number;
     readonly Health?: { readonly Status?: string; readonly FailingStreak?: number };
   };
   readonly Config?: { readonly Image?: string; readonly Labels?: Readonly<Record<string, string>> | null };
+  readonly HostConfig?: {
+    readonly NanoCpus?: number;
+    readonly CpuQuota?: number;
+    readonly CpuPeriod?: number;
+    /** `0-2,4`. */
+    readonly CpusetCpus?: string;
+    readonly MemoryReservation?: number;
+  } | null;
 }
 
 /** Engine filters (`{"status":["running"],"label":["a=b"]}`). */
@@ -138,9 +155,11 @@ export class EngineClient {
     return this.#call('GET /version', () => dial<EngineVersion>(this.#calls, { path: '/version', abortSignal: signal, statusCodes: { 200: true } }));
   }
 
-  listContainers(filters: EngineFilters, signal?: AbortSignal): Promise<ContainerSummary[]> {
+  /** `all`: stopped containers too (`?all=1`). */
+  listContainers(filters: EngineFilters, signal?: AbortSignal, all = false): Promise<ContainerSummary[]> {
+    const options = { ...(all ? { all: 1 } : {}), filters: JSON.stringify(filters) };
     return this.#call('GET /containers/json', () =>
-      this.#calls.listContainers(withSignal({ filters: JSON.stringify(filters) }, signal) as Docker.ContainerListOptions),
+      this.#calls.listContainers(withSignal(options, signal) as Docker.ContainerListOptions),
     ) as Promise<ContainerSummary[]>;
   }
 

@@ -2,7 +2,13 @@ import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from './collector.js';
 import type { ContainerRef } from './container.js';
 import { apiBelow, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
@@ -21,6 +27,7 @@ export interface OneShotCollectorOptions {
   /** Stats requests to the Engine at once. */
   readonly concurrency: number;
   readonly onSample: SampleHandler;
+  readonly onExit?: ExitHandler | undefined;
   readonly random?: () => number;
 }
 

@@ -1,7 +1,13 @@
 import { backoffMs, type Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { collectorStatus, type Collector, type CollectorStatus, type SampleHandler } from './collector.js';
+import {
+  collectorStatus,
+  type Collector,
+  type CollectorStatus,
+  type ExitHandler,
+  type SampleHandler,
+} from './collector.js';
 import type { ContainerRef } from './container.js';
 import type { EngineClient, EngineStream } from './engine.js';
 import type { ContainerFilter } from './filter.js';
@@ -33,6 +39,7 @@ export interface StreamCollectorOptions extends Omit<StatsStreamsOptions, 'reche
   /** Where the Engine is, for messages (never holds a password). */
   readonly where: string;
   readonly filter: ContainerFilter;
+  readonly onExit?: ExitHandler | undefined;
 }
 
 interface Followed {

@@ -2,9 +2,9 @@ import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { containerRef, type ContainerRef } from './container.js';
+import { containerRef, withOomEvents, type ContainerExit, type ContainerRef } from './container.js';
 import { withTimeout } from './engine-calls.js';
-import type { EngineClient, EngineStream, EngineVersion } from './engine.js';
+import type { ContainerInspect, EngineClient, EngineStream, EngineVersion } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 import { JsonLines } from './json-lines.js';
 
@@ -12,6 +12,11 @@ import { JsonLines } from './json-lines.js';
 const MAX_LINE_BYTES = 1 << 20;
 /** At most this many inspects at once when many containers show up together. */
 const INSPECT_CONCURRENCY = 8;
+/**
+ * The Engine sends a burst of `oom` events per kill (one per time the group hits its limit): an
+ * event this soon after the last one counted for the container is taken as part of the same kill.
+ */
+export const OOM_REPEAT_MS = 1_000;
 
 /** Told which containers to follow; called in order for any one container. */
 export interface TrackerListener {
@@ -29,6 +34,8 @@ export interface TrackerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly listener: TrackerListener;
+  /** Called once per `die` event of a container that passes the filter, after an inspect says what it can. */
+  readonly onExit?: ((exit: ContainerExit) => void) | undefined;
   /** Called each time the Engine answers after a (re)connect, before the containers are listed. */
   readonly onConnected?: (version: EngineVersion) => void;
   readonly random?: () => number;
@@ -36,8 +43,10 @@ export interface TrackerOptions {
 
 /**
  * Container tracking: subscribes to container events first, then lists the running containers,
- * inspects each and tells the listener which to follow; follows starts, deaths, removals, renames
- * and health changes. If the Engine cannot be reached, or goes away, it says where it tried and
+ * inspects each and tells the listener which to follow; follows starts, deaths, removals, renames,
+ * updates (limits) and health changes; says how each container exited (onExit) and counts its
+ * OOM kills from the Engine's `oom` events (ContainerFacts.oomEvents).
+ * If the Engine cannot be reached, or goes away, it says where it tried and
  * why, and reconnects with capped backoff, then re-lists and reconciles. Uses GET endpoints only.
  *
  * Lifecycle: start() once, stop() once; stop cancels every timer and call.
@@ -46,6 +55,8 @@ export class ContainerTracker {
   readonly #o: TrackerOptions;
   readonly #followed = new Map<string, ContainerRef>();
   readonly #pending = new Map<string, Promise<void>>();
+  /** Per container, OOM kills counted from `oom` events since its last start, and when the last was counted. */
+  readonly #oom = new Map<string, { kills: number; lastMs: number }>();
   readonly #inspectLimit = pLimit(INSPECT_CONCURRENCY);
   /** Containers whose inspect failed (not a 404), waiting to be looked at again. */
   readonly #retries = new Map<string, { attempts: number; cancel: (() => void) | undefined }>();
@@ -102,8 +113,13 @@ export class ContainerTracker {
    * whether its container still runs). Calls for one container run one after another.
    */
   recheck(id: string): Promise<void> {
+    return this.#queue(id, () => this.#reconcile(id));
+  }
+
+  /** Runs an inspect-based task after the container's earlier ones, within the inspect concurrency. */
+  #queue(id: string, task: () => Promise<void>): Promise<void> {
     const previous = this.#pending.get(id) ?? Promise.resolve();
-    const next = previous.then(() => this.#inspectLimit(() => this.#reconcile(id)));
+    const next = previous.then(() => this.#inspectLimit(task));
     const tracked = next.finally(() => {
       if (this.#pending.get(id) === tracked) this.#pending.delete(id);
     });
@@ -197,13 +213,28 @@ export class ContainerTracker {
     if (!id || typeof id !== 'string' || typeof action !== 'string' || (event.Type !== undefined && event.Type !== 'container')) return;
     switch (action) {
       case 'start':
-      case 'unpause':
+        // A new run: the kernel's count starts again from 0 in its new group, and so does this one.
+        this.#oom.delete(id);
         void this.recheck(id);
         break;
-      case 'die':
-      case 'destroy':
+      case 'unpause':
+      case 'update':
+        void this.recheck(id);
+        break;
+      case 'die': {
+        const last = this.#followed.get(id);
         this.#o.logger.debug('container stopped; no longer following it', { id: id.slice(0, 12), action });
         this.#forget(id);
+        this.#exited(id, event, last);
+        break;
+      }
+      case 'destroy':
+        this.#o.logger.debug('container removed; no longer following it', { id: id.slice(0, 12), action });
+        this.#forget(id);
+        this.#oom.delete(id);
+        break;
+      case 'oom':
+        this.#countOom(id, eventTimeMs(event) ?? this.#o.clock.now());
         break;
       case 'rename': {
         const followed = this.#followed.get(id);
@@ -241,8 +272,59 @@ export class ContainerTracker {
       this.#forget(id);
       return;
     }
+    container = withOomEvents(container, this.#oom.get(id)?.kills ?? 0);
     this.#followed.set(id, container);
     this.#o.listener.follow(container);
+  }
+
+  /** One more OOM kill unless the event repeats the last one counted (OOM_REPEAT_MS). */
+  #countOom(id: string, atMs: number): void {
+    const entry = this.#oom.get(id);
+    if (entry && atMs - entry.lastMs < OOM_REPEAT_MS) return;
+    const kills = (entry?.kills ?? 0) + 1;
+    this.#oom.set(id, { kills, lastMs: atMs });
+    const followed = this.#followed.get(id);
+    if (!followed) return;
+    const container = withOomEvents(followed, kills);
+    this.#followed.set(id, container);
+    this.#o.listener.follow(container);
+  }
+
+  /**
+   * A `die` event: the exit code is the event's; whether it was OOM-killed, an inspect's (only while
+   * the inspect still describes the run that ended: not running, or waiting to restart). A container
+   * removed before the inspect (`--rm`) gives its exit code alone.
+   */
+  #exited(id: string, event: DockerEvent, last: ContainerRef | undefined): void {
+    const onExit = this.#o.onExit;
+    if (!onExit || this.#stopped) return;
+    const atMs = eventTimeMs(event) ?? this.#o.clock.now();
+    const eventCode = exitCodeOf(event.Actor?.Attributes?.['exitCode']);
+    void this.#queue(id, async () => {
+      if (this.#stopped) return;
+      let info: ContainerInspect | undefined;
+      try {
+        const what = `GET /containers/${id.slice(0, 12)}/json`;
+        info = await withTimeout(this.#o.clock, (signal) => this.#o.engine.inspect(id, signal), what);
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) {
+          const error = describeError(err);
+          this.#o.logger.debug('cannot inspect a container that stopped', { id: id.slice(0, 12), error });
+        }
+      }
+      if (this.#stopped) return;
+      const state = info?.State;
+      const ended = state !== undefined && (state.Running !== true || state.Restarting === true);
+      let container = last;
+      if (!container && info) {
+        const fresh = containerRef(id, info);
+        if (passesFilter(this.#o.filter, fresh.name, fresh.labels)) container = fresh;
+      }
+      const exitCode = eventCode ?? (ended ? exitCodeOf(state?.ExitCode) : undefined);
+      if (!container || exitCode === undefined) return;
+      const oomKilled = ended && typeof state?.OOMKilled === 'boolean' ? state.OOMKilled : undefined;
+      onExit({ container, exitCode, oomKilled, atMs });
+    });
   }
 
   /** A failed inspect (not a 404) is tried again with backoff while the container may still run. */
@@ -272,8 +354,25 @@ export class ContainerTracker {
   }
 }
 
+/** The event's time (`timeNano`, else `time`) in epoch ms, or undefined when it has none that makes sense. */
+function eventTimeMs(event: DockerEvent): number | undefined {
+  const nano = event.timeNano;
+  if (typeof nano === 'number' && Number.isFinite(nano) && nano > 0) return Math.floor(nano / 1e6);
+  const seconds = event.time;
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  return undefined;
+}
+
+/** An exit code as the Engine gives it (a string in events, a number in inspect), or undefined. */
+function exitCodeOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^-?\d{1,10}$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+}
+
 interface DockerEvent {
   Type?: string;
+  time?: number;
+  timeNano?: number;
   Action?: string;
   /** API < 1.22. */
   status?: string;

@@ -3,6 +3,7 @@ import { PRESSURE_RESOURCES, type KernelCounters } from '../docker/kernel-counte
 import type { BlkioValues, SampleValues } from '../docker/sample-values.js';
 import { NETWORK_FIELDS } from '../docker/stats-types.js';
 import { cpuPercent, workingSet } from './docker-math.js';
+import { percentOfLimit } from './lifecycle.js';
 import type { Metric, MetricKind, Per, Subject } from './metric.js';
 
 export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure'] as const;
@@ -52,7 +53,10 @@ export function containerMetrics(
     add('cpu.total', C, latest.cpuTotal);
     add('cpu.kernel', C, latest.cpuKernel);
     add('cpu.user', C, latest.cpuUser);
-    if (pair) add('cpu.percent', G, cpuPercent(pair, latest));
+    const percent = pair ? cpuPercent(pair, latest) : undefined;
+    add('cpu.percent', G, percent);
+    add('cpu.limit', G, facts.cpuLimit);
+    add('cpu.percent_of_limit', G, percentOfLimit(percent, facts.cpuLimit));
     add('cpu.online', G, latest.cpuOnline);
     add('cpu.throttled_periods', C, latest.throttledPeriods);
     add('cpu.throttled_time', C, latest.throttledTime);
@@ -63,6 +67,7 @@ export function containerMetrics(
     add('memory.usage', G, usage);
     add('memory.max_usage', G, latest.memoryMaxUsage);
     add('memory.limit', G, limit);
+    add('memory.reservation', G, facts.memoryReservation);
     add('memory.cache', G, cache);
     if (usage !== undefined && cache !== undefined) add('memory.active', G, usage - cache);
     const ws = workingSet(latest);
@@ -116,7 +121,7 @@ export function containerMetrics(
     add('uptime', G, Math.floor((latest.readMs - facts.startedAtMs) / 1000));
   }
   add('restarts', C, facts.restartCount);
-  add('oom_kills', C, kernel?.oomKills);
+  add('oom_kills', C, kernel?.oomKills ?? facts.oomEvents);
   if (kernel) kernelMetrics(kernel, opts, add);
   return out;
 }

@@ -28,7 +28,7 @@ export type MetricKind = 'counter' | 'gauge';
  * is as the source gave it (an interface name is untrusted input); sinks sanitise or escape it.
  */
 export interface Per {
-  readonly key: 'interface' | 'device' | 'category';
+  readonly key: 'interface' | 'device' | 'category' | 'state' | 'health';
   readonly value: string;
 }
 

@@ -13,7 +13,8 @@ import { loadSamples } from './fixtures.js';
  *
  * Routes (each also under a `/v1.xx` prefix):
  *   GET /version                           a version object
- *   GET /containers/json                   the running containers, list shape (filters ignored)
+ *   GET /containers/json                   the running containers (all of them with `all=1`), list shape,
+ *                                          with the `label` filter applied (`Status` text as the Engine's)
  *   GET /containers/{id}/json              inspect; 404 for an unknown container; 500 while a failure
  *                                          injected by failInspect() lasts
  *   GET /events                            kept open; `emit()` pushes container events to it
@@ -43,6 +44,10 @@ export interface FakeContainerSpec {
   readonly id?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly behaviour?: StatsBehaviour;
+  /** Inspect's `HostConfig` (limits), as the Engine would give it. */
+  readonly hostConfig?: Readonly<Record<string, unknown>>;
+  /** A healthcheck's status; none when absent. */
+  readonly health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
 export interface FakeContainer {
@@ -51,7 +56,12 @@ export interface FakeContainer {
   readonly labels: Readonly<Record<string, string>>;
   behaviour: StatsBehaviour;
   running: boolean;
+  paused: boolean;
   startedAt: string;
+  exitCode: number;
+  oomKilled: boolean;
+  hostConfig: Readonly<Record<string, unknown>>;
+  health: 'starting' | 'healthy' | 'unhealthy' | undefined;
 }
 
 export interface RecordedRequest {
@@ -101,6 +111,8 @@ export class FakeEngine {
   readonly unknown: RecordedRequest[] = [];
   readonly streams: StatsStreamRecord[] = [];
   readonly containers = new Map<string, FakeContainer>();
+  /** While true, lists of every container (`all=1`) get no answer at all (an Engine that hangs). */
+  hangListAll = false;
   readonly #server: Server;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -203,11 +215,40 @@ export class FakeEngine {
     return c;
   }
 
-  /** Marks the container stopped (its streams now send empty samples) and sends `die`. */
-  stopContainer(idOrName: string): void {
+  /**
+   * Marks the container stopped (its streams now send empty samples) and sends `die` with its exit
+   * code; `oomKilled` is what inspect says afterwards.
+   */
+  stopContainer(idOrName: string, exit: { exitCode?: number; oomKilled?: boolean } = {}): void {
     const c = this.container(idOrName);
     c.running = false;
-    this.emit('die', c);
+    c.paused = false;
+    c.exitCode = exit.exitCode ?? 0;
+    c.oomKilled = exit.oomKilled ?? false;
+    this.emit('die', c, { exitCode: String(c.exitCode) });
+  }
+
+  /** Starts a stopped container again (inspect shows a fresh run) and sends `start`. */
+  restartContainer(idOrName: string): void {
+    const c = this.container(idOrName);
+    c.running = true;
+    c.oomKilled = false;
+    c.startedAt = new Date(this.#now()).toISOString();
+    this.emit('start', c);
+  }
+
+  /** Pauses (or unpauses) the container and sends `pause` (`unpause`). */
+  pauseContainer(idOrName: string, paused = true): void {
+    const c = this.container(idOrName);
+    c.paused = paused;
+    this.emit(paused ? 'pause' : 'unpause', c);
+  }
+
+  /** New limits (`docker update`): inspect shows them, and `update` is sent. */
+  updateContainer(idOrName: string, hostConfig: Readonly<Record<string, unknown>>): void {
+    const c = this.container(idOrName);
+    c.hostConfig = { ...c.hostConfig, ...hostConfig };
+    this.emit('update', c);
   }
 
   /** Forgets the container, ends its stats streams and sends `destroy`. */
@@ -224,8 +265,13 @@ export class FakeEngine {
   }
 
   /** Pushes one container event to every open `/events` subscription. */
-  emit(action: 'start' | 'die' | 'destroy' | 'rename', c: { id: string; name: string; labels?: Readonly<Record<string, string>> }): void {
-    const now = Date.now();
+  emit(
+    action: 'start' | 'die' | 'destroy' | 'rename' | 'oom' | 'update' | 'pause' | 'unpause',
+    c: { id: string; name: string; labels?: Readonly<Record<string, string>> },
+    attributes: Readonly<Record<string, string>> = {},
+    atMs = this.#now(),
+  ): void {
+    const now = atMs;
     const line =
       JSON.stringify({
         status: action,
@@ -233,7 +279,10 @@ export class FakeEngine {
         from: 'dstb-busybox:latest',
         Type: 'container',
         Action: action,
-        Actor: { ID: c.id, Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name } },
+        Actor: {
+          ID: c.id,
+          Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name, ...attributes },
+        },
         scope: 'local',
         time: Math.floor(now / 1000),
         timeNano: now * 1_000_000,
@@ -264,7 +313,12 @@ export class FakeEngine {
       labels: { ...(spec.labels ?? {}) },
       behaviour: spec.behaviour ?? 'normal',
       running: true,
+      paused: false,
       startedAt: new Date().toISOString(),
+      exitCode: 0,
+      oomKilled: false,
+      hostConfig: { ...(spec.hostConfig ?? {}) },
+      health: spec.health,
     };
     this.containers.set(c.id, c);
     return c;
@@ -291,7 +345,7 @@ export class FakeEngine {
 
     if (req.method === 'GET') {
       if (path === '/version') return this.#version(res);
-      if (path === '/containers/json') return this.#list(res);
+      if (path === '/containers/json') return this.#list(res, url.searchParams);
       if (path === '/events') return this.#subscribe(res);
       const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
       if (m) {
@@ -324,9 +378,24 @@ export class FakeEngine {
     });
   }
 
-  #list(res: ServerResponse): void {
+  #list(res: ServerResponse, query: URLSearchParams): void {
+    const all = !['', '0', 'false'].includes(query.get('all') ?? '');
+    if (all && this.hangListAll) return;
+    let labels: string[] = [];
+    try {
+      const filters = JSON.parse(query.get('filters') ?? '{}') as { label?: unknown };
+      if (Array.isArray(filters.label)) labels = filters.label.map(String);
+    } catch {
+      json(res, 400, { message: 'fake engine: filters is not JSON' });
+      return;
+    }
+    const hasLabels = (c: FakeContainer): boolean =>
+      labels.every((l) => {
+        const [key, ...value] = l.split('=');
+        return key! in c.labels && (value.length === 0 || c.labels[key!] === value.join('='));
+      });
     const list = [...this.containers.values()]
-      .filter((c) => c.running)
+      .filter((c) => (all || c.running) && hasLabels(c))
       .map((c) => ({
         Id: c.id,
         Names: [`/${c.name}`],
@@ -334,8 +403,8 @@ export class FakeEngine {
         Command: 'sleep 2147483647',
         Created: Math.floor(Date.parse(c.startedAt) / 1000),
         Labels: c.labels,
-        State: 'running',
-        Status: 'Up',
+        State: stateOf(c),
+        Status: statusText(c),
       }));
     json(res, 200, list);
   }
@@ -448,17 +517,32 @@ function inspect(c: FakeContainer): Record<string, unknown> {
     Created: c.startedAt,
     RestartCount: 0,
     State: {
-      Status: c.running ? 'running' : 'exited',
+      Status: stateOf(c),
       Running: c.running,
-      Paused: false,
+      Paused: c.paused,
       Restarting: false,
+      OOMKilled: c.oomKilled,
       Pid: c.running ? 4242 : 0,
-      ExitCode: 0,
+      ExitCode: c.exitCode,
       StartedAt: c.startedAt,
       FinishedAt: ZERO_TIME,
+      ...(c.health ? { Health: { Status: c.health, FailingStreak: c.health === 'unhealthy' ? 3 : 0, Log: [] } } : {}),
     },
+    HostConfig: { NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0, CpusetCpus: '', MemoryReservation: 0, ...c.hostConfig },
     Config: { Image: 'dstb-busybox:latest', Labels: c.labels, Cmd: ['sleep', '2147483647'] },
   };
+}
+
+function stateOf(c: FakeContainer): 'running' | 'paused' | 'exited' {
+  return c.running ? (c.paused ? 'paused' : 'running') : 'exited';
+}
+
+/** The list's `Status` text as the Engine writes it. */
+function statusText(c: FakeContainer): string {
+  if (!c.running) return `Exited (${c.exitCode}) 1 second ago`;
+  if (c.paused) return 'Up 1 minute (Paused)';
+  if (!c.health) return 'Up 1 minute';
+  return `Up 1 minute (${c.health === 'starting' ? 'health: starting' : c.health})`;
 }
 
 /**
