@@ -7,8 +7,13 @@ import { OneShotCollector } from './docker/oneshot-collector.js';
 import { StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
 import type { Logger } from './log.js';
+import type { BackgroundProbe } from './docker/background-probe.js';
+import { diskProbe, type ContainerSize } from './docker/disk-probe.js';
+import { swarmProbe, type ServiceTasks } from './docker/swarm-probe.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
+import type { Metric } from './reduce/metric.js';
+import { diskMetrics, swarmMetrics } from './reduce/opt-in-metrics.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
 import { tickMetrics } from './reduce/tick.js';
@@ -42,6 +47,7 @@ export class Daemon {
   readonly #deps: DaemonDeps;
   readonly #store: SampleStore;
   readonly #collector: Collector;
+  readonly #optIn: OptInGroups;
   #cancelTick: (() => void) | undefined;
   #stopping: Promise<number> | undefined;
   #samples = 0;
@@ -83,6 +89,7 @@ export class Daemon {
       },
     });
     this.#store = new SampleStore({ carryBaseline: this.#collector.sampling === 'per-tick' });
+    this.#optIn = new OptInGroups(config, { engine: deps.engine, clock, logger });
     void this.#collector.failed.then((message) => this.#fail(message));
   }
 
@@ -114,6 +121,7 @@ export class Daemon {
       );
     }
     this.#collector.start();
+    this.#optIn.kick();
     this.#scheduleTick();
   }
 
@@ -134,10 +142,12 @@ export class Daemon {
       await Promise.all(this.#deps.runners.map((r) => r.close()));
       return Number.POSITIVE_INFINITY;
     }
+    this.#optIn.kick();
     // The interval's first samples (for a collector that takes them per tick), then its last.
     await this.#collector.collect();
     await sleep(clock, config.pollMs);
     await this.#collector.collect();
+    await this.#optIn.settle();
     const graceUntil = clock.now() + SINGLE_INTERVAL_GRACE_MS;
     while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil) await sleep(clock, 100);
     await this.#collector.stop();
@@ -149,6 +159,7 @@ export class Daemon {
   stop(): Promise<number> {
     this.#stopping ??= (async () => {
       this.#cancelTick?.();
+      this.#optIn.stop();
       await this.#collecting;
       await this.#collector.stop();
       if (this.#store.size > 0) this.#emit(this.#partialTickMs());
@@ -221,6 +232,7 @@ export class Daemon {
     }
     this.#lastTickMs = due;
     this.#scheduleTick();
+    this.#optIn.kick();
     if (this.#collecting) {
       this.#skipTicks(1, 'the previous collection is still running', due);
       return;
@@ -275,7 +287,7 @@ export class Daemon {
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category },
-      selfMetrics(this.#stats(collector), tickSeconds),
+      [...this.#optIn.take(collector.followed), ...selfMetrics(this.#stats(collector), tickSeconds)],
     );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
     this.#ticks += 1;
@@ -366,5 +378,46 @@ function collectorFor(
       return new OneShotCollector({ ...common, concurrency: config.concurrency });
     case 'cgroup':
       return new CgroupCollector({ ...common, hostProc: config.hostProc, cgroupRoot: config.cgroupRoot });
+  }
+}
+
+/**
+ * The opt-in groups measured in the background (`swarm`, `disk`; BackgroundProbe says how): kicked
+ * at start and at every tick, each measurement sent once, in the tick after it, with its own time.
+ */
+class OptInGroups {
+  readonly #swarm: BackgroundProbe<ServiceTasks[]> | undefined;
+  readonly #disk: BackgroundProbe<ContainerSize[]> | undefined;
+
+  constructor(config: Config, deps: { engine: EngineClient; clock: Clock; logger: Logger }) {
+    const groups = config.metrics.groups;
+    this.#swarm = groups.has('swarm') ? swarmProbe(deps) : undefined;
+    this.#disk = groups.has('disk')
+      ? diskProbe({ ...deps, filter: config.filter, intervalMs: config.diskIntervalMs })
+      : undefined;
+  }
+
+  kick(): void {
+    this.#swarm?.kick();
+    this.#disk?.kick();
+  }
+
+  /** The metrics of the measurements finished since the last take. */
+  take(followed: readonly ContainerRef[]): Metric[] {
+    const swarm = this.#swarm?.take();
+    const disk = this.#disk?.take();
+    return [
+      ...(swarm ? swarmMetrics(swarm.value, swarm.timeMs) : []),
+      ...(disk ? diskMetrics(disk.value, disk.timeMs, followed) : []),
+    ];
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all([this.#swarm?.settle(), this.#disk?.settle()]);
+  }
+
+  stop(): void {
+    this.#swarm?.stop();
+    this.#disk?.stop();
   }
 }

@@ -13,7 +13,11 @@ import { loadSamples } from './fixtures.js';
  *
  * Routes (each also under a `/v1.xx` prefix):
  *   GET /version                           a version object
- *   GET /containers/json                   the running containers, list shape (filters ignored)
+ *   GET /containers/json                   the running containers, list shape (filters ignored); with
+ *                                          size=1 each also has SizeRw and SizeRootFs (`sizes`)
+ *   GET /info                              `Swarm` as `swarm` says (inactive unless a test sets it)
+ *   GET /services                          `services` with ServiceStatus (when status=true); 503 when
+ *                                          `swarm` is not a manager, as the Engine answers
  *   GET /containers/{id}/json              inspect; 404 for an unknown container; 500 while a failure
  *                                          injected by failInspect() lasts
  *   GET /events                            kept open; `emit()` pushes container events to it
@@ -75,6 +79,12 @@ export interface StatsStreamRecord {
   lines: number;
 }
 
+/** The fake's swarm, as `GET /info` and `GET /services` show it. */
+export interface FakeSwarm {
+  manager: boolean;
+  services: { name: string; running: number; desired: number }[];
+}
+
 export interface FakeEngineOptions {
   /**
    * Where to listen; default: `engine.sock` in a fresh temp dir. close() removes the folder when
@@ -101,6 +111,10 @@ export class FakeEngine {
   readonly unknown: RecordedRequest[] = [];
   readonly streams: StatsStreamRecord[] = [];
   readonly containers = new Map<string, FakeContainer>();
+  /** Undefined: not in a swarm. */
+  swarm: FakeSwarm | undefined;
+  /** Each container's SizeRw and SizeRootFs by id (absent: 0 and 0, as a fresh container). */
+  readonly sizes = new Map<string, { rw: number; root: number }>();
   readonly #server: Server;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -291,7 +305,9 @@ export class FakeEngine {
 
     if (req.method === 'GET') {
       if (path === '/version') return this.#version(res);
-      if (path === '/containers/json') return this.#list(res);
+      if (path === '/containers/json') return this.#list(res, /^(1|true)$/.test(url.searchParams.get('size') ?? ''));
+      if (path === '/info') return this.#info(res);
+      if (path === '/services') return this.#services(res, /^(1|true)$/.test(url.searchParams.get('status') ?? ''));
       if (path === '/events') return this.#subscribe(res);
       const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
       if (m) {
@@ -324,7 +340,26 @@ export class FakeEngine {
     });
   }
 
-  #list(res: ServerResponse): void {
+  #info(res: ServerResponse): void {
+    const s = this.swarm;
+    json(res, 200, {
+      Name: 'fake',
+      Swarm: s ? { NodeID: 'fakenode', LocalNodeState: 'active', ControlAvailable: s.manager } : { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
+    });
+  }
+
+  #services(res: ServerResponse, status: boolean): void {
+    if (!this.swarm?.manager) {
+      return json(res, 503, { message: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.' });
+    }
+    json(res, 200, this.swarm.services.map((s, i) => ({
+      ID: `svc${i}`,
+      Spec: { Name: s.name, Mode: { Replicated: { Replicas: s.desired } } },
+      ...(status ? { ServiceStatus: { RunningTasks: s.running, DesiredTasks: s.desired, CompletedTasks: 0 } } : {}),
+    })));
+  }
+
+  #list(res: ServerResponse, size = false): void {
     const list = [...this.containers.values()]
       .filter((c) => c.running)
       .map((c) => ({
@@ -336,6 +371,7 @@ export class FakeEngine {
         Labels: c.labels,
         State: 'running',
         Status: 'Up',
+        ...(size ? { SizeRw: this.sizes.get(c.id)?.rw ?? 0, SizeRootFs: this.sizes.get(c.id)?.root ?? 0 } : {}),
       }));
     json(res, 200, list);
   }
