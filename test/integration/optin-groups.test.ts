@@ -65,6 +65,15 @@ describe('opt-in groups on the real Engine', () => {
       assert.doesNotMatch(d.stderr, /cannot measure/);
     });
 
+    it('--once waits for the measurement and sends it in its one batch', async () => {
+      const once = new DaemonProcess(['--once', '--poll', '2s', '--label', containers.label, '--metrics', '+disk']);
+      daemons.push(once);
+      const { code } = await once.exited;
+      assert.equal(code, 0, once.stderr);
+      const line = once.stdout.split('\n').find((l) => l.startsWith(`${writer}.disk.rw_bytes `));
+      assert.ok(line && Number(line.split(' ')[1]) >= FILE_BYTES, `a disk.rw_bytes line of at least ${FILE_BYTES} in:\n${once.stdout}`);
+    });
+
     it('is off by default', async () => {
       const total = 'nodisk.h.containers.total';
       await receiver.waitFor(() => points(total).filter((p) => p.value >= 1).length >= 5, { timeoutMs: 60_000, what: `five ticks of ${total} with the writer` });
