@@ -4,7 +4,7 @@ import type { ContainerRef } from '../../src/docker/container.js';
 import { DAEMON, HOST, type Metric, type Per } from '../../src/reduce/metric.js';
 import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
-import { LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
+import { familyHelp, LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
 
 const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' }, facts: {} };
 const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
@@ -63,6 +63,13 @@ describe('LatestSeries', () => {
     const y: ContainerRef = { id: 'e'.repeat(64), name: 'bar.rep.y.1', image: 'busybox', labels: {}, facts: {} };
     const series = new LatestSeries([]).update(tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]));
     assert.deepEqual(series.map((s) => s.labels['id']).sort(), [x.id, y.id]);
+  });
+});
+
+describe('familyHelp: the swarm families are not called a container\'s', () => {
+  it('says where to read about them', () => {
+    assert.match(familyHelp('docker_swarm_service_tasks_running'), /swarm service's tasks/);
+    assert.match(familyHelp('docker_swarm_service_tasks_desired'), /swarm service's tasks/);
   });
 });
 

@@ -18,6 +18,7 @@ export function labelName(key: string): string {
 export function familyHelp(family: string): string {
   if (family === 'docker_containers') return 'containers with metrics in the latest batch, in all (category "total") and per rule category';
   if (family.startsWith('docker_stats_to_backstop_')) return "the daemon's own metric (see the README's self-metrics table)";
+  if (family.startsWith('docker_swarm_service_tasks_')) return "a swarm service's tasks, as a manager counts them (see the README's per-host table)";
   return "a container's metric (see the README's metric table)";
 }
 
