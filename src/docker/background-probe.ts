@@ -6,7 +6,9 @@ import type { Clock } from '../clock.js';
  *
  * Contract: the daemon calls `kick()` when a tick has been built (and once at start); a
  * measurement starts if `due` says so and none is running, so there are never two at once. A
- * finished measurement is handed out once, by the next `take()`, with the time it was taken.
+ * finished measurement is handed out once, by the next `take()`, with the time it started (what
+ * it describes is the state when it was asked for, and so two measurements are stamped at least
+ * as far apart as `due` keeps them).
  * `settle()` waits for the running one (for --once); `stop()` aborts it and ends the probe.
  */
 export class BackgroundProbe<T> {
@@ -36,7 +38,7 @@ export class BackgroundProbe<T> {
     this.#lastStartMs = now;
     this.#running = this.#measure(this.#stop.signal)
       .then((value) => {
-        if (value !== undefined && !this.#stop.signal.aborted) this.#ready = { timeMs: this.#clock.now(), value };
+        if (value !== undefined && !this.#stop.signal.aborted) this.#ready = { timeMs: now, value };
       })
       .finally(() => (this.#running = undefined));
   }

@@ -5,7 +5,7 @@ import { HOST, type Metric } from './metric.js';
 
 /**
  * Pure: the swarm's services → `swarm.services.<service>.{running,desired}` (host metrics, per
- * service), stamped with the time they were listed.
+ * service), stamped with the time the listing was asked for.
  */
 export function swarmMetrics(services: readonly ServiceTasks[], timeMs: number): Metric[] {
   const time = Math.floor(timeMs / 1000);
@@ -20,7 +20,7 @@ export function swarmMetrics(services: readonly ServiceTasks[], timeMs: number):
 
 /**
  * Pure: the containers' sizes → `disk.{rw_bytes,root_bytes}` of each followed container (one the
- * filters leave out, or that stopped since, sends nothing), stamped with the time they were measured.
+ * filters leave out, or that stopped since, sends nothing), stamped with the time the measurement was asked for.
  */
 export function diskMetrics(sizes: readonly ContainerSize[], timeMs: number, followed: readonly ContainerRef[]): Metric[] {
   const time = Math.floor(timeMs / 1000);

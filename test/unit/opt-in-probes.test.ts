@@ -101,17 +101,19 @@ describe('opt-in groups: swarm and disk probes', () => {
     probe.stop();
   });
 
-  it('a background probe never runs two measurements at once, and a stopped one hands out nothing', async () => {
+  it('a background probe never runs two measurements at once, stamps each with its start, and a stopped one hands out nothing', async () => {
     const clock = new FakeClock();
     let started = 0;
     let finish!: (n: number) => void;
     const probe = new BackgroundProbe<number>({ clock, due: () => true, measure: () => (started++, new Promise((r) => (finish = r))) });
+    const t0 = clock.now();
     probe.kick();
+    await clock.advance(5_000);
     probe.kick();
     assert.equal(started, 1);
     finish(7);
     await probe.settle();
-    assert.deepEqual(probe.take(), { timeMs: clock.now(), value: 7 });
+    assert.deepEqual(probe.take(), { timeMs: t0, value: 7 }, 'stamped with the time it was asked for');
     probe.kick();
     probe.stop();
     finish(8);
