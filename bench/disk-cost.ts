@@ -31,7 +31,8 @@ function cpuNs(pids: readonly number[]): number {
   let sum = 0;
   for (const pid of pids) {
     try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
     } catch {
       // gone meanwhile
     }
@@ -67,15 +68,27 @@ async function window(args: string[], receiverUrl: string, label: string): Promi
 async function main(): Promise<void> {
   const containers = new TestContainers();
   const receiver = await startBackstopReceiver();
-  const engine = new EngineClient({ kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+  const engine = new EngineClient({
+    kind: 'unix',
+    socketPath: '/var/run/docker.sock',
+    display: 'unix:///var/run/docker.sock',
+  });
   const filters = { status: ['running'], label: [containers.label] };
   try {
     log(`starting ${N} containers (label ${containers.label}), each writing ${WRITE_KB} KiB and ${FILES} small files…`);
     const files = FILES > 0 ? `mkdir /d; for i in $(seq ${FILES}); do echo x > /d/f$i; done; ` : '';
     for (let i = 0; i < N; i += 10) {
-      await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, j) => containers.start(containers.name(`c${i + j}`), {
-        cmd: ['sh', '-c', `dd if=/dev/zero of=/blob bs=1024 count=${WRITE_KB} 2>/dev/null; ${files}exec sleep 2147483647`],
-      })));
+      await Promise.all(
+        Array.from({ length: Math.min(10, N - i) }, (_, j) =>
+          containers.start(containers.name(`c${i + j}`), {
+            cmd: [
+              'sh',
+              '-c',
+              `dd if=/dev/zero of=/blob bs=1024 count=${WRITE_KB} 2>/dev/null; ${files}exec sleep 2147483647`,
+            ],
+          }),
+        ),
+      );
     }
     await sleepMs(10_000);
     const plain: { ms: number; engineMs: number }[] = [];

@@ -40,7 +40,9 @@ export class BackgroundProbe<T> {
       .then((value) => {
         if (value !== undefined && !this.#stop.signal.aborted) this.#ready = { timeMs: now, value };
       })
-      .finally(() => (this.#running = undefined));
+      .finally(() => {
+        this.#running = undefined;
+      });
   }
 
   /** The measurement finished since the last take, once. */

@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { BackgroundProbe } from './background-probe.js';
-import { CALL_TIMEOUT_MS, describeError, withTimeout } from './engine-calls.js';
+import { describeError, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
 import { engineLabelFilter, type ContainerFilter } from './filter.js';
 
-/** The longest a size listing may take: the Engine walks every container's writable layer for it. */
+/** The bounds of the time a size listing may take: the Engine walks every container's writable layer for it. */
+const DISK_TIMEOUT_MIN_MS = 15_000;
 const DISK_TIMEOUT_MAX_MS = 5 * 60_000;
 
 /** One container's sizes: its writable layer, and that with its image's layers. */
@@ -30,20 +31,28 @@ export function diskProbe(opts: {
   const { engine, clock, logger, intervalMs } = opts;
   const labels = engineLabelFilter(opts.filter);
   const filters = { status: ['running'], ...(labels.length ? { label: labels } : {}) };
-  const timeoutMs = Math.min(Math.max(intervalMs, CALL_TIMEOUT_MS), DISK_TIMEOUT_MAX_MS);
+  const timeoutMs = Math.min(Math.max(intervalMs, DISK_TIMEOUT_MIN_MS), DISK_TIMEOUT_MAX_MS);
   let failing = false;
 
   const measure = async (signal: AbortSignal): Promise<ContainerSize[] | undefined> => {
     try {
-      const list = await withTimeout(clock, (s) => engine.containerSizes(filters, AbortSignal.any([s, signal])), 'GET /containers/json?size=1', timeoutMs);
-      if (failing) logger.info('the containers\' sizes can be measured again');
+      const list = await withTimeout(
+        clock,
+        (s) => engine.containerSizes(filters, AbortSignal.any([s, signal])),
+        'GET /containers/json?size=1',
+        timeoutMs,
+      );
+      if (failing) logger.info("the containers' sizes can be measured again");
       failing = false;
       return (Array.isArray(list) ? list : []).flatMap((c) =>
         typeof c?.Id === 'string' ? [{ id: c.Id, rwBytes: size(c.SizeRw), rootBytes: size(c.SizeRootFs) }] : [],
       );
     } catch (err) {
       if (signal.aborted) return undefined;
-      if (!failing) logger.warn('cannot measure the containers\' sizes; trying again after --disk-interval', { error: describeError(err) });
+      if (!failing)
+        logger.warn("cannot measure the containers' sizes; trying again after --disk-interval", {
+          error: describeError(err),
+        });
       failing = true;
       return undefined;
     }

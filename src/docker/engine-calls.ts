@@ -7,7 +7,12 @@ export const CALL_TIMEOUT_MS = 15_000;
  * Runs an Engine call that must answer within `timeoutMs` (CALL_TIMEOUT_MS unless the call is known
  * to be slow); past that it is aborted (its socket closed).
  */
-export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Promise<T>, what: string, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+export function withTimeout<T>(
+  clock: Clock,
+  call: (signal: AbortSignal) => Promise<T>,
+  what: string,
+  timeoutMs = CALL_TIMEOUT_MS,
+): Promise<T> {
   const abort = new AbortController();
   let cancel = (): void => {};
   const timeout = new Promise<never>((_, reject) => {

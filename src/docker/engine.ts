@@ -166,12 +166,16 @@ export class EngineClient {
   /** `GET /containers/json?size=1`: each container's sizes, which the Engine computes on each call (slow). */
   containerSizes(filters: EngineFilters, signal?: AbortSignal): Promise<ContainerSizeSummary[]> {
     return this.#call('GET /containers/json?size=1', () =>
-      this.#calls.listContainers(withSignal({ size: true, filters: JSON.stringify(filters) }, signal) as Docker.ContainerListOptions),
+      this.#calls.listContainers(
+        withSignal({ size: true, filters: JSON.stringify(filters) }, signal) as Docker.ContainerListOptions,
+      ),
     ) as Promise<ContainerSizeSummary[]>;
   }
 
   info(signal?: AbortSignal): Promise<EngineInfo> {
-    return this.#call('GET /info', () => dial<EngineInfo>(this.#calls, { path: '/info', abortSignal: signal, statusCodes: { 200: true } }));
+    return this.#call('GET /info', () =>
+      dial<EngineInfo>(this.#calls, { path: '/info', abortSignal: signal, statusCodes: { 200: true } }),
+    );
   }
 
   /** `GET /services?status=true`: every service with its running and desired task counts (API 1.41+). */

@@ -41,8 +41,11 @@ export function swarmProbe(opts: {
     const now = info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true;
     checkedAt = clock.now();
     if (now !== manager) {
-      logger.info(now ? 'this node is a swarm manager: sending the swarm services\' task counts'
-        : 'this node is not a swarm manager: the group swarm sends nothing from it (a manager sends it)');
+      logger.info(
+        now
+          ? "this node is a swarm manager: sending the swarm services' task counts"
+          : 'this node is not a swarm manager: the group swarm sends nothing from it (a manager sends it)',
+      );
     }
     manager = now;
     return now;
@@ -60,7 +63,9 @@ export function swarmProbe(opts: {
         const name = s?.Spec?.Name;
         if (typeof name !== 'string' || !status || !isCount(status.RunningTasks) || !isCount(status.DesiredTasks)) {
           if (!saidNoStatus && typeof name === 'string') {
-            logger.warn('a swarm service has no task counts (ServiceStatus needs Engine API 1.41+): left out', { service: name });
+            logger.warn('a swarm service has no task counts (ServiceStatus needs Engine API 1.41+): left out', {
+              service: name,
+            });
           }
           saidNoStatus ||= typeof name === 'string';
           continue;
@@ -72,7 +77,8 @@ export function swarmProbe(opts: {
       if (signal.aborted) return undefined;
       // A node demoted or gone out of the swarm answers 503: ask /info again next time.
       manager = undefined;
-      if (!failing) logger.warn('cannot list the swarm services; trying again at the next tick', { error: describeError(err) });
+      if (!failing)
+        logger.warn('cannot list the swarm services; trying again at the next tick', { error: describeError(err) });
       failing = true;
       return undefined;
     }

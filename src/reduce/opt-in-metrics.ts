@@ -22,7 +22,11 @@ export function swarmMetrics(services: readonly ServiceTasks[], timeMs: number):
  * Pure: the containers' sizes → `disk.{rw_bytes,root_bytes}` of each followed container (one the
  * filters leave out, or that stopped since, sends nothing), stamped with the time the measurement was asked for.
  */
-export function diskMetrics(sizes: readonly ContainerSize[], timeMs: number, followed: readonly ContainerRef[]): Metric[] {
+export function diskMetrics(
+  sizes: readonly ContainerSize[],
+  timeMs: number,
+  followed: readonly ContainerRef[],
+): Metric[] {
   const time = Math.floor(timeMs / 1000);
   const byId = new Map(followed.map((c) => [c.id, c]));
   const out: Metric[] = [];

@@ -344,13 +344,18 @@ export class FakeEngine {
     const s = this.swarm;
     json(res, 200, {
       Name: 'fake',
-      Swarm: s ? { NodeID: 'fakenode', LocalNodeState: 'active', ControlAvailable: s.manager } : { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
+      Swarm: s
+        ? { NodeID: 'fakenode', LocalNodeState: 'active', ControlAvailable: s.manager }
+        : { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
     });
   }
 
   #services(res: ServerResponse, status: boolean): void {
     if (!this.swarm?.manager) {
-      return json(res, 503, { message: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.' });
+      const message =
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node ' +
+        'to swarm and try again.';
+      return json(res, 503, { message });
     }
     json(res, 200, this.swarm.services.map((s, i) => ({
       ID: `svc${i}`,

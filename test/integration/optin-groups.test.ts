@@ -20,7 +20,19 @@ describe('opt-in groups on the real Engine', () => {
   let receiver: BackstopReceiver;
   /** Every daemon's host path is `h`, under the prefix its test gives it. */
   const start = (prefix: string, args: string[]): DaemonProcess => {
-    const d = new DaemonProcess(['--backstop', receiver.url(), '--path-prefix', prefix, '--hostname', 'h', '--label', containers.label, '--poll', '1s', ...args]);
+    const d = new DaemonProcess([
+      '--backstop',
+      receiver.url(),
+      '--path-prefix',
+      prefix,
+      '--hostname',
+      'h',
+      '--label',
+      containers.label,
+      '--poll',
+      '1s',
+      ...args,
+    ]);
     daemons.push(d);
     return d;
   };
@@ -42,26 +54,44 @@ describe('opt-in groups on the real Engine', () => {
     const writer = containers.name('writer');
 
     it('a container that wrote a file shows disk.rw_bytes at least its size, measured at most every --disk-interval', async () => {
-      await containers.start(writer, { cmd: ['sh', '-c', `dd if=/dev/zero of=/blob bs=1024 count=${FILE_BYTES / 1024} 2>/dev/null; exec sleep 2147483647`] });
+      await containers.start(writer, {
+        cmd: [
+          'sh',
+          '-c',
+          `dd if=/dev/zero of=/blob bs=1024 count=${FILE_BYTES / 1024} 2>/dev/null; exec sleep 2147483647`,
+        ],
+      });
       const d = start('disk', ['--metrics', '+disk', '--disk-interval', '3s']);
       start('nodisk', []);
       const total = 'disk.h.containers.total';
-      const rw = await receiver.waitFor(() => points(`disk.${writer}.disk.rw_bytes`).find((p) => p.value >= FILE_BYTES), {
-        timeoutMs: 90_000,
-        what: `disk.${writer}.disk.rw_bytes >= ${FILE_BYTES}`,
-      });
+      const rw = await receiver.waitFor(
+        () => points(`disk.${writer}.disk.rw_bytes`).find((p) => p.value >= FILE_BYTES),
+        {
+          timeoutMs: 90_000,
+          what: `disk.${writer}.disk.rw_bytes >= ${FILE_BYTES}`,
+        },
+      );
       const root = points(`disk.${writer}.disk.root_bytes`).find((p) => p.measure_time === rw.measure_time);
       assert.ok(root && root.value >= rw.value, `disk.root_bytes ${root?.value} holds the writable layer ${rw.value}`);
       const size = await docker('ps', '--size', '--filter', `name=^${writer}$`, '--format', '{{.Size}}');
-      console.log(`# disk.rw_bytes ${rw.value}, disk.root_bytes ${root.value} (file ${FILE_BYTES}; docker ps --size: ${size})`);
+      console.log(
+        `# disk.rw_bytes ${rw.value}, disk.root_bytes ${root.value} (file ${FILE_BYTES}; docker ps --size: ${size})`,
+      );
 
       // Ten ticks later: about one measurement per three ticks, each sent once.
       const ticksBefore = points(total).length;
-      await receiver.waitFor(() => points(total).length >= ticksBefore + 10, { timeoutMs: 60_000, what: 'ten more ticks' });
+      await receiver.waitFor(() => points(total).length >= ticksBefore + 10, {
+        timeoutMs: 60_000,
+        what: 'ten more ticks',
+      });
       const times = points(`disk.${writer}.disk.rw_bytes`).map((p) => p.measure_time);
       assert.equal(new Set(times).size, times.length, `each measurement sent once: ${times.join(', ')}`);
-      assert.ok(times.length < points(total).length / 2, `${times.length} measurements in ${points(total).length} ticks`);
-      for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 2, `measured ${times[i]! - times[i - 1]!} s apart`);
+      assert.ok(
+        times.length < points(total).length / 2,
+        `${times.length} measurements in ${points(total).length} ticks`,
+      );
+      for (let i = 1; i < times.length; i++)
+        assert.ok(times[i]! - times[i - 1]! >= 2, `measured ${times[i]! - times[i - 1]!} s apart`);
       assert.doesNotMatch(d.stderr, /cannot measure/);
     });
 
@@ -71,14 +101,25 @@ describe('opt-in groups on the real Engine', () => {
       const { code } = await once.exited;
       assert.equal(code, 0, once.stderr);
       const line = once.stdout.split('\n').find((l) => l.startsWith(`${writer}.disk.rw_bytes `));
-      assert.ok(line && Number(line.split(' ')[1]) >= FILE_BYTES, `a disk.rw_bytes line of at least ${FILE_BYTES} in:\n${once.stdout}`);
+      assert.ok(
+        line && Number(line.split(' ')[1]) >= FILE_BYTES,
+        `a disk.rw_bytes line of at least ${FILE_BYTES} in:\n${once.stdout}`,
+      );
     });
 
     it('is off by default', async () => {
       const total = 'nodisk.h.containers.total';
-      await receiver.waitFor(() => points(total).filter((p) => p.value >= 1).length >= 5, { timeoutMs: 60_000, what: `five ticks of ${total} with the writer` });
+      await receiver.waitFor(() => points(total).filter((p) => p.value >= 1).length >= 5, {
+        timeoutMs: 60_000,
+        what: `five ticks of ${total} with the writer`,
+      });
       assert.ok(points(`nodisk.${writer}.memory.usage`).length > 0, 'the writer is followed');
-      assert.deepEqual(receiver.points.filter((p) => p.metric.startsWith('nodisk.') && p.metric.includes('.disk.')).map((p) => p.metric), []);
+      assert.deepEqual(
+        receiver.points
+          .filter((p) => p.metric.startsWith('nodisk.') && p.metric.includes('.disk.'))
+          .map((p) => p.metric),
+        [],
+      );
     });
   });
 
@@ -96,8 +137,25 @@ describe('opt-in groups on the real Engine', () => {
       }
       swarm = entered;
       serviceMade = true;
-      await docker('service', 'create', '--detach', '--no-resolve-image', '--name', service, '--replicas', '2', '--label', containers.label,
-        '--container-label', containers.label, '--restart-condition', 'none', IMAGE, 'sleep', '2147483647');
+      await docker(
+        'service',
+        'create',
+        '--detach',
+        '--no-resolve-image',
+        '--name',
+        service,
+        '--replicas',
+        '2',
+        '--label',
+        containers.label,
+        '--container-label',
+        containers.label,
+        '--restart-condition',
+        'none',
+        IMAGE,
+        'sleep',
+        '2147483647',
+      );
     });
 
     after(async () => {
@@ -110,10 +168,19 @@ describe('opt-in groups on the real Engine', () => {
         }
       };
       if (serviceMade) {
-        await step(`docker service rm ${service}`, () => docker('service', 'rm', service).catch((err: Error) => {
-          if (!/not found/i.test(err.message)) throw err;
-        }));
-        await step('the service\'s containers gone', () => pollUntil(async () => (await docker('ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${service}`)) === '', 'the service\'s containers gone', 120_000));
+        await step(`docker service rm ${service}`, () =>
+          docker('service', 'rm', service).catch((err: Error) => {
+            if (!/not found/i.test(err.message)) throw err;
+          }),
+        );
+        await step("the service's containers gone", () =>
+          pollUntil(
+            async () =>
+              (await docker('ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${service}`)) === '',
+            "the service's containers gone",
+            120_000,
+          ),
+        );
       }
       if (swarm) await step('the swarm left as it was found', () => swarm!.release());
       if (failures.length > 0) throw failures[0];
@@ -124,10 +191,14 @@ describe('opt-in groups on the real Engine', () => {
       const port = await freePort();
       const d = start('swarm', ['--metrics', '+swarm', '--listen', `127.0.0.1:${port}`]);
       const path = `swarm.h.swarm.services.${service}`;
-      await receiver.waitFor(() => points(`${path}.running`).some((p) => p.value === 2) && points(`${path}.desired`).some((p) => p.value === 2), {
-        timeoutMs: 180_000,
-        what: `${path}.running and .desired 2`,
-      });
+      await receiver.waitFor(
+        () =>
+          points(`${path}.running`).some((p) => p.value === 2) && points(`${path}.desired`).some((p) => p.value === 2),
+        {
+          timeoutMs: 180_000,
+          what: `${path}.running and .desired 2`,
+        },
+      );
       const text = await pollUntil(async () => {
         const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         return body.includes(`docker_swarm_service_tasks_running{service="${service}"} 2`) ? body : undefined;
@@ -143,7 +214,12 @@ describe('opt-in groups on the real Engine', () => {
       const total = 'noswarm.h.containers.total';
       // Ten ticks while the service runs (the +swarm daemon above saw it).
       await receiver.waitFor(() => points(total).length >= 10, { timeoutMs: 60_000, what: `ten ticks of ${total}` });
-      assert.deepEqual(receiver.points.filter((p) => p.metric.startsWith('noswarm.') && p.metric.includes('.swarm.')).map((p) => p.metric), []);
+      assert.deepEqual(
+        receiver.points
+          .filter((p) => p.metric.startsWith('noswarm.') && p.metric.includes('.swarm.'))
+          .map((p) => p.metric),
+        [],
+      );
       assert.ok(points(`swarm.h.swarm.services.${service}.running`).length > 0, 'the other daemon did send it');
     });
   });

@@ -43,15 +43,27 @@ describe('opt-in groups: swarm and disk probes', () => {
     assert.equal(calls(engine, '/services'), 0);
     assert.equal(lines.filter((l) => /not a swarm manager/.test(l)).length, 1, 'said once');
 
-    engine.swarm = { manager: true, services: [{ name: 'st_web', running: 2, desired: 3 }, { name: 'st_db', running: 1, desired: 1 }] };
+    engine.swarm = {
+      manager: true,
+      services: [
+        { name: 'st_web', running: 2, desired: 3 },
+        { name: 'st_db', running: 1, desired: 1 },
+      ],
+    };
     await clock.advance(MANAGER_RECHECK_MS);
     probe.kick();
     await probe.settle();
     const reading = probe.take();
-    assert.deepEqual(reading?.value, [{ service: 'st_web', running: 2, desired: 3 }, { service: 'st_db', running: 1, desired: 1 }]);
+    assert.deepEqual(reading?.value, [
+      { service: 'st_web', running: 2, desired: 3 },
+      { service: 'st_db', running: 1, desired: 1 },
+    ]);
     assert.equal(reading?.timeMs, clock.now());
     assert.equal(probe.take(), undefined, 'handed out once');
-    assert.ok(engine.requests.some((r) => r.path === '/services' && /status=true/.test(r.url)), 'asked with status=true');
+    assert.ok(
+      engine.requests.some((r) => r.path === '/services' && /status=true/.test(r.url)),
+      'asked with status=true',
+    );
     probe.stop();
   });
 
@@ -70,7 +82,10 @@ describe('opt-in groups: swarm and disk probes', () => {
     probe.kick();
     await probe.settle();
     assert.equal(probe.take(), undefined);
-    assert.ok(lines.some((l) => /cannot list the swarm services.*503.*not a swarm manager/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /cannot list the swarm services.*503.*not a swarm manager/.test(l)),
+      lines.join('\n'),
+    );
     probe.kick();
     await probe.settle();
     assert.equal(calls(engine, '/info'), 2, 'the failure made it ask /info again');
@@ -82,11 +97,20 @@ describe('opt-in groups: swarm and disk probes', () => {
     const { engine, clock, client, logger } = await rig();
     const web = engine.container('web');
     engine.sizes.set(web.id, { rw: 4096, root: 1_200_000 });
-    const probe = diskProbe({ engine: client, clock, logger, filter: { include: [], exclude: [], labels: [{ key: 'team', value: 'a' }] }, intervalMs: 60_000 });
+    const probe = diskProbe({
+      engine: client,
+      clock,
+      logger,
+      filter: { include: [], exclude: [], labels: [{ key: 'team', value: 'a' }] },
+      intervalMs: 60_000,
+    });
     probe.kick();
     await probe.settle();
     const first = probe.take();
-    assert.deepEqual(first?.value.find((c) => c.id === web.id), { id: web.id, rwBytes: 4096, rootBytes: 1_200_000 });
+    assert.deepEqual(
+      first?.value.find((c) => c.id === web.id),
+      { id: web.id, rwBytes: 4096, rootBytes: 1_200_000 },
+    );
     for (let i = 0; i < 6; i++) {
       await clock.advance(10_000);
       probe.kick();
@@ -104,8 +128,14 @@ describe('opt-in groups: swarm and disk probes', () => {
   it('a background probe never runs two measurements at once, stamps each with its start, and a stopped one hands out nothing', async () => {
     const clock = new FakeClock();
     let started = 0;
-    let finish!: (n: number) => void;
-    const probe = new BackgroundProbe<number>({ clock, due: () => true, measure: () => (started++, new Promise((r) => (finish = r))) });
+    let finish: (n: number) => void = () => {};
+    const measure = (): Promise<number> => {
+      started += 1;
+      return new Promise((resolve) => {
+        finish = resolve;
+      });
+    };
+    const probe = new BackgroundProbe<number>({ clock, due: () => true, measure });
     const t0 = clock.now();
     probe.kick();
     await clock.advance(5_000);
@@ -127,19 +157,28 @@ describe('opt-in groups: the metrics', () => {
 
   it('swarm: running and desired per service, host metrics stamped with the listing time', () => {
     const m = swarmMetrics([{ service: 'st web', running: 0, desired: 2 }], 1_795_000_000_900);
-    assert.deepEqual(m.map((x) => [x.subject.kind, x.name, x.per, x.kind, x.value, x.time]), [
-      ['host', 'swarm.services.running', { key: 'service', value: 'st web' }, 'gauge', 0, 1_795_000_000],
-      ['host', 'swarm.services.desired', { key: 'service', value: 'st web' }, 'gauge', 2, 1_795_000_000],
-    ]);
+    assert.deepEqual(
+      m.map((x) => [x.subject.kind, x.name, x.per, x.kind, x.value, x.time]),
+      [
+        ['host', 'swarm.services.running', { key: 'service', value: 'st web' }, 'gauge', 0, 1_795_000_000],
+        ['host', 'swarm.services.desired', { key: 'service', value: 'st web' }, 'gauge', 2, 1_795_000_000],
+      ],
+    );
   });
 
   it('disk: only followed containers, absent sizes left out, stamped with the measurement time', () => {
     const a = ref('a'.repeat(64), 'a');
     const m = diskMetrics(
-      [{ id: a.id, rwBytes: 10, rootBytes: undefined }, { id: 'b'.repeat(64), rwBytes: 5, rootBytes: 6 }],
+      [
+        { id: a.id, rwBytes: 10, rootBytes: undefined },
+        { id: 'b'.repeat(64), rwBytes: 5, rootBytes: 6 },
+      ],
       1_795_000_001_000,
       [a],
     );
-    assert.deepEqual(m.map((x) => [x.subject.kind === 'container' && x.subject.container.name, x.name, x.value, x.time]), [['a', 'disk.rw_bytes', 10, 1_795_000_001]]);
+    assert.deepEqual(
+      m.map((x) => [x.subject.kind === 'container' && x.subject.container.name, x.name, x.value, x.time]),
+      [['a', 'disk.rw_bytes', 10, 1_795_000_001]],
+    );
   });
 });

@@ -18,7 +18,9 @@ export function labelName(key: string): string {
 export function familyHelp(family: string): string {
   if (family === 'docker_containers') return 'containers with metrics in the latest batch, in all (category "total") and per rule category';
   if (family.startsWith('docker_stats_to_backstop_')) return "the daemon's own metric (see the README's self-metrics table)";
-  if (family.startsWith('docker_swarm_service_tasks_')) return "a swarm service's tasks, as a manager counts them (see the README's per-host table)";
+  if (family.startsWith('docker_swarm_service_tasks_')) {
+    return "a swarm service's tasks, as a manager counts them (see the README's per-host table)";
+  }
   return "a container's metric (see the README's metric table)";
 }
 
@@ -36,7 +38,9 @@ export function toSeries(m: Metric, containerLabels: readonly string[]): Series 
   const type = m.kind;
   const total = type === 'counter' ? '_total' : '';
   const s = m.subject;
-  if (s.kind === 'host') return { family: hostFamily(m.name), type, labels: m.per ? { [m.per.key]: m.per.value } : {}, value: m.value };
+  if (s.kind === 'host') {
+    return { family: hostFamily(m.name), type, labels: m.per ? { [m.per.key]: m.per.value } : {}, value: m.value };
+  }
   if (s.kind === 'daemon') return { family: `docker_stats_to_backstop_${m.name}${total}`, type, labels: {}, value: m.value };
   const c = s.container;
   const labels: Record<string, string> = { name: c.name, id: c.id, image: c.image };
@@ -104,7 +108,8 @@ export class LatestSeries {
     }
     for (const [id, series] of fresh) {
       const previous = this.#containers.get(id);
-      const merged = previous && (freshDisk.has(id) || this.#withDisk.has(id)) ? withDiskKept(series, previous) : series;
+      const keepDisk = previous && (freshDisk.has(id) || this.#withDisk.has(id));
+      const merged = keepDisk ? withDiskKept(series, previous) : series;
       this.#containers.set(id, merged);
       if (freshDisk.has(id) || merged !== series) this.#withDisk.add(id);
       else this.#withDisk.delete(id);
