@@ -4,12 +4,12 @@ import type { Clock } from '../clock.js';
  * One measurement taken in the background, off the tick's path, for metrics that cost the Engine
  * too much (or take too long) to wait for in a tick: the groups `swarm` and `disk`.
  *
- * Contract: the daemon calls `kick()` when a tick has been built (and once at start); a
- * measurement starts if `due` says so and none is running, so there are never two at once. A
- * finished measurement is handed out once, by the next `take()`, with the time it started (what
- * it describes is the state when it was asked for, and so two measurements are stamped at least
- * as far apart as `due` keeps them).
- * `settle()` waits for the running one (for --once); `stop()` aborts it and ends the probe.
+ * Contract: the daemon calls `kick()` at every tick (and once at start); a measurement starts if
+ * `due` says so and none is running, so there are never two at once. A finished measurement is
+ * handed out once, by the next `take()` (a newer one that ends first replaces it: the newest is
+ * what counts), with the time it started: what it describes is the state when it was asked for,
+ * and so two measurements are stamped at least as far apart as `due` keeps them. `settle()` waits
+ * for the running one (for --once); `stop()` aborts it and ends the probe.
  */
 export class BackgroundProbe<T> {
   readonly #clock: Clock;
