@@ -121,7 +121,10 @@ export class Daemon {
       );
     }
     this.#collector.start();
-    this.#optIn.kick();
+    // Once the containers are known: a disk measurement is sent for the containers followed.
+    void this.#collector.ready.then(() => {
+      if (!this.#stopping) this.#optIn.kick();
+    });
     this.#scheduleTick();
   }
 

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackstopReceiver, type BackstopReceiver } from '../helpers/backstop-receiver.js';
 import { DaemonProcess } from '../helpers/daemon.js';
@@ -6,6 +9,7 @@ import { docker, IMAGE, TestContainers } from '../helpers/docker.js';
 import { runScript } from '../helpers/image.js';
 import { pollUntil } from '../helpers/poll.js';
 import { freePort } from '../helpers/services.js';
+import { allowed, startSocketProxy, SWARM_ENDPOINTS } from '../helpers/socket-proxy.js';
 import { enterSwarm, type SwarmLease } from '../helpers/swarm.js';
 
 /**
@@ -206,6 +210,35 @@ describe('opt-in groups on the real Engine', () => {
       assert.match(text, new RegExp(`^docker_swarm_service_tasks_desired\\{service="${service}"\\} 2$`, 'm'));
       assert.match(d.stderr, /this node is a swarm manager/);
       assert.doesNotMatch(d.stderr, /cannot list the swarm services/);
+    });
+
+    it('works through a read-only socket proxy that allows /info and /services besides, nothing refused', async (t) => {
+      if (skip) return t.skip(skip);
+      const dir = mkdtempSync(join(tmpdir(), 'dstb-optin-proxy-'));
+      const proxy = await startSocketProxy(join(dir, 'docker.sock'), '/var/run/docker.sock', SWARM_ENDPOINTS);
+      try {
+        const d = start('proxied', ['--docker', `unix://${proxy.socketPath}`, '--metrics', '+swarm,+disk']);
+        const path = `proxied.h.swarm.services.${service}.running`;
+        await receiver.waitFor(() => points(path).some((p) => p.value === 2), {
+          timeoutMs: 120_000,
+          what: `${path} 2`,
+        });
+        await receiver.waitFor(() => receiver.points.some((p) => /^proxied\..*\.disk\.rw_bytes$/.test(p.metric)), {
+          timeoutMs: 60_000,
+          what: "a task container's disk.rw_bytes",
+        });
+        await d.stop();
+        assert.deepEqual(proxy.forbidden(), [], 'nothing answered 403');
+        assert.deepEqual(
+          proxy.requests.filter((r) => !allowed(r.method, r.path, SWARM_ENDPOINTS)),
+          [],
+        );
+        const bare = new Set(proxy.requests.map((r) => r.path.replace(/^\/v[\d.]+/, '')));
+        for (const endpoint of ['/info', '/services', '/containers/json']) assert.ok(bare.has(endpoint), endpoint);
+      } finally {
+        await proxy.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('sends nothing of swarm without +swarm', async (t) => {
