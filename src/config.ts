@@ -6,7 +6,7 @@ import type { DockerTarget } from './docker/engine.js';
 import { describeError } from './errors.js';
 import { compileGlob, type ContainerFilter, type LabelSelector } from './docker/filter.js';
 import { parseRules, RulesError, type Rule } from './naming/rules.js';
-import { METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
+import { DEFAULT_GROUPS, METRIC_GROUPS, type MetricGroup, type MetricOptions } from './reduce/container-metrics.js';
 import { sanitizePath } from './naming/sanitize.js';
 import { displayUrl, redact } from './redact.js';
 import type { CarbonTarget } from './sinks/carbon.js';
@@ -31,6 +31,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly verbose: boolean;
   readonly metrics: MetricOptions;
+  /** --disk-interval: the least time between two size measurements of the group `disk`. */
+  readonly diskIntervalMs: number;
   /** Undefined: no spool, memory only. The folder exists and is writable. */
   readonly spoolDir: string | undefined;
   readonly spoolMaxBytes: number;
@@ -213,6 +215,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const bufferMaxItems = count('buffer-max-items', 200_000);
   const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
   const stallTimeoutMs = duration('stall-timeout', 30_000);
+  const diskIntervalMs = duration('disk-interval', 600_000);
   const modeOpt = get('mode');
   const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
   if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
@@ -245,6 +248,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       shutdownTimeoutMs,
       verbose,
       metrics,
+      diskIntervalMs,
       spoolDir,
       spoolMaxBytes,
       bufferMaxItems,
@@ -274,6 +278,7 @@ export const DURATION_BOUNDS: Readonly<Record<string, { min: Bound; max: Bound }
   poll: { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
   'stall-timeout': { min: { ms: 2_000, text: '2s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
   'shutdown-timeout': { min: { ms: 0, text: '0s' }, max: { ms: 3_600_000, text: '1h' } },
+  'disk-interval': { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
 };
 
 interface Bound {
@@ -331,15 +336,32 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * --metrics: a plain list replaces the default groups (as it always did); `+group` adds to them and
+ * `-group` removes from them. Both kinds in one list would leave unclear which set `cpu` joins.
+ */
 function metricGroups(v: { value: string; from: string } | undefined, problems: string[]): Set<MetricGroup> {
-  if (!v) return new Set(METRIC_GROUPS);
-  const groups = new Set<MetricGroup>();
+  if (!v) return new Set(DEFAULT_GROUPS);
+  const allowed = `use a comma-separated list of ${METRIC_GROUPS.join(', ')} (replacing the default set), ` +
+    'or +group / -group to add to it or remove from it';
   const names = splitList(v.value);
-  if (names.length === 0) problems.push(`${v.from}: names no metric group; use a comma-separated list of ${METRIC_GROUPS.join(', ')}`);
+  if (names.length === 0) {
+    problems.push(`${v.from}: names no metric group; ${allowed}`);
+    return new Set(DEFAULT_GROUPS);
+  }
+  const signed = names.filter((n) => n.startsWith('+') || n.startsWith('-'));
+  if (signed.length > 0 && signed.length < names.length) {
+    problems.push(`${v.from}: ${JSON.stringify(v.value)} mixes plain group names with +group / -group; ` +
+      'give either a plain list (it replaces the default set) or only +group / -group (they change it)');
+    return new Set(DEFAULT_GROUPS);
+  }
+  const groups = new Set<MetricGroup>(signed.length > 0 ? DEFAULT_GROUPS : []);
   for (const name of names) {
-    const group = METRIC_GROUPS.find((g) => g === name.toLowerCase());
-    if (group) groups.add(group);
-    else problems.push(`${v.from}: ${JSON.stringify(name)} is not a metric group; use a comma-separated list of ${METRIC_GROUPS.join(', ')}`);
+    const bare = signed.length > 0 ? name.slice(1).trim() : name;
+    const group = METRIC_GROUPS.find((g) => g === bare.toLowerCase());
+    if (!group) problems.push(`${v.from}: ${JSON.stringify(name)} is not a metric group; ${allowed}`);
+    else if (name.startsWith('-')) groups.delete(group);
+    else groups.add(group);
   }
   return groups;
 }

@@ -11,9 +11,13 @@ import type { KernelCounters } from './docker/kernel-counters.js';
 import { listStates, type HostStates } from './docker/states.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
+import type { BackgroundProbe } from './docker/background-probe.js';
+import { diskProbe, type ContainerSize } from './docker/disk-probe.js';
+import { swarmProbe, type ServiceTasks } from './docker/swarm-probe.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
 import { exitMetrics, stateMetrics } from './reduce/lifecycle.js';
+import { diskMetrics, swarmMetrics } from './reduce/opt-in-metrics.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
 import type { Metric } from './reduce/metric.js';
@@ -50,6 +54,7 @@ export class Daemon {
   readonly #deps: DaemonDeps;
   readonly #store: SampleStore;
   readonly #collector: Collector;
+  readonly #optIn: OptInGroups;
   #cancelTick: (() => void) | undefined;
   #stopping: Promise<number> | undefined;
   #samples = 0;
@@ -100,6 +105,7 @@ export class Daemon {
       onExit: (exit) => this.#exited(exit),
     });
     this.#store = new SampleStore({ carryBaseline: this.#collector.sampling === 'per-tick' });
+    this.#optIn = new OptInGroups(config, { engine: deps.engine, clock, logger });
     void this.#collector.failed.then((message) => this.#fail(message));
   }
 
@@ -131,6 +137,10 @@ export class Daemon {
       );
     }
     this.#collector.start();
+    // Once the containers are known: a disk measurement is sent for the containers followed.
+    void this.#collector.ready.then(() => {
+      if (!this.#stopping) this.#optIn.kick();
+    });
     this.#scheduleTick();
   }
 
@@ -151,10 +161,12 @@ export class Daemon {
       await Promise.all(this.#deps.runners.map((r) => r.close()));
       return Number.POSITIVE_INFINITY;
     }
+    this.#optIn.kick();
     // The interval's first samples (for a collector that takes them per tick), then its last.
     await this.#collector.collect();
     await sleep(clock, config.pollMs);
     await this.#collector.collect();
+    await this.#optIn.settle();
     const graceUntil = clock.now() + SINGLE_INTERVAL_GRACE_MS;
     while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil) await sleep(clock, 100);
     await this.#collector.stop();
@@ -167,6 +179,7 @@ export class Daemon {
   stop(): Promise<number> {
     this.#stopping ??= (async () => {
       this.#cancelTick?.();
+      this.#optIn.stop();
       await this.#collecting;
       await this.#collector.stop();
       if (this.#store.size > 0 || this.#exits.length > 0) this.#emit(this.#partialTickMs());
@@ -243,9 +256,14 @@ export class Daemon {
       this.#skipTicks(1, 'the previous collection is still running', due);
       return;
     }
+    // The opt-in measurements start once the tick is built: what finished before it is in it, whatever
+    // the tick waited for, and the next goes in the next tick.
     this.#collecting = Promise.all([this.#collector.collect(), this.#readStates()])
       .then(() => this.#emit(due))
-      .finally(() => (this.#collecting = undefined));
+      .finally(() => {
+        this.#collecting = undefined;
+        this.#optIn.kick();
+      });
   }
 
   /** Ticks not built (their samples go to the next one): logged once per occasion, counted. */
@@ -293,7 +311,11 @@ export class Daemon {
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category, kernel },
-      [...this.#lifecycleMetrics(tickSeconds), ...selfMetrics(this.#stats(collector), tickSeconds)],
+      [
+        ...this.#lifecycleMetrics(tickSeconds),
+        ...this.#optIn.take(collector.followed),
+        ...selfMetrics(this.#stats(collector), tickSeconds),
+      ],
     );
     const tick = { time: tickSeconds, metrics, followed: collector.followed };
     this.#ticks += 1;
@@ -457,5 +479,46 @@ function collectorFor(
       return new OneShotCollector({ ...common, concurrency: config.concurrency });
     case 'cgroup':
       return new CgroupCollector({ ...common, hostProc: config.hostProc, cgroupRoot: config.cgroupRoot });
+  }
+}
+
+/**
+ * The opt-in groups measured in the background (`swarm`, `disk`; BackgroundProbe says how): kicked
+ * at start and at every tick, each measurement sent once, in the tick after it, with its own time.
+ */
+class OptInGroups {
+  readonly #swarm: BackgroundProbe<ServiceTasks[]> | undefined;
+  readonly #disk: BackgroundProbe<ContainerSize[]> | undefined;
+
+  constructor(config: Config, deps: { engine: EngineClient; clock: Clock; logger: Logger }) {
+    const groups = config.metrics.groups;
+    this.#swarm = groups.has('swarm') ? swarmProbe(deps) : undefined;
+    this.#disk = groups.has('disk')
+      ? diskProbe({ ...deps, filter: config.filter, intervalMs: config.diskIntervalMs })
+      : undefined;
+  }
+
+  kick(): void {
+    this.#swarm?.kick();
+    this.#disk?.kick();
+  }
+
+  /** The metrics of the measurements finished since the last take. */
+  take(followed: readonly ContainerRef[]): Metric[] {
+    const swarm = this.#swarm?.take();
+    const disk = this.#disk?.take();
+    return [
+      ...(swarm ? swarmMetrics(swarm.value, swarm.timeMs) : []),
+      ...(disk ? diskMetrics(disk.value, disk.timeMs, followed) : []),
+    ];
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all([this.#swarm?.settle(), this.#disk?.settle()]);
+  }
+
+  stop(): void {
+    this.#swarm?.stop();
+    this.#disk?.stop();
   }
 }

@@ -3,15 +3,23 @@ import type { Clock } from '../clock.js';
 /** Calls that should answer at once (version, list, inspect, one-shot stats) give up after this long. */
 const CALL_TIMEOUT_MS = 15_000;
 
-/** Runs an Engine call that must answer within CALL_TIMEOUT_MS; past that it is aborted (its socket closed). */
-export function withTimeout<T>(clock: Clock, call: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
+/**
+ * Runs an Engine call that must answer within `timeoutMs` (CALL_TIMEOUT_MS unless the call is known
+ * to be slow); past that it is aborted (its socket closed).
+ */
+export function withTimeout<T>(
+  clock: Clock,
+  call: (signal: AbortSignal) => Promise<T>,
+  what: string,
+  timeoutMs = CALL_TIMEOUT_MS,
+): Promise<T> {
   const abort = new AbortController();
   let cancel = (): void => {};
   const timeout = new Promise<never>((_, reject) => {
     cancel = clock.setTimer(() => {
-      reject(new Error(`${what} did not answer within ${CALL_TIMEOUT_MS / 1000} s`));
+      reject(new Error(`${what} did not answer within ${timeoutMs / 1000} s`));
       abort.abort();
-    }, CALL_TIMEOUT_MS);
+    }, timeoutMs);
   });
   return Promise.race([call(abort.signal), timeout]).finally(cancel);
 }

@@ -77,6 +77,25 @@ export interface ContainerInspect {
   } | null;
 }
 
+/** `GET /containers/json?size=1`, the fields the daemon reads (group `disk`). */
+export interface ContainerSizeSummary {
+  readonly Id: string;
+  readonly SizeRw?: number;
+  readonly SizeRootFs?: number;
+}
+
+/** `GET /info`, the fields the daemon reads (group `swarm`: is this node a manager?). */
+export interface EngineInfo {
+  readonly Swarm?: { readonly LocalNodeState?: string; readonly ControlAvailable?: boolean } | null;
+}
+
+/** `GET /services?status=true`, the fields the daemon reads; ServiceStatus needs API 1.41+. */
+export interface ServiceSummary {
+  readonly ID?: string;
+  readonly Spec?: { readonly Name?: string } | null;
+  readonly ServiceStatus?: { readonly RunningTasks?: number; readonly DesiredTasks?: number } | null;
+}
+
 /** Engine filters (`{"status":["running"],"label":["a=b"]}`). */
 export type EngineFilters = Readonly<Record<string, readonly string[]>>;
 
@@ -128,7 +147,8 @@ function leanContainer(docker: Docker, id: string): Docker.Container {
 }
 
 /**
- * The five GET calls the daemon makes (docs/architecture.md §2), through dockerode on the Unix
+ * The GET calls the daemon makes (docs/architecture.md §2; `/info` and `/services` only with the group
+ * `swarm`), through dockerode on the Unix
  * socket, TCP (TLS when the target is https) or SSH. Every call takes an AbortSignal that closes
  * its connection; errors keep the Engine's own message. Streams come back undecoded into lines
  * (the caller splits them).
@@ -161,6 +181,28 @@ export class EngineClient {
     return this.#call('GET /containers/json', () =>
       this.#calls.listContainers(withSignal(options, signal) as Docker.ContainerListOptions),
     ) as Promise<ContainerSummary[]>;
+  }
+
+  /** `GET /containers/json?size=1`: each container's sizes, which the Engine computes on each call (slow). */
+  containerSizes(filters: EngineFilters, signal?: AbortSignal): Promise<ContainerSizeSummary[]> {
+    return this.#call('GET /containers/json?size=1', () =>
+      this.#calls.listContainers(
+        withSignal({ size: true, filters: JSON.stringify(filters) }, signal) as Docker.ContainerListOptions,
+      ),
+    ) as Promise<ContainerSizeSummary[]>;
+  }
+
+  info(signal?: AbortSignal): Promise<EngineInfo> {
+    return this.#call('GET /info', () =>
+      dial<EngineInfo>(this.#calls, { path: '/info', abortSignal: signal, statusCodes: { 200: true } }),
+    );
+  }
+
+  /** `GET /services?status=true`: every service with its running and desired task counts (API 1.41+). */
+  services(signal?: AbortSignal): Promise<ServiceSummary[]> {
+    return this.#call('GET /services', () =>
+      this.#calls.listServices(withSignal({ status: true }, signal) as Docker.ServiceListOptions),
+    ) as Promise<ServiceSummary[]>;
   }
 
   inspect(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
@@ -266,7 +308,7 @@ function streamAgent(target: DockerTarget): HttpAgent | undefined {
   return agent;
 }
 
-/** A request through the modem for a call dockerode offers without options (only `version`). */
+/** A request through the modem for a call dockerode offers without options (`version`) or without a signal (`info`). */
 function dial<T>(docker: Docker, opts: { path: string; abortSignal: AbortSignal | undefined; statusCodes: Record<number, boolean | string> }): Promise<T> {
   const modem = docker.modem as unknown as {
     dial(options: object, callback: (err: unknown, data: unknown) => void): void;

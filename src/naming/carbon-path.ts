@@ -25,8 +25,8 @@ const MEMO_MAX = 10_000;
  * The one place a metric becomes a carbon path (docs/architecture.md §3), for every sink that
  * speaks carbon (Backstop, carbon, stdout):
  *
- *   container  [prefix.]<container path>.<name, with the per value after its first segment>
- *   host       [prefix.]<host path>.containers.<category>
+ *   container  [prefix.]<container path>.<name, with the per value before its last segment>
+ *   host       [prefix.]<host path>.containers.<category>, [prefix.]<host path>.swarm.services.<service>.running
  *   daemon     [prefix.]<host path>.docker_stats_to_backstop.<name>
  *
  * The container path is the container's name rewritten by the rules and sanitised (rules.ts),
@@ -120,13 +120,14 @@ export class CarbonPaths {
 }
 
 /**
- * A metric's path below its subject: its name, with the per value (sanitised) after the name's
- * first segment: `network.rx_bytes` of `eth0` → `network.eth0.rx_bytes`, `containers` of `total`
- * → `containers.total`.
+ * A metric's path below its subject: its name, with the per value (sanitised) before the name's
+ * last segment, or after a name of one segment: `network.rx_bytes` of `eth0` →
+ * `network.eth0.rx_bytes`, `swarm.services.running` of `web` → `swarm.services.web.running`,
+ * `containers` of `total` → `containers.total`.
  */
 export function relativePath(m: Pick<Metric, 'name' | 'per'>): string {
   if (m.per === undefined) return m.name;
   const segment = sanitizeSegment(m.per.value) || 'unnamed';
-  const dot = m.name.indexOf('.');
+  const dot = m.name.lastIndexOf('.');
   return dot === -1 ? `${m.name}.${segment}` : `${m.name.slice(0, dot)}.${segment}${m.name.slice(dot)}`;
 }

@@ -6,8 +6,12 @@ import { cpuPercent, workingSet } from './docker-math.js';
 import { percentOfLimit } from './lifecycle.js';
 import type { Metric, MetricKind, Per, Subject } from './metric.js';
 
-export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure'] as const;
+export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure', 'swarm', 'disk'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
+/** Groups that cost the Engine more (or are for some hosts only): on only when `--metrics` names them. */
+export const OPT_IN_GROUPS: ReadonlySet<MetricGroup> = new Set<MetricGroup>(['swarm', 'disk']);
+/** What `--metrics` left out means, and what `+group` / `-group` change. */
+export const DEFAULT_GROUPS: readonly MetricGroup[] = METRIC_GROUPS.filter((g) => !OPT_IN_GROUPS.has(g));
 
 /** `--metrics`, `--per-interface`, `--per-device`: how much to report per container. */
 export interface MetricOptions {
@@ -17,7 +21,7 @@ export interface MetricOptions {
 }
 
 export const DEFAULT_METRIC_OPTIONS: MetricOptions = {
-  groups: new Set(METRIC_GROUPS),
+  groups: new Set(DEFAULT_GROUPS),
   perInterface: true,
   perDevice: false,
 };

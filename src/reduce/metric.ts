@@ -24,11 +24,12 @@ export type MetricKind = 'counter' | 'gauge';
 
 /**
  * What a per-interface, per-device or per-category metric is per: `network.rx_bytes` of
- * interface `eth0`, `blkio.read_bytes` of device `8_0`, `containers` of category `total`. The value
- * is as the source gave it (an interface name is untrusted input); sinks sanitise or escape it.
+ * interface `eth0`, `blkio.read_bytes` of device `8_0`, `containers` of category `total`,
+ * `swarm.services.running` of service `web`. The value is as the source gave it (an interface or
+ * service name is untrusted input); sinks sanitise or escape it.
  */
 export interface Per {
-  readonly key: 'interface' | 'device' | 'category' | 'state' | 'health';
+  readonly key: 'interface' | 'device' | 'category' | 'state' | 'health' | 'service';
   readonly value: string;
 }
 

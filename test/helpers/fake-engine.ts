@@ -14,7 +14,11 @@ import { loadSamples } from './fixtures.js';
  * Routes (each also under a `/v1.xx` prefix):
  *   GET /version                           a version object
  *   GET /containers/json                   the running containers (all of them with `all=1`), list shape,
- *                                          with the `label` filter applied (`Status` text as the Engine's)
+ *                                          with the `label` filter applied (`Status` text as the Engine's);
+ *                                          with size=1 each also has SizeRw and SizeRootFs (`sizes`)
+ *   GET /info                              `Swarm` as `swarm` says (inactive unless a test sets it)
+ *   GET /services                          `services` with ServiceStatus (when status=true); 503 when
+ *                                          `swarm` is not a manager, as the Engine answers
  *   GET /containers/{id}/json              inspect; 404 for an unknown container; 500 while a failure
  *                                          injected by failInspect() lasts
  *   GET /events                            kept open; `emit()` pushes container events to it
@@ -85,6 +89,12 @@ export interface StatsStreamRecord {
   lines: number;
 }
 
+/** The fake's swarm, as `GET /info` and `GET /services` show it. */
+export interface FakeSwarm {
+  manager: boolean;
+  services: { name: string; running: number; desired: number }[];
+}
+
 export interface FakeEngineOptions {
   /**
    * Where to listen; default: `engine.sock` in a fresh temp dir. close() removes the folder when
@@ -113,6 +123,10 @@ export class FakeEngine {
   readonly containers = new Map<string, FakeContainer>();
   /** While true, lists of every container (`all=1`) get no answer at all (an Engine that hangs). */
   hangListAll = false;
+  /** Undefined: not in a swarm. */
+  swarm: FakeSwarm | undefined;
+  /** Each container's SizeRw and SizeRootFs by id (absent: 0 and 0, as a fresh container). */
+  readonly sizes = new Map<string, { rw: number; root: number }>();
   readonly #server: Server;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -346,6 +360,8 @@ export class FakeEngine {
     if (req.method === 'GET') {
       if (path === '/version') return this.#version(res);
       if (path === '/containers/json') return this.#list(res, url.searchParams);
+      if (path === '/info') return this.#info(res);
+      if (path === '/services') return this.#services(res, /^(1|true)$/.test(url.searchParams.get('status') ?? ''));
       if (path === '/events') return this.#subscribe(res);
       const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
       if (m) {
@@ -378,8 +394,33 @@ export class FakeEngine {
     });
   }
 
+  #info(res: ServerResponse): void {
+    const s = this.swarm;
+    json(res, 200, {
+      Name: 'fake',
+      Swarm: s
+        ? { NodeID: 'fakenode', LocalNodeState: 'active', ControlAvailable: s.manager }
+        : { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false },
+    });
+  }
+
+  #services(res: ServerResponse, status: boolean): void {
+    if (!this.swarm?.manager) {
+      const message =
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node ' +
+        'to swarm and try again.';
+      return json(res, 503, { message });
+    }
+    json(res, 200, this.swarm.services.map((s, i) => ({
+      ID: `svc${i}`,
+      Spec: { Name: s.name, Mode: { Replicated: { Replicas: s.desired } } },
+      ...(status ? { ServiceStatus: { RunningTasks: s.running, DesiredTasks: s.desired, CompletedTasks: 0 } } : {}),
+    })));
+  }
+
   #list(res: ServerResponse, query: URLSearchParams): void {
     const all = !['', '0', 'false'].includes(query.get('all') ?? '');
+    const size = /^(1|true)$/.test(query.get('size') ?? '');
     if (all && this.hangListAll) return;
     let labels: string[] = [];
     try {
@@ -405,6 +446,7 @@ export class FakeEngine {
         Labels: c.labels,
         State: stateOf(c),
         Status: statusText(c),
+        ...(size ? { SizeRw: this.sizes.get(c.id)?.rw ?? 0, SizeRootFs: this.sizes.get(c.id)?.root ?? 0 } : {}),
       }));
     json(res, 200, list);
   }

@@ -32,12 +32,20 @@ export const READ_ONLY_ENDPOINTS: readonly RegExp[] = [
   /^\/events$/,
 ];
 
-export function allowed(method: string, path: string): boolean {
+/** What the group `swarm` needs besides (README: allow them only with `--metrics +swarm`). */
+export const SWARM_ENDPOINTS: readonly RegExp[] = [/^\/info$/, /^\/services$/];
+
+export function allowed(method: string, path: string, extra: readonly RegExp[] = []): boolean {
   const bare = path.replace(/^\/v\d+(\.\d+)?(?=\/)/, '');
-  return method === 'GET' && READ_ONLY_ENDPOINTS.some((re) => re.test(bare));
+  return method === 'GET' && [...READ_ONLY_ENDPOINTS, ...extra].some((re) => re.test(bare));
 }
 
-export async function startSocketProxy(socketPath: string, upstream = '/var/run/docker.sock'): Promise<SocketProxy> {
+/** `extra`: endpoints let through besides READ_ONLY_ENDPOINTS (SWARM_ENDPOINTS). */
+export async function startSocketProxy(
+  socketPath: string,
+  upstream = '/var/run/docker.sock',
+  extra: readonly RegExp[] = [],
+): Promise<SocketProxy> {
   const requests: ProxiedRequest[] = [];
   const upstreams = new Set<ClientRequest>();
   const sockets = new Set<Socket>();
@@ -45,7 +53,7 @@ export async function startSocketProxy(socketPath: string, upstream = '/var/run/
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? '';
     const path = (req.url ?? '').split('?')[0] ?? '';
-    if (!allowed(method, path)) {
+    if (!allowed(method, path, extra)) {
       requests.push({ method, path, status: 403 });
       req.resume();
       res.writeHead(403, { 'content-type': 'application/json' });

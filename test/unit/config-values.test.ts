@@ -170,3 +170,50 @@ describe('readBackstopFile (SIGHUP)', () => {
     assert.ok('problems' in gone && /cannot read "\/s\/url" \(ENOENT\)/.test(gone.problems[0]!));
   });
 });
+
+describe('parseConfig: --metrics +group / -group and the opt-in groups (issue 27)', () => {
+  const groups = (argv: string[], env: Record<string, string> = {}): string[] => {
+    const out = run(argv, env);
+    if (out.kind !== 'config') assert.fail(`expected a config, got ${JSON.stringify(out)}`);
+    return [...out.config.metrics.groups].sort();
+  };
+  const problemsOf = (argv: string[], env: Record<string, string> = {}): readonly string[] => {
+    const out = run(argv, env);
+    return out.kind === 'invalid' ? out.problems : assert.fail(`expected problems, got ${out.kind}`);
+  };
+  const defaults = ['blkio', 'cpu', 'health', 'memory', 'network', 'pids'];
+
+  it('swarm and disk are off by default, and a plain list still replaces the default set', () => {
+    assert.deepEqual(groups([]).filter((g) => g === 'swarm' || g === 'disk'), []);
+    for (const g of defaults) assert.ok(groups([]).includes(g), g);
+    assert.deepEqual(groups(['--metrics=cpu,disk']), ['cpu', 'disk']);
+    assert.deepEqual(groups([], { SRV_METRICS: 'swarm' }), ['swarm']);
+  });
+
+  it('+group adds to the default set and -group removes from it, from the flag or the variable', () => {
+    const base = groups([]);
+    assert.deepEqual(groups(['--metrics=+swarm,+disk']), [...base, 'disk', 'swarm'].sort());
+    assert.deepEqual(groups(['--metrics=-blkio']), base.filter((g) => g !== 'blkio'));
+    assert.deepEqual(groups([], { SRV_METRICS: '+Swarm, -blkio, -network' }), [...base.filter((g) => g !== 'blkio' && g !== 'network'), 'swarm'].sort());
+    // Removing one that is not on, or adding one twice, is harmless.
+    assert.deepEqual(groups(['--metrics=-disk,+cpu']), base);
+  });
+
+  it('mixing plain and +/- names, or an unknown name, is a problem naming the flag', () => {
+    const mixed = problemsOf(['--metrics=cpu,+swarm']);
+    assert.equal(mixed.length, 1);
+    assert.match(mixed[0]!, /^--metrics: "cpu,\+swarm" mixes plain group names with \+group \/ -group/);
+    assert.match(problemsOf([], { SRV_METRICS: '-cpu,memory' })[0]!, /^SRV_METRICS: .*mixes/);
+    assert.match(problemsOf(['--metrics=+swarms'])[0]!, /^--metrics: "\+swarms" is not a metric group; use .*swarm, disk/);
+    assert.match(problemsOf(['--metrics=+'])[0]!, /^--metrics: "\+" is not a metric group/);
+  });
+
+  it('--disk-interval: 10 minutes by default, bounded like the other durations', () => {
+    const out = run([]);
+    assert.ok(out.kind === 'config' && out.config.diskIntervalMs === 600_000);
+    const env = run([], { SRV_DISK_INTERVAL: '30s' });
+    assert.ok(env.kind === 'config' && env.config.diskIntervalMs === 30_000);
+    assert.match(problemsOf(['--disk-interval=500ms'])[0]!, /^--disk-interval: "500ms" is out of bounds; it must be from 1s to 24h$/);
+    assert.match(problemsOf(['--disk-interval=25h'])[0]!, /from 1s to 24h/);
+  });
+});

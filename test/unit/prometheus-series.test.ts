@@ -4,7 +4,7 @@ import type { ContainerRef } from '../../src/docker/container.js';
 import { DAEMON, HOST, type Metric, type Per } from '../../src/reduce/metric.js';
 import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
-import { LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
+import { familyHelp, LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
 
 const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' }, facts: {} };
 const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
@@ -23,6 +23,9 @@ describe('toSeries: structured metrics → Prometheus series, never through a ca
     { metric: of(db, 'uptime', 'gauge'), family: 'docker_container_uptime', type: 'gauge', labels: dbLabels },
     { metric: of(db, 'restarts', 'counter'), family: 'docker_container_restarts_total', type: 'counter', labels: dbLabels },
     { metric: { subject: HOST, name: 'containers', per: { key: 'category', value: 'total' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
+    { metric: { subject: HOST, name: 'swarm.services.running', per: { key: 'service', value: 'st_web' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_swarm_service_tasks_running', type: 'gauge', labels: { service: 'st_web' } },
+    { metric: { subject: HOST, name: 'swarm.services.desired', per: { key: 'service', value: 'a"b\\c' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_swarm_service_tasks_desired', type: 'gauge', labels: { service: 'a"b\\c' } },
+    { metric: of(db, 'disk.rw_bytes', 'gauge'), family: 'docker_container_disk_rw_bytes', type: 'gauge', labels: dbLabels },
     { metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 }, family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
     { metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 }, family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
   ];
@@ -60,6 +63,42 @@ describe('LatestSeries', () => {
     const y: ContainerRef = { id: 'e'.repeat(64), name: 'bar.rep.y.1', image: 'busybox', labels: {}, facts: {} };
     const series = new LatestSeries([]).update(tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]));
     assert.deepEqual(series.map((s) => s.labels['id']).sort(), [x.id, y.id]);
+  });
+});
+
+describe('familyHelp: the swarm families are not called a container\'s', () => {
+  it('says where to read about them', () => {
+    assert.match(familyHelp('docker_swarm_service_tasks_running'), /swarm service's tasks/);
+    assert.match(familyHelp('docker_swarm_service_tasks_desired'), /swarm service's tasks/);
+  });
+});
+
+describe('LatestSeries: the group disk, measured less often than every tick', () => {
+  const tick = (metrics: Metric[], followed: ContainerRef[]) => ({ time: 1, metrics, followed });
+  const families = (series: { family: string; labels: Record<string, string> }[], c: ContainerRef) =>
+    series.filter((s) => s.labels['id'] === c.id).map((s) => s.family).sort();
+
+  it('keeps a container\'s disk series until measured again, and drops them with the container', () => {
+    const latest = new LatestSeries([]);
+    latest.update(tick([of(db, 'uptime', 'gauge')], [db]));
+    const measured = latest.update(tick([of(db, 'uptime', 'gauge'), of(db, 'disk.rw_bytes', 'gauge'), of(db, 'disk.root_bytes', 'gauge')], [db]));
+    assert.deepEqual(families(measured, db), ['docker_container_disk_root_bytes', 'docker_container_disk_rw_bytes', 'docker_container_uptime']);
+    const next = latest.update(tick([of(db, 'uptime', 'gauge'), of(db, 'memory.usage', 'gauge')], [db]));
+    assert.deepEqual(families(next, db), ['docker_container_disk_root_bytes', 'docker_container_disk_rw_bytes', 'docker_container_memory_usage', 'docker_container_uptime']);
+    assert.equal(next.filter((s) => s.family === 'docker_container_disk_rw_bytes').length, 1, 'one series, not one per tick');
+    assert.deepEqual(families(latest.update(tick([], [])), db), [], 'the container is gone');
+  });
+
+  it('a tick with only the disk measurement of a container keeps its other series', () => {
+    const latest = new LatestSeries([]);
+    latest.update(tick([of(web, 'uptime', 'gauge')], [web]));
+    assert.deepEqual(families(latest.update(tick([of(web, 'disk.rw_bytes', 'gauge')], [web])), web), ['docker_container_disk_rw_bytes', 'docker_container_uptime']);
+  });
+
+  it('other containers\' series are replaced by each tick as before', () => {
+    const latest = new LatestSeries([]);
+    latest.update(tick([of(web, 'uptime', 'gauge'), of(web, 'memory.usage', 'gauge')], [web]));
+    assert.deepEqual(families(latest.update(tick([of(web, 'uptime', 'gauge')], [web])), web), ['docker_container_uptime']);
   });
 });
 
