@@ -4,11 +4,13 @@ import type { ContainerRef } from '../../src/docker/container.js';
 import { DAEMON, HOST, type Metric, type Per } from '../../src/reduce/metric.js';
 import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
-import { LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
+import { EXIT_RETENTION, familyHelp, LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
 
 const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' }, facts: {} };
 const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
 const LABELS = ['com.example.team'];
+// Per keys beyond today's union (state, health, service) come with the lifecycle and swarm metrics.
+const host = (name: string, per: { key: string; value: string }): Metric => ({ subject: HOST, name, per: per as Per, kind: 'gauge', value: 7, time: 1 });
 const of = (c: ContainerRef, name: string, kind: Metric['kind'], per?: Per): Metric => ({ subject: { kind: 'container', container: c }, name, per, kind, value: 7, time: 1 });
 
 describe('toSeries: structured metrics → Prometheus series, never through a carbon path', () => {
@@ -24,6 +26,21 @@ describe('toSeries: structured metrics → Prometheus series, never through a ca
     { metric: of(db, 'restarts', 'counter'), family: 'docker_container_restarts_total', type: 'counter', labels: dbLabels },
     { metric: { subject: HOST, name: 'containers', per: { key: 'category', value: 'total' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
     { metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 }, family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
+    { metric: of(db, 'oom_kills', 'counter'), family: 'docker_container_oom_kills_total', type: 'counter', labels: dbLabels },
+    { metric: of(db, 'exit_code', 'gauge'), family: 'docker_container_exit_code', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'oom_killed', 'gauge'), family: 'docker_container_oom_killed', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'cpu.limit', 'gauge'), family: 'docker_container_cpu_limit', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'cpu.percent_of_limit', 'gauge'), family: 'docker_container_cpu_percent_of_limit', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'memory.failcnt', 'counter'), family: 'docker_container_memory_failcnt_total', type: 'counter', labels: dbLabels },
+    { metric: of(db, 'memory.events.oom_kill', 'counter'), family: 'docker_container_memory_events_oom_kill_total', type: 'counter', labels: dbLabels },
+    { metric: of(db, 'memory.reservation', 'gauge'), family: 'docker_container_memory_reservation', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'pressure.io.full_seconds', 'counter'), family: 'docker_container_pressure_io_full_seconds_total', type: 'counter', labels: dbLabels },
+    { metric: of(db, 'pressure.cpu.some_percent', 'gauge'), family: 'docker_container_pressure_cpu_some_percent', type: 'gauge', labels: dbLabels },
+    { metric: of(db, 'disk.rw_bytes', 'gauge'), family: 'docker_container_disk_rw_bytes', type: 'gauge', labels: dbLabels },
+    { metric: host('containers_state', { key: 'state', value: 'paused' }), family: 'docker_containers_state', type: 'gauge', labels: { state: 'paused' } },
+    { metric: host('containers_health', { key: 'health', value: 'unhealthy' }), family: 'docker_containers_health', type: 'gauge', labels: { health: 'unhealthy' } },
+    { metric: host('swarm.services.running', { key: 'service', value: 'web_api' }), family: 'docker_swarm_service_tasks_running', type: 'gauge', labels: { service: 'web_api' } },
+    { metric: host('swarm.services.desired', { key: 'service', value: 'web_api' }), family: 'docker_swarm_service_tasks_desired', type: 'gauge', labels: { service: 'web_api' } },
     { metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 }, family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
   ];
   for (const c of cases) {
@@ -44,6 +61,24 @@ describe('toSeries: structured metrics → Prometheus series, never through a ca
   });
 });
 
+describe('familyHelp', () => {
+  it('says what each lifecycle, limit and kernel family means, not just where to look', () => {
+    const generic = familyHelp('docker_container_memory_usage');
+    for (const family of [
+      'docker_containers_state', 'docker_containers_health', 'docker_swarm_service_tasks_running', 'docker_swarm_service_tasks_desired',
+      'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed', 'docker_container_cpu_limit',
+      'docker_container_cpu_percent_of_limit', 'docker_container_memory_failcnt_total', 'docker_container_memory_reservation',
+      'docker_container_memory_events_high_total', 'docker_container_pressure_memory_full_seconds_total',
+      'docker_container_pressure_io_some_percent', 'docker_container_disk_rw_bytes', 'docker_container_disk_root_bytes',
+    ]) {
+      const help = familyHelp(family);
+      assert.notEqual(help, generic, family);
+      assert.ok(!/\n/.test(help) && help.length < 120, `${family}: ${help}`);
+    }
+    assert.match(familyHelp('docker_container_pressure_memory_full_seconds_total'), /full .*memory/);
+  });
+});
+
 describe('LatestSeries', () => {
   const tick = (metrics: Metric[], followed: ContainerRef[]) => ({ time: 1, metrics, followed });
   const names = (series: { labels: Record<string, string> }[]) => [...new Set(series.map((s) => s.labels['name']).filter(Boolean))].sort();
@@ -60,6 +95,55 @@ describe('LatestSeries', () => {
     const y: ContainerRef = { id: 'e'.repeat(64), name: 'bar.rep.y.1', image: 'busybox', labels: {}, facts: {} };
     const series = new LatestSeries([]).update(tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]));
     assert.deepEqual(series.map((s) => s.labels['id']).sort(), [x.id, y.id]);
+  });
+});
+
+describe('LatestSeries: exit series outlive the stopped container', () => {
+  const at = (time: number, metrics: Metric[], followed: ContainerRef[]) => ({ time, metrics, followed });
+  const exit = (c: ContainerRef, code: number, time: number): Metric[] => [
+    { subject: { kind: 'container', container: c }, name: 'exit_code', kind: 'gauge', value: code, time },
+    { subject: { kind: 'container', container: c }, name: 'oom_killed', kind: 'gauge', value: 0, time },
+  ];
+  const families = (series: { family: string; labels: Record<string, string> }[], c: ContainerRef) =>
+    series.filter((s) => s.labels['id'] === c.id).map((s) => s.family).sort();
+
+  it('keeps exit_code and oom_killed after the stop tick, and only them, until the container reports again', () => {
+    const latest = new LatestSeries([]);
+    latest.update(at(100, [of(db, 'uptime', 'gauge')], [db]));
+    const stopped = latest.update(at(105, exit(db, 3, 104), []));
+    assert.deepEqual(families(stopped, db), ['docker_container_exit_code', 'docker_container_oom_killed']);
+    assert.equal(stopped.find((s) => s.family === 'docker_container_exit_code')?.value, 3);
+    for (const t of [110, 600, 3000]) {
+      assert.deepEqual(families(latest.update(at(t, [of(web, 'uptime', 'gauge')], [web])), db), ['docker_container_exit_code', 'docker_container_oom_killed'], `tick ${t}`);
+    }
+    assert.deepEqual(families(latest.update(at(3005, [of(db, 'uptime', 'gauge')], [db, web])), db), ['docker_container_uptime'], 'started again');
+  });
+
+  it('keeps the exit series of a container that restarts in the same tick for that tick only', () => {
+    const latest = new LatestSeries([]);
+    const both = latest.update(at(100, [of(db, 'uptime', 'gauge'), ...exit(db, 1, 99)], [db]));
+    assert.deepEqual(families(both, db), ['docker_container_exit_code', 'docker_container_oom_killed', 'docker_container_uptime']);
+    assert.deepEqual(families(latest.update(at(105, [of(db, 'uptime', 'gauge')], [db])), db), ['docker_container_uptime']);
+  });
+
+  it('drops them after the retention time, and the oldest beyond the number kept', () => {
+    const latest = new LatestSeries([], { seconds: 60, containers: 2 });
+    latest.update(at(100, exit(db, 1, 100), []));
+    assert.equal(families(latest.update(at(159, [], [])), db).length, 2, 'kept for 60 s');
+    assert.deepEqual(families(latest.update(at(160, [], [])), db), [], 'gone at 60 s');
+    const many = Array.from({ length: 3 }, (_, i): ContainerRef => ({ ...db, id: String(i).repeat(64), name: `c${i}` }));
+    many.forEach((c, i) => latest.update(at(200 + i, exit(c, i, 200 + i), [])));
+    const left = latest.update(at(210, [], []));
+    assert.deepEqual([...new Set(left.map((s) => s.labels['name']))].sort(), ['c1', 'c2'], 'the oldest went first');
+    assert.deepEqual(EXIT_RETENTION, { seconds: 3600, containers: 1000 });
+  });
+
+  it('a stopped container exposes its exit series through the registry with the container labels', async () => {
+    const latest = new LatestSeries(LABELS);
+    latest.update(at(100, exit(web, 137, 100), []));
+    const text = await toRegistry(latest.update(at(105, [], []))).metrics();
+    assert.match(text, /^# HELP docker_container_exit_code the exit code of a stopped container/m);
+    assert.match(text, new RegExp(`^docker_container_exit_code\\{name="${web.name.replace(/[.]/g, '\\.')}",id="${web.id}",image="nginx:1",label_com_example_team="blue"\\} 137$`, 'm'));
   });
 });
 
