@@ -319,7 +319,8 @@ export class Prometheus {
   port = 0;
   process: ServiceProcess | undefined;
 
-  async start(target: { port: number; scheme: 'http' | 'https' }): Promise<void> {
+  /** `ruleFiles`: absolute paths of rule files Prometheus loads (`rule_files:`). */
+  async start(target: { port: number; scheme: 'http' | 'https'; ruleFiles?: readonly string[] }): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'dstb-prometheus-'));
     this.port = await freePort();
     await writeFile(
@@ -328,6 +329,7 @@ export class Prometheus {
         'global:',
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
+        ...(target.ruleFiles?.length ? ['rule_files:', ...target.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
         'scrape_configs:',
         '  - job_name: dstb',
         `    scheme: ${target.scheme}`,
@@ -352,6 +354,14 @@ export class Prometheus {
     const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
     return body.data!.result;
+  }
+
+  /** The rule groups Prometheus loaded, with each rule's health and last evaluation error. */
+  async rules(): Promise<{ name: string; rules: { name: string; type: string; health: string; lastError?: string; state?: string }[] }[]> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/rules`);
+    const body = (await res.json()) as { status: string; data?: { groups: Awaited<ReturnType<Prometheus['rules']>> } };
+    if (body.status !== 'success') throw new Error(`rules: ${JSON.stringify(body)}`);
+    return body.data!.groups;
   }
 
   /** A label's values among the series `match` selects (what Grafana's `label_values(match, label)` lists). */
