@@ -77,7 +77,8 @@ function reducerMetrics(): Metric[] {
     const values = loadSamples(file).flatMap((s) => sampleValues(s) ?? []);
     const latest = values.at(-1);
     // A second earlier, with the same counters: every rate the sample's counters allow is made.
-    if (latest) out.push(...containerMetrics({ ...latest, readMs: latest.readMs - 1000 }, latest, CONTAINER.facts, opts, stamp));
+    if (latest)
+      out.push(...containerMetrics({ ...latest, readMs: latest.readMs - 1000 }, latest, CONTAINER.facts, opts, stamp));
   }
   const tick = { tickSeconds: 1, metrics: opts, categoryOf: () => 'web' };
   out.push(...tickMetrics([], tick));
@@ -88,7 +89,12 @@ function reducerMetrics(): Metric[] {
 
 function handMetrics(): Metric[] {
   const of = (subject: Metric['subject'], [name, kind, perKey]: Made): Metric => ({
-    subject, name, kind, value: 1, time: 1, per: perKey ? ({ key: perKey, value: 'x' } as unknown as Per) : undefined,
+    subject,
+    name,
+    kind,
+    value: 1,
+    time: 1,
+    per: perKey ? ({ key: perKey, value: 'x' } as unknown as Per) : undefined,
   });
   return [
     ...ISSUE_27.container.map((m) => of({ kind: 'container', container: CONTAINER }, m)),

@@ -314,6 +314,12 @@ export class GraphiteWeb {
 }
 
 /** Debian's prometheus scraping one target every second, with its own config, port and data dir. */
+/** A rule group as Prometheus's /api/v1/rules lists it (the fields the tests read). */
+export interface RuleGroup {
+  name: string;
+  rules: { name: string; type: string; health: string; lastError?: string; state?: string }[];
+}
+
 export class Prometheus {
   dir = '';
   port = 0;
@@ -323,13 +329,15 @@ export class Prometheus {
   async start(target: { port: number; scheme: 'http' | 'https'; ruleFiles?: readonly string[] }): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'dstb-prometheus-'));
     this.port = await freePort();
+    const files = target.ruleFiles ?? [];
+    const ruleFiles = files.length > 0 ? ['rule_files:', ...files.map((f) => `  - ${JSON.stringify(f)}`)] : [];
     await writeFile(
       join(this.dir, 'prometheus.yml'),
       [
         'global:',
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
-        ...(target.ruleFiles?.length ? ['rule_files:', ...target.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
+        ...ruleFiles,
         'scrape_configs:',
         '  - job_name: dstb',
         `    scheme: ${target.scheme}`,
@@ -357,9 +365,9 @@ export class Prometheus {
   }
 
   /** The rule groups Prometheus loaded, with each rule's health and last evaluation error. */
-  async rules(): Promise<{ name: string; rules: { name: string; type: string; health: string; lastError?: string; state?: string }[] }[]> {
+  async rules(): Promise<RuleGroup[]> {
     const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/rules`);
-    const body = (await res.json()) as { status: string; data?: { groups: Awaited<ReturnType<Prometheus['rules']>> } };
+    const body = (await res.json()) as { status: string; data?: { groups: RuleGroup[] } };
     if (body.status !== 'success') throw new Error(`rules: ${JSON.stringify(body)}`);
     return body.data!.groups;
   }

@@ -65,7 +65,10 @@ describe('the Prometheus alerting rules with the real promtool and prometheus', 
 
   it('the tests catch a rule that no longer fires: a copy with a raised OOM threshold fails them', async () => {
     const rules = await readFile(ALERTS, 'utf8');
-    const broken = rules.replace('increase(docker_container_oom_kills_total[5m]) > 0', 'increase(docker_container_oom_kills_total[5m]) > 5');
+    const broken = rules.replace(
+      'increase(docker_container_oom_kills_total[5m]) > 0',
+      'increase(docker_container_oom_kills_total[5m]) > 5',
+    );
     assert.notEqual(broken, rules, 'the OOM rule is where the test expects it');
     await writeFile(join(tmp, 'alerts.yml'), broken);
     await copyFile(TESTS, join(tmp, 'alerts.test.yml'));
@@ -79,15 +82,35 @@ describe('the Prometheus alerting rules with the real promtool and prometheus', 
     const idle = containers.name('idle');
     await containers.start(idle, { args: ['--memory', '64m', '--cpus', '0.5'] });
     const port = await freePort();
-    daemon = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', '--listen', `127.0.0.1:${port}`]);
+    daemon = new DaemonProcess([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--poll',
+      '1s',
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
     await prometheus.start({ port, scheme: 'http', ruleFiles: [ALERTS] });
-    await pollUntil(async () => (await prometheus.query(`docker_container_memory_limit{name="${idle}"}`)).length > 0, 'the daemon scraped', 60_000);
-    const groups = await pollUntil(async () => {
-      const g = await prometheus.rules();
-      const rules = g.flatMap((x) => x.rules);
-      return rules.length === 8 && rules.every((r) => r.health === 'ok') ? g : undefined;
-    }, 'every rule evaluated with health ok', 60_000);
-    assert.deepEqual(groups.map((g) => g.name), ['docker-stats-to-backstop']);
+    await pollUntil(
+      async () => (await prometheus.query(`docker_container_memory_limit{name="${idle}"}`)).length > 0,
+      'the daemon scraped',
+      60_000,
+    );
+    const groups = await pollUntil(
+      async () => {
+        const g = await prometheus.rules();
+        const rules = g.flatMap((x) => x.rules);
+        return rules.length === 8 && rules.every((r) => r.health === 'ok') ? g : undefined;
+      },
+      'every rule evaluated with health ok',
+      60_000,
+    );
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      ['docker-stats-to-backstop'],
+    );
     for (const r of groups[0]!.rules) {
       assert.equal(r.type, 'alerting', r.name);
       assert.equal(r.lastError ?? '', '', r.name);

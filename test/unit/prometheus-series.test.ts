@@ -10,7 +10,9 @@ const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', ima
 const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
 const LABELS = ['com.example.team'];
 // Per keys beyond today's union (state, health, service) come with the lifecycle and swarm metrics.
-const host = (name: string, per: { key: string; value: string }): Metric => ({ subject: HOST, name, per: per as Per, kind: 'gauge', value: 7, time: 1 });
+const host = (name: string, per: { key: string; value: string }): Metric => ({
+  subject: HOST, name, per: per as Per, kind: 'gauge', value: 7, time: 1,
+});
 const of = (c: ContainerRef, name: string, kind: Metric['kind'], per?: Per): Metric => ({ subject: { kind: 'container', container: c }, name, per, kind, value: 7, time: 1 });
 
 describe('toSeries: structured metrics → Prometheus series, never through a carbon path', () => {
@@ -26,23 +28,30 @@ describe('toSeries: structured metrics → Prometheus series, never through a ca
     { metric: of(db, 'restarts', 'counter'), family: 'docker_container_restarts_total', type: 'counter', labels: dbLabels },
     { metric: { subject: HOST, name: 'containers', per: { key: 'category', value: 'total' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
     { metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 }, family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
-    { metric: of(db, 'oom_kills', 'counter'), family: 'docker_container_oom_kills_total', type: 'counter', labels: dbLabels },
-    { metric: of(db, 'exit_code', 'gauge'), family: 'docker_container_exit_code', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'oom_killed', 'gauge'), family: 'docker_container_oom_killed', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'cpu.limit', 'gauge'), family: 'docker_container_cpu_limit', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'cpu.percent_of_limit', 'gauge'), family: 'docker_container_cpu_percent_of_limit', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'memory.failcnt', 'counter'), family: 'docker_container_memory_failcnt_total', type: 'counter', labels: dbLabels },
-    { metric: of(db, 'memory.events.oom_kill', 'counter'), family: 'docker_container_memory_events_oom_kill_total', type: 'counter', labels: dbLabels },
-    { metric: of(db, 'memory.reservation', 'gauge'), family: 'docker_container_memory_reservation', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'pressure.io.full_seconds', 'counter'), family: 'docker_container_pressure_io_full_seconds_total', type: 'counter', labels: dbLabels },
-    { metric: of(db, 'pressure.cpu.some_percent', 'gauge'), family: 'docker_container_pressure_cpu_some_percent', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'disk.rw_bytes', 'gauge'), family: 'docker_container_disk_rw_bytes', type: 'gauge', labels: dbLabels },
-    { metric: host('containers_state', { key: 'state', value: 'paused' }), family: 'docker_containers_state', type: 'gauge', labels: { state: 'paused' } },
-    { metric: host('containers_health', { key: 'health', value: 'unhealthy' }), family: 'docker_containers_health', type: 'gauge', labels: { health: 'unhealthy' } },
-    { metric: host('swarm.services.running', { key: 'service', value: 'web_api' }), family: 'docker_swarm_service_tasks_running', type: 'gauge', labels: { service: 'web_api' } },
-    { metric: host('swarm.services.desired', { key: 'service', value: 'web_api' }), family: 'docker_swarm_service_tasks_desired', type: 'gauge', labels: { service: 'web_api' } },
     { metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 }, family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
   ];
+  // Issue 27's names: a container's carry its labels, the host's their per label.
+  const issue27: [Metric, string][] = [
+    [of(db, 'oom_kills', 'counter'), 'docker_container_oom_kills_total'],
+    [of(db, 'exit_code', 'gauge'), 'docker_container_exit_code'],
+    [of(db, 'oom_killed', 'gauge'), 'docker_container_oom_killed'],
+    [of(db, 'cpu.limit', 'gauge'), 'docker_container_cpu_limit'],
+    [of(db, 'cpu.percent_of_limit', 'gauge'), 'docker_container_cpu_percent_of_limit'],
+    [of(db, 'memory.failcnt', 'counter'), 'docker_container_memory_failcnt_total'],
+    [of(db, 'memory.events.oom_kill', 'counter'), 'docker_container_memory_events_oom_kill_total'],
+    [of(db, 'memory.reservation', 'gauge'), 'docker_container_memory_reservation'],
+    [of(db, 'pressure.io.full_seconds', 'counter'), 'docker_container_pressure_io_full_seconds_total'],
+    [of(db, 'pressure.cpu.some_percent', 'gauge'), 'docker_container_pressure_cpu_some_percent'],
+    [of(db, 'disk.rw_bytes', 'gauge'), 'docker_container_disk_rw_bytes'],
+    [host('containers_state', { key: 'state', value: 'paused' }), 'docker_containers_state'],
+    [host('containers_health', { key: 'health', value: 'unhealthy' }), 'docker_containers_health'],
+    [host('swarm.services.running', { key: 'service', value: 'web_api' }), 'docker_swarm_service_tasks_running'],
+    [host('swarm.services.desired', { key: 'service', value: 'web_api' }), 'docker_swarm_service_tasks_desired'],
+  ];
+  for (const [metric, family] of issue27) {
+    const labels = metric.per ? { [metric.per.key]: metric.per.value } : dbLabels;
+    cases.push({ metric, family, type: metric.kind, labels });
+  }
   for (const c of cases) {
     it(`${c.metric.subject.kind} ${c.metric.name}${c.metric.per ? ` per ${c.metric.per.key}` : ''}`, () => {
       const s = toSeries(c.metric, LABELS);
@@ -65,9 +74,11 @@ describe('familyHelp', () => {
   it('says what each lifecycle, limit and kernel family means, not just where to look', () => {
     const generic = familyHelp('docker_container_memory_usage');
     for (const family of [
-      'docker_containers_state', 'docker_containers_health', 'docker_swarm_service_tasks_running', 'docker_swarm_service_tasks_desired',
-      'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed', 'docker_container_cpu_limit',
-      'docker_container_cpu_percent_of_limit', 'docker_container_memory_failcnt_total', 'docker_container_memory_reservation',
+      'docker_containers_state', 'docker_containers_health',
+      'docker_swarm_service_tasks_running', 'docker_swarm_service_tasks_desired',
+      'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed',
+      'docker_container_cpu_limit', 'docker_container_cpu_percent_of_limit',
+      'docker_container_memory_failcnt_total', 'docker_container_memory_reservation',
       'docker_container_memory_events_high_total', 'docker_container_pressure_memory_full_seconds_total',
       'docker_container_pressure_io_some_percent', 'docker_container_disk_rw_bytes', 'docker_container_disk_root_bytes',
     ]) {
@@ -75,7 +86,7 @@ describe('familyHelp', () => {
       assert.notEqual(help, generic, family);
       assert.ok(!/\n/.test(help) && help.length < 120, `${family}: ${help}`);
     }
-    assert.match(familyHelp('docker_container_pressure_memory_full_seconds_total'), /full .*memory/);
+    assert.match(familyHelp('docker_container_pressure_memory_full_seconds_total'), /all .*stalled on memory/);
   });
 });
 
@@ -106,24 +117,28 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
   ];
   const families = (series: { family: string; labels: Record<string, string> }[], c: ContainerRef) =>
     series.filter((s) => s.labels['id'] === c.id).map((s) => s.family).sort();
+  const EXITS = ['docker_container_exit_code', 'docker_container_oom_killed'];
 
   it('keeps exit_code and oom_killed after the stop tick, and only them, until the container reports again', () => {
     const latest = new LatestSeries([]);
     latest.update(at(100, [of(db, 'uptime', 'gauge')], [db]));
     const stopped = latest.update(at(105, exit(db, 3, 104), []));
-    assert.deepEqual(families(stopped, db), ['docker_container_exit_code', 'docker_container_oom_killed']);
+    assert.deepEqual(families(stopped, db), EXITS);
     assert.equal(stopped.find((s) => s.family === 'docker_container_exit_code')?.value, 3);
     for (const t of [110, 600, 3000]) {
-      assert.deepEqual(families(latest.update(at(t, [of(web, 'uptime', 'gauge')], [web])), db), ['docker_container_exit_code', 'docker_container_oom_killed'], `tick ${t}`);
+      const series = latest.update(at(t, [of(web, 'uptime', 'gauge')], [web]));
+      assert.deepEqual(families(series, db), EXITS, `tick ${t}`);
     }
-    assert.deepEqual(families(latest.update(at(3005, [of(db, 'uptime', 'gauge')], [db, web])), db), ['docker_container_uptime'], 'started again');
+    const again = latest.update(at(3005, [of(db, 'uptime', 'gauge')], [db, web]));
+    assert.deepEqual(families(again, db), ['docker_container_uptime'], 'started again');
   });
 
   it('keeps the exit series of a container that restarts in the same tick for that tick only', () => {
     const latest = new LatestSeries([]);
     const both = latest.update(at(100, [of(db, 'uptime', 'gauge'), ...exit(db, 1, 99)], [db]));
-    assert.deepEqual(families(both, db), ['docker_container_exit_code', 'docker_container_oom_killed', 'docker_container_uptime']);
-    assert.deepEqual(families(latest.update(at(105, [of(db, 'uptime', 'gauge')], [db])), db), ['docker_container_uptime']);
+    assert.deepEqual(families(both, db), [...EXITS, 'docker_container_uptime']);
+    const next = latest.update(at(105, [of(db, 'uptime', 'gauge')], [db]));
+    assert.deepEqual(families(next, db), ['docker_container_uptime']);
   });
 
   it('drops them after the retention time, and the oldest beyond the number kept', () => {
@@ -131,7 +146,7 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
     latest.update(at(100, exit(db, 1, 100), []));
     assert.equal(families(latest.update(at(159, [], [])), db).length, 2, 'kept for 60 s');
     assert.deepEqual(families(latest.update(at(160, [], [])), db), [], 'gone at 60 s');
-    const many = Array.from({ length: 3 }, (_, i): ContainerRef => ({ ...db, id: String(i).repeat(64), name: `c${i}` }));
+    const many = Array.from({ length: 3 }, (_, i): ContainerRef => ({ ...db, id: `${i}`.repeat(64), name: `c${i}` }));
     many.forEach((c, i) => latest.update(at(200 + i, exit(c, i, 200 + i), [])));
     const left = latest.update(at(210, [], []));
     assert.deepEqual([...new Set(left.map((s) => s.labels['name']))].sort(), ['c1', 'c2'], 'the oldest went first');
@@ -143,7 +158,10 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
     latest.update(at(100, exit(web, 137, 100), []));
     const text = await toRegistry(latest.update(at(105, [], []))).metrics();
     assert.match(text, /^# HELP docker_container_exit_code the exit code of a stopped container/m);
-    assert.match(text, new RegExp(`^docker_container_exit_code\\{name="${web.name.replace(/[.]/g, '\\.')}",id="${web.id}",image="nginx:1",label_com_example_team="blue"\\} 137$`, 'm'));
+    const name = web.name.replace(/[.]/g, '\\.');
+    const labels = `name="${name}",id="${web.id}",image="nginx:1",label_com_example_team="blue"`;
+    const line = `^docker_container_exit_code\\{${labels}\\} 137$`;
+    assert.match(text, new RegExp(line, 'm'));
   });
 });
 

@@ -17,19 +17,23 @@ export function labelName(key: string): string {
 /** What the families of the lifecycle, limit and kernel metrics mean; the rest point to the README's tables. */
 const HELP: Readonly<Record<string, string>> = {
   docker_containers: 'containers with metrics in the latest batch, in all (category "total") and per rule category',
-  docker_containers_state: 'containers matching the filters in each state (running, paused, restarting, exited, created, dead)',
+  docker_containers_state:
+    'containers matching the filters in each state (running, paused, restarting, exited, created, dead)',
   docker_containers_health: 'containers matching the filters in each health state (healthy, unhealthy, starting)',
-  docker_swarm_service_tasks_running: "a swarm service's running tasks (sent by a manager only)",
-  docker_swarm_service_tasks_desired: "a swarm service's desired tasks (sent by a manager only)",
+  docker_swarm_service_tasks_running:
+    'tasks of the swarm service running now, as the managers count them (GET /services?status=true)',
+  docker_swarm_service_tasks_desired: 'tasks the swarm service should run',
   docker_container_oom_kills_total: "processes in the container the kernel's OOM killer killed since it started",
   docker_container_exit_code: 'the exit code of a stopped container, exposed until it starts again (at most an hour)',
-  docker_container_oom_killed: '1 if the stopped container was OOM-killed (State.OOMKilled), else 0; exposed like exit_code',
-  docker_container_cpu_limit: 'the CPUs the container may use (NanoCpus, else quota/period, else its cpuset); absent when unlimited',
+  docker_container_oom_killed:
+    '1 if the stopped container was OOM-killed (State.OOMKilled), else 0; exposed like exit_code',
+  docker_container_cpu_limit:
+    'the CPUs the container may use (NanoCpus, else quota/period, else its cpuset); absent when unlimited',
   docker_container_cpu_percent_of_limit: "the container's CPU use as a percentage of its CPU limit",
   docker_container_memory_failcnt_total: 'times the cgroup v1 memory usage hit its limit',
   docker_container_memory_reservation: "the container's memory soft limit (MemoryReservation) in bytes",
-  docker_container_disk_rw_bytes: "bytes in the container's writable layer (opt-in group disk)",
-  docker_container_disk_root_bytes: "bytes of the container's root filesystem, image included (opt-in group disk)",
+  docker_container_disk_rw_bytes: "bytes in the container's writable layer (SizeRw), measured every --disk-interval",
+  docker_container_disk_root_bytes: "bytes of the container's root file system, image layers included (SizeRootFs)",
 };
 
 /** The help text of a family: what it means, or where to read it. */
@@ -38,26 +42,23 @@ export function familyHelp(family: string): string {
   if (known) return known;
   const event = /^docker_container_memory_events_(\w+)_total$/.exec(family);
   if (event) return `cgroup v2 memory.events ${event[1]}: times the kernel counted it since the container started`;
-  const pressure = /^docker_container_pressure_(cpu|memory|io)_(some|full)_seconds_total$/.exec(family);
-  if (pressure) return `seconds ${pressure[2]} of the container's tasks stalled on ${pressure[1]} (cgroup v2 ${pressure[1]}.pressure)`;
+  const stall = /^docker_container_pressure_(cpu|memory|io)_(some|full)_seconds_total$/.exec(family);
+  if (stall) {
+    const who = stall[2] === 'some' ? 'some' : 'all';
+    return `seconds ${who} of the container's tasks stalled on ${stall[1]} (cgroup v2 ${stall[1]}.pressure)`;
+  }
   const percent = /^docker_container_pressure_(cpu|memory|io)_some_percent$/.exec(family);
   if (percent) return `percentage of the interval some of the container's tasks stalled on ${percent[1]} (cgroup v2)`;
   if (family.startsWith('docker_stats_to_backstop_')) return "the daemon's own metric (see the README's self-metrics table)";
   return "a container's metric (see the README's metric table)";
 }
 
-/** The swarm group's host metrics: the service is a label, and the family says they count tasks. */
-const SWARM_FAMILIES: Readonly<Record<string, string>> = {
-  'swarm.services.running': 'docker_swarm_service_tasks_running',
-  'swarm.services.desired': 'docker_swarm_service_tasks_desired',
-};
-
 /**
  * Pure: one structured metric → its Prometheus series, never through a carbon path:
  *
  *   container  docker_container_<group>[_interface|_device]_<name>{name,id,image,label_…[,interface|device]}
- *   host       docker_<name with _>{category|state|health} (`containers_state` → docker_containers_state{state});
- *              swarm.services.running|desired{service} → docker_swarm_service_tasks_running|desired{service}
+ *   host       docker_<name with _>{category|state|health}: `containers_state` → docker_containers_state{state};
+ *              swarm.services.running{service} → docker_swarm_service_tasks_running{service} (and desired)
  *   daemon     docker_stats_to_backstop_<name>
  *
  * Counters get the `_total` suffix (once: `cpu.total` is `docker_container_cpu_total`). Label values are the facts as the metric carries them (the
@@ -67,10 +68,7 @@ export function toSeries(m: Metric, containerLabels: readonly string[]): Series 
   const type = m.kind;
   const total = type === 'counter' ? '_total' : '';
   const s = m.subject;
-  if (s.kind === 'host') {
-    const family = SWARM_FAMILIES[m.name] ?? `docker_${m.name.replace(/\./g, '_')}${total}`;
-    return { family, type, labels: m.per ? { [m.per.key]: m.per.value } : {}, value: m.value };
-  }
+  if (s.kind === 'host') return { family: hostFamily(m.name), type, labels: m.per ? { [m.per.key]: m.per.value } : {}, value: m.value };
   if (s.kind === 'daemon') return { family: `docker_stats_to_backstop_${m.name}${total}`, type, labels: {}, value: m.value };
   const c = s.container;
   const labels: Record<string, string> = { name: c.name, id: c.id, image: c.image };
@@ -83,6 +81,16 @@ export function toSeries(m: Metric, containerLabels: readonly string[]): Series 
   const family = `docker_container_${segments.join('_')}`;
   // `cpu.total` is already a total.
   return { family: family.endsWith('_total') ? family : `${family}${total}`, type, labels, value: m.value };
+}
+
+/** Host metrics whose Prometheus name says more than their carbon path does. */
+const HOST_FAMILIES: Readonly<Record<string, string>> = {
+  'swarm.services.running': 'docker_swarm_service_tasks_running',
+  'swarm.services.desired': 'docker_swarm_service_tasks_desired',
+};
+
+function hostFamily(name: string): string {
+  return HOST_FAMILIES[name] ?? `docker_${name.replaceAll('.', '_')}`;
 }
 
 /** Metrics sent once when a container stops, which must outlive its other series for an alert to see them. */
@@ -111,7 +119,10 @@ export class LatestSeries {
   /** By id, in the order they stopped: the exit series and the tick time they came in. */
   readonly #exits = new Map<string, { readonly series: Series[]; readonly time: number }>();
 
-  constructor(containerLabels: readonly string[], retention: { readonly seconds: number; readonly containers: number } = EXIT_RETENTION) {
+  constructor(
+    containerLabels: readonly string[],
+    retention: { readonly seconds: number; readonly containers: number } = EXIT_RETENTION,
+  ) {
     this.#labels = containerLabels;
     this.#retention = retention;
   }
@@ -135,7 +146,8 @@ export class LatestSeries {
     for (const id of this.#containers.keys()) if (!fresh.has(id) && !followed.has(id)) this.#containers.delete(id);
     for (const [id, series] of fresh) this.#containers.set(id, series);
     this.#keepExits(exits, fresh, tick.time);
-    return [...this.#other, ...[...this.#containers.values()].flat(), ...[...this.#exits.values()].flatMap((e) => e.series)];
+    const exited = [...this.#exits.values()].flatMap((e) => e.series);
+    return [...this.#other, ...[...this.#containers.values()].flat(), ...exited];
   }
 
   #keepExits(exits: ReadonlyMap<string, Series[]>, fresh: ReadonlyMap<string, Series[]>, time: number): void {
