@@ -314,6 +314,22 @@ export class GraphiteWeb {
 }
 
 /** Debian's prometheus scraping one target every second, with its own config, port and data dir. */
+/**
+ * Runs Debian's promtool (scripts/ensure-prometheus.sh installs it) with `input` on its stdin;
+ * resolves with its exit code and everything it wrote, whatever the code.
+ */
+export function promtool(args: readonly string[], input = ''): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('promtool', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+    child.stdin.end(input);
+  });
+}
+
 /** A rule group as Prometheus's /api/v1/rules lists it (the fields the tests read). */
 export interface RuleGroup {
   name: string;

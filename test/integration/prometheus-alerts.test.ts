@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { TestContainers } from '../helpers/docker.js';
 import { pollUntil } from '../helpers/poll.js';
-import { ensure, freePort, Prometheus } from '../helpers/services.js';
+import { ensure, freePort, Prometheus, promtool } from '../helpers/services.js';
 
 /**
  * deploy/prometheus/alerts.yml with Debian's promtool (`check rules`, and `test rules` over
@@ -17,20 +15,9 @@ import { ensure, freePort, Prometheus } from '../helpers/services.js';
  * prometheus next to a real daemon's /metrics, where every rule must evaluate without an error.
  */
 
-const run = promisify(execFile);
 const DIR = fileURLToPath(new URL('../../deploy/prometheus/', import.meta.url));
 const ALERTS = join(DIR, 'alerts.yml');
 const TESTS = join(DIR, 'alerts.test.yml');
-
-async function promtool(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { maxBuffer: 1 << 24 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 describe('the Prometheus alerting rules with the real promtool and prometheus', () => {
   const prometheus = new Prometheus();
@@ -52,13 +39,13 @@ describe('the Prometheus alerting rules with the real promtool and prometheus', 
   });
 
   it('promtool check rules accepts alerts.yml', async () => {
-    const { code, out } = await promtool('check', 'rules', ALERTS);
+    const { code, out } = await promtool(['check', 'rules', ALERTS]);
     assert.equal(code, 0, out);
     assert.match(out, /SUCCESS: 8 rules found/);
   });
 
   it('promtool test rules passes alerts.test.yml: each alert fires, and stays silent, where it should', async () => {
-    const { code, out } = await promtool('test', 'rules', TESTS);
+    const { code, out } = await promtool(['test', 'rules', TESTS]);
     assert.equal(code, 0, out);
     assert.match(out, /SUCCESS/);
   });
@@ -72,7 +59,7 @@ describe('the Prometheus alerting rules with the real promtool and prometheus', 
     assert.notEqual(broken, rules, 'the OOM rule is where the test expects it');
     await writeFile(join(tmp, 'alerts.yml'), broken);
     await copyFile(TESTS, join(tmp, 'alerts.test.yml'));
-    const { code, out } = await promtool('test', 'rules', join(tmp, 'alerts.test.yml'));
+    const { code, out } = await promtool(['test', 'rules', join(tmp, 'alerts.test.yml')]);
     assert.notEqual(code, 0, out);
     assert.match(out, /alertname: DockerContainerOOMKills/);
   });
