@@ -21,8 +21,8 @@ const HELP: Readonly<Record<string, string>> = {
     'containers matching the filters in each state (running, paused, restarting, exited, created, dead)',
   docker_containers_health: 'containers matching the filters in each health state (healthy, unhealthy, starting)',
   docker_swarm_service_tasks_running:
-    'tasks of the swarm service running now, as the managers count them (GET /services?status=true)',
-  docker_swarm_service_tasks_desired: 'tasks the swarm service should run',
+    "the swarm service's tasks running now, as the managers count them (GET /services?status=true)",
+  docker_swarm_service_tasks_desired: "the swarm service's tasks it should run (its desired count)",
   docker_container_oom_kills_total: "processes in the container the kernel's OOM killer killed since it started",
   docker_container_exit_code: 'the exit code of a stopped container, exposed until it starts again (at most an hour)',
   docker_container_oom_killed:
