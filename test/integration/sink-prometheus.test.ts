@@ -134,6 +134,37 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.notEqual(bad.code, 0, bad.out);
   });
 
+  it('keeps a stopped container\'s exit_code and oom_killed in /metrics until it starts again', async () => {
+    const quitter = containers.name('quitter');
+    // Exits 3 on its first run once told to (/go); started again, it stays up (its file system keeps /ran).
+    const cmd = 'if [ -e /ran ]; then exec sleep 600; fi; touch /ran; while [ ! -e /go ]; do sleep 0.2; done; exit 3';
+    const id = await containers.start(quitter, { cmd: ['sh', '-c', cmd] });
+    const p = await freePort();
+    const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`]);
+    const uptime = new RegExp(`^docker_container_uptime\\{name="${quitter}"`, 'm');
+    await metricsHas(uptime, `${quitter} followed`, p);
+    await docker('exec', quitter, 'touch', '/go');
+    const exitLine = new RegExp(`^docker_container_exit_code\\{name="${quitter}",id="${id}",[^}]*\\} 3$`, 'm');
+    const oomLine = new RegExp(`^docker_container_oom_killed\\{name="${quitter}",id="${id}",[^}]*\\} 0$`, 'm');
+    await metricsHas(exitLine, `exit_code 3 of ${quitter}`, p);
+    const samplesNow = async () => {
+      const body = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+      return Number(/^docker_stats_to_backstop_samples_total (\d+)$/m.exec(body)?.[1]);
+    };
+    const before = await samplesNow();
+    await pollUntil(async () => (await samplesNow()) >= before + 6, 'six more samples (web: one a second)', 30_000);
+    const later = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+    assert.match(later, exitLine, 'still there ticks after the stop');
+    assert.match(later, oomLine);
+    assert.ok(!uptime.test(later), 'its other series are gone');
+
+    await docker('start', quitter);
+    await metricsHas(uptime, `${quitter} reporting again`, p);
+    const running = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+    assert.ok(!running.includes(`docker_container_exit_code{name="${quitter}"`), 'started again: the exit is over');
+    assert.equal((await d.stop()).code, 0, d.stderr);
+  });
+
   it('/healthz answers 503 saying why when the Engine cannot be reached, or a sink keeps failing', async () => {
     const p1 = await freePort();
     const noEngine = daemon(['--docker', 'unix:///nonexistent/docker.sock', '--listen', `127.0.0.1:${p1}`]);

@@ -141,6 +141,18 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
     assert.deepEqual(families(next, db), ['docker_container_uptime']);
   });
 
+  it('drops them once the Engine no longer lists the container (removed)', () => {
+    const latest = new LatestSeries([]);
+    latest.update(at(100, exit(db, 1, 100), []));
+    const listed = latest.update({ ...at(105, [], []), existing: new Set([db.id, web.id]) });
+    assert.deepEqual(families(listed, db), EXITS, 'stopped, still listed');
+    assert.deepEqual(families(latest.update({ ...at(110, [], []), existing: new Set([web.id]) }), db), [], 'removed');
+    const rm = latest.update({ ...at(115, exit(db, 2, 114), []), existing: new Set([web.id]) });
+    assert.deepEqual(families(rm, db), EXITS, 'a --rm container: shown in the tick that brings its exit');
+    const after = latest.update({ ...at(120, [], []), existing: new Set([web.id]) });
+    assert.deepEqual(families(after, db), [], 'then gone');
+  });
+
   it('drops them after the retention time, and the oldest beyond the number kept', () => {
     const latest = new LatestSeries([], { seconds: 60, containers: 2 });
     latest.update(at(100, exit(db, 1, 100), []));

@@ -107,9 +107,9 @@ export const EXIT_RETENTION = { seconds: 3600, containers: 1000 } as const;
  * rules give one carbon path are two sets of series here.
  *
  * A stopped container's `exit_code` and `oom_killed`, sent in one tick only, stay until that
- * container reports again (it started again), for at most `EXIT_RETENTION.seconds` of tick time,
- * and for at most `EXIT_RETENTION.containers` stopped containers (the oldest go first): a removed
- * container looks like a stopped one here, so time and number bound them.
+ * container reports again (it started again) or is removed (a tick's `existing` lacks it), for at
+ * most `EXIT_RETENTION.seconds` of tick time, and for at most `EXIT_RETENTION.containers` stopped
+ * containers (the oldest go first): a tick without `existing` cannot tell removed from stopped.
  */
 export class LatestSeries {
   readonly #labels: readonly string[];
@@ -145,18 +145,23 @@ export class LatestSeries {
     const followed = new Set(tick.followed.map((c) => c.id));
     for (const id of this.#containers.keys()) if (!fresh.has(id) && !followed.has(id)) this.#containers.delete(id);
     for (const [id, series] of fresh) this.#containers.set(id, series);
-    this.#keepExits(exits, fresh, tick.time);
+    this.#keepExits(exits, fresh, tick);
     const exited = [...this.#exits.values()].flatMap((e) => e.series);
     return [...this.#other, ...[...this.#containers.values()].flat(), ...exited];
   }
 
-  #keepExits(exits: ReadonlyMap<string, Series[]>, fresh: ReadonlyMap<string, Series[]>, time: number): void {
+  #keepExits(exits: ReadonlyMap<string, Series[]>, fresh: ReadonlyMap<string, Series[]>, tick: Tick): void {
+    const { time, existing } = tick;
     for (const id of fresh.keys()) if (!exits.has(id)) this.#exits.delete(id);
     for (const [id, series] of exits) {
       this.#exits.delete(id);
       this.#exits.set(id, { series, time });
     }
-    for (const [id, e] of this.#exits) if (time - e.time >= this.#retention.seconds) this.#exits.delete(id);
+    for (const [id, e] of this.#exits) {
+      // The tick that brings an exit shows it, even of a container already removed (`--rm`).
+      const removed = existing !== undefined && !existing.has(id) && !exits.has(id);
+      if (time - e.time >= this.#retention.seconds || removed) this.#exits.delete(id);
+    }
     for (const id of this.#exits.keys()) {
       if (this.#exits.size <= this.#retention.containers) break;
       this.#exits.delete(id);
