@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-# Debian's prometheus, for test/integration/sink-prometheus.test.ts.
-exec bash "$(dirname "$0")/ensure-debian-server.sh" prometheus prometheus prometheus
+# Debian's prometheus and promtool, for test/integration/sink-prometheus.test.ts and prometheus-alerts.test.ts.
+exec bash "$(dirname "$0")/ensure-debian-server.sh" prometheus "prometheus promtool" prometheus

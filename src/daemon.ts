@@ -308,6 +308,8 @@ export class Daemon {
     const alive = new Set(collector.followed.map((c) => c.id));
     this.#checkCollisions(readings.flatMap((r) => (alive.has(r.container.id) ? [r.container] : [])));
     const kernel = this.#kernelCounters(readings, collector.followed);
+    // Read before #lifecycleMetrics takes the states: the sinks tell a removed container by it.
+    const existing = this.#states?.ids;
     const metrics = tickMetrics(
       readings,
       { tickSeconds, metrics: config.metrics, categoryOf: (c) => paths.container(c).category, kernel },
@@ -317,7 +319,7 @@ export class Daemon {
         ...selfMetrics(this.#stats(collector), tickSeconds),
       ],
     );
-    const tick = { time: tickSeconds, metrics, followed: collector.followed };
+    const tick = { time: tickSeconds, metrics, followed: collector.followed, existing };
     this.#ticks += 1;
     for (const runner of this.#deps.runners) {
       runner.enqueue(tick);

@@ -12,6 +12,8 @@ export const HEALTH_STATES = ['healthy', 'unhealthy', 'starting'] as const satis
 export interface HostStates {
   readonly state: Readonly<Record<ContainerState, number>>;
   readonly health: Readonly<Record<HealthStatus, number>>;
+  /** The ids of the containers counted: what is not among them was removed. */
+  readonly ids: ReadonlySet<string>;
 }
 
 /**
@@ -33,6 +35,7 @@ export function healthFromStatus(status: unknown): HealthStatus | undefined {
 export function countStates(list: readonly ContainerSummary[], filter: ContainerFilter): HostStates {
   const state = Object.fromEntries(CONTAINER_STATES.map((s) => [s, 0])) as Record<ContainerState, number>;
   const health = Object.fromEntries(HEALTH_STATES.map((h) => [h, 0])) as Record<HealthStatus, number>;
+  const ids = new Set<string>();
   for (const c of list) {
     if (c === null || typeof c !== 'object') continue;
     // Legacy links add names such as `/web/db`; the container's own has no inner slash.
@@ -40,11 +43,12 @@ export function countStates(list: readonly ContainerSummary[], filter: Container
     const name = names.find((n) => n.lastIndexOf('/') === 0) ?? names[0] ?? '';
     const labels = c.Labels !== null && typeof c.Labels === 'object' ? c.Labels : {};
     if (!passesFilter(filter, name, labels)) continue;
+    if (typeof c.Id === 'string') ids.add(c.Id);
     if (typeof c.State === 'string' && Object.hasOwn(state, c.State)) state[c.State as ContainerState] += 1;
     const h = healthFromStatus(c.Status);
     if (h) health[h] += 1;
   }
-  return { state, health };
+  return { state, health, ids };
 }
 
 /** One `GET /containers/json?all=1` with the filter's labels passed to the Engine, counted (countStates). */

@@ -48,12 +48,12 @@ const pushCodec = (key: string): SpoolCodec<Push> => ({
 /**
  * Pushes each tick to a Prometheus Pushgateway: `PUT <url>/metrics/job/docker-stats-to-backstop/instance/<instance>`,
  * the text exposition format rendered by prom-client. PUT replaces the whole group, so containers
- * that are gone (no longer followed) disappear. A tick's series are made at the tick (labels as of
- * that moment) and queued as one push. The Pushgateway keeps only the latest value of each series,
- * so a push older than one already made (a backlog replayed from the spool after fresh data) is
- * accepted without sending it. Statuses are handled as for Backstop: 401/403/404 retried slowly,
- * 408/429/5xx and connection errors soon; a 400 (the Pushgateway refused the data) is logged and
- * dropped.
+ * that are gone (no longer followed) disappear, but for their exit series (LatestSeries). A tick's
+ * series are made at the tick (labels as of that moment) and queued as one push. The Pushgateway
+ * keeps only the latest value of each series, so a push older than one already made (a backlog
+ * replayed from the spool after fresh data) is accepted without sending it. Statuses are handled
+ * as for Backstop: 401/403/404 retried slowly, 408/429/5xx and connection errors soon; a 400 (the
+ * Pushgateway refused the data) is logged and dropped.
  */
 export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> {
   const { bare: base, authorization } = splitCredentials(opts.url);

@@ -23,6 +23,11 @@ export interface Tick {
   readonly metrics: Iterable<Metric>;
   /** The containers followed at the tick, with or without a sample in it. */
   readonly followed: readonly ContainerRef[];
+  /**
+   * The ids of every container that passes the filters, running or not, as the Engine listed them
+   * for this tick; undefined when they were not listed. What is not in it was removed.
+   */
+  readonly existing?: ReadonlySet<string> | undefined;
 }
 
 /** What /healthz says about one sink: the runner's own bookkeeping. */

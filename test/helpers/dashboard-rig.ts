@@ -16,6 +16,9 @@ import { HOST_PATH } from './host-path.js';
  * - `worker`: CPU busy 20 s out of 30 under `--cpus 0.3`, writes 8 MiB and reads 4 MiB back with
  *   direct I/O every 3 s (block I/O), a tmpfs filled in a sawtooth (memory);
  * - `flaky`: exits after 5 s, restarted by `--restart on-failure` (restarts);
+ * - `oom`: under `--memory 32m`, a child allocating 64 MiB every 2 s, killed by the kernel's OOM
+ *   killer while the container lives on (OOM kills);
+ * - `done`: exits with code 3 after 12 s and stays exited (exits, container states);
  * - `svc.api`: idle, a container path of two segments (what the dashboards' variables leave out).
  */
 export class DashboardRig {
@@ -27,7 +30,7 @@ export class DashboardRig {
   readonly prefix = 'docker';
   readonly hostPath = HOST_PATH;
   /** The one-segment container paths the dashboards list, and the two-segment one. */
-  readonly paths = ['flaky', 'web', 'worker'] as const;
+  readonly paths = ['done', 'flaky', 'oom', 'web', 'worker'] as const;
   readonly dottedPath = 'svc.api';
   daemon: DaemonProcess | undefined;
   /** The daemon's `--listen` port (Prometheus's `instance` is `127.0.0.1:<port>`). */
@@ -103,6 +106,14 @@ export class DashboardRig {
     });
     await this.containers.start(this.containerName('flaky'), { args: ['--memory', '32m', '--restart', 'on-failure'], cmd: ['sh', '-c', 'sleep 5; exit 1'] });
     await this.containers.start(this.containerName(this.dottedPath), { args: ['--memory', '32m'] });
+    // The child asks to be the OOM killer's first choice, so the shell that starts it lives on.
+    const allocate = 'echo 1000 > /proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=64M count=1';
+    await this.containers.start(this.containerName('oom'), {
+      args: ['--memory', '32m', '--memory-swap', '32m'],
+      cmd: ['sh', '-c', `while :; do sh -c '${allocate}'; sleep 2; done`],
+    });
+    const done = this.containerName('done');
+    await this.containers.start(done, { args: ['--memory', '32m'], cmd: ['sh', '-c', 'sleep 12; exit 3'] });
 
     // Network: fetch web's 256 KiB file over the published loopback port, about 4 times a second,
     // until stop() (or 15 minutes at most).

@@ -314,20 +314,46 @@ export class GraphiteWeb {
 }
 
 /** Debian's prometheus scraping one target every second, with its own config, port and data dir. */
+/**
+ * Runs Debian's promtool (scripts/ensure-prometheus.sh installs it) with `input` on its stdin;
+ * resolves with its exit code and everything it wrote, whatever the code.
+ */
+export function promtool(args: readonly string[], input = ''): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('promtool', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out }));
+    child.stdin.end(input);
+  });
+}
+
+/** A rule group as Prometheus's /api/v1/rules lists it (the fields the tests read). */
+export interface RuleGroup {
+  name: string;
+  rules: { name: string; type: string; health: string; lastError?: string; state?: string }[];
+}
+
 export class Prometheus {
   dir = '';
   port = 0;
   process: ServiceProcess | undefined;
 
-  async start(target: { port: number; scheme: 'http' | 'https' }): Promise<void> {
+  /** `ruleFiles`: absolute paths of rule files Prometheus loads (`rule_files:`). */
+  async start(target: { port: number; scheme: 'http' | 'https'; ruleFiles?: readonly string[] }): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'dstb-prometheus-'));
     this.port = await freePort();
+    const files = target.ruleFiles ?? [];
+    const ruleFiles = files.length > 0 ? ['rule_files:', ...files.map((f) => `  - ${JSON.stringify(f)}`)] : [];
     await writeFile(
       join(this.dir, 'prometheus.yml'),
       [
         'global:',
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
+        ...ruleFiles,
         'scrape_configs:',
         '  - job_name: dstb',
         `    scheme: ${target.scheme}`,
@@ -352,6 +378,14 @@ export class Prometheus {
     const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
     return body.data!.result;
+  }
+
+  /** The rule groups Prometheus loaded, with each rule's health and last evaluation error. */
+  async rules(): Promise<RuleGroup[]> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/rules`);
+    const body = (await res.json()) as { status: string; data?: { groups: RuleGroup[] } };
+    if (body.status !== 'success') throw new Error(`rules: ${JSON.stringify(body)}`);
+    return body.data!.groups;
   }
 
   /** A label's values among the series `match` selects (what Grafana's `label_values(match, label)` lists). */

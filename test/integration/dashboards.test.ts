@@ -9,7 +9,7 @@ import type { GraphiteSeries } from '../helpers/services.js';
  * dashboards/graphite.json and dashboards/prometheus.json evaluated as Grafana would evaluate them,
  * against real data: the daemon feeds Debian's carbon-cache (read back through Debian's
  * graphite-web) and serves /metrics to Debian's Prometheus, from real containers that use CPU,
- * memory, network and disk, restart and run a healthcheck (test/helpers/dashboard-rig.ts). Every
+ * memory, network and disk, restart, run a healthcheck, are OOM-killed and exit (test/helpers/dashboard-rig.ts). Every
  * target and expression must return points, and each panel the figures its containers make.
  */
 
@@ -63,7 +63,20 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       'Block I/O (read up, write down)': { 'worker write': (v) => max(v) > 0, 'worker read': (v) => max(v) > 0 },
       Restarts: { flaky: (v) => max(v) >= 1, web: (v) => v.at(-1) === 0 },
       Health: { web: (v) => v.at(-1) === 1 },
-      'Containers reported': { [`${h}.total`]: (v) => max(v) === 4 },
+      'CPU % of limit': { worker: (v) => max(v) > 50 },
+      'CPU limit (CPUs)': { worker: (v) => v.at(-1) === 0.3 },
+      'OOM kills': { oom: (v) => max(v) >= 1, web: (v) => v.every((x) => x === 0) },
+      'Exits: exit code and OOM-killed': {
+        'done exit_code': (v) => v.includes(3),
+        'done oom_killed': (v) => v.every((x) => x === 0),
+      },
+      'Container states': {
+        [`${h} running`]: (v) => max(v) >= 4,
+        [`${h} exited`]: (v) => max(v) >= 1,
+        [`${h} dead`]: (v) => v.every((x) => x === 0),
+      },
+      'Container health': { [`${h} healthy`]: (v) => v.at(-1) === 1, [`${h} unhealthy`]: (v) => v.at(-1) === 0 },
+      'Containers reported': { [`${h}.total`]: (v) => max(v) >= 5 },
       'Metrics sent per second': { [h]: (v) => max(v) > 0 },
       'Send failures and dropped metrics per second': { [`${h}.send_failures`]: (v) => v.every((x) => x === 0), [`${h}.dropped`]: (v) => v.every((x) => x === 0) },
       'Metrics waiting in memory': { [h]: (v) => v.length > 0 },
@@ -117,6 +130,12 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
     const worker = rig.containerName('worker');
     const web = rig.containerName('web');
     const flaky = rig.containerName('flaky');
+    const oom = rig.containerName('oom');
+    const done = rig.containerName('done');
+    const hostCount = (r: Result, key: string, value: string): number | undefined => {
+      const hit = r.find((s) => s.metric[key] === value);
+      return hit ? Number(hit.value[1]) : undefined;
+    };
     type Result = { metric: Record<string, string>; value: [number, string] }[];
     const value = (r: Result, name: string): number | undefined => {
       const hit = r.find((s) => s.metric['name'] === name);
@@ -131,6 +150,14 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       'Block I/O (read up, write down)': { A: (r) => value(r, worker) !== undefined, B: (r) => (value(r, worker) ?? 0) > 0 },
       Restarts: { A: (r) => (value(r, flaky) ?? 0) >= 1 },
       Health: { A: (r) => value(r, web) === 1 },
+      'CPU % of limit': { A: (r) => (value(r, worker) ?? 0) > 50 },
+      'CPU limit (CPUs)': { A: (r) => value(r, worker) === 0.3 },
+      'OOM kills': { A: (r) => (value(r, oom) ?? 0) > 0 },
+      'Exits: exit code and OOM-killed': { A: (r) => value(r, done) === 3, B: (r) => value(r, done) === 0 },
+      'Container states': {
+        A: (r) => (hostCount(r, 'state', 'running') ?? 0) >= 4 && (hostCount(r, 'state', 'exited') ?? 0) >= 1,
+      },
+      'Container health': { A: (r) => hostCount(r, 'health', 'healthy') === 1 },
       'Containers reported': { A: (r) => r.some((s) => s.metric['category'] === 'total' && Number(s.value[1]) >= 3) },
       'Metrics sent per second': { A: (r) => Number(r[0]?.value[1]) > 0 },
       'Send failures and dropped metrics per second': { A: (r) => Number(r[0]?.value[1]) === 0, B: (r) => Number(r[0]?.value[1]) === 0 },
@@ -157,7 +184,11 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
           const ok = expect[panel.title]![t.refId];
           if (ok?.(result)) met.add(key);
           if (result.length === 0) problems.push(`${key}: ${expr} returned nothing`);
-          else if (ok && !met.has(key)) problems.push(`${key}: ${expr} = ${JSON.stringify(result.map((s) => [s.metric['name'] ?? s.metric['category'], s.value[1]]))}`);
+          else if (ok && !met.has(key)) {
+            const who = (m: Record<string, string>) => m['name'] ?? m['category'] ?? m['state'] ?? m['health'];
+            const shown = result.map((s) => [who(s.metric), s.value[1]]);
+            problems.push(`${key}: ${expr} = ${JSON.stringify(shown)}`);
+          }
         }
       }
       if (problems.length > 0) throw new Error(problems.join('\n'));

@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { docker, IMAGE, TestContainers } from '../helpers/docker.js';
-import { ensure, freePort, Prometheus } from '../helpers/services.js';
+import { everyMetric, ISSUE_27, madeFamilies } from '../helpers/families.js';
+import { ensure, freePort, Prometheus, promtool } from '../helpers/services.js';
 import { pollUntil } from '../helpers/poll.js';
 import { writeSelfSignedCert } from '../helpers/tls.js';
+import { toRegistry } from '../../src/sinks/prometheus/registry.js';
+import { familyHelp, toSeries } from '../../src/sinks/prometheus/series.js';
 
 /**
  * `--listen`: GET /metrics (through prom-client) and GET /healthz, scraped by Debian's real
@@ -86,6 +89,8 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.equal(health.status, 200, health.body);
     assert.equal(JSON.parse(health.body).status, 'ok');
     assert.equal(d.stdout, '', 'with --listen alone, nothing goes to stdout');
+    const lint = await promtool(['check', 'metrics'], body);
+    assert.equal(lint.code, 0, `promtool check metrics:\n${lint.out}`);
 
     await prometheus.start({ port, scheme: 'http' });
     const series = await pollUntil(async () => {
@@ -108,6 +113,56 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.match((await get(`http://127.0.0.1:${port}/metrics`)).body, new RegExp(`name="${web}"`), 'the running one stays');
     assert.equal((await d.stop()).code, 0, d.stderr);
     await assert.rejects(get(`http://127.0.0.1:${port}/metrics`), 'the server is closed with the daemon');
+  });
+
+  it("promtool check metrics accepts an exposition of every family the daemon makes, issue 27's included", async () => {
+    const series = everyMetric().map((m) => toSeries(m, ['team']));
+    const body = await toRegistry(series).metrics();
+    const families = new Set(series.map((s) => s.family));
+    const issue27 = new Set([...ISSUE_27.container, ...ISSUE_27.host].map(([name]) => name));
+    const made = madeFamilies().filter((f) => issue27.has(f.name));
+    assert.equal(made.length, issue27.size);
+    for (const f of made) {
+      const head = `\n# HELP ${f.family} ${familyHelp(f.family)}\n# TYPE ${f.family} ${f.kind}\n`;
+      assert.ok(body.includes(head), `${f.family} with its help text and type`);
+    }
+    const lint = await promtool(['check', 'metrics'], body);
+    assert.equal(lint.code, 0, `promtool check metrics:\n${lint.out}`);
+    assert.ok(families.size >= 85, `${families.size} families`);
+    // And it does lint: a counter without its suffix is refused.
+    const bad = await promtool(['check', 'metrics'], '# HELP x_seconds x\n# TYPE x_seconds counter\nx_seconds 1\n');
+    assert.notEqual(bad.code, 0, bad.out);
+  });
+
+  it('keeps a stopped container\'s exit_code and oom_killed in /metrics until it starts again', async () => {
+    const quitter = containers.name('quitter');
+    // Exits 3 on its first run once told to (/go); started again, it stays up (its file system keeps /ran).
+    const cmd = 'if [ -e /ran ]; then exec sleep 600; fi; touch /ran; while [ ! -e /go ]; do sleep 0.2; done; exit 3';
+    const id = await containers.start(quitter, { cmd: ['sh', '-c', cmd] });
+    const p = await freePort();
+    const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`]);
+    const uptime = new RegExp(`^docker_container_uptime\\{name="${quitter}"`, 'm');
+    await metricsHas(uptime, `${quitter} followed`, p);
+    await docker('exec', quitter, 'touch', '/go');
+    const exitLine = new RegExp(`^docker_container_exit_code\\{name="${quitter}",id="${id}",[^}]*\\} 3$`, 'm');
+    const oomLine = new RegExp(`^docker_container_oom_killed\\{name="${quitter}",id="${id}",[^}]*\\} 0$`, 'm');
+    await metricsHas(exitLine, `exit_code 3 of ${quitter}`, p);
+    const samplesNow = async () => {
+      const body = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+      return Number(/^docker_stats_to_backstop_samples_total (\d+)$/m.exec(body)?.[1]);
+    };
+    const before = await samplesNow();
+    await pollUntil(async () => (await samplesNow()) >= before + 6, 'six more samples (web: one a second)', 30_000);
+    const later = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+    assert.match(later, exitLine, 'still there ticks after the stop');
+    assert.match(later, oomLine);
+    assert.ok(!uptime.test(later), 'its other series are gone');
+
+    await docker('start', quitter);
+    await metricsHas(uptime, `${quitter} reporting again`, p);
+    const running = (await get(`http://127.0.0.1:${p}/metrics`)).body;
+    assert.ok(!running.includes(`docker_container_exit_code{name="${quitter}"`), 'started again: the exit is over');
+    assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
   it('/healthz answers 503 saying why when the Engine cannot be reached, or a sink keeps failing', async () => {

@@ -45,6 +45,30 @@ describe('dashboards', () => {
     });
   }
 
+  it('both show OOM kills, exits, container states and health, and CPU against its limit', () => {
+    const wanted: Record<DashboardKind, readonly string[]> = {
+      graphite: [
+        'oom_kills', 'exit_code', 'oom_killed', 'containers_state.', 'containers_health.',
+        'cpu.percent_of_limit', 'cpu.limit',
+      ],
+      prometheus: [
+        'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed',
+        'docker_containers_state', 'docker_containers_health',
+        'docker_container_cpu_percent_of_limit', 'docker_container_cpu_limit',
+      ],
+    };
+    for (const kind of kinds) {
+      const queries = queryPanels(loadDashboard(kind)).flatMap((p) => p.targets ?? []).map((t) => t.target ?? t.expr!);
+      for (const name of wanted[kind]) {
+        // Graphite: after a dot, or inside a `{a,b}` list.
+        const pattern = kind === 'graphite'
+          ? new RegExp(`[.{,]${name.replace(/[.]/g, '[.]')}`)
+          : new RegExp(`\\b${name}\\{`);
+        assert.ok(queries.some((q) => pattern.test(q)), `${kind}: a panel on ${name}`);
+      }
+    }
+  });
+
   it('the Graphite and Prometheus dashboards have the same panels, in the same order', () => {
     const [g, p] = kinds.map((k) => loadDashboard(k).panels.map((x) => `${x.type} ${x.title}`));
     assert.deepEqual(p, g);

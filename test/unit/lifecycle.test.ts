@@ -169,6 +169,7 @@ describe('containers_state and containers_health from one list', () => {
     assert.deepEqual(countStates(list, filter), {
       state: { running: 2, paused: 1, restarting: 1, exited: 1, created: 0, dead: 1 },
       health: { healthy: 1, unhealthy: 0, starting: 1 },
+      ids: new Set(['web.1', 'web.2', 'web.3', 'job.1', 'job.2', 'job.3', 'l']),
     });
     const open = { include: [], exclude: [], labels: [] };
     assert.equal(countStates(list, open).state.created, 1);
@@ -179,6 +180,7 @@ describe('containers_state and containers_health from one list', () => {
       {
         state: { running: 2, paused: 1, restarting: 0, exited: 1, created: 0, dead: 0 },
         health: { healthy: 1, unhealthy: 0, starting: 0 },
+        ids: new Set(),
       },
       1000,
     );

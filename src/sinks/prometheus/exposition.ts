@@ -47,8 +47,9 @@ export const LISTENER_LIMITS = {
  * text exposition format, and `GET /healthz` with 200 while the Engine answers and no sink has been
  * failing for longer than the threshold, 503 otherwise, with a JSON body saying why (read from the
  * daemon's status, given at start). A container that is gone (no longer followed) disappears from
- * /metrics at the first tick without it; one that is still followed keeps its last values. The
- * server listens when the daemon starts the sink and stops when it closes it.
+ * /metrics at the first tick without it, but for its exit series (LatestSeries); one that is still
+ * followed keeps its last values. The server listens when the daemon starts the sink and stops when
+ * it closes it.
  */
 export class PrometheusExposition implements PullSink {
   readonly description: string;
