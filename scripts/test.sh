@@ -3,9 +3,9 @@
 # the local busybox image exist (scripts/ensure-docker.sh), builds, typechecks, then runs the unit
 # and integration tests with node's test runner (through tsx). Extra arguments go to the runner.
 #
-# Two runs (docs/testing.md says why): first the unit files and every integration file that can
-# share the machine, DSTB_TEST_JOBS files at a time (default 4); then, one at a time and with
-# nothing else running, the integration files listed in ALONE.
+# Three runs, one after the other (docs/testing.md says why): the unit files, two at a time (they
+# are CPU-bound); the integration files that can share the machine, DSTB_TEST_JOBS at a time
+# (default 4: they mostly wait on real intervals); then, one at a time, the files listed in ALONE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,30 +26,37 @@ done
 
 shopt -s nullglob
 is_alone() {
-  local name
+  local name a
   name=$(basename "$1" .test.ts)
   for a in "${ALONE[@]}"; do [ "$name" = "$a" ] && return 0; done
   return 1
 }
-shared=() alone=()
+unit=(test/unit/*.test.ts) shared=() alone=()
 for name in "${SLOW[@]}"; do
-  [ -f "test/integration/$name.test.ts" ] && shared+=("test/integration/$name.test.ts")
+  [ -f "test/integration/$name.test.ts" ] && ! is_alone "$name" && shared+=("test/integration/$name.test.ts")
 done
 for f in test/integration/*.test.ts; do
   if is_alone "$f"; then alone+=("$f")
   elif [[ " ${shared[*]} " != *" $f "* ]]; then shared+=("$f")
   fi
 done
-shared+=(test/unit/*.test.ts)
-if [ ${#shared[@]} -eq 0 ]; then
+if [ $((${#unit[@]} + ${#shared[@]} + ${#alone[@]})) -eq 0 ]; then
   echo "test.sh: no test files found" >&2
   exit 1
 fi
 
-runner=(npx tsx --test --test-timeout=300000)
+# The timeout holds for a whole file as well as for each test in it.
+runner=(npx tsx --test --test-timeout=600000)
 status=0
-"${runner[@]}" --test-concurrency="$JOBS" "$@" "${shared[@]}" || status=$?
-if [ ${#alone[@]} -gt 0 ]; then
-  "${runner[@]}" --test-concurrency=1 "$@" "${alone[@]}" || status=$?
-fi
+run() {
+  local jobs=$1 what=$2 start=$SECONDS
+  shift 2
+  [ $# -gt 0 ] || return 0
+  "${runner[@]}" --test-concurrency="$jobs" "${extra[@]}" "$@" || status=$?
+  echo "# test.sh: $what: $# files, $jobs at a time, $((SECONDS - start)) s"
+}
+extra=("$@")
+run 2 unit "${unit[@]}"
+run "$JOBS" "integration, shared" "${shared[@]}"
+run 1 "integration, alone" "${alone[@]}"
 exit "$status"

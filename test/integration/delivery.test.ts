@@ -107,7 +107,7 @@ describe('delivery through outages, on the real Engine', () => {
     // Drained: the restarted daemon reports an empty spool.
     await back.waitFor(
       () => back.points.some((p) => p.metric === `${hostPath}.docker_stats_to_backstop.spooled_bytes` && p.value === 0) || undefined,
-      { what: `an empty spool reported; d2 said:\n${d2.stderr}` },
+      { what: `an empty spool reported; d2 said:\n${d2.stderr}`, timeoutMs: 90_000 },
     );
     const before = ticks(back).filter((t) => t <= killedAt);
     // The torn record is the last one written before the kill: at most that tick may be lost.
