@@ -145,7 +145,7 @@ describe('daemon against the real Docker Engine', () => {
 
   it('401: logs a configuration error naming the URL without its password, keeps running', async () => {
     const d = daemon(['--backstop', url('wrongpw', 'Wrong-Pw-987'), '--poll', '1s']);
-    await d.waitForLog(/401/, 'a 401 log line');
+    await d.waitForLog(/answered 401/, 'a 401 log line');
     assert.match(d.stderr, /ERROR.*check its configuration.*ops:\*\*\*@127\.0\.0\.1.*credentials/);
     assert.equal(d.child.exitCode, null, 'still running');
     await d.stop();
