@@ -30,7 +30,10 @@ export async function buildImage(tag: string): Promise<void> {
     }
     mkdirSync(join(context, 'docker-deps'));
     // realpath: node_modules may itself be a link (a git worktree sharing another checkout's).
-    cpSync(realpathSync(join(ROOT, 'node_modules')), join(context, 'docker-deps', 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    cpSync(realpathSync(join(ROOT, 'node_modules')), join(context, 'docker-deps', 'node_modules'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     await exec(
       'docker',
       ['build', '-q', '--force-rm', '-t', tag, '--build-arg', `NODE_IMAGE=${base}`, '--build-arg', 'NPM_DEPS=context', '--label', 'dstb.test-image=1', context],

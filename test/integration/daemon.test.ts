@@ -45,7 +45,10 @@ describe('daemon against the real Docker Engine', () => {
   before(async () => {
     receiver = await startBackstopReceiver({ prefixes, auth: [`ops:${PASSWORD}`] });
     // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
-    await containers.start(web, { args: ['--memory', '64m', '--cpus', '0.25'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    await containers.start(web, {
+      args: ['--memory', '64m', '--cpus', '0.25'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     await containers.start(idle);
   });
 

@@ -98,7 +98,10 @@ describe('delivery through outages, on the real Engine', () => {
         .filter((f) => f.endsWith('.log'))
         .reduce((sum, f) => sum + statSync(join(spoolDir, f)).size, 0);
     const record = await waitFor(() => spooled(), 'a first tick in the spool');
-    await waitFor(() => spooled() >= 5 * record, () => `five ticks in the spool (${spooled()} bytes, ${record} a tick)`);
+    await waitFor(
+      () => spooled() >= 5 * record,
+      () => `five ticks in the spool (${spooled()} bytes, ${record} a tick)`,
+    );
     const killedAt = Math.floor(Date.now() / 1000);
     await d1.stop('SIGKILL');
     // Tear the newest segment's tail, as a power loss mid-write would.

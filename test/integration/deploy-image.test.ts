@@ -34,7 +34,10 @@ describe('container image (Dockerfile)', () => {
     await runScript('ensure-docker.sh');
     await buildImage(IMAGE);
     // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
-    await containers.start(web, { args: ['--memory', '64m', '--cpus', '0.5'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    await containers.start(web, {
+      args: ['--memory', '64m', '--cpus', '0.5'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     await containers.start(idle);
   });
 

@@ -165,11 +165,10 @@ describe('Docker-side faults, against a fake Engine', () => {
       );
       // On a busy machine the fake writes faster than the daemon reads: the last streams to pass
       // 1 MiB are cut a little later.
-      await waitFor(
-        () => engine.streams.filter((s) => s.behaviour === 'endless' && s.closedAt !== undefined).length >= FLOOD,
-        () => `the endless streams to be closed by the daemon (${engine.streams.filter((s) => s.behaviour === 'endless' && s.closedAt !== undefined).length})`,
-        60_000,
-      ).catch(() => undefined);
+      const cut = (): number =>
+        engine.streams.filter((s) => s.behaviour === 'endless' && s.closedAt !== undefined).length;
+      const what = (): string => `the endless streams to be closed by the daemon (${cut()})`;
+      await waitFor(() => cut() >= FLOOD, what, 60_000).catch(() => undefined);
       maxRss = Math.max(maxRss, rssBytes(pid));
     } finally {
       clearInterval(sampler);

@@ -49,7 +49,10 @@ describe('stats streams read in rounds', () => {
     try {
       collector.start();
       // Until the first read, a new stream is not held yet: its samples come as they are written.
-      await waitFor(() => engine.openStreams() === STREAMS && samples >= STREAMS, 'eight streams open, each with its first sample');
+      await waitFor(
+        () => engine.openStreams() === STREAMS && samples >= STREAMS,
+        'eight streams open, each with its first sample',
+      );
       await collector.collect();
       between = 0;
 
@@ -68,12 +71,16 @@ describe('stats streams read in rounds', () => {
         round = -1;
         assert.ok(
           samples >= due && samples <= sent(),
-          `round ${r}: one burst took every sample written before it (${samples} taken, ${due} written before, ${sent()} now)`,
+          `round ${r}: one burst took every sample written before it ` +
+            `(${samples} taken, ${due} written before, ${sent()} now)`,
         );
       }
       assert.equal(between, 0, 'no sample came between rounds');
       assert.equal(perRound.length, 3, `samples came in ${perRound.length} rounds: ${perRound.join(' ')}`);
-      assert.ok(perRound.every((n) => n >= 3 * STREAMS), `each round took at least three samples a stream: ${perRound.join(' ')}`);
+      assert.ok(
+        perRound.every((n) => n >= 3 * STREAMS),
+        `each round took at least three samples a stream: ${perRound.join(' ')}`,
+      );
 
       // Nothing is lost, and a tick's collect() takes everything sent before it.
       await waitFor(() => sent() >= samples + STREAMS, 'more samples written');
