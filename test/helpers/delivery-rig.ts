@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { startBackstopReceiver, type BackstopReceiver } from './backstop-receiver.js';
 import { DaemonProcess } from './daemon.js';
 import { TestContainers } from './docker.js';
+import { freePort } from './services.js';
 
 /** A file system of the test's own, mounted at `dir`. */
 export interface TestMount {
@@ -37,9 +38,12 @@ export class DeliveryRig {
     return d;
   }
 
-  /** A receiver, on `port` to come back where a closed one was. */
+  /**
+   * A receiver, on `port` to come back where a closed one was; else on a free port outside the
+   * kernel's ephemeral range (freePort), where no other file's connection takes it while it is down.
+   */
   async receiver(port?: number): Promise<BackstopReceiver> {
-    const r = await startBackstopReceiver({ port });
+    const r = await startBackstopReceiver({ port: port ?? (await freePort()) });
     this.#receivers.push(r);
     return r;
   }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -31,6 +32,34 @@ export async function diskOf(path: string): Promise<string | undefined> {
 /** The whole disk under Docker's root dir, where a container's own files are (diskOf). */
 export async function dockerDisk(): Promise<string | undefined> {
   return diskOf(await docker('info', '--format', '{{.DockerRootDir}}'));
+}
+
+/** A stats stream of the test's own on a container: how many samples the Engine has sent on it. */
+export interface StatsWatch {
+  readonly samples: number;
+  close(): void;
+}
+
+/**
+ * Opens `GET /containers/<name>/stats?stream=true` on the local Engine and counts its lines. The
+ * Engine sends each sample it takes to every open stream of that container at once, so a count
+ * on this stream says what the daemon's stream of the same container has been sent too.
+ */
+export function watchStats(name: string, socketPath = '/var/run/docker.sock'): StatsWatch {
+  let samples = 0;
+  const req = get({ socketPath, path: `/containers/${encodeURIComponent(name)}/stats?stream=true` }, (res) => {
+    res.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 0x0a) samples += 1;
+    });
+    res.on('error', () => {});
+  });
+  req.on('error', () => {});
+  return {
+    get samples() {
+      return samples;
+    },
+    close: () => req.destroy(),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,11 @@ export async function buildImage(tag: string): Promise<void> {
       cpSync(join(ROOT, entry), join(context, entry), { recursive: true });
     }
     mkdirSync(join(context, 'docker-deps'));
-    cpSync(join(ROOT, 'node_modules'), join(context, 'docker-deps', 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    // realpath: node_modules may itself be a link (a git worktree sharing another checkout's).
+    cpSync(realpathSync(join(ROOT, 'node_modules')), join(context, 'docker-deps', 'node_modules'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     await exec(
       'docker',
       ['build', '-q', '--force-rm', '-t', tag, '--build-arg', `NODE_IMAGE=${base}`, '--build-arg', 'NPM_DEPS=context', '--label', 'dstb.test-image=1', context],

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,35 @@ import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/** The first port of the kernel's ephemeral range (listen(0) and outgoing connections take ports from it). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port that was free a moment ago on 127.0.0.1, for a server started later or started again on
+ * it. Taken below the kernel's ephemeral range where there is room, because test files run side by
+ * side (docs/testing.md): a port of that range could meanwhile go to another file's connection.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; low > 11_024 && i < 50; i++) {
+    const port = 10_000 + randomInt(low - 10_000);
+    if (await bindable(port)) return port;
+  }
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   const port = (s.address() as { port: number }).port;

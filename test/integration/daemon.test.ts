@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackstopReceiver, type BackstopReceiver, type StoredPoint } from '../helpers/backstop-receiver.js';
 import { DaemonProcess } from '../helpers/daemon.js';
-import { docker, TestContainers } from '../helpers/docker.js';
+import { docker, TestContainers, watchStats } from '../helpers/docker.js';
 import { HOST_PATH } from '../helpers/host-path.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The daemon as users run it (the built binary) against the real Engine and a Backstop receiver
@@ -43,7 +44,11 @@ describe('daemon against the real Docker Engine', () => {
 
   before(async () => {
     receiver = await startBackstopReceiver({ prefixes, auth: [`ops:${PASSWORD}`] });
-    await containers.start(web, { args: ['--memory', '64m'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
+    await containers.start(web, {
+      args: ['--memory', '64m', '--cpus', '0.25'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     await containers.start(idle);
   });
 
@@ -122,21 +127,28 @@ describe('daemon against the real Docker Engine', () => {
   it('SIGTERM sends what was collected, then exits 0', async () => {
     const c = containers.name('flushme');
     await containers.start(c);
-    const d = daemon(['--backstop', url('flush'), '--poll', '1h', '--include', c, '--verbose']);
-    await d.waitForLog(new RegExp(`first stats sample container=${c}`), 'a first sample');
-    await d.waitForLog(/DEBUG/, 'more');
-    // A real sample follows the stream's first one within about a second.
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(pointsOf('flush', `${c}.memory.usage`).length, 0, 'nothing sent before the hour tick');
-    const { code } = await d.stop('SIGTERM');
-    assert.equal(code, 0, d.stderr);
-    assert.equal(pointsOf('flush', `${c}.memory.usage`).length, 1, 'the final flush delivered the sample');
-    assert.match(d.stderr, /stopping signal=SIGTERM/);
+    const watch = watchStats(c);
+    try {
+      const d = daemon(['--backstop', url('flush'), '--poll', '1h', '--include', c, '--verbose']);
+      await d.waitForLog(new RegExp(`first stats sample container=${c}`), 'a first sample');
+      // Two more samples on a stream of our own: at least one came after the daemon's first, so
+      // the daemon holds a real sample (a CPU rate needs two) and has had a chance to send early.
+      const seen = watch.samples;
+      await waitFor(() => watch.samples >= seen + 2, () => `two more samples of ${c} (${watch.samples - seen} so far)`);
+      assert.equal(pointsOf('flush', `${c}.memory.usage`).length, 0, 'nothing sent before the hour tick');
+      const { code } = await d.stop('SIGTERM');
+      assert.equal(code, 0, d.stderr);
+      assert.equal(pointsOf('flush', `${c}.memory.usage`).length, 1, 'the final flush delivered the sample');
+      assert.equal(pointsOf('flush', `${c}.cpu.percent`).length, 1, 'from two samples: a CPU rate');
+      assert.match(d.stderr, /stopping signal=SIGTERM/);
+    } finally {
+      watch.close();
+    }
   });
 
   it('401: logs a configuration error naming the URL without its password, keeps running', async () => {
     const d = daemon(['--backstop', url('wrongpw', 'Wrong-Pw-987'), '--poll', '1s']);
-    await d.waitForLog(/401/, 'a 401 log line');
+    await d.waitForLog(/answered 401/, 'a 401 log line');
     assert.match(d.stderr, /ERROR.*check its configuration.*ops:\*\*\*@127\.0\.0\.1.*credentials/);
     assert.equal(d.child.exitCode, null, 'still running');
     await d.stop();

@@ -33,7 +33,11 @@ describe('container image (Dockerfile)', () => {
   before(async () => {
     await runScript('ensure-docker.sh');
     await buildImage(IMAGE);
-    await containers.start(web, { args: ['--memory', '64m'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
+    await containers.start(web, {
+      args: ['--memory', '64m', '--cpus', '0.5'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     await containers.start(idle);
   });
 

@@ -36,7 +36,8 @@ describe('through a read-only socket proxy', () => {
     await runScript('ensure-docker.sh');
     dir = mkdtempSync(join(tmpdir(), 'dstb-proxy-'));
     proxy = await startSocketProxy(join(dir, 'docker.sock'));
-    await containers.start(web, { cmd: ['sh', '-c', 'while :; do :; done'] });
+    // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
+    await containers.start(web, { args: ['--cpus', '0.25'], cmd: ['sh', '-c', 'while :; do :; done'] });
   });
 
   after(async () => {

@@ -35,7 +35,11 @@ describe('fan-in: two daemons → carbon-c-relay (consistent hashing) → two ca
     }
     await relay.start(caches);
     receiver = await startBackstopReceiver({ prefixes: HOSTS });
-    await containers.start(containers.name('web'), { args: ['--memory', '64m'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    // A busy loop held to part of a CPU: other test files run beside this one (docs/testing.md).
+    await containers.start(containers.name('web'), {
+      args: ['--memory', '64m', '--cpus', '0.25'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     await containers.start(containers.name('idle'));
   });
 

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig, type Config } from '../../src/config.js';
 
+/** The machine these cases describe: the rootful Engine's socket exists, nothing else does. */
+const exists = (path: string): boolean => path === '/var/run/docker.sock';
+
 const parse = (argv: string[], env: Record<string, string> = {}, host = 'web01.example.com'): Config => {
-  const out = parseConfig({ argv, env, hostname: host, homedir: '/nonexistent' });
+  const out = parseConfig({ argv, env, hostname: host, homedir: '/nonexistent', exists });
   if (out.kind !== 'config') assert.fail(`expected a config, got ${JSON.stringify(out)}`);
   return out.config;
 };
@@ -110,7 +113,7 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
     return text;
   };
   const run = (argv: string[], env: Record<string, string> = {}) =>
-    parseConfig({ argv, env, hostname: 'pod-7f9c4', homedir: '/nonexistent', readFile });
+    parseConfig({ argv, env, hostname: 'pod-7f9c4', homedir: '/nonexistent', exists, readFile });
   const config = (argv: string[], env: Record<string, string> = {}): Config => {
     const out = run(argv, env);
     if (out.kind !== 'config') assert.fail(`expected a config, got ${JSON.stringify(out)}`);
