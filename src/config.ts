@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OPTIONS, parseArgs } from './cli.js';
+import { OPTION, parseArgs, type Flag, type OptionRow } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
 import { describeError } from './errors.js';
@@ -108,40 +108,41 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   }
 
   /** A value and where it came from (`--flag` or `SRV_VAR`). */
-  const get = (flag: string): { value: string; from: string } | undefined => {
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
+  const get = (flag: Flag): { value: string; from: string } | undefined => {
+    const spec: OptionRow = OPTION[flag];
     const given = args.values.get(flag);
     if (given !== undefined) return { value: String(given), from: `--${flag}` };
     const fromEnv = spec.env ? env[spec.env] : undefined;
     return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
   };
-  const getList = (flag: string): { values: string[]; from: string } => {
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
+  const getList = (flag: Flag): { values: string[]; from: string } => {
+    const spec: OptionRow = OPTION[flag];
     const given = args.values.get(flag);
     if (Array.isArray(given)) return { values: given.flatMap(splitList), from: `--${flag}` };
     const fromEnv = spec.env ? env[spec.env] : undefined;
     return { values: fromEnv ? splitList(fromEnv) : [], from: spec.env ?? `--${flag}` };
   };
-  const getBool = (flag: string, fallback = false): boolean => {
+  const getBool = (flag: BooleanFlag): boolean => {
     const given = args.values.get(flag);
     if (typeof given === 'boolean') return given;
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
+    const spec: OptionRow = OPTION[flag];
     const raw = spec.env ? env[spec.env] : undefined;
-    if (raw === undefined || raw === '') return fallback;
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    if (raw === undefined || raw === '') return booleanValue(spec.default) ?? false;
+    const value = booleanValue(raw);
+    if (value !== undefined) return value;
     problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
     return false;
   };
-  const duration = (flag: string, fallback: number): number => {
+  const duration = (flag: DurationFlag): number => {
     const v = get(flag);
+    const fallback = parseDuration(OPTION[flag].default);
     if (!v) return fallback;
-    const { min, max } = DURATION_BOUNDS[flag]!;
+    const { min, max } = OPTION[flag].bounds;
     try {
       // Whole milliseconds: the ticks are multiples of --poll, and a fraction would make them drift.
       const ms = Math.round(parseDuration(v.value));
-      if (ms >= min.ms && ms <= max.ms) return ms;
-      const what = min.ms === 0 ? `0 or more, up to ${max.text}` : `from ${min.text} to ${max.text}`;
+      if (ms >= parseDuration(min) && ms <= parseDuration(max)) return ms;
+      const what = parseDuration(min) === 0 ? `0 or more, up to ${max}` : `from ${min} to ${max}`;
       problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
     } catch (err) {
       problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
@@ -149,16 +150,18 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
     return fallback;
   };
 
-  const size = (flag: string, fallback: number): number => {
+  const size = (flag: 'spool-max-bytes' | 'buffer-max-bytes'): number => {
     const v = get(flag);
+    const fallback = parseSize(OPTION[flag].default)!;
     if (!v) return fallback;
     const bytes = parseSize(v.value);
     if (bytes !== undefined && bytes > 0) return bytes;
     problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)`);
     return fallback;
   };
-  const count = (flag: string, fallback: number): number => {
+  const count = (flag: 'buffer-max-items' | 'concurrency'): number => {
     const v = get(flag);
+    const fallback = Number(OPTION[flag].default);
     if (!v) return fallback;
     if (/^\d+$/.test(v.value.trim()) && Number(v.value) > 0) return Number(v.value);
     problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
@@ -182,8 +185,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
   const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
   const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
-  const pollMs = duration('poll', 60_000);
-  const shutdownTimeoutMs = duration('shutdown-timeout', 10_000);
+  const pollMs = duration('poll');
+  const shutdownTimeoutMs = duration('shutdown-timeout');
 
   const rules: Rule[] = [];
   const prefix = get('prefix');
@@ -211,25 +214,25 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
   const spoolDir = writableDir(get('spool-dir'), problems);
-  const spoolMaxBytes = size('spool-max-bytes', 1 << 30);
-  const bufferMaxItems = count('buffer-max-items', 200_000);
-  const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
-  const stallTimeoutMs = duration('stall-timeout', 30_000);
-  const diskIntervalMs = duration('disk-interval', 600_000);
+  const spoolMaxBytes = size('spool-max-bytes');
+  const bufferMaxItems = count('buffer-max-items');
+  const bufferMaxBytes = size('buffer-max-bytes');
+  const stallTimeoutMs = duration('stall-timeout');
+  const diskIntervalMs = duration('disk-interval');
   const modeOpt = get('mode');
-  const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
+  const mode = (modeOpt?.value ?? OPTION.mode.default).trim().toLowerCase();
   if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
     problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
   }
-  const hostProc = kernelTree(get('host-proc'), '/proc', mode, problems);
-  const cgroupRoot = kernelTree(get('cgroup-root'), '/sys/fs/cgroup', mode, problems);
-  const concurrency = count('concurrency', 8);
+  const hostProc = kernelTree(get('host-proc'), OPTION['host-proc'].default, mode, problems);
+  const cgroupRoot = kernelTree(get('cgroup-root'), OPTION['cgroup-root'].default, mode, problems);
+  const concurrency = count('concurrency');
   const once = getBool('once');
   const verbose = getBool('verbose');
   const metrics: MetricOptions = {
     groups: metricGroups(get('metrics'), problems),
-    perInterface: getBool('per-interface', true),
-    perDevice: getBool('per-device', false),
+    perInterface: getBool('per-interface'),
+    perDevice: getBool('per-device'),
   };
 
   if (problems.length > 0) return { kind: 'invalid', problems };
@@ -269,21 +272,21 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   };
 }
 
-/**
- * Every duration flag's bounds: Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire at
- * once beyond it, and the samples come once a second, so a tick or a stall check shorter than that
- * would only see nothing new. Said in the README's flag table.
- */
-export const DURATION_BOUNDS: Readonly<Record<string, { min: Bound; max: Bound }>> = {
-  poll: { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-  'stall-timeout': { min: { ms: 2_000, text: '2s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-  'shutdown-timeout': { min: { ms: 0, text: '0s' }, max: { ms: 3_600_000, text: '1h' } },
-  'disk-interval': { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-};
+/** The boolean options with a value (`on` or `off` by default); --help and --version are actions. */
+type BooleanFlag = 'once' | 'verbose' | 'per-interface' | 'per-device';
 
-interface Bound {
-  readonly ms: number;
-  readonly text: string;
+/**
+ * The duration options. Their bounds: Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire
+ * at once beyond it, and the samples come once a second, so a tick or a stall check shorter than that
+ * would only see nothing new.
+ */
+type DurationFlag = 'poll' | 'stall-timeout' | 'shutdown-timeout' | 'disk-interval';
+
+/** `1`, `true`, `yes`, `on` and their opposites, any case; undefined for anything else. */
+function booleanValue(raw: string | undefined): boolean | undefined {
+  if (raw !== undefined && /^(1|true|yes|on)$/i.test(raw)) return true;
+  if (raw !== undefined && /^(0|false|no|off)$/i.test(raw)) return false;
+  return undefined;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -292,7 +295,7 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** `1073741824`, `512MiB`, `2GB`, `1.5 GiB` → bytes; undefined when not a size. */
-export function parseSize(text: string): number | undefined {
+function parseSize(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   return m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : undefined;
