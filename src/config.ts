@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OPTION, parseArgs, type Flag, type OptionRow } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
@@ -72,18 +71,38 @@ export type ParseOutcome =
   | { readonly kind: 'version' }
   | { readonly kind: 'invalid'; readonly problems: readonly string[] };
 
-export interface ConfigInputs {
+/**
+ * The file system as parseConfig sees it, so that parsing stays pure: main.ts passes node's
+ * (src/config/io.ts), tests pass what their case needs.
+ */
+export interface ConfigIo {
+  /** Whether a path exists: picks the default Docker socket, finds the DOCKER_CERT_PATH files. */
+  readonly exists: (path: string) => boolean;
+  /** Reads a file as UTF-8 text: --backstop-file, the known_hosts file of ssh://. */
+  readonly readFile: (path: string) => string;
+  /** Reads a file as bytes: the DOCKER_CERT_PATH files, the --tls-cert and --tls-key files. */
+  readonly readBytes: (path: string) => Buffer;
+  /** Whether a path is a directory: --host-proc and --cgroup-root with --mode cgroup. */
+  readonly isDirectory: (path: string) => boolean;
+  /** Creates a folder when missing and proves it writable (--spool-dir); throws when it cannot. */
+  readonly prepareDir: (dir: string) => void;
+}
+
+/**
+ * What parseConfig reads: the command line, the environment, and the file system through `ConfigIo`.
+ * A check whose function is left out is skipped (the rootful socket is taken without looking, a
+ * folder is taken as given, no DOCKER_CERT_PATH file is found); a file to read cannot be read.
+ */
+export interface ConfigInputs extends Partial<ConfigIo> {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
   readonly homedir: string;
-  /**
-   * Whether a file exists; only used to pick the default Docker socket (the rootful one, else the
-   * rootless `$XDG_RUNTIME_DIR/docker.sock`). Default: node:fs existsSync.
-   */
-  readonly exists?: (path: string) => boolean;
-  /** Reads a file as UTF-8 text; only used for --backstop-file. Default: node:fs readFileSync. */
-  readonly readFile?: (path: string) => string;
+}
+
+/** The reader of a ConfigInputs that has none. */
+function cannotRead(): never {
+  throw new Error('no file reader given');
 }
 
 /**
@@ -169,7 +188,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   };
 
   const backstop = parseBackstop(
-    backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? ((path) => readFileSync(path, 'utf8')), problems),
+    backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? cannotRead, problems),
     problems,
   );
   const backstopFileOpt = get('backstop-file');
@@ -184,7 +203,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const pushgateway = parsePushgateway(get('pushgateway'), problems);
   const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
   const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
-  const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
+  const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs, problems);
   const pollMs = duration('poll');
   const shutdownTimeoutMs = duration('shutdown-timeout');
 
@@ -213,7 +232,7 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   const rawPrefix = get('path-prefix');
   const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
   const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
-  const spoolDir = writableDir(get('spool-dir'), problems);
+  const spoolDir = writableDir(get('spool-dir'), inputs.prepareDir, problems);
   const spoolMaxBytes = size('spool-max-bytes');
   const bufferMaxItems = count('buffer-max-items');
   const bufferMaxBytes = size('buffer-max-bytes');
@@ -224,8 +243,8 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
     problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
   }
-  const hostProc = kernelTree(get('host-proc'), OPTION['host-proc'].default, mode, problems);
-  const cgroupRoot = kernelTree(get('cgroup-root'), OPTION['cgroup-root'].default, mode, problems);
+  const hostProc = kernelTree(get('host-proc'), OPTION['host-proc'].default, mode, inputs.isDirectory, problems);
+  const cgroupRoot = kernelTree(get('cgroup-root'), OPTION['cgroup-root'].default, mode, inputs.isDirectory, problems);
   const concurrency = count('concurrency');
   const once = getBool('once');
   const verbose = getBool('verbose');
@@ -302,14 +321,15 @@ function parseSize(text: string): number | undefined {
 }
 
 /** The spool folder: created when missing, and proven writable now rather than during an outage. */
-function writableDir(v: { value: string; from: string } | undefined, problems: string[]): string | undefined {
+function writableDir(
+  v: { value: string; from: string } | undefined,
+  prepareDir: ((dir: string) => void) | undefined,
+  problems: string[],
+): string | undefined {
   if (!v) return undefined;
   const dir = resolve(v.value);
   try {
-    mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.write-test-${process.pid}`);
-    writeFileSync(probe, '');
-    unlinkSync(probe);
+    prepareDir?.(dir);
     return dir;
   } catch (err) {
     problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${describeError(err)}); give a writable folder for the spool`);
@@ -322,21 +342,19 @@ function writableDir(v: { value: string; from: string } | undefined, problems: s
  * read them only for the kernel counters, which a missing tree leaves out (said once at the first
  * tick), so an environment file may set them for all.
  */
-function kernelTree(v: { value: string; from: string } | undefined, fallback: string, mode: string, problems: string[]): string {
+function kernelTree(
+  v: { value: string; from: string } | undefined,
+  fallback: string,
+  mode: string,
+  isDirectory: ((path: string) => boolean) | undefined,
+  problems: string[],
+): string {
   if (!v) return fallback;
   const dir = resolve(v.value);
-  if (mode === 'cgroup' && !isDirectory(dir)) {
+  if (mode === 'cgroup' && isDirectory && !isDirectory(dir)) {
     problems.push(`${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`);
   }
   return dir;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -488,7 +506,7 @@ function backstopSource(
  */
 export function readBackstopFile(
   file: { readonly path: string; readonly from: string },
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  readFile: (path: string) => string,
 ): { url: URL } | { problems: string[] } {
   const problems: string[] = [];
   const source = backstopSource(undefined, { value: file.path, from: file.from }, readFile, problems);
@@ -561,11 +579,14 @@ function tlsFiles(
  * Reads the PEM files of --tls-cert and --tls-key, at start (so that an example configuration
  * parses without them). Problems are configuration problems (exit 2), in parseConfig's format.
  */
-export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } | { problems: string[] } {
+export function readTlsFiles(
+  files: TlsFiles,
+  readBytes: (path: string) => Buffer,
+): { cert: Buffer; key: Buffer } | { problems: string[] } {
   const problems: string[] = [];
   const read = (f: { path: string; from: string }): Buffer | undefined => {
     try {
-      const pem = readFileSync(f.path);
+      const pem = readBytes(f.path);
       if (pem.toString('latin1').includes('-----BEGIN ')) return pem;
       problems.push(`${f.from}: ${JSON.stringify(f.path)} is not a PEM file; give a PEM certificate or key`);
     } catch (err) {
@@ -600,8 +621,9 @@ const DEFAULT_SOCKET = '/var/run/docker.sock';
  */
 function defaultSocket(
   env: Readonly<Record<string, string | undefined>>,
-  exists: (path: string) => boolean,
+  exists: ((path: string) => boolean) | undefined,
 ): { socketPath: string; tried?: readonly string[] } {
+  if (exists === undefined) return { socketPath: DEFAULT_SOCKET };
   const candidates = [DEFAULT_SOCKET];
   const runtimeDir = env['XDG_RUNTIME_DIR'];
   if (runtimeDir) candidates.push(join(runtimeDir, 'docker.sock'));
@@ -613,10 +635,10 @@ function parseDocker(
   v: { value: string; from: string } | undefined,
   knownHostsOpt: { value: string; from: string } | undefined,
   env: Readonly<Record<string, string | undefined>>,
-  homedir: string,
-  exists: (path: string) => boolean,
+  inputs: ConfigInputs,
   problems: string[],
 ): DockerTarget | undefined {
+  const { homedir, exists } = inputs;
   const source = v ?? (env['DOCKER_HOST'] ? { value: env['DOCKER_HOST'], from: 'DOCKER_HOST' } : undefined);
   if (source === undefined) {
     const { socketPath, tried } = defaultSocket(env, exists);
@@ -639,7 +661,7 @@ function parseDocker(
     const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(homedir, '.ssh', 'known_hosts');
     let knownHosts: string;
     try {
-      knownHosts = readFileSync(knownHostsPath, 'utf8');
+      knownHosts = (inputs.readFile ?? cannotRead)(knownHostsPath);
     } catch (err) {
       problems.push(
         `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, and ${JSON.stringify(knownHostsPath)} cannot be read ` +
@@ -677,9 +699,9 @@ function parseDocker(
   const certPath = env['DOCKER_CERT_PATH'] || join(homedir, '.docker');
   const read = (file: string): Buffer | undefined => {
     const path = join(certPath, file);
-    if (!existsSync(path)) return undefined;
+    if (!exists?.(path)) return undefined;
     try {
-      return readFileSync(path);
+      return (inputs.readBytes ?? cannotRead)(path);
     } catch (err) {
       problems.push(`DOCKER_CERT_PATH: cannot read ${path}: ${describeError(err)}`);
       return undefined;
