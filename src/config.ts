@@ -107,11 +107,10 @@ function cannotRead(): never {
 
 /**
  * argv + environment → Config, or every problem at once. Each problem names the flag or variable
- * the value came from, the bad value (passwords masked) and what is allowed.
+ * the value came from, the bad value (passwords masked) and what is allowed. The steps run in the
+ * order of the problems they add, which is the order tests and users see them in.
  */
 export function parseConfig(inputs: ConfigInputs): ParseOutcome {
-  const { env } = inputs;
-  const problems: string[] = [];
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(inputs.argv);
@@ -120,40 +119,83 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   }
   if (args.values.get('help') === true) return { kind: 'help' };
   if (args.values.get('version') === true) return { kind: 'version' };
-  for (const u of args.unknown) {
-    problems.push(
-      u.startsWith('-') ? `${u}: unknown flag (see --help)` : `${JSON.stringify(u)}: unexpected argument (options are given as --name=value)`,
-    );
+  const problems = args.unknown.map((u) =>
+    u.startsWith('-')
+      ? `${u}: unknown flag (see --help)`
+      : `${JSON.stringify(u)}: unexpected argument (options are given as --name=value)`,
+  );
+  const o = new OptionReader(args.values, inputs.env, problems);
+  const sinks = sinkOptions(o, inputs.readFile ?? cannotRead, problems);
+  const hostName = hostNameOption(o.get('hostname'), inputs.hostname, problems);
+  const docker = parseDocker(o.get('docker'), o.get('ssh-known-hosts'), inputs, problems);
+  const pollMs = o.duration('poll');
+  const shutdownTimeoutMs = o.duration('shutdown-timeout');
+  const rules = ruleOptions(o.get('prefix'), o.get('rules'), problems);
+  const filter = {
+    include: globs(o.list('include'), problems),
+    exclude: globs(o.list('exclude'), problems),
+    labels: labelSelectors(o.list('label'), problems),
+  };
+  const paths = pathOptions(o, hostName);
+  const delivery = deliveryOptions(o, inputs.prepareDir, problems);
+  const collection = collectionOptions(o, inputs.isDirectory, problems);
+  const once = o.bool('once');
+  const verbose = o.bool('verbose');
+  const metrics: MetricOptions = {
+    groups: metricGroups(o.get('metrics'), problems),
+    perInterface: o.bool('per-interface'),
+    perDevice: o.bool('per-device'),
+  };
+  if (problems.length > 0 || docker === undefined) return { kind: 'invalid', problems };
+  const config = { ...sinks, ...paths, ...delivery, ...collection, docker, rules, pollMs, shutdownTimeoutMs, filter };
+  return { kind: 'config', config: { ...config, once, verbose, metrics } };
+}
+
+/** A value and where it came from (`--flag` or `SRV_VAR`). */
+interface Given {
+  value: string;
+  from: string;
+}
+
+/** The options' values, each from its flag, else its variable, else the table's default. */
+class OptionReader {
+  constructor(
+    private readonly values: ReadonlyMap<string, string | string[] | boolean>,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly problems: string[],
+  ) {}
+
+  get(flag: Flag): Given | undefined {
+    const spec: OptionRow = OPTION[flag];
+    const given = this.values.get(flag);
+    if (given !== undefined) return { value: String(given), from: `--${flag}` };
+    const fromEnv = spec.env ? this.env[spec.env] : undefined;
+    return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
   }
 
-  /** A value and where it came from (`--flag` or `SRV_VAR`). */
-  const get = (flag: Flag): { value: string; from: string } | undefined => {
+  list(flag: Flag): { values: string[]; from: string } {
     const spec: OptionRow = OPTION[flag];
-    const given = args.values.get(flag);
-    if (given !== undefined) return { value: String(given), from: `--${flag}` };
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
-  };
-  const getList = (flag: Flag): { values: string[]; from: string } => {
-    const spec: OptionRow = OPTION[flag];
-    const given = args.values.get(flag);
+    const given = this.values.get(flag);
     if (Array.isArray(given)) return { values: given.flatMap(splitList), from: `--${flag}` };
-    const fromEnv = spec.env ? env[spec.env] : undefined;
+    const fromEnv = spec.env ? this.env[spec.env] : undefined;
     return { values: fromEnv ? splitList(fromEnv) : [], from: spec.env ?? `--${flag}` };
-  };
-  const getBool = (flag: BooleanFlag): boolean => {
-    const given = args.values.get(flag);
+  }
+
+  bool(flag: BooleanFlag): boolean {
+    const given = this.values.get(flag);
     if (typeof given === 'boolean') return given;
     const spec: OptionRow = OPTION[flag];
-    const raw = spec.env ? env[spec.env] : undefined;
+    const raw = spec.env ? this.env[spec.env] : undefined;
     if (raw === undefined || raw === '') return booleanValue(spec.default) ?? false;
     const value = booleanValue(raw);
     if (value !== undefined) return value;
-    problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
+    const allowed = 'use true or false (also 1/0, yes/no, on/off)';
+    this.problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; ${allowed}`);
     return false;
-  };
-  const duration = (flag: DurationFlag): number => {
-    const v = get(flag);
+  }
+
+  duration(flag: DurationFlag): number {
+    const v = this.get(flag);
     const fallback = parseDuration(OPTION[flag].default);
     if (!v) return fallback;
     const { min, max } = OPTION[flag].bounds;
@@ -162,54 +204,50 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       const ms = Math.round(parseDuration(v.value));
       if (ms >= parseDuration(min) && ms <= parseDuration(max)) return ms;
       const what = parseDuration(min) === 0 ? `0 or more, up to ${max}` : `from ${min} to ${max}`;
-      problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
+      this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
     } catch (err) {
-      problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
+      this.problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
     }
     return fallback;
-  };
+  }
 
-  const size = (flag: 'spool-max-bytes' | 'buffer-max-bytes'): number => {
-    const v = get(flag);
+  size(flag: 'spool-max-bytes' | 'buffer-max-bytes'): number {
+    const v = this.get(flag);
     const fallback = parseSize(OPTION[flag].default)!;
     if (!v) return fallback;
     const bytes = parseSize(v.value);
     if (bytes !== undefined && bytes > 0) return bytes;
-    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)`);
+    const units = 'use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)';
+    this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; ${units}`);
     return fallback;
-  };
-  const count = (flag: 'buffer-max-items' | 'concurrency'): number => {
-    const v = get(flag);
+  }
+
+  count(flag: 'buffer-max-items' | 'concurrency'): number {
+    const v = this.get(flag);
     const fallback = Number(OPTION[flag].default);
     if (!v) return fallback;
     if (/^\d+$/.test(v.value.trim()) && Number(v.value) > 0) return Number(v.value);
-    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
+    this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
     return fallback;
-  };
+  }
+}
 
-  const backstop = parseBackstop(
-    backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? cannotRead, problems),
-    problems,
-  );
-  const backstopFileOpt = get('backstop-file');
-  const backstopFile = backstopFileOpt
-    ? { path: resolve(backstopFileOpt.value), from: backstopFileOpt.from }
-    : undefined;
-  const carbon = parseCarbon(get('carbon'), problems);
-  const rawCarbonPrefix = get('carbon-prefix');
-  const listen = parseListen(get('listen'), problems);
-  const tls = tlsFiles(get('tls-cert'), get('tls-key'), listen !== undefined, problems);
-  const promLabels = promLabelKeys(getList('prom-labels'), problems);
-  const pushgateway = parsePushgateway(get('pushgateway'), problems);
-  const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
-  const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
-  const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs, problems);
-  const pollMs = duration('poll');
-  const shutdownTimeoutMs = duration('shutdown-timeout');
+/** Where the metrics go: Backstop, carbon, the Prometheus server and its TLS, the Pushgateway. */
+function sinkOptions(o: OptionReader, readFile: (path: string) => string, problems: string[]) {
+  const fileOpt = o.get('backstop-file');
+  const backstop = parseBackstop(backstopSource(o.get('backstop'), fileOpt, readFile, problems), problems);
+  const backstopFile = fileOpt ? { path: resolve(fileOpt.value), from: fileOpt.from } : undefined;
+  const carbon = parseCarbon(o.get('carbon'), problems);
+  const listen = parseListen(o.get('listen'), problems);
+  const tls = tlsFiles(o.get('tls-cert'), o.get('tls-key'), listen !== undefined, problems);
+  const promLabels = promLabelKeys(o.list('prom-labels'), problems);
+  const pushgateway = parsePushgateway(o.get('pushgateway'), problems);
+  return { backstop, backstopFile, carbon, listen, tls, promLabels, pushgateway };
+}
 
+/** --prefix, then --rules: one list of naming rules, the --prefix ones first. */
+function ruleOptions(prefix: Given | undefined, rulesOpt: Given | undefined, problems: string[]): Rule[] {
   const rules: Rule[] = [];
-  const prefix = get('prefix');
-  const rulesOpt = get('rules');
   for (const source of [prefix, rulesOpt]) {
     if (!source) continue;
     if (source === rulesOpt && !source.value.trim().startsWith('[')) {
@@ -223,72 +261,45 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       for (const p of each) problems.push(`${source.from}: ${p}`);
     }
   }
+  return rules;
+}
 
-  const include = globs(getList('include'), problems);
-  const exclude = globs(getList('exclude'), problems);
-  const labels = labelSelectors(getList('label'), problems);
+/** The host path and the prefixes made of it, and the Pushgateway instance (the host name by default). */
+function pathOptions(o: OptionReader, hostName: string) {
   // As the Go daemon wrote it: the host name's dots separate path segments (web1.example.com.…).
   const hostPath = sanitizePath(hostName) || 'unknown-host';
-  const rawPrefix = get('path-prefix');
-  const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
-  const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
-  const spoolDir = writableDir(get('spool-dir'), inputs.prepareDir, problems);
-  const spoolMaxBytes = size('spool-max-bytes');
-  const bufferMaxItems = count('buffer-max-items');
-  const bufferMaxBytes = size('buffer-max-bytes');
-  const stallTimeoutMs = duration('stall-timeout');
-  const diskIntervalMs = duration('disk-interval');
-  const modeOpt = get('mode');
+  const withHost = (v: Given | undefined): string => (v ? sanitizePath(v.value.replaceAll('{host}', hostPath)) : '');
+  return {
+    hostPath,
+    pathPrefix: withHost(o.get('path-prefix')),
+    carbonPrefix: withHost(o.get('carbon-prefix')),
+    pushgatewayInstance: o.get('pushgateway-instance')?.value ?? hostName,
+  };
+}
+
+/** The spool folder and the memory bounds of each sink. */
+function deliveryOptions(o: OptionReader, prepareDir: ConfigInputs['prepareDir'], problems: string[]) {
+  return {
+    spoolDir: writableDir(o.get('spool-dir'), prepareDir, problems),
+    spoolMaxBytes: o.size('spool-max-bytes'),
+    bufferMaxItems: o.count('buffer-max-items'),
+    bufferMaxBytes: o.size('buffer-max-bytes'),
+  };
+}
+
+/** How samples are collected: the mode, the kernel's trees, the pace of streams, sizes and requests. */
+function collectionOptions(o: OptionReader, isDirectory: ConfigInputs['isDirectory'], problems: string[]) {
+  const stallTimeoutMs = o.duration('stall-timeout');
+  const diskIntervalMs = o.duration('disk-interval');
+  const modeOpt = o.get('mode');
   const mode = (modeOpt?.value ?? OPTION.mode.default).trim().toLowerCase();
   if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
     problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
   }
-  const hostProc = kernelTree(get('host-proc'), OPTION['host-proc'].default, mode, inputs.isDirectory, problems);
-  const cgroupRoot = kernelTree(get('cgroup-root'), OPTION['cgroup-root'].default, mode, inputs.isDirectory, problems);
-  const concurrency = count('concurrency');
-  const once = getBool('once');
-  const verbose = getBool('verbose');
-  const metrics: MetricOptions = {
-    groups: metricGroups(get('metrics'), problems),
-    perInterface: getBool('per-interface'),
-    perDevice: getBool('per-device'),
-  };
-
-  if (problems.length > 0) return { kind: 'invalid', problems };
-  return {
-    kind: 'config',
-    config: {
-      backstop,
-      backstopFile,
-      docker: docker!,
-      rules,
-      pollMs,
-      filter: { include, exclude, labels },
-      pathPrefix,
-      hostPath,
-      once,
-      shutdownTimeoutMs,
-      verbose,
-      metrics,
-      diskIntervalMs,
-      spoolDir,
-      spoolMaxBytes,
-      bufferMaxItems,
-      bufferMaxBytes,
-      stallTimeoutMs,
-      mode: mode as Config['mode'],
-      concurrency,
-      hostProc,
-      cgroupRoot,
-      carbon,
-      carbonPrefix,
-      listen,
-      tls,
-      promLabels,
-      pushgateway,
-      pushgatewayInstance,
-    },
-  };
+  const hostProc = kernelTree(o.get('host-proc'), OPTION['host-proc'].default, mode, isDirectory, problems);
+  const cgroupRoot = kernelTree(o.get('cgroup-root'), OPTION['cgroup-root'].default, mode, isDirectory, problems);
+  const concurrency = o.count('concurrency');
+  return { stallTimeoutMs, diskIntervalMs, mode: mode as Config['mode'], hostProc, cgroupRoot, concurrency };
 }
 
 /** The boolean options with a value (`on` or `off` by default); --help and --version are actions. */
@@ -632,61 +643,82 @@ function defaultSocket(
 }
 
 function parseDocker(
-  v: { value: string; from: string } | undefined,
-  knownHostsOpt: { value: string; from: string } | undefined,
-  env: Readonly<Record<string, string | undefined>>,
+  v: Given | undefined,
+  knownHostsOpt: Given | undefined,
   inputs: ConfigInputs,
   problems: string[],
 ): DockerTarget | undefined {
-  const { homedir, exists } = inputs;
+  const { env } = inputs;
   const source = v ?? (env['DOCKER_HOST'] ? { value: env['DOCKER_HOST'], from: 'DOCKER_HOST' } : undefined);
   if (source === undefined) {
-    const { socketPath, tried } = defaultSocket(env, exists);
+    const { socketPath, tried } = defaultSocket(env, inputs.exists);
     const display = `unix://${socketPath}`;
     if (tried === undefined) return { kind: 'unix', socketPath, display };
     return { kind: 'unix', socketPath, display: `${display} (no socket found; tried ${tried.join(', ')})`, tried };
   }
-  const { value, from } = source;
-  const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port, https://host:port or ssh://[user@]host[:port]';
-  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'], allowed, problems);
+  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'], DOCKER_ALLOWED, problems);
   if (!url) return undefined;
-  if (url.protocol === 'ssh:') {
-    if (url.hostname === '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/')) {
-      problems.push(`${from}: ${JSON.stringify(displayUrl(url))} must be ssh://[user@]host[:port] (the key comes from the SSH agent, never from the URL)`);
-      return undefined;
-    }
-    const username = url.username === '' ? undefined : decodeURIComponent(url.username);
-    const port = url.port === '' ? 22 : Number(url.port);
-    const display = `ssh://${username ? `${username}@` : ''}${url.hostname}:${port}`;
-    const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(homedir, '.ssh', 'known_hosts');
-    let knownHosts: string;
-    try {
-      knownHosts = (inputs.readFile ?? cannotRead)(knownHostsPath);
-    } catch (err) {
-      problems.push(
-        `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, and ${JSON.stringify(knownHostsPath)} cannot be read ` +
-          `(${describeError(err)}); check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
-      );
-      return undefined;
-    }
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    return { kind: 'ssh', host, port, username, display, agentSocket: env['SSH_AUTH_SOCK'] || undefined, knownHosts: { path: knownHostsPath, text: knownHosts } };
+  if (url.protocol === 'ssh:') return sshTarget(url, source.from, knownHostsOpt, inputs, problems);
+  if (url.protocol === 'unix:') return unixTarget(url, source, problems);
+  return tcpTarget(url, source.from, inputs, problems);
+}
+
+const DOCKER_ALLOWED =
+  'use unix:///path/to/docker.sock, tcp://host:port, http://host:port, https://host:port or ssh://[user@]host[:port]';
+
+/** ssh://[user@]host[:port], with the host's key in a known_hosts file (read now, checked at connect). */
+function sshTarget(
+  url: URL,
+  from: string,
+  knownHostsOpt: Given | undefined,
+  inputs: ConfigInputs,
+  problems: string[],
+): DockerTarget | undefined {
+  if (url.hostname === '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/')) {
+    const why = 'must be ssh://[user@]host[:port] (the key comes from the SSH agent, never from the URL)';
+    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} ${why}`);
+    return undefined;
   }
-  if (url.protocol === 'unix:') {
-    if (!decodes(url.pathname)) {
-      const why = 'has a % not followed by two hex digits in its path; write % as %25';
-      problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${allowed}`);
-      return undefined;
-    }
-    const socketPath = decodeURIComponent(url.pathname);
-    if (socketPath === '' || socketPath === '/') {
-      problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${allowed}`);
-      return undefined;
-    }
-    return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
+  const username = url.username === '' ? undefined : decodeURIComponent(url.username);
+  const port = url.port === '' ? 22 : Number(url.port);
+  const display = `ssh://${username ? `${username}@` : ''}${url.hostname}:${port}`;
+  const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(inputs.homedir, '.ssh', 'known_hosts');
+  let knownHosts: string;
+  try {
+    knownHosts = (inputs.readFile ?? cannotRead)(knownHostsPath);
+  } catch (err) {
+    problems.push(
+      `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, ` +
+        `and ${JSON.stringify(knownHostsPath)} cannot be read (${describeError(err)}); ` +
+        `check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
+    );
+    return undefined;
   }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const agentSocket = inputs.env['SSH_AUTH_SOCK'] || undefined;
+  const known = { path: knownHostsPath, text: knownHosts };
+  return { kind: 'ssh', host, port, username, display, agentSocket, knownHosts: known };
+}
+
+function unixTarget(url: URL, { value, from }: Given, problems: string[]): DockerTarget | undefined {
+  if (!decodes(url.pathname)) {
+    const why = 'has a % not followed by two hex digits in its path; write % as %25';
+    problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${DOCKER_ALLOWED}`);
+    return undefined;
+  }
+  const socketPath = decodeURIComponent(url.pathname);
+  if (socketPath === '' || socketPath === '/') {
+    problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${DOCKER_ALLOWED}`);
+    return undefined;
+  }
+  return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
+}
+
+/** tcp://, http://, https://: TLS for https, and for tcp with DOCKER_TLS_VERIFY, as the docker CLI does. */
+function tcpTarget(url: URL, from: string, inputs: ConfigInputs, problems: string[]): DockerTarget | undefined {
+  const { env } = inputs;
   if (url.hostname === '') {
-    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${allowed}`);
+    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${DOCKER_ALLOWED}`);
     return undefined;
   }
   const verify = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
@@ -695,8 +727,13 @@ function parseDocker(
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const display = `${protocol}://${url.host}`;
   if (protocol === 'http') return { kind: 'tcp', protocol, host, port, display };
+  return { kind: 'tcp', protocol, host, port, display, tls: dockerCertFiles(inputs, problems) };
+}
 
-  const certPath = env['DOCKER_CERT_PATH'] || join(homedir, '.docker');
+/** The client certificate files of DOCKER_CERT_PATH (default ~/.docker), each when it exists. */
+function dockerCertFiles(inputs: ConfigInputs, problems: string[]): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const { env, exists } = inputs;
+  const certPath = env['DOCKER_CERT_PATH'] || join(inputs.homedir, '.docker');
   const read = (file: string): Buffer | undefined => {
     const path = join(certPath, file);
     if (!exists?.(path)) return undefined;
@@ -711,7 +748,7 @@ function parseDocker(
   if (env['DOCKER_CERT_PATH'] && !tls.cert) {
     problems.push(`DOCKER_CERT_PATH: ${JSON.stringify(certPath)} holds no cert.pem; it must hold ca.pem, cert.pem and key.pem`);
   }
-  return { kind: 'tcp', protocol, host, port, display, tls };
+  return tls;
 }
 
 function globs(list: { values: string[]; from: string }, problems: string[]): RegExp[] {
