@@ -286,7 +286,7 @@ export type Flag = keyof typeof OPTION;
 export const OPTIONS: readonly OptionSpec[] = Object.entries(OPTION).map(([flag, row]) => ({ flag, ...row }));
 
 /** The default as --help says it: the value, or the text without Markdown backquotes; undefined: none. */
-export function defaultShown(o: OptionRow): string | undefined {
+function defaultShown(o: OptionRow): string | undefined {
   return o.default ?? o.defaultText?.replaceAll('`', '');
 }
 
