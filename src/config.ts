@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OPTIONS, parseArgs } from './cli.js';
+import { OPTION, parseArgs, type Flag, type OptionRow } from './cli.js';
 import { DurationError, parseDuration } from './config/duration.js';
 import type { DockerTarget } from './docker/engine.js';
 import { describeError } from './errors.js';
@@ -72,27 +71,46 @@ export type ParseOutcome =
   | { readonly kind: 'version' }
   | { readonly kind: 'invalid'; readonly problems: readonly string[] };
 
-export interface ConfigInputs {
+/**
+ * The file system as parseConfig sees it, so that parsing stays pure: main.ts passes node's
+ * (src/config/io.ts), tests pass what their case needs.
+ */
+export interface ConfigIo {
+  /** Whether a path exists: picks the default Docker socket, finds the DOCKER_CERT_PATH files. */
+  readonly exists: (path: string) => boolean;
+  /** Reads a file as UTF-8 text: --backstop-file, the known_hosts file of ssh://. */
+  readonly readFile: (path: string) => string;
+  /** Reads a file as bytes: the DOCKER_CERT_PATH files, the --tls-cert and --tls-key files. */
+  readonly readBytes: (path: string) => Buffer;
+  /** Whether a path is a directory: --host-proc and --cgroup-root with --mode cgroup. */
+  readonly isDirectory: (path: string) => boolean;
+  /** Creates a folder when missing and proves it writable (--spool-dir); throws when it cannot. */
+  readonly prepareDir: (dir: string) => void;
+}
+
+/**
+ * What parseConfig reads: the command line, the environment, and the file system through `ConfigIo`.
+ * A check whose function is left out is skipped (the rootful socket is taken without looking, a
+ * folder is taken as given, no DOCKER_CERT_PATH file is found); a file to read cannot be read.
+ */
+export interface ConfigInputs extends Partial<ConfigIo> {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly hostname: string;
   readonly homedir: string;
-  /**
-   * Whether a file exists; only used to pick the default Docker socket (the rootful one, else the
-   * rootless `$XDG_RUNTIME_DIR/docker.sock`). Default: node:fs existsSync.
-   */
-  readonly exists?: (path: string) => boolean;
-  /** Reads a file as UTF-8 text; only used for --backstop-file. Default: node:fs readFileSync. */
-  readonly readFile?: (path: string) => string;
+}
+
+/** The reader of a ConfigInputs that has none. */
+function cannotRead(): never {
+  throw new Error('no file reader given');
 }
 
 /**
  * argv + environment → Config, or every problem at once. Each problem names the flag or variable
- * the value came from, the bad value (passwords masked) and what is allowed.
+ * the value came from, the bad value (passwords masked) and what is allowed. The steps run in the
+ * order of the problems they add, which is the order tests and users see them in.
  */
 export function parseConfig(inputs: ConfigInputs): ParseOutcome {
-  const { env } = inputs;
-  const problems: string[] = [];
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(inputs.argv);
@@ -101,93 +119,135 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
   }
   if (args.values.get('help') === true) return { kind: 'help' };
   if (args.values.get('version') === true) return { kind: 'version' };
-  for (const u of args.unknown) {
-    problems.push(
-      u.startsWith('-') ? `${u}: unknown flag (see --help)` : `${JSON.stringify(u)}: unexpected argument (options are given as --name=value)`,
-    );
+  const problems = args.unknown.map((u) =>
+    u.startsWith('-')
+      ? `${u}: unknown flag (see --help)`
+      : `${JSON.stringify(u)}: unexpected argument (options are given as --name=value)`,
+  );
+  const o = new OptionReader(args.values, inputs.env, problems);
+  const sinks = sinkOptions(o, inputs.readFile ?? cannotRead, problems);
+  const hostName = hostNameOption(o.get('hostname'), inputs.hostname, problems);
+  const docker = parseDocker(o.get('docker'), o.get('ssh-known-hosts'), inputs, problems);
+  const pollMs = o.duration('poll');
+  const shutdownTimeoutMs = o.duration('shutdown-timeout');
+  const rules = ruleOptions(o.get('prefix'), o.get('rules'), problems);
+  const filter = {
+    include: globs(o.list('include'), problems),
+    exclude: globs(o.list('exclude'), problems),
+    labels: labelSelectors(o.list('label'), problems),
+  };
+  const paths = pathOptions(o, hostName);
+  const delivery = deliveryOptions(o, inputs.prepareDir, problems);
+  const collection = collectionOptions(o, inputs.isDirectory, problems);
+  const once = o.bool('once');
+  const verbose = o.bool('verbose');
+  const metrics: MetricOptions = {
+    groups: metricGroups(o.get('metrics'), problems),
+    perInterface: o.bool('per-interface'),
+    perDevice: o.bool('per-device'),
+  };
+  if (problems.length > 0 || docker === undefined) return { kind: 'invalid', problems };
+  const config = { ...sinks, ...paths, ...delivery, ...collection, docker, rules, pollMs, shutdownTimeoutMs, filter };
+  return { kind: 'config', config: { ...config, once, verbose, metrics } };
+}
+
+/** A value and where it came from (`--flag` or `SRV_VAR`). */
+interface Given {
+  value: string;
+  from: string;
+}
+
+/** The options' values, each from its flag, else its variable, else the table's default. */
+class OptionReader {
+  constructor(
+    private readonly values: ReadonlyMap<string, string | string[] | boolean>,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly problems: string[],
+  ) {}
+
+  get(flag: Flag): Given | undefined {
+    const spec: OptionRow = OPTION[flag];
+    const given = this.values.get(flag);
+    if (given !== undefined) return { value: String(given), from: `--${flag}` };
+    const fromEnv = spec.env ? this.env[spec.env] : undefined;
+    return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
   }
 
-  /** A value and where it came from (`--flag` or `SRV_VAR`). */
-  const get = (flag: string): { value: string; from: string } | undefined => {
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
-    const given = args.values.get(flag);
-    if (given !== undefined) return { value: String(given), from: `--${flag}` };
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    return spec.env && fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, from: spec.env } : undefined;
-  };
-  const getList = (flag: string): { values: string[]; from: string } => {
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
-    const given = args.values.get(flag);
+  list(flag: Flag): { values: string[]; from: string } {
+    const spec: OptionRow = OPTION[flag];
+    const given = this.values.get(flag);
     if (Array.isArray(given)) return { values: given.flatMap(splitList), from: `--${flag}` };
-    const fromEnv = spec.env ? env[spec.env] : undefined;
+    const fromEnv = spec.env ? this.env[spec.env] : undefined;
     return { values: fromEnv ? splitList(fromEnv) : [], from: spec.env ?? `--${flag}` };
-  };
-  const getBool = (flag: string, fallback = false): boolean => {
-    const given = args.values.get(flag);
+  }
+
+  bool(flag: BooleanFlag): boolean {
+    const given = this.values.get(flag);
     if (typeof given === 'boolean') return given;
-    const spec = OPTIONS.find((o) => o.flag === flag)!;
-    const raw = spec.env ? env[spec.env] : undefined;
-    if (raw === undefined || raw === '') return fallback;
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
-    problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; use true or false (also 1/0, yes/no, on/off)`);
+    const spec: OptionRow = OPTION[flag];
+    const raw = spec.env ? this.env[spec.env] : undefined;
+    if (raw === undefined || raw === '') return booleanValue(spec.default) ?? false;
+    const value = booleanValue(raw);
+    if (value !== undefined) return value;
+    const allowed = 'use true or false (also 1/0, yes/no, on/off)';
+    this.problems.push(`${spec.env}: ${JSON.stringify(raw)} is not a boolean; ${allowed}`);
     return false;
-  };
-  const duration = (flag: string, fallback: number): number => {
-    const v = get(flag);
+  }
+
+  duration(flag: DurationFlag): number {
+    const v = this.get(flag);
+    const fallback = parseDuration(OPTION[flag].default);
     if (!v) return fallback;
-    const { min, max } = DURATION_BOUNDS[flag]!;
+    const { min, max } = OPTION[flag].bounds;
     try {
       // Whole milliseconds: the ticks are multiples of --poll, and a fraction would make them drift.
       const ms = Math.round(parseDuration(v.value));
-      if (ms >= min.ms && ms <= max.ms) return ms;
-      const what = min.ms === 0 ? `0 or more, up to ${max.text}` : `from ${min.text} to ${max.text}`;
-      problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
+      if (ms >= parseDuration(min) && ms <= parseDuration(max)) return ms;
+      const what = parseDuration(min) === 0 ? `0 or more, up to ${max}` : `from ${min} to ${max}`;
+      this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is out of bounds; it must be ${what}`);
     } catch (err) {
-      problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
+      this.problems.push(`${v.from}: ${err instanceof DurationError ? err.message : String(err)}`);
     }
     return fallback;
-  };
+  }
 
-  const size = (flag: string, fallback: number): number => {
-    const v = get(flag);
+  size(flag: 'spool-max-bytes' | 'buffer-max-bytes'): number {
+    const v = this.get(flag);
+    const fallback = parseSize(OPTION[flag].default)!;
     if (!v) return fallback;
     const bytes = parseSize(v.value);
     if (bytes !== undefined && bytes > 0) return bytes;
-    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)`);
+    const units = 'use bytes or a number with KiB, MiB, GiB, KB, MB, GB (e.g. 512MiB)';
+    this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a size; ${units}`);
     return fallback;
-  };
-  const count = (flag: string, fallback: number): number => {
-    const v = get(flag);
+  }
+
+  count(flag: 'buffer-max-items' | 'concurrency'): number {
+    const v = this.get(flag);
+    const fallback = Number(OPTION[flag].default);
     if (!v) return fallback;
     if (/^\d+$/.test(v.value.trim()) && Number(v.value) > 0) return Number(v.value);
-    problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
+    this.problems.push(`${v.from}: ${JSON.stringify(v.value)} is not a whole number greater than 0`);
     return fallback;
-  };
+  }
+}
 
-  const backstop = parseBackstop(
-    backstopSource(get('backstop'), get('backstop-file'), inputs.readFile ?? ((path) => readFileSync(path, 'utf8')), problems),
-    problems,
-  );
-  const backstopFileOpt = get('backstop-file');
-  const backstopFile = backstopFileOpt
-    ? { path: resolve(backstopFileOpt.value), from: backstopFileOpt.from }
-    : undefined;
-  const carbon = parseCarbon(get('carbon'), problems);
-  const rawCarbonPrefix = get('carbon-prefix');
-  const listen = parseListen(get('listen'), problems);
-  const tls = tlsFiles(get('tls-cert'), get('tls-key'), listen !== undefined, problems);
-  const promLabels = promLabelKeys(getList('prom-labels'), problems);
-  const pushgateway = parsePushgateway(get('pushgateway'), problems);
-  const hostName = hostNameOption(get('hostname'), inputs.hostname, problems);
-  const pushgatewayInstance = get('pushgateway-instance')?.value ?? hostName;
-  const docker = parseDocker(get('docker'), get('ssh-known-hosts'), env, inputs.homedir, inputs.exists ?? existsSync, problems);
-  const pollMs = duration('poll', 60_000);
-  const shutdownTimeoutMs = duration('shutdown-timeout', 10_000);
+/** Where the metrics go: Backstop, carbon, the Prometheus server and its TLS, the Pushgateway. */
+function sinkOptions(o: OptionReader, readFile: (path: string) => string, problems: string[]) {
+  const fileOpt = o.get('backstop-file');
+  const backstop = parseBackstop(backstopSource(o.get('backstop'), fileOpt, readFile, problems), problems);
+  const backstopFile = fileOpt ? { path: resolve(fileOpt.value), from: fileOpt.from } : undefined;
+  const carbon = parseCarbon(o.get('carbon'), problems);
+  const listen = parseListen(o.get('listen'), problems);
+  const tls = tlsFiles(o.get('tls-cert'), o.get('tls-key'), listen !== undefined, problems);
+  const promLabels = promLabelKeys(o.list('prom-labels'), problems);
+  const pushgateway = parsePushgateway(o.get('pushgateway'), problems);
+  return { backstop, backstopFile, carbon, listen, tls, promLabels, pushgateway };
+}
 
+/** --prefix, then --rules: one list of naming rules, the --prefix ones first. */
+function ruleOptions(prefix: Given | undefined, rulesOpt: Given | undefined, problems: string[]): Rule[] {
   const rules: Rule[] = [];
-  const prefix = get('prefix');
-  const rulesOpt = get('rules');
   for (const source of [prefix, rulesOpt]) {
     if (!source) continue;
     if (source === rulesOpt && !source.value.trim().startsWith('[')) {
@@ -201,89 +261,62 @@ export function parseConfig(inputs: ConfigInputs): ParseOutcome {
       for (const p of each) problems.push(`${source.from}: ${p}`);
     }
   }
+  return rules;
+}
 
-  const include = globs(getList('include'), problems);
-  const exclude = globs(getList('exclude'), problems);
-  const labels = labelSelectors(getList('label'), problems);
+/** The host path and the prefixes made of it, and the Pushgateway instance (the host name by default). */
+function pathOptions(o: OptionReader, hostName: string) {
   // As the Go daemon wrote it: the host name's dots separate path segments (web1.example.com.…).
   const hostPath = sanitizePath(hostName) || 'unknown-host';
-  const rawPrefix = get('path-prefix');
-  const pathPrefix = rawPrefix ? sanitizePath(rawPrefix.value.replaceAll('{host}', hostPath)) : '';
-  const carbonPrefix = rawCarbonPrefix ? sanitizePath(rawCarbonPrefix.value.replaceAll('{host}', hostPath)) : '';
-  const spoolDir = writableDir(get('spool-dir'), problems);
-  const spoolMaxBytes = size('spool-max-bytes', 1 << 30);
-  const bufferMaxItems = count('buffer-max-items', 200_000);
-  const bufferMaxBytes = size('buffer-max-bytes', 64 << 20);
-  const stallTimeoutMs = duration('stall-timeout', 30_000);
-  const diskIntervalMs = duration('disk-interval', 600_000);
-  const modeOpt = get('mode');
-  const mode = modeOpt ? modeOpt.value.trim().toLowerCase() : 'stream';
-  if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
-    problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
-  }
-  const hostProc = kernelTree(get('host-proc'), '/proc', mode, problems);
-  const cgroupRoot = kernelTree(get('cgroup-root'), '/sys/fs/cgroup', mode, problems);
-  const concurrency = count('concurrency', 8);
-  const once = getBool('once');
-  const verbose = getBool('verbose');
-  const metrics: MetricOptions = {
-    groups: metricGroups(get('metrics'), problems),
-    perInterface: getBool('per-interface', true),
-    perDevice: getBool('per-device', false),
-  };
-
-  if (problems.length > 0) return { kind: 'invalid', problems };
+  const withHost = (v: Given | undefined): string => (v ? sanitizePath(v.value.replaceAll('{host}', hostPath)) : '');
   return {
-    kind: 'config',
-    config: {
-      backstop,
-      backstopFile,
-      docker: docker!,
-      rules,
-      pollMs,
-      filter: { include, exclude, labels },
-      pathPrefix,
-      hostPath,
-      once,
-      shutdownTimeoutMs,
-      verbose,
-      metrics,
-      diskIntervalMs,
-      spoolDir,
-      spoolMaxBytes,
-      bufferMaxItems,
-      bufferMaxBytes,
-      stallTimeoutMs,
-      mode: mode as Config['mode'],
-      concurrency,
-      hostProc,
-      cgroupRoot,
-      carbon,
-      carbonPrefix,
-      listen,
-      tls,
-      promLabels,
-      pushgateway,
-      pushgatewayInstance,
-    },
+    hostPath,
+    pathPrefix: withHost(o.get('path-prefix')),
+    carbonPrefix: withHost(o.get('carbon-prefix')),
+    pushgatewayInstance: o.get('pushgateway-instance')?.value ?? hostName,
   };
 }
 
-/**
- * Every duration flag's bounds: Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire at
- * once beyond it, and the samples come once a second, so a tick or a stall check shorter than that
- * would only see nothing new. Said in the README's flag table.
- */
-export const DURATION_BOUNDS: Readonly<Record<string, { min: Bound; max: Bound }>> = {
-  poll: { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-  'stall-timeout': { min: { ms: 2_000, text: '2s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-  'shutdown-timeout': { min: { ms: 0, text: '0s' }, max: { ms: 3_600_000, text: '1h' } },
-  'disk-interval': { min: { ms: 1_000, text: '1s' }, max: { ms: 24 * 3_600_000, text: '24h' } },
-};
+/** The spool folder and the memory bounds of each sink. */
+function deliveryOptions(o: OptionReader, prepareDir: ConfigInputs['prepareDir'], problems: string[]) {
+  return {
+    spoolDir: writableDir(o.get('spool-dir'), prepareDir, problems),
+    spoolMaxBytes: o.size('spool-max-bytes'),
+    bufferMaxItems: o.count('buffer-max-items'),
+    bufferMaxBytes: o.size('buffer-max-bytes'),
+  };
+}
 
-interface Bound {
-  readonly ms: number;
-  readonly text: string;
+/** How samples are collected: the mode, the kernel's trees, the pace of streams, sizes and requests. */
+function collectionOptions(o: OptionReader, isDirectory: ConfigInputs['isDirectory'], problems: string[]) {
+  const stallTimeoutMs = o.duration('stall-timeout');
+  const diskIntervalMs = o.duration('disk-interval');
+  const modeOpt = o.get('mode');
+  const mode = (modeOpt?.value ?? OPTION.mode.default).trim().toLowerCase();
+  if (mode !== 'stream' && mode !== 'oneshot' && mode !== 'cgroup') {
+    problems.push(`${modeOpt!.from}: ${JSON.stringify(modeOpt!.value)} is not a mode; use stream, oneshot or cgroup`);
+  }
+  const hostProc = kernelTree(o.get('host-proc'), OPTION['host-proc'].default, mode, isDirectory, problems);
+  const cgroupRoot = kernelTree(o.get('cgroup-root'), OPTION['cgroup-root'].default, mode, isDirectory, problems);
+  const concurrency = o.count('concurrency');
+  return { stallTimeoutMs, diskIntervalMs, mode: mode as Config['mode'], hostProc, cgroupRoot, concurrency };
+}
+
+/** The boolean options with a value (`on` or `off` by default); --help and --version are actions. */
+type BooleanFlag = 'once' | 'verbose' | 'per-interface' | 'per-device';
+
+/**
+ * The duration options. Their bounds: Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire
+ * at once beyond it, and the samples come once a second, so a tick or a stall check shorter than that
+ * would only see nothing new.
+ */
+type DurationFlag = 'poll' | 'stall-timeout' | 'shutdown-timeout' | 'disk-interval';
+
+/** `1`, `true`, `yes`, `on` and their opposites, any case; undefined for anything else. */
+function booleanValue(raw: string | undefined): boolean | undefined {
+  if (raw !== undefined && /^(1|true|yes|on)$/i.test(raw)) return true;
+  if (raw !== undefined && /^(0|false|no|off)$/i.test(raw)) return false;
+  return undefined;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -292,21 +325,22 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 /** `1073741824`, `512MiB`, `2GB`, `1.5 GiB` → bytes; undefined when not a size. */
-export function parseSize(text: string): number | undefined {
+function parseSize(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   return m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : undefined;
 }
 
 /** The spool folder: created when missing, and proven writable now rather than during an outage. */
-function writableDir(v: { value: string; from: string } | undefined, problems: string[]): string | undefined {
+function writableDir(
+  v: { value: string; from: string } | undefined,
+  prepareDir: ((dir: string) => void) | undefined,
+  problems: string[],
+): string | undefined {
   if (!v) return undefined;
   const dir = resolve(v.value);
   try {
-    mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.write-test-${process.pid}`);
-    writeFileSync(probe, '');
-    unlinkSync(probe);
+    prepareDir?.(dir);
     return dir;
   } catch (err) {
     problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${describeError(err)}); give a writable folder for the spool`);
@@ -319,21 +353,19 @@ function writableDir(v: { value: string; from: string } | undefined, problems: s
  * read them only for the kernel counters, which a missing tree leaves out (said once at the first
  * tick), so an environment file may set them for all.
  */
-function kernelTree(v: { value: string; from: string } | undefined, fallback: string, mode: string, problems: string[]): string {
+function kernelTree(
+  v: { value: string; from: string } | undefined,
+  fallback: string,
+  mode: string,
+  isDirectory: ((path: string) => boolean) | undefined,
+  problems: string[],
+): string {
   if (!v) return fallback;
   const dir = resolve(v.value);
-  if (mode === 'cgroup' && !isDirectory(dir)) {
+  if (mode === 'cgroup' && isDirectory && !isDirectory(dir)) {
     problems.push(`${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`);
   }
   return dir;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -485,7 +517,7 @@ function backstopSource(
  */
 export function readBackstopFile(
   file: { readonly path: string; readonly from: string },
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  readFile: (path: string) => string,
 ): { url: URL } | { problems: string[] } {
   const problems: string[] = [];
   const source = backstopSource(undefined, { value: file.path, from: file.from }, readFile, problems);
@@ -558,11 +590,14 @@ function tlsFiles(
  * Reads the PEM files of --tls-cert and --tls-key, at start (so that an example configuration
  * parses without them). Problems are configuration problems (exit 2), in parseConfig's format.
  */
-export function readTlsFiles(files: TlsFiles): { cert: Buffer; key: Buffer } | { problems: string[] } {
+export function readTlsFiles(
+  files: TlsFiles,
+  readBytes: (path: string) => Buffer,
+): { cert: Buffer; key: Buffer } | { problems: string[] } {
   const problems: string[] = [];
   const read = (f: { path: string; from: string }): Buffer | undefined => {
     try {
-      const pem = readFileSync(f.path);
+      const pem = readBytes(f.path);
       if (pem.toString('latin1').includes('-----BEGIN ')) return pem;
       problems.push(`${f.from}: ${JSON.stringify(f.path)} is not a PEM file; give a PEM certificate or key`);
     } catch (err) {
@@ -597,8 +632,9 @@ const DEFAULT_SOCKET = '/var/run/docker.sock';
  */
 function defaultSocket(
   env: Readonly<Record<string, string | undefined>>,
-  exists: (path: string) => boolean,
+  exists: ((path: string) => boolean) | undefined,
 ): { socketPath: string; tried?: readonly string[] } {
+  if (exists === undefined) return { socketPath: DEFAULT_SOCKET };
   const candidates = [DEFAULT_SOCKET];
   const runtimeDir = env['XDG_RUNTIME_DIR'];
   if (runtimeDir) candidates.push(join(runtimeDir, 'docker.sock'));
@@ -607,61 +643,82 @@ function defaultSocket(
 }
 
 function parseDocker(
-  v: { value: string; from: string } | undefined,
-  knownHostsOpt: { value: string; from: string } | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-  homedir: string,
-  exists: (path: string) => boolean,
+  v: Given | undefined,
+  knownHostsOpt: Given | undefined,
+  inputs: ConfigInputs,
   problems: string[],
 ): DockerTarget | undefined {
+  const { env } = inputs;
   const source = v ?? (env['DOCKER_HOST'] ? { value: env['DOCKER_HOST'], from: 'DOCKER_HOST' } : undefined);
   if (source === undefined) {
-    const { socketPath, tried } = defaultSocket(env, exists);
+    const { socketPath, tried } = defaultSocket(env, inputs.exists);
     const display = `unix://${socketPath}`;
     if (tried === undefined) return { kind: 'unix', socketPath, display };
     return { kind: 'unix', socketPath, display: `${display} (no socket found; tried ${tried.join(', ')})`, tried };
   }
-  const { value, from } = source;
-  const allowed = 'use unix:///path/to/docker.sock, tcp://host:port, http://host:port, https://host:port or ssh://[user@]host[:port]';
-  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'], allowed, problems);
+  const url = urlOption(source, ['unix:', 'tcp:', 'http:', 'https:', 'ssh:'], DOCKER_ALLOWED, problems);
   if (!url) return undefined;
-  if (url.protocol === 'ssh:') {
-    if (url.hostname === '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/')) {
-      problems.push(`${from}: ${JSON.stringify(displayUrl(url))} must be ssh://[user@]host[:port] (the key comes from the SSH agent, never from the URL)`);
-      return undefined;
-    }
-    const username = url.username === '' ? undefined : decodeURIComponent(url.username);
-    const port = url.port === '' ? 22 : Number(url.port);
-    const display = `ssh://${username ? `${username}@` : ''}${url.hostname}:${port}`;
-    const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(homedir, '.ssh', 'known_hosts');
-    let knownHosts: string;
-    try {
-      knownHosts = readFileSync(knownHostsPath, 'utf8');
-    } catch (err) {
-      problems.push(
-        `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, and ${JSON.stringify(knownHostsPath)} cannot be read ` +
-          `(${describeError(err)}); check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
-      );
-      return undefined;
-    }
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    return { kind: 'ssh', host, port, username, display, agentSocket: env['SSH_AUTH_SOCK'] || undefined, knownHosts: { path: knownHostsPath, text: knownHosts } };
+  if (url.protocol === 'ssh:') return sshTarget(url, source.from, knownHostsOpt, inputs, problems);
+  if (url.protocol === 'unix:') return unixTarget(url, source, problems);
+  return tcpTarget(url, source.from, inputs, problems);
+}
+
+const DOCKER_ALLOWED =
+  'use unix:///path/to/docker.sock, tcp://host:port, http://host:port, https://host:port or ssh://[user@]host[:port]';
+
+/** ssh://[user@]host[:port], with the host's key in a known_hosts file (read now, checked at connect). */
+function sshTarget(
+  url: URL,
+  from: string,
+  knownHostsOpt: Given | undefined,
+  inputs: ConfigInputs,
+  problems: string[],
+): DockerTarget | undefined {
+  if (url.hostname === '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/')) {
+    const why = 'must be ssh://[user@]host[:port] (the key comes from the SSH agent, never from the URL)';
+    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} ${why}`);
+    return undefined;
   }
-  if (url.protocol === 'unix:') {
-    if (!decodes(url.pathname)) {
-      const why = 'has a % not followed by two hex digits in its path; write % as %25';
-      problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${allowed}`);
-      return undefined;
-    }
-    const socketPath = decodeURIComponent(url.pathname);
-    if (socketPath === '' || socketPath === '/') {
-      problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${allowed}`);
-      return undefined;
-    }
-    return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
+  const username = url.username === '' ? undefined : decodeURIComponent(url.username);
+  const port = url.port === '' ? 22 : Number(url.port);
+  const display = `ssh://${username ? `${username}@` : ''}${url.hostname}:${port}`;
+  const knownHostsPath = knownHostsOpt ? resolve(knownHostsOpt.value) : join(inputs.homedir, '.ssh', 'known_hosts');
+  let knownHosts: string;
+  try {
+    knownHosts = (inputs.readFile ?? cannotRead)(knownHostsPath);
+  } catch (err) {
+    problems.push(
+      `${knownHostsOpt?.from ?? from}: ssh:// needs the host's key in a known_hosts file, ` +
+        `and ${JSON.stringify(knownHostsPath)} cannot be read (${describeError(err)}); ` +
+        `check the key and add it (ssh-keyscan -p ${port} ${url.hostname}), or name the file with --ssh-known-hosts`,
+    );
+    return undefined;
   }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const agentSocket = inputs.env['SSH_AUTH_SOCK'] || undefined;
+  const known = { path: knownHostsPath, text: knownHosts };
+  return { kind: 'ssh', host, port, username, display, agentSocket, knownHosts: known };
+}
+
+function unixTarget(url: URL, { value, from }: Given, problems: string[]): DockerTarget | undefined {
+  if (!decodes(url.pathname)) {
+    const why = 'has a % not followed by two hex digits in its path; write % as %25';
+    problems.push(`${from}: ${JSON.stringify(value)} ${why}; ${DOCKER_ALLOWED}`);
+    return undefined;
+  }
+  const socketPath = decodeURIComponent(url.pathname);
+  if (socketPath === '' || socketPath === '/') {
+    problems.push(`${from}: ${JSON.stringify(value)} names no socket; ${DOCKER_ALLOWED}`);
+    return undefined;
+  }
+  return { kind: 'unix', socketPath, display: `unix://${socketPath}` };
+}
+
+/** tcp://, http://, https://: TLS for https, and for tcp with DOCKER_TLS_VERIFY, as the docker CLI does. */
+function tcpTarget(url: URL, from: string, inputs: ConfigInputs, problems: string[]): DockerTarget | undefined {
+  const { env } = inputs;
   if (url.hostname === '') {
-    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${allowed}`);
+    problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${DOCKER_ALLOWED}`);
     return undefined;
   }
   const verify = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
@@ -670,13 +727,18 @@ function parseDocker(
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const display = `${protocol}://${url.host}`;
   if (protocol === 'http') return { kind: 'tcp', protocol, host, port, display };
+  return { kind: 'tcp', protocol, host, port, display, tls: dockerCertFiles(inputs, problems) };
+}
 
-  const certPath = env['DOCKER_CERT_PATH'] || join(homedir, '.docker');
+/** The client certificate files of DOCKER_CERT_PATH (default ~/.docker), each when it exists. */
+function dockerCertFiles(inputs: ConfigInputs, problems: string[]): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const { env, exists } = inputs;
+  const certPath = env['DOCKER_CERT_PATH'] || join(inputs.homedir, '.docker');
   const read = (file: string): Buffer | undefined => {
     const path = join(certPath, file);
-    if (!existsSync(path)) return undefined;
+    if (!exists?.(path)) return undefined;
     try {
-      return readFileSync(path);
+      return (inputs.readBytes ?? cannotRead)(path);
     } catch (err) {
       problems.push(`DOCKER_CERT_PATH: cannot read ${path}: ${describeError(err)}`);
       return undefined;
@@ -686,7 +748,7 @@ function parseDocker(
   if (env['DOCKER_CERT_PATH'] && !tls.cert) {
     problems.push(`DOCKER_CERT_PATH: ${JSON.stringify(certPath)} holds no cert.pem; it must hold ca.pem, cert.pem and key.pem`);
   }
-  return { kind: 'tcp', protocol, host, port, display, tls };
+  return tls;
 }
 
 function globs(list: { values: string[]; from: string }, problems: string[]): RegExp[] {

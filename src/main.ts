@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { helpText } from './cli.js';
-import { parseConfig, readBackstopFile, readTlsFiles, type Config } from './config.js';
+import { parseConfig, readBackstopFile, readTlsFiles, type Config, type ConfigIo } from './config.js';
+import { nodeConfigIo } from './config/io.js';
 import { Daemon } from './daemon.js';
 import { EngineClient } from './docker/engine.js';
 import { describeError } from './errors.js';
@@ -113,12 +114,12 @@ async function buildRunners(
  * --tls-key pair) and hands what changed to their sinks. A file that is now bad keeps what was in
  * use, with an error line; the daemon goes on either way. The log says what was read, never a secret.
  */
-function reload(config: Config, built: Built, logger: Logger): void {
+function reload(config: Config, built: Built, io: ConfigIo, logger: Logger): void {
   const file = config.backstopFile;
   const backstop = built.backstop;
   if (file && backstop) {
     const said = { done: 'SIGHUP: read the Backstop URL again', kept: 'SIGHUP: kept the Backstop URL in use' };
-    reloadOne(logger, said, { file: file.path }, readBackstopFile(file), ({ url }: { url: URL }) => {
+    reloadOne(logger, said, { file: file.path }, readBackstopFile(file, io.readFile), ({ url }: { url: URL }) => {
       const changed = backstop.setUrl(url);
       // A sink refused for its old credentials waits out a slow backoff (30 s and more): try the new ones now.
       if (changed) for (const runner of built.runners) runner.retryNow();
@@ -130,7 +131,7 @@ function reload(config: Config, built: Built, logger: Logger): void {
   if (tls && exposition) {
     const where = { cert: tls.cert.path, key: tls.key.path };
     const said = { done: 'SIGHUP: serving the TLS certificate and key again', kept: 'SIGHUP: kept the TLS certificate in use' };
-    reloadOne(logger, said, where, readTlsFiles(tls), (pems: { cert: Buffer; key: Buffer }) => {
+    reloadOne(logger, said, where, readTlsFiles(tls, io.readBytes), (pems: { cert: Buffer; key: Buffer }) => {
       exposition.setTls(pems);
       return {};
     });
@@ -159,7 +160,8 @@ function reloadOne<R extends object>(
 }
 
 async function main(): Promise<number> {
-  const outcome = parseConfig({ argv: process.argv.slice(2), env: process.env, hostname: hostname(), homedir: homedir() });
+  const io = nodeConfigIo(process.pid);
+  const outcome = parseConfig({ argv: process.argv.slice(2), env: process.env, hostname: hostname(), homedir: homedir(), ...io });
   if (outcome.kind === 'help') {
     process.stdout.write(helpText(packageVersion()));
     return 0;
@@ -174,7 +176,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = outcome.config;
-  const tls = config.tls ? readTlsFiles(config.tls) : undefined;
+  const tls = config.tls ? readTlsFiles(config.tls, io.readBytes) : undefined;
   if (tls && 'problems' in tls) {
     for (const p of tls.problems) process.stderr.write(`${NAME}: ${p}\n`);
     process.stderr.write(`${NAME}: see --help for every flag and variable\n`);
@@ -185,7 +187,7 @@ async function main(): Promise<number> {
   let built: Built | undefined;
   let hupWhileStarting = false;
   process.on('SIGHUP', () => {
-    if (built) reload(config, built, logger);
+    if (built) reload(config, built, io, logger);
     else hupWhileStarting = true;
   });
   // For ssh:// docker-modem formats each request's URL as `ssh:host:port…` and url.parse()s it,
@@ -194,7 +196,7 @@ async function main(): Promise<number> {
   if (config.docker.kind === 'ssh') process.noDeprecation = true;
   const paths = new CarbonPaths({ rules: config.rules, pathPrefix: config.pathPrefix, hostPath: config.hostPath });
   built = await buildRunners(config, tls, paths, logger);
-  if (hupWhileStarting) reload(config, built, logger);
+  if (hupWhileStarting) reload(config, built, io, logger);
   const { runners } = built;
   const daemon = new Daemon({ config, engine: new EngineClient(config.docker), runners, paths, clock: systemClock, logger });
 

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig, type Config } from '../../src/config.js';
+import { nodeConfigIo } from '../../src/config/io.js';
 
 /** The Docker target parseConfig picks, with the file system replaced by a set of existing paths. */
 function target(env: Record<string, string>, existing: readonly string[], argv: string[] = []): Config['docker'] {
-  const out = parseConfig({ argv, env, hostname: 'h', homedir: '/nonexistent', exists: (p) => existing.includes(p) });
+  const exists = (p: string): boolean => existing.includes(p);
+  const out = parseConfig({ argv, env, hostname: 'h', homedir: '/nonexistent', exists, readFile: nodeConfigIo(0).readFile });
   assert.equal(out.kind, 'config', JSON.stringify(out));
   return (out as { config: Config }).config.docker;
 }
@@ -74,7 +76,8 @@ describe('ssh:// Engines', () => {
   it('reads ~/.ssh/known_hosts by default', () => {
     const home = mkdtempSync(join(tmpdir(), 'dstb-home-'));
     try {
-      const out = parseConfig({ argv: ['--docker=ssh://h'], env: {}, hostname: 'h', homedir: home, exists: () => false });
+      const out = parseConfig({ argv: ['--docker=ssh://h'], env: {}, hostname: 'h', homedir: home, exists: () => false,
+        readFile: nodeConfigIo(0).readFile });
       assert.equal(out.kind, 'invalid');
       assert.match((out as { problems: readonly string[] }).problems.join('\n'), new RegExp(`--docker: .*"${join(home, '.ssh', 'known_hosts')}" cannot be read \\(ENOENT: no such file or directory\\)`));
     } finally {
