@@ -95,7 +95,8 @@ const LINE = /^([0-9a-f]{12}) (\d+) (.*)$/s;
  * segment is truncated to empty and reused; a closed one is deleted. Everything read from disk is
  * validated: a torn or corrupt record is skipped (its items counted as dropped) with one log line
  * per segment, an .ack that is not a whole number of records means "from the start" with a
- * warning, and files that are not regular segment files are ignored.
+ * warning, and files that are not regular segment files are ignored. A segment found at start with
+ * nothing left to deliver is deleted then: no take would ever reach it, its bytes would stay counted.
  *
  * Accounting: `waiting` is the number of undelivered items it holds (recounted from disk at start);
  * every item appended is later acknowledged, or counted in `dropped`, or still waiting.
@@ -299,7 +300,10 @@ export class Spool<T> {
     this.#closeWriter();
   }
 
-  /** Counts a segment found at start: its whole, checksummed records after its acknowledgement. */
+  /**
+   * Counts a segment found at start: its whole, checksummed records after its acknowledgement. One with
+   * none (all delivered, or only torn or corrupt records) is deleted now, as nothing would ever take from it.
+   */
   #scan(seq: number, path: string): Segment<T> | undefined {
     let raw: Buffer;
     try {
@@ -319,7 +323,7 @@ export class Spool<T> {
     }
     const counts: number[] = [];
     const lines = raw.toString('utf8').split('\n');
-    lines.pop();
+    const torn = lines.pop() !== '';
     for (const line of lines) {
       const m = LINE.exec(line);
       // The digest covers the items, not the count: a count no JSON array of that length could hold is no record.
@@ -327,7 +331,19 @@ export class Spool<T> {
     }
     const acked = this.#readAck(path, counts.length);
     const items = counts.slice(acked).reduce((n, c) => n + c, 0);
-    return { seq, path, bytes: raw.length, ours: false, items, acked, pending: undefined };
+    const segment: Segment<T> = { seq, path, bytes: raw.length, ours: false, items, acked, pending: undefined };
+    if (items > 0) return segment;
+    const skipped = lines.length - counts.length + (torn ? 1 : 0);
+    if (skipped > 0) {
+      const msg = 'skipped corrupt or torn records in a spool segment with nothing else to deliver; deleted it';
+      this.#o.logger.warn(msg, {
+        sink: this.#o.sink,
+        segment: path,
+        records: skipped,
+      });
+    }
+    this.#remove(segment, true);
+    return undefined;
   }
 
   /** The .ack of a segment of `records` good records: a whole number in [0, records], else 0 with a warning. */

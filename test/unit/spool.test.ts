@@ -86,6 +86,83 @@ describe('Spool', () => {
     assert.equal(logs.filter((l) => l.includes('skipped corrupt or torn records')).length, 1);
   });
 
+  it('a segment of an earlier run holding only a torn record is deleted, not carried in its bytes', () => {
+    const dir = tempDir();
+    const a = spool(dir);
+    a.append(points(0, 4), 4);
+    a.close();
+    const [torn] = readdirSync(dir);
+    truncateSync(join(dir, torn!), readFileSync(join(dir, torn!)).length - 10); // killed mid-write
+    logs.length = 0;
+    const b = spool(dir);
+    assert.equal(b.hasBacklog, false);
+    assert.equal(b.waiting, 0);
+    b.append(points(10, 13), 2);
+    // As the sink runner delivers: fresh records while there is anything, no take once nothing waits.
+    const got: number[] = [];
+    while (b.hasBacklog) {
+      got.push(...b.take('fresh', 10)!.items.map((x) => x.value));
+      b.ack();
+    }
+    assert.deepEqual(got, [10, 11, 12]);
+    assert.equal(b.waiting, 0);
+    assert.equal(b.dropped, 0);
+    assert.equal(b.bytes, 0, 'no byte of the torn segment counted once everything is delivered');
+    assert.ok(!readdirSync(dir).includes(torn!), 'the torn segment is deleted');
+    const said = logs.filter((l) => l.includes('skipped corrupt or torn records'));
+    assert.equal(said.length, 1, 'its loss is logged once');
+  });
+
+  it('whole records then a torn tail: the whole ones delivered once, then the segment and its .ack deleted', () => {
+    const dir = tempDir();
+    const a = spool(dir);
+    a.append(points(0, 6), 2);
+    a.close();
+    const [file] = readdirSync(dir);
+    const path = join(dir, file!);
+    truncateSync(path, readFileSync(path).length - 10); // the third record torn
+    // A second segment, all of whose whole records an earlier run acknowledged before it was killed.
+    const acked = join(dir, 'seg-000000000002.log');
+    writeFileSync(acked, readFileSync(path));
+    writeFileSync(`${acked}.ack`, '2');
+    const b = spool(dir);
+    assert.equal(b.waiting, 4);
+    b.append(points(10, 12), 2);
+    const got: number[] = [];
+    for (let turn: 'oldest' | 'fresh' = 'fresh'; b.hasBacklog; turn = turn === 'fresh' ? 'oldest' : 'fresh') {
+      const batch = b.take(turn, 2)!;
+      got.push(...batch.items.map((x) => x.value));
+      b.ack();
+    }
+    assert.deepEqual(got.sort((x, y) => x - y), [0, 1, 2, 3, 10, 11]);
+    assert.equal(b.waiting, 0);
+    assert.equal(b.dropped, 0);
+    assert.equal(b.bytes, 0);
+    const left = readdirSync(dir).filter((f) => !f.startsWith('seg-000000000003.'));
+    assert.deepEqual(left, [], 'only the open segment is left');
+  });
+
+  it('a sink runner on a folder holding a torn segment reports no spooled bytes once all is delivered', async () => {
+    const dir = tempDir();
+    const a = spool(dir);
+    a.append(points(0, 4), 4);
+    a.close();
+    const [torn] = readdirSync(dir);
+    truncateSync(join(dir, torn!), readFileSync(join(dir, torn!)).length - 10);
+    const { sink, state } = switchableSink();
+    state.up = true;
+    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    // Each tick delivered before the next comes, as in steady state: the spool is never asked for its oldest.
+    for (let i = 10; i < 40; i += 10) {
+      r.enqueue(tickOf(points(i, i + 10)));
+      await waitFor(() => r.stats.delivered === i, `tick ${i} delivered`);
+    }
+    assert.deepEqual({ ...r.stats, spoolErrors: 0 }, {
+      produced: 30, delivered: 30, failures: 0, buffered: 0, spooled: 0, spooledBytes: 0, dropped: 0, spoolErrors: 0,
+    });
+    await r.close();
+  });
+
   it('keeps within its size bound by dropping the oldest segments, counted and logged', () => {
     const s = spool(tempDir(), 1_200, 300);
     for (let i = 0; i < 100; i += 10) s.append(points(i, i + 10), 10);
