@@ -1,12 +1,7 @@
 import type { Clock } from '../clock.js';
-import {
-  collectorStatus,
-  type Collector,
-  type CollectorStatus,
-  type ExitHandler,
-  type SampleHandler,
-} from '../docker/collector.js';
-import type { ContainerRef } from '../docker/container.js';
+import { collectorStatus } from '../docker/collector-status.js';
+import type { Collector, CollectorStatus, ExitHandler, SampleHandler } from '../model/collector.js';
+import type { ContainerRef } from '../model/container.js';
 import type { EngineClient } from '../docker/engine.js';
 import type { ContainerFilter } from '../docker/filter.js';
 import { trackedStreams, type StatsStreams } from '../docker/stream-collector.js';

@@ -1,5 +1,4 @@
-import type { BlkioEntry } from '../docker/stats-types.js';
-import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../docker/sample-values.js';
+import { blkioValues, interfaceTotals, type BlkioEntry, type InterfaceValues, type SampleValues } from '../model/sample-values.js';
 import {
   NS_PER_TICK,
   parseCount,

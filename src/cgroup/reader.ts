@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeError, errorCode } from '../errors.js';
-import type { SampleValues } from '../docker/sample-values.js';
+import type { SampleValues } from '../model/sample-values.js';
 import { parseBlkioV1, parseCount, parseMemTotal, parseProcStat, type HostCpu } from './kernel-files.js';
 import { v1Sample, v2Sample, type V1Texts, type V2Texts } from './kernel-sample.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget, type LocateOutcome } from './locate.js';

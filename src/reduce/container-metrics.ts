@@ -1,10 +1,10 @@
-import type { ContainerFacts } from '../docker/container.js';
-import { PRESSURE_RESOURCES, type KernelCounters } from '../docker/kernel-counters.js';
-import type { BlkioValues, SampleValues } from '../docker/sample-values.js';
-import { NETWORK_FIELDS } from '../docker/stats-types.js';
+import type { ContainerFacts } from '../model/container.js';
+import { PRESSURE_RESOURCES, type KernelCounters } from '../model/kernel-counters.js';
+import type { BlkioValues, SampleValues } from '../model/sample-values.js';
+import { NETWORK_FIELDS } from '../model/network-counters.js';
 import { cpuPercent, workingSet } from './docker-math.js';
 import { percentOfLimit } from './lifecycle.js';
-import type { Metric, MetricKind, Per, Subject } from './metric.js';
+import type { Metric, MetricKind, Per, Subject } from '../model/metric.js';
 
 export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure', 'swarm', 'disk'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];

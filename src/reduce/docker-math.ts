@@ -1,7 +1,7 @@
-import type { SampleValues } from '../docker/sample-values.js';
+import type { SampleValues } from '../model/sample-values.js';
 
 // The `docker stats` formulas (docs/architecture.md §2) as small pure helpers over the values of a
-// sample (src/docker/sample-values.ts). Each returns undefined when its inputs are absent, so that
+// sample (src/model/sample-values.ts). Each returns undefined when its inputs are absent, so that
 // a missing field never turns into a 0.
 
 /**

@@ -1,5 +1,5 @@
-import type { BlkioValues, InterfaceValues, SampleValues } from '../docker/sample-values.js';
-import { NETWORK_FIELDS, type NetworkCounters } from '../docker/stats-types.js';
+import type { BlkioValues, InterfaceValues, SampleValues } from '../model/sample-values.js';
+import { NETWORK_FIELDS, type NetworkCounters } from '../model/network-counters.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -1,8 +1,8 @@
-import type { ContainerRef } from '../docker/container.js';
-import type { KernelCounters } from '../docker/kernel-counters.js';
-import type { SampleValues } from '../docker/sample-values.js';
+import type { ContainerRef } from '../model/container.js';
+import type { KernelCounters } from '../model/kernel-counters.js';
+import type { SampleValues } from '../model/sample-values.js';
 import { containerMetrics, type MetricOptions } from './container-metrics.js';
-import { HOST, type Metric } from './metric.js';
+import { HOST, type Metric } from '../model/metric.js';
 
 /** One container's interval: its earliest and latest real samples, and the container as of the latest. */
 export interface ContainerReading {

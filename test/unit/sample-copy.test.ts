@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { copySample, overwriteSample, SCALAR_KEYS } from '../../src/reduce/sample-copy.js';
 import { loadSamples } from '../helpers/fixtures.js';
 
