@@ -2,10 +2,16 @@ import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CgroupCollector } from './cgroup/collector.js';
 import { openTickCounters, type TickCounters } from './cgroup/tick-counters.js';
-import type { Collector, ExitHandler, SampleHandler } from './model/collector.js';
+import type {
+  Collector,
+  ContainerListener,
+  ExitHandler,
+  FollowedContainers,
+  SampleHandler,
+} from './model/collector.js';
 import type { ContainerExit, ContainerRef } from './model/container.js';
 import { OneShotCollector } from './docker/oneshot-collector.js';
-import { StreamCollector } from './docker/stream-collector.js';
+import { fallbackStreams, StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
 import type { KernelCounters } from './model/kernel-counters.js';
 import { listStates } from './docker/states.js';
@@ -481,8 +487,13 @@ function collectorFor(
       return new StreamCollector(common);
     case 'oneshot':
       return new OneShotCollector({ ...common, concurrency: config.concurrency });
-    case 'cgroup':
-      return new CgroupCollector({ ...common, hostProc: config.hostProc, cgroupRoot: config.cgroupRoot });
+    case 'cgroup': {
+      const { clock, logger, onSample } = common;
+      const { hostProc, cgroupRoot } = config;
+      // cgroup/ knows no Engine: containers are found through docker/, and fall back to its streams.
+      const engineSide = (listener: ContainerListener): FollowedContainers => fallbackStreams(common, listener);
+      return new CgroupCollector({ hostProc, cgroupRoot, clock, logger, onSample, engineSide });
+    }
   }
 }
 

@@ -7,6 +7,14 @@ import type { SampleValues } from './sample-values.js';
  */
 export type SampleHandler = (container: ContainerRef, values: SampleValues | undefined) => void;
 
+/** Told which containers to follow; called in order for any one container. */
+export interface ContainerListener {
+  /** A running container that passes the filter: new, or with new facts (a rename, a health change). */
+  follow(container: ContainerRef): void;
+  /** It stopped, was removed, or no longer passes the filter. */
+  unfollow(id: string): void;
+}
+
 /** Called once per `die` of a followed (or filter-passing) container, in every mode (docker/tracker.ts). */
 export type ExitHandler = (exit: ContainerExit) => void;
 
@@ -43,6 +51,24 @@ export interface Collector {
   start(): void;
   /** What the tick needs before its batch is built: nothing for streams, one sample each for one-shot. */
   collect(): Promise<void>;
+  stop(): Promise<void>;
+  status(): CollectorStatus;
+}
+
+/**
+ * The Engine's side of a collector that reads samples itself (cgroup mode), made by docker/ and
+ * handed over by the daemon: which containers to follow, told to the listener it was made with,
+ * and a stats stream for each container handed to `streams` (one the collector cannot read).
+ * Lifecycle as a Collector's: start() once, stop() once.
+ */
+export interface FollowedContainers {
+  /** Resolves once the running containers have been listed (or on stop). */
+  readonly ready: Promise<void>;
+  readonly streams: ContainerListener & {
+    /** Resolves once what the Engine sent until the call has reached the SampleHandler. */
+    flush(): Promise<void>;
+  };
+  start(): void;
   stop(): Promise<void>;
   status(): CollectorStatus;
 }
