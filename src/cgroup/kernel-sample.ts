@@ -137,7 +137,7 @@ export function v2Sample(t: V2Texts, host: HostTexts): KernelSampleOutcome {
   });
 }
 
-type GroupValues = Omit<SampleValues, 'readMs' | 'podman' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'>;
+type GroupValues = Omit<SampleValues, 'readMs' | 'cpuPercentBase' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'>;
 
 /** The values both versions get the same way: host CPU, network, block I/O. */
 function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValues): KernelSampleOutcome {
@@ -153,7 +153,7 @@ function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValue
     kind: 'values',
     values: {
       readMs: host.readMs,
-      podman: false,
+      cpuPercentBase: 'system',
       cpuSystem: cpu.systemNs,
       cpuOnline: cpu.onlineCpus,
       ...group,

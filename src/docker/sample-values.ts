@@ -33,7 +33,8 @@ export function sampleValues(sample: DockerStats): SampleValues | undefined {
   const blkio = sample.blkio_stats?.io_service_bytes_recursive;
   return {
     readMs,
-    podman: isPodmanSample(sample),
+    // Podman's system_cpu_usage is busy time only (podman.ts).
+    cpuPercentBase: isPodmanSample(sample) ? 'wall-clock' : 'system',
     cpuSystem: num(cpu?.system_cpu_usage),
     cpuTotal: num(cpu?.cpu_usage?.total_usage),
     cpuKernel: num(cpu?.cpu_usage?.usage_in_kernelmode),

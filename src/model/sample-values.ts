@@ -31,8 +31,12 @@ export interface BlkioEntry {
 export interface SampleValues {
   /** `read`, epoch ms. */
   readonly readMs: number;
-  /** Sent by Podman's Docker-compatible API (its CPU % needs wall-clock time: podman.ts). */
-  readonly podman: boolean;
+  /**
+   * What `cpu.percent` divides the CPU time used by: 'system', Δ`cpuSystem` shared over the online
+   * CPUs (the host's CPU time, idle included, as Docker's formula has it); 'wall-clock', the time
+   * between the two samples' reads, for a source whose `cpuSystem` leaves idle time out.
+   */
+  readonly cpuPercentBase: 'system' | 'wall-clock';
   readonly cpuSystem: number | undefined;
   readonly cpuTotal: number | undefined;
   readonly cpuKernel: number | undefined;

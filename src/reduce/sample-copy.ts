@@ -19,12 +19,12 @@ type NestedKey = 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite';
 type ScalarKey = Exclude<keyof SampleValues, NestedKey>;
 
 /**
- * Every field of a sample that is a number or a flag: the compiler insists each one is listed, and
+ * Every field of a sample that is a number or a word: the compiler insists each one is listed, and
  * the test that writes every fixture sample over every other checks overwriteSample copies each.
  */
 const SCALARS = {
   readMs: true,
-  podman: true,
+  cpuPercentBase: true,
   cpuSystem: true,
   cpuTotal: true,
   cpuKernel: true,
@@ -72,7 +72,7 @@ export function overwriteSample(dst: SampleValues, src: SampleValues): void {
   const d = dst as Writable<SampleValues>;
   // Field by field (SCALARS lists them for the compiler; a loop over it is a keyed access per field).
   d.readMs = src.readMs;
-  d.podman = src.podman;
+  d.cpuPercentBase = src.cpuPercentBase;
   d.cpuSystem = src.cpuSystem;
   d.cpuTotal = src.cpuTotal;
   d.cpuKernel = src.cpuKernel;

@@ -136,7 +136,7 @@ function v2Host(group: string, pid = PID, overrides: Record<string, string> = {}
 
 const V2_EXPECTED: SampleValues = {
   readMs: NOW,
-  podman: false,
+  cpuPercentBase: 'system',
   cpuSystem: SYSTEM_NS,
   cpuOnline: 4,
   cpuTotal: 2817469000,

@@ -56,7 +56,8 @@ describe('copySample / overwriteSample', () => {
   it('writes every scalar field (a field added to SampleValues and not to overwriteSample fails here)', () => {
     const [first] = loadSamples('busy-stream.jsonl').map((s) => sampleValues(s)!);
     const held = copySample(first!);
-    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, k === 'podman' ? !first!.podman : 1e15 + i])) as unknown as SampleValues;
+    const other = first!.cpuPercentBase === 'system' ? 'wall-clock' : 'system';
+    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, k === 'cpuPercentBase' ? other : 1e15 + i])) as unknown as SampleValues;
     overwriteSample(held, { ...first!, ...marked });
     for (const k of SCALAR_KEYS) assert.equal(held[k], marked[k], k);
     assert.deepEqual(Object.keys(held).sort(), Object.keys(first!).sort());
