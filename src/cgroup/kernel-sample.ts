@@ -1,4 +1,10 @@
-import { blkioValues, interfaceTotals, type BlkioEntry, type InterfaceValues, type SampleValues } from '../model/sample-values.js';
+import {
+  blkioValues,
+  interfaceTotals,
+  type BlkioEntry,
+  type InterfaceValues,
+  type SampleValues,
+} from '../model/sample-values.js';
 import {
   NS_PER_TICK,
   parseCount,
@@ -137,7 +143,10 @@ export function v2Sample(t: V2Texts, host: HostTexts): KernelSampleOutcome {
   });
 }
 
-type GroupValues = Omit<SampleValues, 'readMs' | 'cpuPercentBase' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'>;
+type GroupValues = Omit<
+  SampleValues,
+  'readMs' | 'cpuPercentBase' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'
+>;
 
 /** The values both versions get the same way: host CPU, network, block I/O. */
 function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValues): KernelSampleOutcome {

@@ -10,10 +10,14 @@ export interface InterfaceValues {
 export interface BlkioValues {
   readonly total: number;
   /** In the order the devices first appear; `major`/`minor` undefined when the entry lacks them. */
-  readonly perDevice: readonly { readonly major: number | undefined; readonly minor: number | undefined; readonly bytes: number }[];
+  readonly perDevice: readonly {
+    readonly major: number | undefined;
+    readonly minor: number | undefined;
+    readonly bytes: number;
+  }[];
 }
 
-/** One block I/O counter, a device's bytes for one op: an `io_service_bytes_recursive` entry, or a line of blkio/io.stat. */
+/** One block I/O counter, a device's bytes for one op: an `io_service_bytes_recursive` entry, or from blkio/io.stat. */
 export interface BlkioEntry {
   major?: number;
   minor?: number;

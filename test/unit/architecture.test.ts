@@ -62,7 +62,7 @@ describe('architecture: what may import what', () => {
   it('every part is known, and every rule names parts', () => {
     for (const file of graph.keys()) assert.ok(part(file) in MAY_IMPORT, `${file}: a part docs/architecture.md does not name`);
     for (const [from, allowed] of Object.entries(MAY_IMPORT)) {
-      for (const to of allowed) assert.ok(to in MAY_IMPORT && to !== from, `${from} may import ${to}: not another part`);
+      for (const to of allowed) assert.ok(to in MAY_IMPORT && to !== from, `${from} may import ${to}: not a part`);
     }
   });
 

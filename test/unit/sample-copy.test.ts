@@ -57,7 +57,8 @@ describe('copySample / overwriteSample', () => {
     const [first] = loadSamples('busy-stream.jsonl').map((s) => sampleValues(s)!);
     const held = copySample(first!);
     const other = first!.cpuPercentBase === 'system' ? 'wall-clock' : 'system';
-    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, k === 'cpuPercentBase' ? other : 1e15 + i])) as unknown as SampleValues;
+    const mark = (k: string, i: number): unknown => (k === 'cpuPercentBase' ? other : 1e15 + i);
+    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, mark(k, i)])) as unknown as SampleValues;
     overwriteSample(held, { ...first!, ...marked });
     for (const k of SCALAR_KEYS) assert.equal(held[k], marked[k], k);
     assert.deepEqual(Object.keys(held).sort(), Object.keys(first!).sort());
