@@ -61,7 +61,7 @@ interface Followed {
  * (its start event) gives a new PID.
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
- * and let go when the container is: reader.ts has the figures). A container is read as soon as it
+ * and let go when the container is: docs/cgroup.md has the figures). A container is read as soon as it
  * is located (within GATHER_MS), then on the collector's beat, once a second, with every other
  * container (nextDue): one wake-up a second however the containers' starts are spread, as the
  * stream collector's rounds. Each wake-up that runs JavaScript costs about as much as reading a

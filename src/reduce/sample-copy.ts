@@ -4,15 +4,13 @@ import { NETWORK_FIELDS, type NetworkCounters } from '../model/network-counters.
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Why the store keeps copies of samples, and overwrites them (docs/architecture.md §6): a
- * container's latest sample lives about a second, until the next one. That is long enough for V8
- * to move it out of the young generation (at 5,000 streams a scavenge came every 0.25 s), and V8
- * then allocated every sample straight in the old generation (allocation-site pretenuring: the
- * objects made at that spot had all lived on). Each sample became old-generation garbage, 3 MB/s
- * at 5,000 streams, and the old space grew half again over what was live before each collection.
- * Now the objects sampleValues makes never outlive the sample's arrival: the store keeps its own
- * copies, made twice per container per interval (the first sample, and the latest), and writes
- * the later samples into the latest copy in place.
+ * Why the store keeps copies of samples, and overwrites them (docs/architecture.md §6 has the
+ * figures): a container's latest sample lives about a second, until the next one, which at
+ * thousands of streams is long enough for V8 to promote it and then allocate every sample straight
+ * in the old generation (allocation-site pretenuring), as garbage for the costly collections. Now
+ * the objects a collector makes never outlive the sample's arrival: the store keeps its own copies,
+ * made twice per container per interval (the first sample, and the latest), and writes the later
+ * samples into the latest copy in place.
  */
 
 type NestedKey = 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite';
