@@ -8,7 +8,7 @@
  * Apart: what one containerPath call costs (the naming rules run once per container per tick).
  */
 import { randomBytes } from 'node:crypto';
-import type { ContainerRef } from '../src/docker/container.js';
+import type { ContainerRef } from '../src/model/container.js';
 import { sampleReadMs, sampleValues } from '../src/docker/sample-values.js';
 import type { DockerStats } from '../src/docker/stats-types.js';
 import { CarbonPaths } from '../src/naming/carbon-path.js';

@@ -14,7 +14,7 @@
 import { openCgroupReader } from '../src/cgroup/reader.js';
 import { openTickCounters } from '../src/cgroup/tick-counters.js';
 import type { CgroupTarget } from '../src/cgroup/locate.js';
-import type { ContainerRef } from '../src/docker/container.js';
+import type { ContainerRef } from '../src/model/container.js';
 import { silentLogger } from '../src/log.js';
 import { TestContainers } from '../test/helpers/docker.js';
 import { log, median, round, sleepMs } from './lib.js';

@@ -2,25 +2,33 @@ import { sleep, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CgroupCollector } from './cgroup/collector.js';
 import { openTickCounters, type TickCounters } from './cgroup/tick-counters.js';
-import type { Collector, ExitHandler, SampleHandler } from './docker/collector.js';
-import type { ContainerExit, ContainerRef } from './docker/container.js';
+import type {
+  Collector,
+  ContainerListener,
+  ExitHandler,
+  FollowedContainers,
+  SampleHandler,
+} from './model/collector.js';
+import type { ContainerExit, ContainerRef } from './model/container.js';
 import { OneShotCollector } from './docker/oneshot-collector.js';
-import { StreamCollector } from './docker/stream-collector.js';
+import { fallbackStreams, StreamCollector } from './docker/stream-collector.js';
 import type { EngineClient } from './docker/engine.js';
-import type { KernelCounters } from './docker/kernel-counters.js';
-import { listStates, type HostStates } from './docker/states.js';
+import type { KernelCounters } from './model/kernel-counters.js';
+import { listStates } from './docker/states.js';
+import type { HostStates } from './model/host-states.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import type { BackgroundProbe } from './docker/background-probe.js';
-import { diskProbe, type ContainerSize } from './docker/disk-probe.js';
-import { swarmProbe, type ServiceTasks } from './docker/swarm-probe.js';
+import { diskProbe } from './docker/disk-probe.js';
+import { swarmProbe } from './docker/swarm-probe.js';
+import type { ContainerSize, ServiceTasks } from './model/opt-in.js';
 import type { CarbonPaths } from './naming/carbon-path.js';
 import type { TickRunner } from './pipeline/sink-runner.js';
 import { exitMetrics, stateMetrics } from './reduce/lifecycle.js';
 import { diskMetrics, swarmMetrics } from './reduce/opt-in-metrics.js';
 import { SampleStore } from './reduce/sample-store.js';
 import { selfMetrics, type DaemonStats } from './reduce/self-metrics.js';
-import type { Metric } from './reduce/metric.js';
+import type { Metric } from './model/metric.js';
 import { tickMetrics, type ContainerReading } from './reduce/tick.js';
 import type { DaemonStatus } from './sinks/sink.js';
 
@@ -479,8 +487,13 @@ function collectorFor(
       return new StreamCollector(common);
     case 'oneshot':
       return new OneShotCollector({ ...common, concurrency: config.concurrency });
-    case 'cgroup':
-      return new CgroupCollector({ ...common, hostProc: config.hostProc, cgroupRoot: config.cgroupRoot });
+    case 'cgroup': {
+      const { clock, logger, onSample } = common;
+      const { hostProc, cgroupRoot } = config;
+      // cgroup/ knows no Engine: containers are found through docker/, and fall back to its streams.
+      const engineSide = (listener: ContainerListener): FollowedContainers => fallbackStreams(common, listener);
+      return new CgroupCollector({ hostProc, cgroupRoot, clock, logger, onSample, engineSide });
+    }
   }
 }
 

@@ -1,16 +1,12 @@
 import type { Clock } from '../clock.js';
-import {
-  collectorStatus,
-  type Collector,
-  type CollectorStatus,
-  type ExitHandler,
-  type SampleHandler,
-} from '../docker/collector.js';
-import type { ContainerRef } from '../docker/container.js';
-import type { EngineClient } from '../docker/engine.js';
-import type { ContainerFilter } from '../docker/filter.js';
-import { trackedStreams, type StatsStreams } from '../docker/stream-collector.js';
-import type { ContainerTracker } from '../docker/tracker.js';
+import type {
+  Collector,
+  CollectorStatus,
+  ContainerListener,
+  FollowedContainers,
+  SampleHandler,
+} from '../model/collector.js';
+import type { ContainerRef } from '../model/container.js';
 import type { Logger } from '../log.js';
 import type { CgroupPaths, CgroupTarget } from './locate.js';
 import type { CgroupFailure } from './outcome.js';
@@ -28,17 +24,14 @@ const GATHER_MS = 100;
 const FIRST_GAP_MS = 500;
 
 export interface CgroupCollectorOptions extends CgroupPaths {
-  readonly engine: EngineClient;
-  /** Where the Engine is, for messages (never holds a password). */
-  readonly where: string;
-  readonly filter: ContainerFilter;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** For the containers that fall back to the Engine's stats stream. */
-  readonly stallTimeoutMs: number;
   readonly onSample: SampleHandler;
-  readonly onExit?: ExitHandler | undefined;
-  readonly random?: () => number;
+  /**
+   * The Engine's side, made once with the collector's listener: the containers to follow, and a
+   * stats stream for each one whose files cannot be read (the daemon makes it from docker/).
+   */
+  readonly engineSide: (listener: ContainerListener) => FollowedContainers;
 }
 
 interface Followed {
@@ -68,7 +61,7 @@ interface Followed {
  * (its start event) gives a new PID.
  *
  * Reads are synchronous (about a dozen small files of kernfs and procfs, kept open between reads
- * and let go when the container is: reader.ts has the figures). A container is read as soon as it
+ * and let go when the container is: docs/cgroup.md has the figures). A container is read as soon as it
  * is located (within GATHER_MS), then on the collector's beat, once a second, with every other
  * container (nextDue): one wake-up a second however the containers' starts are spread, as the
  * stream collector's rounds. Each wake-up that runs JavaScript costs about as much as reading a
@@ -79,8 +72,7 @@ export class CgroupCollector implements Collector {
   readonly sampling = 'continuous';
   readonly failed: Promise<string> = new Promise(() => {});
   readonly #o: CgroupCollectorOptions;
-  readonly #tracker: ContainerTracker;
-  readonly #streams: StatsStreams;
+  readonly #engine: FollowedContainers;
   readonly #followed = new Map<string, Followed>();
   #reader: CgroupReader | undefined;
   #stopped = false;
@@ -93,18 +85,15 @@ export class CgroupCollector implements Collector {
   constructor(opts: CgroupCollectorOptions) {
     this.#o = opts;
     // Every container's news come here; only the ones that fall back go on to the streams.
-    ({ tracker: this.#tracker, streams: this.#streams } = trackedStreams(opts, () => ({
-      follow: (c) => this.#follow(c),
-      unfollow: (id) => this.#unfollow(id),
-    })));
+    this.#engine = opts.engineSide({ follow: (c) => this.#follow(c), unfollow: (id) => this.#unfollow(id) });
   }
 
   get ready(): Promise<void> {
-    return this.#tracker.ready;
+    return this.#engine.ready;
   }
 
   status(): CollectorStatus {
-    return collectorStatus({ tracker: this.#tracker, streams: this.#streams });
+    return this.#engine.status();
   }
 
   start(): void {
@@ -121,8 +110,7 @@ export class CgroupCollector implements Collector {
         error: describeFailure(opened),
       });
     }
-    this.#streams.start();
-    this.#tracker.start();
+    this.#engine.start();
     this.#scheduleLoop();
   }
 
@@ -131,14 +119,13 @@ export class CgroupCollector implements Collector {
    * the containers that fell back is read.
    */
   collect(): Promise<void> {
-    return this.#streams.flush();
+    return this.#engine.streams.flush();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelLoop?.();
-    this.#streams.stop();
-    await this.#tracker.stop();
+    await this.#engine.stop();
     this.#reader?.close();
   }
 
@@ -147,7 +134,7 @@ export class CgroupCollector implements Collector {
     const known = this.#followed.get(container.id);
     if (known) {
       known.container = container;
-      if (known.source === 'stream') this.#streams.follow(container);
+      if (known.source === 'stream') this.#engine.streams.follow(container);
       // Started again (a new init process): find its group anew.
       else if (container.facts.pid !== known.pid) this.#locate(known);
       return;
@@ -163,7 +150,7 @@ export class CgroupCollector implements Collector {
     if (!f) return;
     this.#followed.delete(id);
     this.#drop(f);
-    if (f.source === 'stream') this.#streams.unfollow(id);
+    if (f.source === 'stream') this.#engine.streams.unfollow(id);
   }
 
   /** Lets go of the container's kernel files (the reader keeps them open between reads). */
@@ -200,7 +187,7 @@ export class CgroupCollector implements Collector {
         error: why,
       });
     }
-    this.#streams.follow(f.container);
+    this.#engine.streams.follow(f.container);
   }
 
   /** Sets the loop's timer for when the next container is due (nextWake). */

@@ -1,6 +1,6 @@
-import type { BlkioEntry, NetworkCounters } from '../docker/stats-types.js';
-import type { MemoryEvents } from '../docker/kernel-counters.js';
-import type { InterfaceValues } from '../docker/sample-values.js';
+import type { NetworkCounters } from '../model/network-counters.js';
+import type { MemoryEvents } from '../model/kernel-counters.js';
+import type { BlkioEntry, InterfaceValues } from '../model/sample-values.js';
 
 // Pure parsers of the kernel files a cgroup sample is read from, in the formats of the kernel's
 // cgroup documentation (v1: memory, cpuacct, blkio; v2: cgroup-v2.rst) and proc(5). Each returns

@@ -1,5 +1,10 @@
-import type { BlkioEntry } from '../docker/stats-types.js';
-import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../docker/sample-values.js';
+import {
+  blkioValues,
+  interfaceTotals,
+  type BlkioEntry,
+  type InterfaceValues,
+  type SampleValues,
+} from '../model/sample-values.js';
 import {
   NS_PER_TICK,
   parseCount,
@@ -138,7 +143,10 @@ export function v2Sample(t: V2Texts, host: HostTexts): KernelSampleOutcome {
   });
 }
 
-type GroupValues = Omit<SampleValues, 'readMs' | 'podman' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'>;
+type GroupValues = Omit<
+  SampleValues,
+  'readMs' | 'cpuPercentBase' | 'cpuSystem' | 'cpuOnline' | 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite'
+>;
 
 /** The values both versions get the same way: host CPU, network, block I/O. */
 function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValues): KernelSampleOutcome {
@@ -154,7 +162,7 @@ function common(host: HostTexts, blkio: readonly BlkioEntry[], group: GroupValue
     kind: 'values',
     values: {
       readMs: host.readMs,
-      podman: false,
+      cpuPercentBase: 'system',
       cpuSystem: cpu.systemNs,
       cpuOnline: cpu.onlineCpus,
       ...group,

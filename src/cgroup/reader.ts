@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeError, errorCode } from '../errors.js';
-import type { SampleValues } from '../docker/sample-values.js';
+import type { SampleValues } from '../model/sample-values.js';
 import { parseBlkioV1, parseCount, parseMemTotal, parseProcStat, type HostCpu } from './kernel-files.js';
 import { v1Sample, v2Sample, type V1Texts, type V2Texts } from './kernel-sample.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget, type LocateOutcome } from './locate.js';
@@ -74,8 +74,8 @@ export class CgroupReader {
 
   /**
    * Runs `reads` (calls of read()) as one round: its samples share one read of /proc/stat, taken
-   * with the first of them, instead of one each (7 µs of a 30 µs sample on the machine of
-   * docs/cgroup.md's figures). The collector reads about a tenth of its containers a round, within
+   * with the first of them, instead of one each (a fair share of a sample's cost: docs/cgroup.md).
+   * The collector reads about a tenth of its containers a round, within
    * a few milliseconds, so each container's `system_cpu_usage` is still read within those
    * milliseconds of its own files, at the same point of every second: its `cpu.percent` (a ratio of
    * two one-second deltas) does not move. Docker too reads /proc/stat apart from the group's files.
@@ -175,29 +175,15 @@ export class CgroupReader {
 
   /**
    * A whole file, read from the start of a descriptor kept open for it (opened at its first read,
-   * closed by release() or close(), or when a read fails). Measured with bench/cgroup-read.ts on
-   * 100 real containers (cgroup v1, 12 files a sample, Linux 6.18, Node 20, 2 shared and busy
-   * cores), CPU µs per container sample: the medians of three runs of 5 repeats each, and the range
-   * over all 15 (bench/results/2026-11-30T23-11-cgroup-read.md):
-   *
-   *   fs.readFileSync                 233, 255, 259  (192–360)
-   *   open + read + close              98, 106, 120  (89–154)
-   *   kept fd + pread at offset 0      40,  50,  51  (30–58)    (this)
-   *   fs.promises.readFile          1150, 1291, 1228 (853–1680)
-   *   kept FileHandle + read at 0     231, 228, 239  (179–353)
-   *
-   * and in the whole daemon at 100 containers (--cpu-prof over 40 s), with every file opened anew
-   * at each read, open and close were a third of its busy time (docs/cgroup.md has the figures
-   * with kept descriptors). A read at offset 0 returns fresh values from kernfs and procfs. Kept (#kept):
-   * the group's files (a removed group answers ENODEV: gone), /proc/stat, and
+   * closed by release() or close(), or when a read fails), because a kept descriptor read at offset 0
+   * costs a fraction of opening the file each time (docs/cgroup.md, "Cost, and how files are read",
+   * compares the ways of reading), and still returns fresh values from kernfs and procfs. Kept
+   * (#kept): the group's files (a removed group answers ENODEV: gone), /proc/stat, and
    * /proc/<pid>/net/dev, which reads the namespace it was opened in for as long as it is open
-   * (#sample sees an exit by the group's `pids.current`). Opened anew at each read, it took a
-   * sample's reads, read once a second, from 59 to 70 µs of CPU
-   * (bench/results/2026-12-01T18-09-cgroup-read-paced.md). A kept
-   * file pins a removed group, or an exited container's namespace, until it is closed: the
-   * collector releases a container's files as soon as it lets go of the container, and a read
-   * that gives no sample does. About a dozen descriptors a container: Node raises its soft limit to
-   * the hard one at start.
+   * (#sample sees an exit by the group's `pids.current`). A kept file pins a removed group, or an
+   * exited container's namespace, until it is closed: the collector releases a container's files as
+   * soon as it lets go of the container, and a read that gives no sample does. About a dozen
+   * descriptors a container: Node raises its soft limit to the hard one at start.
    */
   #readText(path: string, fds: Int32Array, slot: number): string {
     let fd = fds[slot]!;

@@ -1,12 +1,12 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerRef } from '../docker/container.js';
+import type { ContainerRef } from '../model/container.js';
 import {
   PRESSURE_RESOURCES,
   type KernelCounters,
   type Pressure,
   type PressureResource,
-} from '../docker/kernel-counters.js';
+} from '../model/kernel-counters.js';
 import type { Logger } from '../log.js';
 import { parseCount, parseMemoryEvents, parseOomControl, parsePressure } from './kernel-files.js';
 import { detectCgroupVersion, locateContainer, type CgroupPaths } from './locate.js';

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { ContainerSize } from '../model/opt-in.js';
 import { BackgroundProbe } from './background-probe.js';
 import { describeError } from '../errors.js';
 import { withTimeout } from './engine-calls.js';
@@ -9,13 +10,6 @@ import { engineLabelFilter, type ContainerFilter } from './filter.js';
 /** The bounds of the time a size listing may take: the Engine walks every container's writable layer for it. */
 const DISK_TIMEOUT_MIN_MS = 15_000;
 const DISK_TIMEOUT_MAX_MS = 5 * 60_000;
-
-/** One container's sizes: its writable layer, and that with its image's layers. */
-export interface ContainerSize {
-  readonly id: string;
-  readonly rwBytes: number | undefined;
-  readonly rootBytes: number | undefined;
-}
 
 /**
  * The group `disk`: `GET /containers/json?size=1` (the running containers, with the tracker's label

@@ -132,7 +132,7 @@ export class EngineError extends Error {
  * dockerode gives every Container handle its own `defaultOptions`: 21 empty objects, one per
  * method, which each call copies into a fresh options object and never writes to. A stats stream's
  * request keeps its handle alive for as long as the stream is open (dockerode's callback holds
- * it), so 5,000 streams held 105,000 of those objects (7 MB of heap, measured in a heap snapshot).
+ * it), so thousands of streams held a hundred thousand of those objects (docs/architecture.md §6).
  * Every handle the daemon makes shares the first handle's set, frozen. This reaches into dockerode's
  * private shape, so package.json pins dockerode and test/unit/dependency-patches.test.ts checks the shape.
  */

@@ -2,14 +2,9 @@ import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import {
-  collectorStatus,
-  type Collector,
-  type CollectorStatus,
-  type ExitHandler,
-  type SampleHandler,
-} from './collector.js';
-import type { ContainerRef } from './container.js';
+import { collectorStatus } from './collector-status.js';
+import type { Collector, CollectorStatus, ExitHandler, SampleHandler } from '../model/collector.js';
+import type { ContainerRef } from '../model/container.js';
 import { apiBelow, withTimeout } from './engine-calls.js';
 import type { EngineClient } from './engine.js';
 import type { ContainerFilter } from './filter.js';

@@ -6,9 +6,9 @@ import type { DockerStats } from './stats-types.js';
 // - `cpu_stats.system_cpu_usage` is the host's *busy* CPU time (the root cgroup's cpuacct.usage;
 //   on cgroup v2 the sum of the top-level cgroups' usage), not /proc/stat's total with idle time.
 //   Docker's formula Δtotal_usage / Δsystem_cpu_usage × CPUs then gives a share of what the host
-//   used, not of what it has: a busy loop on an idle 2-CPU host reads about 180 %. Wall-clock time
-//   between the two samples' `read` stamps gives the figure `docker stats` means (the reducer's
-//   wallClockCpuPercent, src/reduce/docker-math.ts).
+//   used, not of what it has (a busy loop reads far over 100 %: docs/architecture.md §2). Wall-clock time
+//   between the two samples' `read` stamps gives the figure `docker stats` means: their values say
+//   so (SampleValues.cpuPercentBase 'wall-clock'), and the reducer's wallClockCpuPercent computes it.
 // - Podman 4 sums every interface into one pseudo-interface named `network` in the `networks` map.
 //   It has no real interface name, so it only counts for the totals.
 //

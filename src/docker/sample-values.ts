@@ -1,18 +1,7 @@
 import { hasPodmanPseudoInterface, isPodmanSample } from './podman.js';
-import { NETWORK_FIELDS, type BlkioEntry, type DockerStats, type NetworkCounters } from './stats-types.js';
-
-/** One interface's counters (`networks.<name>`), under the name the Engine gave it. */
-export interface InterfaceValues {
-  readonly name: string;
-  readonly counters: NetworkCounters;
-}
-
-/** Bytes of one block I/O op, summed over the entries of each device and over all devices. */
-export interface BlkioValues {
-  readonly total: number;
-  /** In the order the devices first appear; `major`/`minor` undefined when the entry lacks them. */
-  readonly perDevice: readonly { readonly major: number | undefined; readonly minor: number | undefined; readonly bytes: number }[];
-}
+import { NETWORK_FIELDS, type NetworkCounters } from '../model/network-counters.js';
+import { blkioValues, interfaceTotals, type InterfaceValues, type SampleValues } from '../model/sample-values.js';
+import type { DockerStats } from './stats-types.js';
 
 /**
  * The sample's `read` time in epoch milliseconds, or undefined when the sample is not a real
@@ -23,47 +12,6 @@ export function sampleReadMs(sample: DockerStats): number | undefined {
   if (typeof sample.read !== 'string') return undefined;
   const ms = Date.parse(sample.read);
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
-
-/**
- * What the reducer needs of one real stats sample: the handful of numbers it reports or computes
- * with, read once when the sample arrives, so that the sample's parsed JSON (hundreds of objects)
- * is garbage at once instead of being held until the tick. Every number is finite; a field the
- * sample lacks (or sends as anything but a finite number) is undefined, never 0.
- */
-export interface SampleValues {
-  /** `read`, epoch ms. */
-  readonly readMs: number;
-  /** Sent by Podman's Docker-compatible API (its CPU % needs wall-clock time: podman.ts). */
-  readonly podman: boolean;
-  readonly cpuSystem: number | undefined;
-  readonly cpuTotal: number | undefined;
-  readonly cpuKernel: number | undefined;
-  readonly cpuUser: number | undefined;
-  /** `online_cpus`, falling back to the length of `percpu_usage` (cgroup v1, old Engines). */
-  readonly cpuOnline: number | undefined;
-  readonly throttledPeriods: number | undefined;
-  readonly throttledTime: number | undefined;
-  readonly memoryUsage: number | undefined;
-  readonly memoryMaxUsage: number | undefined;
-  readonly memoryLimit: number | undefined;
-  /** `stats.total_cache` (v1) or `stats.file` (v2). */
-  readonly memoryCache: number | undefined;
-  /** `stats.total_inactive_file` (v1) or `stats.inactive_file` (v2). */
-  readonly memoryInactiveFile: number | undefined;
-  /** `stats.total_rss` (v1) or `stats.anon` (v2). */
-  readonly memoryRss: number | undefined;
-  readonly memoryPgfault: number | undefined;
-  readonly memoryPgmajfault: number | undefined;
-  /** Summed over every interface (a field no interface reports is left out); undefined without any. */
-  readonly network: NetworkCounters | undefined;
-  /** The real interfaces: none for the flat `network` object of API < 1.21 or Podman's pseudo-interface. */
-  readonly interfaces: readonly InterfaceValues[];
-  /** `io_service_bytes_recursive` by op (case-insensitive); undefined when no entry has that op. */
-  readonly blkioRead: BlkioValues | undefined;
-  readonly blkioWrite: BlkioValues | undefined;
-  readonly pidsCurrent: number | undefined;
-  readonly pidsLimit: number | undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -85,7 +33,8 @@ export function sampleValues(sample: DockerStats): SampleValues | undefined {
   const blkio = sample.blkio_stats?.io_service_bytes_recursive;
   return {
     readMs,
-    podman: isPodmanSample(sample),
+    // Podman's system_cpu_usage is busy time only (podman.ts).
+    cpuPercentBase: isPodmanSample(sample) ? 'wall-clock' : 'system',
     cpuSystem: num(cpu?.system_cpu_usage),
     cpuTotal: num(cpu?.cpu_usage?.total_usage),
     cpuKernel: num(cpu?.cpu_usage?.usage_in_kernelmode),
@@ -143,42 +92,4 @@ function networkValues(sample: DockerStats): { network: NetworkCounters | undefi
   // One interface (the usual case): its counters are the totals; the sample keeps one object, not two.
   const network = list.length === 1 ? list[0]!.counters : interfaceTotals(list);
   return { network, interfaces: hasPodmanPseudoInterface(sample) ? NO_INTERFACES : list };
-}
-
-/**
- * Pure: the counters summed over the interfaces (a field no interface reports is left out), as the
- * stream path sums `networks[*]`; the cgroup collector sums /proc/<pid>/net/dev the same way.
- */
-export function interfaceTotals(list: readonly InterfaceValues[]): NetworkCounters {
-  const totals: NetworkCounters = {};
-  for (const field of NETWORK_FIELDS) {
-    let total: number | undefined;
-    for (const { counters } of list) {
-      const v = counters[field];
-      if (v !== undefined) total = (total ?? 0) + v;
-    }
-    if (total !== undefined) totals[field] = total;
-  }
-  return totals;
-}
-
-/**
- * Pure: the entries whose `op` is `op` (case-insensitive), summed per device and in all; undefined
- * when no entry has that op. Used for the stream's `io_service_bytes_recursive` and for the
- * entries the cgroup collector reads from blkio / io.stat files.
- */
-export function blkioValues(entries: readonly (BlkioEntry | null)[], op: 'read' | 'write'): BlkioValues | undefined {
-  let total: number | undefined;
-  const perDevice: { major: number | undefined; minor: number | undefined; bytes: number }[] = [];
-  for (const e of entries) {
-    const value = num(e?.value);
-    if (value === undefined || typeof e?.op !== 'string' || e.op.toLowerCase() !== op) continue;
-    total = (total ?? 0) + value;
-    const major = num(e.major);
-    const minor = num(e.minor);
-    const device = perDevice.find((d) => d.major === major && d.minor === minor);
-    if (device) device.bytes += value;
-    else perDevice.push({ major, minor, bytes: value });
-  }
-  return total === undefined ? undefined : { total, perDevice };
 }

@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 /**
  * Stops and starts reading a connected socket, so that what the peer sends meanwhile waits in the
  * kernel's socket buffer and is read later in one go: StatsStreams reads its streams in rounds.
- * Why (docs/architecture.md §7): on the machines of the README's figures every wake-up of the
- * event loop that runs JavaScript costs about 170 µs of CPU, and the Engine sends each container's
- * sample at its own moment, so reading the streams as data comes costs one wake-up per sample.
+ * Why: every wake-up of the event loop that runs JavaScript has a fixed cost, and the Engine sends
+ * each container's sample at its own moment, so reading the streams as data comes costs one wake-up
+ * per sample (docs/architecture.md §7 has the figures).
  *
  * `socket.pause()` cannot do this: a paused net.Socket goes on reading into its buffer up to its
  * high-water mark (16 KiB, about eight samples). So this stops the socket's libuv handle itself,

@@ -1,20 +1,9 @@
 import type { Clock } from '../clock.js';
-import type { HealthStatus } from './container.js';
+import type { HealthStatus } from '../model/container.js';
+import { CONTAINER_STATES, HEALTH_STATES, type ContainerState, type HostStates } from '../model/host-states.js';
 import { withTimeout } from './engine-calls.js';
 import type { ContainerSummary, EngineClient } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
-
-export const CONTAINER_STATES = ['running', 'paused', 'restarting', 'exited', 'created', 'dead'] as const;
-export type ContainerState = (typeof CONTAINER_STATES)[number];
-export const HEALTH_STATES = ['healthy', 'unhealthy', 'starting'] as const satisfies readonly HealthStatus[];
-
-/** How many of the containers that pass the filter are in each state, and each health (all keys, 0 included). */
-export interface HostStates {
-  readonly state: Readonly<Record<ContainerState, number>>;
-  readonly health: Readonly<Record<HealthStatus, number>>;
-  /** The ids of the containers counted: what is not among them was removed. */
-  readonly ids: ReadonlySet<string>;
-}
 
 /**
  * The health in a list entry's `Status` text (`Up 5 minutes (healthy)`, `(unhealthy)`,

@@ -3,28 +3,8 @@
 // leave different parts out. Nothing outside src/docker sees this shape: sample-values.ts reads
 // what the reducer needs out of it.
 
-export interface NetworkCounters {
-  rx_bytes?: number;
-  rx_packets?: number;
-  rx_errors?: number;
-  rx_dropped?: number;
-  tx_bytes?: number;
-  tx_packets?: number;
-  tx_errors?: number;
-  tx_dropped?: number;
-}
-
-/** The eight counters of an interface, in the order the metrics list them. */
-export const NETWORK_FIELDS = [
-  'rx_bytes',
-  'rx_packets',
-  'rx_errors',
-  'rx_dropped',
-  'tx_bytes',
-  'tx_packets',
-  'tx_errors',
-  'tx_dropped',
-] as const satisfies readonly (keyof NetworkCounters)[];
+import type { BlkioEntry } from '../model/sample-values.js';
+import type { NetworkCounters } from '../model/network-counters.js';
 
 export interface CpuStats {
   cpu_usage?: {
@@ -36,13 +16,6 @@ export interface CpuStats {
   system_cpu_usage?: number;
   online_cpus?: number;
   throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number };
-}
-
-export interface BlkioEntry {
-  major?: number;
-  minor?: number;
-  op?: string;
-  value?: number;
 }
 
 export interface DockerStats {

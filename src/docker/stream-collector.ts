@@ -1,20 +1,22 @@
 import { backoffMs, type Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import {
-  collectorStatus,
-  type Collector,
-  type CollectorStatus,
-  type ExitHandler,
-  type SampleHandler,
-} from './collector.js';
-import type { ContainerRef } from './container.js';
+import { collectorStatus } from './collector-status.js';
+import type {
+  Collector,
+  CollectorStatus,
+  ContainerListener,
+  ExitHandler,
+  FollowedContainers,
+  SampleHandler,
+} from '../model/collector.js';
+import type { ContainerRef } from '../model/container.js';
 import type { EngineClient, EngineStream } from './engine.js';
 import type { ContainerFilter } from './filter.js';
 import { JsonLines } from './json-lines.js';
 import { sampleValues } from './sample-values.js';
 import type { DockerStats } from './stats-types.js';
-import { ContainerTracker, type TrackerListener } from './tracker.js';
+import { ContainerTracker } from './tracker.js';
 
 /** A line longer than this without a newline is not a stats sample: the stream is reopened. */
 const MAX_LINE_BYTES = 1 << 20;
@@ -293,11 +295,11 @@ export class StatsStreams {
 /**
  * A container tracker and stats streams wired together: a stream that ends has the tracker look at
  * its container again. `listener` says which containers the tracker's news go to (all of them to
- * the streams in stream mode; only the ones that fall back in cgroup mode).
+ * the streams in stream mode; only the ones that fall back in cgroup mode, fallbackStreams).
  */
-export function trackedStreams(
+function trackedStreams(
   opts: StreamCollectorOptions,
-  listener: (streams: StatsStreams) => TrackerListener,
+  listener: (streams: StatsStreams) => ContainerListener,
 ): { tracker: ContainerTracker; streams: StatsStreams } {
   const streams: StatsStreams = new StatsStreams({
     ...opts,
@@ -306,6 +308,27 @@ export function trackedStreams(
   });
   const tracker: ContainerTracker = new ContainerTracker({ ...opts, listener: listener(streams) });
   return { tracker, streams };
+}
+
+/**
+ * The tracker and stats streams of a collector that reads samples elsewhere (cgroup mode): the
+ * tracker's news go to `listener`, and only the containers handed to `streams` get a stream.
+ */
+export function fallbackStreams(opts: StreamCollectorOptions, listener: ContainerListener): FollowedContainers {
+  const { tracker, streams } = trackedStreams(opts, () => listener);
+  return {
+    ready: tracker.ready,
+    streams,
+    start: () => {
+      streams.start();
+      tracker.start();
+    },
+    stop: async () => {
+      streams.stop();
+      await tracker.stop();
+    },
+    status: () => collectorStatus({ tracker, streams }),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { ServiceTasks } from '../model/opt-in.js';
 import { BackgroundProbe } from './background-probe.js';
 import { describeError } from '../errors.js';
 import { withTimeout } from './engine-calls.js';
@@ -7,14 +8,6 @@ import type { EngineClient } from './engine.js';
 
 /** How long a node's answer to "am I a swarm manager?" is trusted before `GET /info` is asked again. */
 export const MANAGER_RECHECK_MS = 10 * 60_000;
-
-/** One service's tasks, as the managers count them. */
-export interface ServiceTasks {
-  /** The service's name as the Engine gave it: untrusted input. */
-  readonly service: string;
-  readonly running: number;
-  readonly desired: number;
-}
 
 /**
  * The group `swarm`: on a swarm manager only (every node of a global stack runs the daemon, and a

@@ -2,7 +2,9 @@ import pLimit from 'p-limit';
 import { backoffMs, sleep, type Clock } from '../clock.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { containerRef, withOomEvents, type ContainerExit, type ContainerRef } from './container.js';
+import type { ContainerListener } from '../model/collector.js';
+import { containerRef, withOomEvents } from './container.js';
+import type { ContainerExit, ContainerRef } from '../model/container.js';
 import { withTimeout } from './engine-calls.js';
 import type { ContainerInspect, EngineClient, EngineStream, EngineVersion } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
@@ -18,14 +20,6 @@ const INSPECT_CONCURRENCY = 8;
  */
 export const OOM_REPEAT_MS = 1_000;
 
-/** Told which containers to follow; called in order for any one container. */
-export interface TrackerListener {
-  /** A running container that passes the filter: new, or with new facts (a rename, a health change). */
-  follow(container: ContainerRef): void;
-  /** It stopped, was removed, or no longer passes the filter. */
-  unfollow(id: string): void;
-}
-
 export interface TrackerOptions {
   readonly engine: EngineClient;
   /** Where the Engine is, for messages (never holds a password). */
@@ -33,7 +27,7 @@ export interface TrackerOptions {
   readonly filter: ContainerFilter;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly listener: TrackerListener;
+  readonly listener: ContainerListener;
   /** Called once per `die` event of a container that passes the filter, after an inspect says what it can. */
   readonly onExit?: ((exit: ContainerExit) => void) | undefined;
   /** Called each time the Engine answers after a (re)connect, before the containers are listed. */

@@ -1,5 +1,5 @@
-import type { ContainerRef } from '../docker/container.js';
-import type { Metric } from '../reduce/metric.js';
+import type { ContainerRef } from '../model/container.js';
+import type { Metric } from '../model/metric.js';
 import { containerPath, type ContainerPath, type Rule } from './rules.js';
 import { sanitizePath, sanitizeSegment } from './sanitize.js';
 

@@ -1,7 +1,7 @@
-import type { SampleValues } from '../docker/sample-values.js';
+import type { SampleValues } from '../model/sample-values.js';
 
 // The `docker stats` formulas (docs/architecture.md §2) as small pure helpers over the values of a
-// sample (src/docker/sample-values.ts). Each returns undefined when its inputs are absent, so that
+// sample (src/model/sample-values.ts). Each returns undefined when its inputs are absent, so that
 // a missing field never turns into a 0.
 
 /**
@@ -10,7 +10,7 @@ import type { SampleValues } from '../docker/sample-values.js';
  * (the same sample twice, a missing field, no system time elapsed, a counter that went back).
  */
 export function cpuPercent(from: SampleValues, to: SampleValues): number | undefined {
-  if (to.podman) return wallClockCpuPercent(from, to);
+  if (to.cpuPercentBase === 'wall-clock') return wallClockCpuPercent(from, to);
   const { cpuTotal: t0, cpuSystem: s0 } = from;
   const { cpuTotal: t1, cpuSystem: s1, cpuOnline: cpus } = to;
   if (t0 === undefined || t1 === undefined || s0 === undefined || s1 === undefined || cpus === undefined) return undefined;
@@ -21,9 +21,9 @@ export function cpuPercent(from: SampleValues, to: SampleValues): number | undef
 }
 
 /**
- * Podman's samples (src/docker/podman.ts): CPU % between two samples from wall-clock time: Δtotal_usage / Δread × 100
- * (100 = one CPU busy; what `docker stats` shows). Undefined without a usable pair (a missing
- * field, no time elapsed, a counter that went back).
+ * CPU % between two samples from wall-clock time, for samples whose system time leaves idle time out
+ * (SampleValues.cpuPercentBase): Δtotal_usage / Δread × 100 (100 = one CPU busy; what `docker stats`
+ * shows). Undefined without a usable pair (a missing field, no time elapsed, a counter that went back).
  */
 export function wallClockCpuPercent(from: SampleValues, to: SampleValues): number | undefined {
   const t0 = from.cpuTotal;

@@ -1,6 +1,6 @@
-import type { ContainerExit } from '../docker/container.js';
-import { CONTAINER_STATES, HEALTH_STATES, type HostStates } from '../docker/states.js';
-import { HOST, type Metric } from './metric.js';
+import type { ContainerExit } from '../model/container.js';
+import { CONTAINER_STATES, HEALTH_STATES, type HostStates } from '../model/host-states.js';
+import { HOST, type Metric } from '../model/metric.js';
 
 /**
  * Pure: each exit's `exit_code` and, when known, `oom_killed` (1/0), about the container as last

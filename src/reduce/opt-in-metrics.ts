@@ -1,7 +1,6 @@
-import type { ContainerRef } from '../docker/container.js';
-import type { ContainerSize } from '../docker/disk-probe.js';
-import type { ServiceTasks } from '../docker/swarm-probe.js';
-import { HOST, type Metric } from './metric.js';
+import type { ContainerRef } from '../model/container.js';
+import type { ContainerSize, ServiceTasks } from '../model/opt-in.js';
+import { HOST, type Metric } from '../model/metric.js';
 
 /**
  * Pure: the swarm's services → `swarm.services.<service>.{running,desired}` (host metrics, per

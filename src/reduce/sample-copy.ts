@@ -1,30 +1,28 @@
-import type { BlkioValues, InterfaceValues, SampleValues } from '../docker/sample-values.js';
-import { NETWORK_FIELDS, type NetworkCounters } from '../docker/stats-types.js';
+import type { BlkioValues, InterfaceValues, SampleValues } from '../model/sample-values.js';
+import { NETWORK_FIELDS, type NetworkCounters } from '../model/network-counters.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Why the store keeps copies of samples, and overwrites them (docs/architecture.md §6): a
- * container's latest sample lives about a second, until the next one. That is long enough for V8
- * to move it out of the young generation (at 5,000 streams a scavenge came every 0.25 s), and V8
- * then allocated every sample straight in the old generation (allocation-site pretenuring: the
- * objects made at that spot had all lived on). Each sample became old-generation garbage, 3 MB/s
- * at 5,000 streams, and the old space grew half again over what was live before each collection.
- * Now the objects sampleValues makes never outlive the sample's arrival: the store keeps its own
- * copies, made twice per container per interval (the first sample, and the latest), and writes
- * the later samples into the latest copy in place.
+ * Why the store keeps copies of samples, and overwrites them (docs/architecture.md §6 has the
+ * figures): a container's latest sample lives about a second, until the next one, which at
+ * thousands of streams is long enough for V8 to promote it and then allocate every sample straight
+ * in the old generation (allocation-site pretenuring), as garbage for the costly collections. Now
+ * the objects a collector makes never outlive the sample's arrival: the store keeps its own copies,
+ * made twice per container per interval (the first sample, and the latest), and writes the later
+ * samples into the latest copy in place.
  */
 
 type NestedKey = 'network' | 'interfaces' | 'blkioRead' | 'blkioWrite';
 type ScalarKey = Exclude<keyof SampleValues, NestedKey>;
 
 /**
- * Every field of a sample that is a number or a flag: the compiler insists each one is listed, and
+ * Every field of a sample that is a number or a word: the compiler insists each one is listed, and
  * the test that writes every fixture sample over every other checks overwriteSample copies each.
  */
 const SCALARS = {
   readMs: true,
-  podman: true,
+  cpuPercentBase: true,
   cpuSystem: true,
   cpuTotal: true,
   cpuKernel: true,
@@ -72,7 +70,7 @@ export function overwriteSample(dst: SampleValues, src: SampleValues): void {
   const d = dst as Writable<SampleValues>;
   // Field by field (SCALARS lists them for the compiler; a loop over it is a keyed access per field).
   d.readMs = src.readMs;
-  d.podman = src.podman;
+  d.cpuPercentBase = src.cpuPercentBase;
   d.cpuSystem = src.cpuSystem;
   d.cpuTotal = src.cpuTotal;
   d.cpuKernel = src.cpuKernel;

@@ -1,5 +1,5 @@
-import type { ContainerRef } from '../docker/container.js';
-import type { SampleValues } from '../docker/sample-values.js';
+import type { ContainerRef } from '../model/container.js';
+import type { SampleValues } from '../model/sample-values.js';
 import { countersWentBack } from './docker-math.js';
 import { copySample, overwriteSample } from './sample-copy.js';
 import type { ContainerReading } from './tick.js';

@@ -1,4 +1,4 @@
-import { DAEMON, type Metric, type MetricKind } from './metric.js';
+import { DAEMON, type Metric, type MetricKind } from '../model/metric.js';
 
 /** The daemon's report on itself, as of one tick (summed over the sinks where it applies). */
 export interface DaemonStats {

@@ -1,8 +1,8 @@
-import type { ContainerRef } from '../docker/container.js';
-import type { KernelCounters } from '../docker/kernel-counters.js';
-import type { SampleValues } from '../docker/sample-values.js';
+import type { ContainerRef } from '../model/container.js';
+import type { KernelCounters } from '../model/kernel-counters.js';
+import type { SampleValues } from '../model/sample-values.js';
 import { containerMetrics, type MetricOptions } from './container-metrics.js';
-import { HOST, type Metric } from './metric.js';
+import { HOST, type Metric } from '../model/metric.js';
 
 /** One container's interval: its earliest and latest real samples, and the container as of the latest. */
 export interface ContainerReading {
@@ -29,9 +29,9 @@ export interface TickOptions {
  * tick, stamped with the tick; then `extra` (the daemon's own metrics).
  *
  * Each pass over it makes the container metrics again, one container at a time, instead of the
- * tick holding all of them at once: at 5,000 containers that array was about 200,000 objects,
- * alive (and so promoted to V8's old space) until every sink had encoded the tick. Made this way
- * they die young. A pass costs a few microseconds per container; the readings are not changed.
+ * tick holding all of them at once: held, they lived (and so were promoted to V8's old space) until
+ * every sink had encoded the tick; made this way they die young (docs/architecture.md §6). A pass
+ * is cheap next to sending; the readings are not changed.
  */
 export function tickMetrics(readings: readonly ContainerReading[], opts: TickOptions, extra: readonly Metric[] = []): Iterable<Metric> {
   const categories = new Map<string, number>();

@@ -27,12 +27,11 @@ function bytes(buf: Buffer, at: number, piece: Buffer): number {
 /**
  * Backstop's `/publish/<name>` body: a JSON array of `{metric, value, measure_time}`, as UTF-8.
  * Pure. The bytes are written straight into one buffer (values are finite numbers, paths
- * sanitised): a batch of 1,000 then allocates a few small strings per item instead of a copy of
- * every metric and of the whole text in between (tick after tick, that garbage was most of what
- * the daemon allocated while sending). A path that would need escaping still gets it.
- * The fixed pieces are copied from buffers and the path written by one Buffer.write: a tick of
- * 5,000 containers has 225,000 items, and a character at a time made encoding 7 % of the daemon's
- * busy time there.
+ * sanitised): a batch then allocates a few small strings per item instead of a copy of every
+ * metric and of the whole text in between, which was most of what the daemon allocated while
+ * sending. A path that would need escaping still gets it. The fixed pieces are copied from buffers
+ * and the path written by one Buffer.write, because a character at a time made encoding a visible
+ * share of the daemon's busy time at thousands of containers (docs/architecture.md §6).
  */
 export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
   // Each path is tested once: the bound and the writing both need to know whether it is plain.

@@ -27,7 +27,7 @@ export interface BackstopSink extends Sink<CarbonPoint> {
   setUrl(url: URL): boolean;
 }
 
-/** Backstop handles 1,000 items in about 10 ms; larger batches are cut into chunks of this size. */
+/** Backstop answers a batch of this size quickly (docs/architecture.md §4): larger ones are cut into chunks of it. */
 export const BACKSTOP_MAX_ITEMS = 1_000;
 
 /**

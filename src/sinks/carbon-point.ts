@@ -24,10 +24,10 @@ const LAZY_POINT_BYTES = 64 + 2 * 64;
 
 /**
  * The part every carbon-speaking sink shares: a tick becomes carbon points through the one naming.
- * The points are made as the runner takes them, a batch at a time, not all at the tick: at 5,000
- * containers a tick is about 200,000 points, which lived (and so were promoted to V8's old space)
- * for as long as their delivery took, and the heap grew by about a third over what was live.
- * Counting them takes one pass over the tick's metrics now.
+ * The points are made as the runner takes them, a batch at a time, not all at the tick: a big
+ * tick's points, made at once, lived (and so were promoted to V8's old space) for as long as their
+ * delivery took, and grew the heap (docs/architecture.md §6). Counting them takes one pass over
+ * the tick's metrics.
  */
 export function carbonPointSink(paths: CarbonPaths): Pick<Sink<CarbonPoint>, 'encode' | 'itemBytes'> {
   return {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ContainerRef } from '../docker/container.js';
-import type { Metric } from '../reduce/metric.js';
+import type { ContainerRef } from '../model/container.js';
+import type { Metric } from '../model/metric.js';
 
 /**
  * Items that are made only as they are taken: `count` of them, from `items`, each costing about

@@ -1,8 +1,8 @@
-import type { ContainerRef } from '../../src/docker/container.js';
+import type { ContainerRef } from '../../src/model/container.js';
 import { sampleValues } from '../../src/docker/sample-values.js';
 import { relativePath } from '../../src/naming/carbon-path.js';
 import { containerMetrics, METRIC_GROUPS } from '../../src/reduce/container-metrics.js';
-import { DAEMON, HOST, type Metric, type MetricKind, type Per } from '../../src/reduce/metric.js';
+import { DAEMON, HOST, type Metric, type MetricKind, type Per } from '../../src/model/metric.js';
 import { selfMetrics, type DaemonStats } from '../../src/reduce/self-metrics.js';
 import { tickMetrics } from '../../src/reduce/tick.js';
 import { toSeries } from '../../src/sinks/prometheus/series.js';

@@ -1,5 +1,5 @@
 import type { CarbonPoint } from '../../src/naming/carbon-path.js';
-import { DAEMON, type Metric } from '../../src/reduce/metric.js';
+import { DAEMON, type Metric } from '../../src/model/metric.js';
 import { carbonPointBytes, carbonPointCodec } from '../../src/sinks/carbon-point.js';
 import type { Sink, Tick } from '../../src/sinks/sink.js';
 

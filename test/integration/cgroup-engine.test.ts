@@ -8,7 +8,8 @@ import type { CgroupTarget } from '../../src/cgroup/locate.js';
 import { openCgroupReader, type CgroupReader } from '../../src/cgroup/reader.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { cpuPercent } from '../../src/reduce/docker-math.js';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { stealShare } from '../helpers/host-steal.js';
 import { diskOf, docker, TestContainers } from '../helpers/docker.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerRef } from '../../src/docker/container.js';
+import type { ContainerRef } from '../../src/model/container.js';
 import { CarbonPaths, relativePath } from '../../src/naming/carbon-path.js';
-import { HOST, type Metric, type Per } from '../../src/reduce/metric.js';
+import { HOST, type Metric, type Per } from '../../src/model/metric.js';
 import { parseRules } from '../../src/naming/rules.js';
 
 const ref = (id: string, name: string): ContainerRef => ({ id: id.repeat(64), name, image: 'img', labels: {}, facts: {} });

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { CgroupTarget } from '../../src/cgroup/locate.js';
 import { openCgroupReader, type CgroupReader, type SampleOutcome } from '../../src/cgroup/reader.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { AsNobody } from '../helpers/as-nobody.js';
 import { CgroupTree, fixtureText } from '../helpers/cgroup-tree.js';
 
@@ -135,7 +136,7 @@ function v2Host(group: string, pid = PID, overrides: Record<string, string> = {}
 
 const V2_EXPECTED: SampleValues = {
   readMs: NOW,
-  podman: false,
+  cpuPercentBase: 'system',
   cpuSystem: SYSTEM_NS,
   cpuOnline: 4,
   cpuTotal: 2817469000,

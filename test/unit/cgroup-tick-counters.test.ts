@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { parseMemoryEvents, parseOomControl, parsePressure } from '../../src/cgroup/kernel-files.js';
 import { openTickCounters, stallPercent, TickCounters } from '../../src/cgroup/tick-counters.js';
-import type { ContainerRef } from '../../src/docker/container.js';
-import type { KernelCounters } from '../../src/docker/kernel-counters.js';
+import type { ContainerRef } from '../../src/model/container.js';
+import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { CgroupTree, fixtureText, memoryEvents, pressure, type V2Counters } from '../helpers/cgroup-tree.js';
 

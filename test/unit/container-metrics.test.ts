@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerFacts, ContainerRef } from '../../src/docker/container.js';
-import { sampleReadMs, sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import type { ContainerFacts, ContainerRef } from '../../src/model/container.js';
+import { sampleReadMs, sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { relativePath } from '../../src/naming/carbon-path.js';
 import { containerMetrics, DEFAULT_METRIC_OPTIONS, type MetricOptions } from '../../src/reduce/container-metrics.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import type { Metric } from '../../src/model/metric.js';
 import { SampleStore } from '../../src/reduce/sample-store.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerRef } from '../../src/docker/container.js';
-import type { KernelCounters } from '../../src/docker/kernel-counters.js';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import type { ContainerRef } from '../../src/model/container.js';
+import type { KernelCounters } from '../../src/model/kernel-counters.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { relativePath } from '../../src/naming/carbon-path.js';
 import { DEFAULT_METRIC_OPTIONS, METRIC_GROUPS, type MetricGroup } from '../../src/reduce/container-metrics.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import type { Metric } from '../../src/model/metric.js';
 import { tickMetrics } from '../../src/reduce/tick.js';
 import { loadSamples } from '../helpers/fixtures.js';
 

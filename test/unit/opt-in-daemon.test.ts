@@ -6,7 +6,7 @@ import { EngineClient } from '../../src/docker/engine.js';
 import { createLogger } from '../../src/log.js';
 import { CarbonPaths } from '../../src/naming/carbon-path.js';
 import { SinkRunner } from '../../src/pipeline/sink-runner.js';
-import type { Metric } from '../../src/reduce/metric.js';
+import type { Metric } from '../../src/model/metric.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeEngine } from '../helpers/fake-engine.js';

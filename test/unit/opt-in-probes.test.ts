@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ContainerRef } from '../../src/docker/container.js';
+import type { ContainerRef } from '../../src/model/container.js';
 import { BackgroundProbe } from '../../src/docker/background-probe.js';
 import { diskProbe } from '../../src/docker/disk-probe.js';
 import { EngineClient } from '../../src/docker/engine.js';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { hasPodmanPseudoInterface, isPodmanSample } from '../../src/docker/podman.js';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { cpuPercent, wallClockCpuPercent } from '../../src/reduce/docker-math.js';
 import { fixtureFiles, loadSamples } from '../helpers/fixtures.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerRef } from '../../src/docker/container.js';
-import { DAEMON, HOST, type Metric, type Per } from '../../src/reduce/metric.js';
+import type { ContainerRef } from '../../src/model/container.js';
+import { DAEMON, HOST, type Metric, type Per } from '../../src/model/metric.js';
 import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
 import { EXIT_RETENTION, familyHelp, LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';

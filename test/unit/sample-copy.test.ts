@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sampleValues, type SampleValues } from '../../src/docker/sample-values.js';
+import { sampleValues } from '../../src/docker/sample-values.js';
+import type { SampleValues } from '../../src/model/sample-values.js';
 import { copySample, overwriteSample, SCALAR_KEYS } from '../../src/reduce/sample-copy.js';
 import { loadSamples } from '../helpers/fixtures.js';
 
@@ -55,7 +56,9 @@ describe('copySample / overwriteSample', () => {
   it('writes every scalar field (a field added to SampleValues and not to overwriteSample fails here)', () => {
     const [first] = loadSamples('busy-stream.jsonl').map((s) => sampleValues(s)!);
     const held = copySample(first!);
-    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, k === 'podman' ? !first!.podman : 1e15 + i])) as unknown as SampleValues;
+    const other = first!.cpuPercentBase === 'system' ? 'wall-clock' : 'system';
+    const mark = (k: string, i: number): unknown => (k === 'cpuPercentBase' ? other : 1e15 + i);
+    const marked = Object.fromEntries(SCALAR_KEYS.map((k, i) => [k, mark(k, i)])) as unknown as SampleValues;
     overwriteSample(held, { ...first!, ...marked });
     for (const k of SCALAR_KEYS) assert.equal(held[k], marked[k], k);
     assert.deepEqual(Object.keys(held).sort(), Object.keys(first!).sort());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerRef } from '../../src/docker/container.js';
+import type { ContainerRef } from '../../src/model/container.js';
 import { sampleValues } from '../../src/docker/sample-values.js';
 import type { DockerStats } from '../../src/docker/stats-types.js';
 import { CarbonPaths } from '../../src/naming/carbon-path.js';

@@ -1,4 +1,4 @@
-import type { Metric } from '../../reduce/metric.js';
+import type { Metric } from '../../model/metric.js';
 import type { Tick } from '../sink.js';
 
 /** One Prometheus sample: a family (name, type), its labels and value. */

@@ -1,4 +1,4 @@
-import type { ContainerRef } from '../docker/container.js';
+import type { ContainerRef } from './container.js';
 
 /**
  * The metric model every sink encodes from (docs/architecture.md §1). A metric stays structured

@@ -7,7 +7,15 @@ import type { SampleValues } from './sample-values.js';
  */
 export type SampleHandler = (container: ContainerRef, values: SampleValues | undefined) => void;
 
-/** Called once per `die` of a followed (or filter-passing) container, in every mode (tracker.ts). */
+/** Told which containers to follow; called in order for any one container. */
+export interface ContainerListener {
+  /** A running container that passes the filter: new, or with new facts (a rename, a health change). */
+  follow(container: ContainerRef): void;
+  /** It stopped, was removed, or no longer passes the filter. */
+  unfollow(id: string): void;
+}
+
+/** Called once per `die` of a followed (or filter-passing) container, in every mode (docker/tracker.ts). */
 export type ExitHandler = (exit: ContainerExit) => void;
 
 /** What a collector says about itself (the daemon's own metrics, /healthz, --once). */
@@ -25,7 +33,7 @@ export interface CollectorStatus {
 
 /**
  * Where samples come from: one collector per `--mode`, picked once. Every collector follows the
- * Engine's containers through the container tracker (tracker.ts) and hands each sample to its
+ * Engine's containers through the container tracker (docker/tracker.ts) and hands each sample to its
  * SampleHandler. Lifecycle: start() once; collect() before each tick's batch (and not again
  * before it resolves); stop() once.
  */
@@ -47,21 +55,20 @@ export interface Collector {
   status(): CollectorStatus;
 }
 
-/** What the status needs of a container tracker (tracker.ts) and of stats streams (stream-collector.ts). */
-interface StatusSources {
-  readonly tracker: { readonly connected: boolean; followed(): ContainerRef[]; readonly badEvents: number };
-  readonly streams?: { readonly streamsOpen: number; readonly streamRestarts: number; readonly badLines: number };
-  /** Answers other than stats lines that were not stats objects (one-shot). */
-  readonly badAnswers?: number;
-}
-
-/** A collector's status, from its tracker and its streams. */
-export function collectorStatus({ tracker, streams, badAnswers = 0 }: StatusSources): CollectorStatus {
-  return {
-    engineReachable: tracker.connected,
-    followed: tracker.followed(),
-    streamsOpen: streams?.streamsOpen ?? 0,
-    streamRestarts: streams?.streamRestarts ?? 0,
-    badSamples: (streams?.badLines ?? 0) + badAnswers + tracker.badEvents,
+/**
+ * The Engine's side of a collector that reads samples itself (cgroup mode), made by docker/ and
+ * handed over by the daemon: which containers to follow, told to the listener it was made with,
+ * and a stats stream for each container handed to `streams` (one the collector cannot read).
+ * Lifecycle as a Collector's: start() once, stop() once.
+ */
+export interface FollowedContainers {
+  /** Resolves once the running containers have been listed (or on stop). */
+  readonly ready: Promise<void>;
+  readonly streams: ContainerListener & {
+    /** Resolves once what the Engine sent until the call has reached the SampleHandler. */
+    flush(): Promise<void>;
   };
+  start(): void;
+  stop(): Promise<void>;
+  status(): CollectorStatus;
 }
