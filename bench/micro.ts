@@ -42,6 +42,7 @@ export interface MicroResult {
 /** Rules of the shapes users write: a category by prefix, named groups, the original's rewrite. */
 const NAMING_RULES = JSON.stringify([
   { regexp: '^db-', category: 'database' },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go-style template, expanded by the daemon.
   { regexp: '^(?P<app>[a-z]+)-(?P<n>\\d+)$', into: '${app}.i${n}' },
   { regexp: '(.*)\\..*\\.(.*)\\..*', into: '$1.$2' },
 ]);

@@ -143,7 +143,12 @@ export function createCarbonSink(opts: CarbonSinkOptions): Sink<CarbonPoint> {
     const now = clock.now();
     recent.push({ at: now, items });
     let total = 0;
-    recent = recent.filter((r) => r.at >= now - resendWindowMs).reverse().filter((r) => (total += r.items.length) <= RESEND_MAX_ITEMS).reverse();
+    const newestFirst = recent.filter((r) => r.at >= now - resendWindowMs).reverse();
+    recent = newestFirst.filter((r) => {
+      total += r.items.length;
+      return total <= RESEND_MAX_ITEMS;
+    });
+    recent.reverse();
   };
 
   const udp = target.protocol === 'udp' ? createSocket(target.host.includes(':') ? 'udp6' : 'udp4') : undefined;

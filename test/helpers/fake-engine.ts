@@ -91,6 +91,7 @@ export interface FakeEngineOptions {
 const ENDLESS_CHUNK = Buffer.alloc(64 * 1024, 'x'.charCodeAt(0));
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** A parsed sample, edited freely (the fixture's shape is known). */
+// biome-ignore lint/suspicious/noExplicitAny: a recorded sample edited in place; a typed walk would cast at every step.
 type Loose = Record<string, any>;
 const TEMPLATES = loadSamples('busy-stream.jsonl') as unknown as Loose[];
 
@@ -227,7 +228,7 @@ export class FakeEngine {
   emit(action: 'start' | 'die' | 'destroy' | 'rename', c: { id: string; name: string; labels?: Readonly<Record<string, string>> }): void {
     const now = Date.now();
     const line =
-      JSON.stringify({
+      `${JSON.stringify({
         status: action,
         id: c.id,
         from: 'dstb-busybox:latest',
@@ -237,7 +238,7 @@ export class FakeEngine {
         scope: 'local',
         time: Math.floor(now / 1000),
         timeNano: now * 1_000_000,
-      }) + '\n';
+      })}\n`;
     for (const res of this.#events) if (writable(res)) res.write(line);
   }
 
@@ -289,27 +290,28 @@ export class FakeEngine {
     // Drain any body so the connection stays usable.
     req.resume();
 
-    if (req.method === 'GET') {
-      if (path === '/version') return this.#version(res);
-      if (path === '/containers/json') return this.#list(res);
-      if (path === '/events') return this.#subscribe(res);
-      const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
-      if (m) {
-        const c = this.#find(decodeURIComponent(m[1]!));
-        if (!c) return json(res, 404, { message: `No such container: ${m[1]}` });
-        if (m[2] === 'json') {
-          const failures = this.#inspectFailures.get(c.id) ?? 0;
-          if (failures > 0) {
-            this.#inspectFailures.set(c.id, failures - 1);
-            return json(res, 500, { message: 'fake engine: injected inspect failure' });
-          }
-          return json(res, 200, inspect(c));
-        }
-        return this.#stats(res, c, url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0');
-      }
-    }
+    if (req.method === 'GET' && this.#get(path, url, res)) return;
     this.unknown.push(record);
     json(res, 404, { message: `page not found: ${req.method} ${path}` });
+  }
+
+  /** Answers a GET the fake knows; false when it does not know the path. */
+  #get(path: string, url: URL, res: ServerResponse): boolean {
+    const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
+    const c = m ? this.#find(decodeURIComponent(m[1]!)) : undefined;
+    const failures = c ? (this.#inspectFailures.get(c.id) ?? 0) : 0;
+    if (path === '/version') this.#version(res);
+    else if (path === '/containers/json') this.#list(res);
+    else if (path === '/events') this.#subscribe(res);
+    else if (!m) return false;
+    else if (!c) json(res, 404, { message: `No such container: ${m[1]}` });
+    else if (m[2] !== 'json') {
+      this.#stats(res, c, url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0');
+    } else if (failures > 0) {
+      this.#inspectFailures.set(c.id, failures - 1);
+      json(res, 500, { message: 'fake engine: injected inspect failure' });
+    } else json(res, 200, inspect(c));
+    return true;
   }
 
   #version(res: ServerResponse): void {
@@ -348,7 +350,10 @@ export class FakeEngine {
   }
 
   #stats(res: ServerResponse, c: FakeContainer, stream: boolean): void {
-    if (!stream) return json(res, 200, sample(c, 0, this.#now()));
+    if (!stream) {
+      json(res, 200, sample(c, 0, this.#now()));
+      return;
+    }
     const record: StatsStreamRecord = {
       containerId: c.id,
       behaviour: c.behaviour,
@@ -382,7 +387,7 @@ export class FakeEngine {
       return res.write(text);
     };
     let k = 0;
-    const next = (): string => JSON.stringify(c.running ? sample(c, k++, this.#now()) : emptySample(c)) + '\n';
+    const next = (): string => `${JSON.stringify(c.running ? sample(c, k++, this.#now()) : emptySample(c))}\n`;
     switch (record.behaviour) {
       case 'normal':
         write(next(), 1);

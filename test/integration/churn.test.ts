@@ -149,13 +149,21 @@ describe('container churn on the real Engine', () => {
     ).then((r) => r.v);
     let fdsAfter = fdCount(pid);
     try {
-      await waitFor(() => (fdsAfter = fdCount(pid)) <= baseFds + FD_SLACK, `fds back to ${baseFds} + ${FD_SLACK}`, 30_000);
+      const fdsBack = (): boolean => {
+        fdsAfter = fdCount(pid);
+        return fdsAfter <= baseFds + FD_SLACK;
+      };
+      await waitFor(fdsBack, `fds back to ${baseFds} + ${FD_SLACK}`, 30_000);
     } catch {
       // reported with the figures below
     }
     let rssAfter = rssBytes(pid);
     try {
-      await waitFor(() => (rssAfter = rssBytes(pid)) <= baseRss + RSS_SLACK, 'RSS back within slack', 30_000);
+      const rssBack = (): boolean => {
+        rssAfter = rssBytes(pid);
+        return rssAfter <= baseRss + RSS_SLACK;
+      };
+      await waitFor(rssBack, 'RSS back within slack', 30_000);
     } catch {
       // reported with the figures below
     }

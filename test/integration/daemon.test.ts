@@ -54,9 +54,8 @@ describe('daemon against the real Docker Engine', () => {
   });
 
   describe('one daemon, followed through container life', () => {
-    let main: DaemonProcess;
     before(() => {
-      main = daemon(['--backstop', url('main'), '--prefix', RULE, '--poll', '1s']);
+      daemon(['--backstop', url('main'), '--prefix', RULE, '--poll', '1s']);
     });
 
     it('delivers the original 18 metrics per container under the rewritten name, and containers.total', async () => {

@@ -144,7 +144,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     ]);
     const res = await pollUntil(async () => {
       const r = await getTls(`https://127.0.0.1:${p}/metrics`, ca).catch(() => undefined);
-      return r && r.body.includes(`name="${web}"`) ? r : undefined;
+      return r?.body.includes(`name="${web}"`) ? r : undefined;
     }, 'metrics over HTTPS', 60_000);
     assert.equal(res.status, 200);
     await assert.rejects(get(`http://127.0.0.1:${p}/metrics`), 'no plain HTTP on a TLS listener');
@@ -160,7 +160,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     // The README's kind of rule, applied to replicas: both become <run>-bar.rep.1 in carbon.
     const rule = '{"regexp":"^(.*)\\\\.rep\\\\..*\\\\.(.*)$","into":"$1.rep.$2"}';
     const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`, '--prefix', rule]);
-    await metricsHas(new RegExp(`docker_stats_to_backstop_path_collisions 1$`, 'm'), 'the collision counted', p);
+    await metricsHas(/docker_stats_to_backstop_path_collisions 1$/m, 'the collision counted', p);
     const { body } = await get(`http://127.0.0.1:${p}/metrics`);
     const series = (family: string) => body.split('\n').filter((l) => l.startsWith(`${family}{`));
 

@@ -385,7 +385,10 @@ function tickRecordingDaemon(
   const sink: Sink<never> = {
     description: 'ticks',
     maxBatchItems: 1,
-    encode: (tick) => (ticks.push({ ...tick, metrics: [...tick.metrics] }), []),
+    encode: (tick) => {
+      ticks.push({ ...tick, metrics: [...tick.metrics] });
+      return [];
+    },
     itemBytes: () => 0,
     send: async () => {},
     close: async () => {},

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { compileGoRegexp, goMatch, goReplaceAll, GoRegexpError } from '../../src/naming/go-regexp.js';
+import { compileGoRegexp, type GoRegexp, goMatch, goReplaceAll, GoRegexpError } from '../../src/naming/go-regexp.js';
 
 /**
  * Go itself is the reference: test/fixtures/go-regexp-cases.json holds what Go's regexp package
@@ -26,7 +26,7 @@ const BATCH = 250;
 
 /** What differs from Go for one case, or undefined. */
 function difference(c: GoCase): string | undefined {
-  let re;
+  let re: GoRegexp;
   try {
     re = compileGoRegexp(c.p);
   } catch (err) {

@@ -30,7 +30,7 @@ describe('LineSplitter', () => {
 
   it('reports a line that grows past the bound, whether in one chunk or many', () => {
     const one = new LineSplitter(10, () => {});
-    assert.equal(one.push(Buffer.from('x'.repeat(11) + '\n')), false);
+    assert.equal(one.push(Buffer.from(`${'x'.repeat(11)}\n`)), false);
     const object = new LineSplitter(10, () => {});
     assert.equal(object.push(Buffer.from(`{"a":"${'x'.repeat(3)}"}\n`)), false, 'a JSON object of 11 bytes');
     const fits = new LineSplitter(10, () => {});

@@ -11,6 +11,7 @@ describe('container path rules (docs/architecture.md §3)', () => {
     // Not matched: left as it is.
     { rules: '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}', name: '/my.container.name', path: 'my.container.name' },
     // Named groups, Go style, and ${n} glue.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go-style template, expanded by the daemon.
     { rules: '{"regexp":"^(?P<app>[a-z]+)-(?P<n>\\\\d+)$","into":"${app}.i${n}x"}', name: '/web-3', path: 'web.i3x' },
     // First matching rule wins and gives its category.
     {

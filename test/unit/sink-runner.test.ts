@@ -109,7 +109,13 @@ describe('SinkRunner', () => {
     const clock = new FakeClock();
     const { sink, state } = recordingSink(10);
     const sends: number[] = [];
-    const counted: Sink<CarbonPoint> = { ...sink, send: (items, signal) => (sends.push(clock.now()), sink.send(items, signal)) };
+    const counted: Sink<CarbonPoint> = {
+      ...sink,
+      send: (items, signal) => {
+        sends.push(clock.now());
+        return sink.send(items, signal);
+      },
+    };
     const draws = [1, 1, 1, 1, 1, 0, 1];
     const runner = new SinkRunner(counted, {
       maxItems: 100, clock, logger: createLogger(() => {}, { level: 'error' }), retry: retryPolicyFor(10_000), random: () => draws.shift() ?? 1,
