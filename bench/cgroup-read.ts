@@ -167,7 +167,8 @@ async function main(): Promise<void> {
       targets.push(located.target);
     }
     const files = targets.map((t) => [...(t.netDev ? [t.netDev] : []), ...t.files.map((f) => f.path), join('/proc', 'stat')]);
-    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${PACED ? ', a round a second' : ''}`);
+    const pacing = PACED ? ', a round a second' : '';
+    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${pacing}`);
 
     const list = strategies(reader, targets);
     const figures = new Map<string, { wall: number[]; cpu: number[] }>(list.map((s) => [s.name, { wall: [], cpu: [] }]));
@@ -191,7 +192,11 @@ async function main(): Promise<void> {
     }
     for (const s of list) await s.close?.();
 
-    const out = [`| strategy (${N} containers, ${files[0]!.length} files per sample${PACED ? ', a round a second' : ''}) | wall µs per sample, median (range) | CPU µs per sample, median (range) |`, '|---|---|---|'];
+    const out = [
+      `| strategy (${N} containers, ${files[0]!.length} files per sample${pacing}) ` +
+        '| wall µs per sample, median (range) | CPU µs per sample, median (range) |',
+      '|---|---|---|',
+    ];
     for (const [name, f] of figures) {
       const fmt = (xs: number[]): string => `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
       out.push(`| ${name} | ${fmt(f.wall)} | ${fmt(f.cpu)} |`);

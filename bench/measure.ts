@@ -213,11 +213,15 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       lagGrowthSeconds: ticks.length > 1 ? ticks.at(-1)!.lagSeconds - ticks[0]!.lagSeconds : Number.NaN,
     };
     log(
-      `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS (${result.daemonRssAtEndMb} MB at the end)` +
+      `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS ` +
+        `(${result.daemonRssAtEndMb} MB at the end)` +
         (result.engineCpuPercent !== undefined ? `, Engine ${result.engineCpuPercent} % CPU` : '') +
         (result.stealPercent !== undefined ? `, host steal ${result.stealPercent} %` : '') +
-        (result.parsePerSecond !== undefined ? `, machine speed ${result.parsePerSecond.toLocaleString('en')} JSON.parse/s` : '') +
-        `, ${result.samplesPerSecond} samples/s, batches ${ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' ')}`,
+        (result.parsePerSecond !== undefined
+          ? `, machine speed ${result.parsePerSecond.toLocaleString('en')} JSON.parse/s`
+          : '') +
+        `, ${result.samplesPerSecond} samples/s, batches ` +
+        ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' '),
     );
     return result;
   } finally {

@@ -37,7 +37,10 @@ async function dockerStatsMem(name: string): Promise<number> {
   return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] as 'Ki' | 'Mi' | 'Gi'] ?? 1);
 }
 
-const COUNTERS = /\.(cpu\.(system|total|kernel|user|throttled_periods|throttled_time)|memory\.(pgfault|pgmajfault)|network\.([^.]+\.)?(rx|tx)_(bytes|packets|errors|dropped)|restarts)$/;
+const COUNTERS = new RegExp(
+  '\\.(cpu\\.(system|total|kernel|user|throttled_periods|throttled_time)|memory\\.(pgfault|pgmajfault)|' +
+    'network\\.([^.]+\\.)?(rx|tx)_(bytes|packets|errors|dropped)|restarts)$',
+);
 
 describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
   const containers = new TestContainers();
@@ -110,7 +113,12 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
     const percent = k.get(`${busy}.cpu.percent`)!;
     const ws = k.get(`${tmpfs}.memory.working_set`)!;
     const mem = await dockerStatsMem(tmpfs);
-    console.log(`# cgroup mode: busy loop under --cpus 0.5 ${percent.toFixed(1)} % (stream mode ${e.get(`${busy}.cpu.percent`)?.toFixed(1)} %, host steal ${(steal * 100).toFixed(1)} %); 48 MiB tmpfs working set ${(ws / 2 ** 20).toFixed(2)} MiB, docker stats ${(mem / 2 ** 20).toFixed(2)} MiB`);
+    const streamPercent = e.get(`${busy}.cpu.percent`)?.toFixed(1);
+    console.log(
+      `# cgroup mode: busy loop under --cpus 0.5 ${percent.toFixed(1)} % (stream mode ${streamPercent} %, ` +
+        `host steal ${(steal * 100).toFixed(1)} %); 48 MiB tmpfs working set ${(ws / 2 ** 20).toFixed(2)} MiB, ` +
+        `docker stats ${(mem / 2 ** 20).toFixed(2)} MiB`,
+    );
     // 45–55 on a host of its own. Docker's formula leaves the host's steal out (stealShare), which
     // raises the figure by up to 1 / (1 − share): the share is the host's over this whole test, the
     // figure the last second's (a CI run read 53.7 % in both modes at a 16.4 % share).
@@ -150,7 +158,7 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
     assert.match(missing.stderr, /--cgroup-root: "\/nonexistent\/cgroup" is not a directory/);
   });
 
-  it('as a user other than root it reads the kernel; with /proc as ProtectProc=invisible and ProcSubset=pid leave it, it falls back', async () => {
+  it('as non-root it reads the kernel; with ProtectProc=invisible and ProcSubset=pid it falls back', async () => {
     const dockerGid = statSync('/var/run/docker.sock').gid;
     // The daemon as user nobody with the socket's group, in a mount namespace of its own whose /proc
     // is mounted with the given options (none: as the host's).

@@ -175,7 +175,8 @@ describe('container churn on the real Engine', () => {
     );
     console.log(`# churn: fds ${baseFds} before, ${peakFds} peak, ${fdsAfter} after`);
     console.log(
-      `# churn: RSS ${(baseRss / MB).toFixed(1)} MB before, ${(peakRss / MB).toFixed(1)} MB peak, ${(rssAfter / MB).toFixed(1)} MB after`,
+      `# churn: RSS ${(baseRss / MB).toFixed(1)} MB before, ${(peakRss / MB).toFixed(1)} MB peak, ` +
+        `${(rssAfter / MB).toFixed(1)} MB after`,
     );
     assert.ok(fdsAfter <= baseFds + FD_SLACK, `open descriptors back to baseline: ${baseFds} before, ${fdsAfter} after`);
     assert.ok(

@@ -71,7 +71,9 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     port = await freePort();
     const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${port}`, '--prom-labels', 'team']);
     const line = new RegExp(
-      `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",label_team="blue"\\} 67108864$`, 'm',
+      `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",` +
+        'label_team="blue"\\} 67108864$',
+      'm',
     );
     await pollUntil(async () => {
       const { body } = await get(`http://127.0.0.1:${port}/metrics`);
@@ -151,7 +153,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('labels each container as it is, whatever the carbon naming does: a dotted name, two replicas on one carbon path', async () => {
+  it('labels each container as it is, whatever its carbon name: a dotted name, two replicas on one path', async () => {
     const dotted = containers.name('bar-web.network');
     const [x, y] = [containers.name('bar.rep.x.1'), containers.name('bar.rep.y.1')];
     const ids = new Map<string, string>();

@@ -67,7 +67,8 @@ describe('dashboards', () => {
 
   it("interpolates as Grafana does: Graphite globs, Prometheus regexes with dots escaped", () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, expanded by interpolate.
-    assert.equal(interpolate('$prefix.${container}.cpu', { prefix: ['docker'], container: ['a', 'b'] }, 'graphite'), 'docker.{a,b}.cpu');
+    const graphite = '$prefix.${container}.cpu';
+    assert.equal(interpolate(graphite, { prefix: ['docker'], container: ['a', 'b'] }, 'graphite'), 'docker.{a,b}.cpu');
     assert.equal(interpolate('x{instance=~"$instance"}[$__rate_interval]', { instance: ['127.0.0.1:9417'] }, 'prometheus'), 'x{instance=~"127\\\\.0\\\\.0\\\\.1:9417"}[$__rate_interval]');
     assert.equal(interpolate('name=~"$c"', { c: ['a', 'b'] }, 'prometheus'), 'name=~"(a|b)"');
   });

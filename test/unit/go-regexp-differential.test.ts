@@ -57,7 +57,8 @@ for (let from = 0; from < file.cases.length; from += BATCH) {
     batch.forEach((c, k) => {
       const diff = difference(c);
       if (diff !== undefined) {
-        failures.push(`case ${from + k}: pattern ${JSON.stringify(c.p)} name ${JSON.stringify(c.n ?? '')} template ${JSON.stringify(c.t ?? '')}: ${diff}`);
+        const shown = `pattern ${JSON.stringify(c.p)} name ${JSON.stringify(c.n ?? '')}`;
+        failures.push(`case ${from + k}: ${shown} template ${JSON.stringify(c.t ?? '')}: ${diff}`);
       }
     });
     assert.equal(failures.length, 0, `${failures.length} of ${batch.length} differ from Go:\n${failures.join('\n')}`);
