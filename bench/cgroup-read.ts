@@ -47,7 +47,11 @@ function readOpenClose(path: string): string {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
-    for (let n; (n = readSync(fd, buf, length, buf.length - length, null)) > 0; ) length += n;
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n <= 0) break;
+      length += n;
+    }
     return buf.toString('latin1', 0, length);
   } finally {
     closeSync(fd);
@@ -66,7 +70,10 @@ function keptFds(reopenNetDev = false): Strategy {
             continue;
           }
           let fd = fds.get(path);
-          if (fd === undefined) fds.set(path, (fd = openSync(path, 'r')));
+          if (fd === undefined) {
+            fd = openSync(path, 'r');
+            fds.set(path, fd);
+          }
           const n = readSync(fd, buf, 0, buf.length, 0);
           buf.toString('latin1', 0, n);
         }
@@ -88,9 +95,15 @@ function keptHandles(): Strategy {
         await Promise.all(
           list.map(async (path) => {
             let fh = handles.get(path);
-            if (fh === undefined) handles.set(path, (fh = await open(path, 'r')));
+            if (fh === undefined) {
+              fh = await open(path, 'r');
+              handles.set(path, fh);
+            }
             let b = bufs.get(path);
-            if (b === undefined) bufs.set(path, (b = Buffer.allocUnsafe(16 * 1024)));
+            if (b === undefined) {
+              b = Buffer.allocUnsafe(16 * 1024);
+              bufs.set(path, b);
+            }
             const { bytesRead } = await fh.read(b, 0, b.length, 0);
             b.toString('latin1', 0, bytesRead);
           }),
@@ -154,7 +167,8 @@ async function main(): Promise<void> {
       targets.push(located.target);
     }
     const files = targets.map((t) => [...(t.netDev ? [t.netDev] : []), ...t.files.map((f) => f.path), join('/proc', 'stat')]);
-    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${PACED ? ', a round a second' : ''}`);
+    const pacing = PACED ? ', a round a second' : '';
+    log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${pacing}`);
 
     const list = strategies(reader, targets);
     const figures = new Map<string, { wall: number[]; cpu: number[] }>(list.map((s) => [s.name, { wall: [], cpu: [] }]));
@@ -178,7 +192,11 @@ async function main(): Promise<void> {
     }
     for (const s of list) await s.close?.();
 
-    const out = [`| strategy (${N} containers, ${files[0]!.length} files per sample${PACED ? ', a round a second' : ''}) | wall µs per sample, median (range) | CPU µs per sample, median (range) |`, '|---|---|---|'];
+    const out = [
+      `| strategy (${N} containers, ${files[0]!.length} files per sample${pacing}) ` +
+        '| wall µs per sample, median (range) | CPU µs per sample, median (range) |',
+      '|---|---|---|',
+    ];
     for (const [name, f] of figures) {
       const fmt = (xs: number[]): string => `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
       out.push(`| ${name} | ${fmt(f.wall)} | ${fmt(f.cpu)} |`);

@@ -106,10 +106,12 @@ try {
   await waitFor(() => streamsOpen(endedAt + 2) !== undefined, 'a tick after the churn', 30_000).catch(() => {});
   await new Promise((r) => setTimeout(r, 5_000));
   figures('settled (+5 s)');
+  const peakMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
   console.log(
-    `${cycles} cycles, ${parallel} at a time, in ${seconds.toFixed(1)} s (${(cycles / seconds).toFixed(1)} cycles/s); ` +
-      `${[...opened].filter((n) => n.includes('-churn-')).length} streams opened; daemon exit code so far ${daemon.child.exitCode}; ` +
-      `peak RSS (VmHWM) ${(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024).toFixed(1)} MB`,
+    `${cycles} cycles, ${parallel} at a time, in ${seconds.toFixed(1)} s ` +
+      `(${(cycles / seconds).toFixed(1)} cycles/s); ` +
+      `${[...opened].filter((n) => n.includes('-churn-')).length} streams opened; ` +
+      `daemon exit code so far ${daemon.child.exitCode}; peak RSS (VmHWM) ${peakMb.toFixed(1)} MB`,
   );
 } finally {
   await daemon.stop();

@@ -100,7 +100,8 @@ async function bursts(shims: readonly number[], ms: number): Promise<string> {
   const gaps = found.flatMap((list) => list.slice(1).map((b, k) => (b.at - list[k]!.at) / 1000));
   const mid = (xs: readonly number[]): string => (xs.length === 0 ? 'n/a' : String(round(median(xs), 1)));
   return (
-    `${shims.length} shims read every ${SLOT_MS} ms: ${round(all / 1e6, 1)} ms of CPU, ${all > 0 ? round((100 * inBursts) / all, 0) : 0} % of it in ` +
+    `${shims.length} shims read every ${SLOT_MS} ms: ${round(all / 1e6, 1)} ms of CPU, ` +
+    `${all > 0 ? round((100 * inBursts) / all, 0) : 0} % of it in ` +
     `${sizes.length} bursts, ${mid(gaps)} s apart, ${mid(sizes)} ms each (medians)`
   );
 }
@@ -131,7 +132,11 @@ async function main(): Promise<void> {
     log(`starting ${N} containers (label ${containers.label})…`);
     await containers.startMany(0, N);
     await sleepMs(10_000);
-    const rows = ['| window | dockerd, containerd, shims, daemon: CPU % of a core (wake-ups a second); without the daemon, when a few shims spent theirs |', '|---|---|'];
+    const rows = [
+      '| window | dockerd, containerd, shims, daemon: CPU % of a core (wake-ups a second); ' +
+        'without the daemon, when a few shims spent theirs |',
+      '|---|---|',
+    ];
     for (let k = 0; k < K; k++) {
       rows.push(`| no daemon | ${await window(enginePids, true)} |`);
       log(rows.at(-1)!);

@@ -12,7 +12,7 @@ import { BIN } from '../test/helpers/daemon.js';
 import { stealShare } from '../test/helpers/host-steal.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { parseSpeed } from './micro.js';
-import { CpuMeter, engineMeter, envNumber, log, peakRssMb, processMeter, round, rssMb, sleepMs } from './lib.js';
+import { type CpuMeter, engineMeter, envNumber, log, peakRssMb, processMeter, round, rssMb, sleepMs } from './lib.js';
 
 export interface RunOptions {
   readonly args: readonly string[];
@@ -148,7 +148,7 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     const engineCpu = opts.engine ? engineMeter() : undefined;
     const otherCpu = opts.otherPid ? processMeter(opts.otherPid) : undefined;
     const meters: CpuMeter[] = [daemonCpu, ...(engineCpu ? [engineCpu] : []), ...(otherCpu ? [otherCpu] : [])];
-    meters.forEach((m) => m.sample());
+    for (const m of meters) m.sample();
     const steal = stealShare();
     const t0 = performance.now();
     await sleepMs(opts.intervals * pollMs);
@@ -177,7 +177,10 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       const tick = Math.floor(r.at / pollMs) * pollMs;
       if (tick <= startTick) continue;
       let t = perTick.get(tick);
-      if (!t) perTick.set(tick, (t = { containers: new Set(), lastAt: r.at, oldest: Infinity }));
+      if (!t) {
+        t = { containers: new Set(), lastAt: r.at, oldest: Infinity };
+        perTick.set(tick, t);
+      }
       t.lastAt = Math.max(t.lastAt, r.at);
       for (const item of JSON.parse(r.body) as Item[]) {
         if (item.metric.endsWith('.docker_stats_to_backstop.samples')) t.samples = item.value;
@@ -210,11 +213,15 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
       lagGrowthSeconds: ticks.length > 1 ? ticks.at(-1)!.lagSeconds - ticks[0]!.lagSeconds : Number.NaN,
     };
     log(
-      `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS (${result.daemonRssAtEndMb} MB at the end)` +
+      `  daemon ${result.daemonCpuPercent} % CPU, ${result.daemonPeakRssMb} MB peak RSS ` +
+        `(${result.daemonRssAtEndMb} MB at the end)` +
         (result.engineCpuPercent !== undefined ? `, Engine ${result.engineCpuPercent} % CPU` : '') +
         (result.stealPercent !== undefined ? `, host steal ${result.stealPercent} %` : '') +
-        (result.parsePerSecond !== undefined ? `, machine speed ${result.parsePerSecond.toLocaleString('en')} JSON.parse/s` : '') +
-        `, ${result.samplesPerSecond} samples/s, batches ${ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' ')}`,
+        (result.parsePerSecond !== undefined
+          ? `, machine speed ${result.parsePerSecond.toLocaleString('en')} JSON.parse/s`
+          : '') +
+        `, ${result.samplesPerSecond} samples/s, batches ` +
+        ticks.map((t) => `${t.containers}@+${t.arrivedMs}ms lag ${t.lagSeconds}s`).join(' '),
     );
     return result;
   } finally {

@@ -4,7 +4,8 @@
  * containers, each replaying one fixture sample with its `read` time and counters advanced by one
  * second per step, interleaved as the Engine sends them. The pipeline is the daemon's, minus I/O:
  * per line JSON.parse + sampleValues + SampleStore.record; per tick (every K steps) take +
- * tickMetrics (the structured metrics) + CarbonPaths.points (naming) + encodeBackstopBatch. Figures are samples per CPU-second (user + system) of this process.
+ * tickMetrics (the structured metrics) + CarbonPaths.points (naming) + encodeBackstopBatch. Figures are
+ * samples per CPU-second (user + system) of this process.
  * Apart: what one containerPath call costs (the naming rules run once per container per tick).
  */
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,7 @@ export interface MicroResult {
 /** Rules of the shapes users write: a category by prefix, named groups, the original's rewrite. */
 const NAMING_RULES = JSON.stringify([
   { regexp: '^db-', category: 'database' },
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go-style template, expanded by the daemon.
   { regexp: '^(?P<app>[a-z]+)-(?P<n>\\d+)$', into: '${app}.i${n}' },
   { regexp: '(.*)\\..*\\.(.*)\\..*', into: '$1.$2' },
 ]);

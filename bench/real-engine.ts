@@ -59,7 +59,8 @@ export async function runReal(ns: readonly number[], poll: string, intervals: nu
         check(`${at100.containers} real containers: daemon ≤ 110 MB RSS`, `${at100.daemonPeakRssMb} MB`, at100.daemonPeakRssMb <= 110),
         check(
           `${at100.containers} real containers: every batch complete, posted within 1 s of its tick`,
-          `${at100.allComplete ? 'complete' : `incomplete (${at100.ticks.map((t) => t.containers).join(', ')})`}, latest ${at100.maxArrivedMs} ms`,
+          `${at100.allComplete ? 'complete' : `incomplete (${at100.ticks.map((t) => t.containers).join(', ')})`}, ` +
+            `latest ${at100.maxArrivedMs} ms`,
           at100.allComplete && at100.maxArrivedMs <= 1000,
         ),
       ]
@@ -119,7 +120,8 @@ export async function runModes(n: number, poll: string, intervals: number): Prom
     targets: [
       check(
         `one-shot at --poll ${poll}: Engine CPU ≤ 1/5 of stream's`,
-        `${net(oneshot).toFixed(2)} % vs ${net(stream).toFixed(2)} % (net of idle) = ${Number.isFinite(ratio) ? `1/${(1 / ratio).toFixed(1)}` : 'n/a'}`,
+        `${net(oneshot).toFixed(2)} % vs ${net(stream).toFixed(2)} % (net of idle) = ` +
+          (Number.isFinite(ratio) ? `1/${(1 / ratio).toFixed(1)}` : 'n/a'),
         Number.isFinite(ratio) && ratio <= 0.2,
       ),
     ],
@@ -146,19 +148,22 @@ export async function runCgroup(ns: readonly number[], poll: string, intervals: 
       check(
         `cgroup mode, ${top} containers: host-wide ≤ 1/10 of stream mode's`,
         `${cgroup.hostWideCpuPercent} % vs ${stream.hostWideCpuPercent} % = 1/${(1 / ratio).toFixed(1)}; ` +
-          `net of the Engine's idle ${daemonShare(cgroup)} % vs ${daemonShare(stream)} % = 1/${(daemonShare(stream) / daemonShare(cgroup)).toFixed(1)}`,
+          `net of the Engine's idle ${daemonShare(cgroup)} % vs ${daemonShare(stream)} % ` +
+          `= 1/${(daemonShare(stream) / daemonShare(cgroup)).toFixed(1)}`,
         ratio <= 0.1,
       ),
       check(
         `cgroup mode, ${top} containers: host-wide ≤ 2 % of one core`,
-        `${cgroup.hostWideCpuPercent} % (daemon ${cgroup.daemonCpuPercent} %, Engine ${cgroup.engineCpuPercent ?? 0} %, its idle just before ${cgroup.engineIdleCpuPercent} %)`,
+        `${cgroup.hostWideCpuPercent} % (daemon ${cgroup.daemonCpuPercent} %, ` +
+          `Engine ${cgroup.engineCpuPercent ?? 0} %, its idle just before ${cgroup.engineIdleCpuPercent} %)`,
         cgroup.hostWideCpuPercent <= 2,
       ),
       // The same, without what the Engine spends on its containers whoever reads their stats (its
       // idle cost, measured just before: in cgroup mode the daemon adds nothing to it, see
       // bench/engine-idle.ts and docs/cgroup.md). Reported beside the target, not instead of it.
       check(
-        `cgroup mode, ${top} containers: what the daemon costs the host (daemon + the Engine over its idle) ≤ 2 % of one core`,
+        `cgroup mode, ${top} containers: what the daemon costs the host ` +
+          '(daemon + the Engine over its idle) ≤ 2 % of one core',
         `${daemonShare(cgroup)} %`,
         daemonShare(cgroup) <= 2,
       ),
@@ -171,7 +176,7 @@ export async function runCgroup(ns: readonly number[], poll: string, intervals: 
   };
 }
 
-/** Host-wide net of the Engine's idle: the daemon's CPU plus the Engine's above its idle figure (never below the daemon's own). */
+/** Host-wide net of the Engine's idle: the daemon's CPU plus the Engine's above its idle (never below the daemon's). */
 const daemonShare = (r: RealResult): number =>
   Math.round((r.daemonCpuPercent + Math.max(0, (r.engineCpuPercent ?? 0) - r.engineIdleCpuPercent)) * 100) / 100;
 

@@ -81,7 +81,9 @@ if (parts.has('cost')) {
   for (const c of cost) {
     const value = Math.round((c.medianRatio - 1) * 1000) / 10;
     results.targets.push({
-      target: `issue 27: the lifecycle metrics add at most 10 % to the daemon's CPU at ${envNumber('BENCH_COST_N', 100)} containers (${c.mode})`,
+      target:
+        `issue 27: the lifecycle metrics add at most 10 % to the daemon's CPU ` +
+        `at ${envNumber('BENCH_COST_N', 100)} containers (${c.mode})`,
       measured: `${value} %`,
       met: c.medianRatio <= 1.1,
     });
@@ -98,12 +100,22 @@ writeFileSync(`${dir}latest.md`, md);
 console.log(md);
 log(`results in bench/results/${stamp}.json and .md`);
 
+/** One row of a markdown table. */
+function row(...cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
 function markdown(r: typeof results): string {
   const m = r.machine;
+  const flags = r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : '';
   const lines = [
-    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB${r.daemonNodeFlags ? `; daemon run with \`node ${r.daemonNodeFlags}\`` : ''}${r.label ? `; ${r.label}` : ''}. Daemons measured over whole poll intervals from ${envNumber('BENCH_WARM_S', 60)} s after they connected (BENCH_WARM_S).`,
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC, Node ${m.node}, ${m.cores} cores (${m.cpuModel}), ` +
+      `${m.memoryGb} GB${flags}${r.label ? `; ${r.label}` : ''}. Daemons measured over whole poll intervals ` +
+      `from ${envNumber('BENCH_WARM_S', 60)} s after they connected (BENCH_WARM_S).`,
     '',
-    'In a row: the host\'s steal over the window, and the machine\'s speed just after it (thousands of bare JSON.parse calls of a stats line per CPU-second, the micro-benchmark\'s floor): this machine\'s speed drifts by a third within a day, and every CPU figure with it.',
+    "In a row: the host's steal over the window, and the machine's speed just after it (thousands of bare " +
+      "JSON.parse calls of a stats line per CPU-second, the micro-benchmark's floor): this machine's speed " +
+      'drifts by a third within a day, and every CPU figure with it.',
     '',
     '| target | measured | |',
     '|---|---|---|',
@@ -113,12 +125,15 @@ function markdown(r: typeof results): string {
     const x = r.micro;
     lines.push(
       '',
-      `Reducer, per sample (${x.containers} containers, a tick every ${x.samplesPerTick} samples each, ${x.avgLineBytes}-byte lines): ` +
-        `${x.pipelinePerSecond.toLocaleString('en')} samples/s per core through parse + store + reduce + naming + encode, ` +
-        `bare JSON.parse ${x.bareParsePerSecond.toLocaleString('en')}/s: ${x.ratio}× the floor (${x.reducePerSampleRatio}× with a tick after every sample).`,
+      `Reducer, per sample (${x.containers} containers, a tick every ${x.samplesPerTick} samples each, ` +
+        `${x.avgLineBytes}-byte lines): ${x.pipelinePerSecond.toLocaleString('en')} samples/s per core ` +
+        'through parse + store + reduce + naming + encode, ' +
+        `bare JSON.parse ${x.bareParsePerSecond.toLocaleString('en')}/s: ${x.ratio}× the floor ` +
+        `(${x.reducePerSampleRatio}× with a tick after every sample).`,
       '',
-      `Naming (re2js), per container per tick: ${x.containerPathMicros} µs of CPU per containerPath call with three typical rules; ` +
-        `${x.containerPathHostileMicros} µs for a 43-character name built to make a backtracking engine blow up.`,
+      `Naming (re2js), per container per tick: ${x.containerPathMicros} µs of CPU per containerPath call ` +
+        `with three typical rules; ${x.containerPathHostileMicros} µs for a 43-character name ` +
+        'built to make a backtracking engine blow up.',
     );
   }
   const cpuEngine = (x: RealResult): string => `${x.engineCpuPercent} % (idle ${x.engineIdleCpuPercent} %)`;
@@ -129,22 +144,52 @@ function markdown(r: typeof results): string {
   if (r.real?.length || r.modes?.length || r.cgroup?.length) {
     lines.push(
       '',
-      '| real Engine | daemon CPU (% of a core) | daemon peak RSS (at end) | Engine CPU (% of a core) | host-wide (daemon + Engine) | batch after tick (max) | containers per batch |',
+      row(
+        'real Engine',
+        'daemon CPU (% of a core)',
+        'daemon peak RSS (at end)',
+        'Engine CPU (% of a core)',
+        'host-wide (daemon + Engine)',
+        'batch after tick (max)',
+        'containers per batch',
+      ),
       '|---|---|---|---|---|---|---|',
       ...[...(r.real ?? []), ...(r.modes ?? []), ...(r.cgroup ?? [])].map(
         (x) =>
-          `| ${x.containers} containers, ${x.mode}, --poll ${x.poll}${steal(x)} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${cpuEngine(x)} | ${x.hostWideCpuPercent} % | ${x.maxArrivedMs} ms | ${ticks(x)} |`,
+          row(
+            `${x.containers} containers, ${x.mode}, --poll ${x.poll}${steal(x)}`,
+            `${x.daemonCpuPercent} %`,
+            `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
+            cpuEngine(x),
+            `${x.hostWideCpuPercent} %`,
+            `${x.maxArrivedMs} ms`,
+            ticks(x),
+          ),
       ),
     );
   }
   if (r.synthetic?.length) {
     lines.push(
       '',
-      '| synthetic Engine, 1 Hz per stream | daemon CPU (% of a core) | daemon peak RSS (at end) | samples/s | lag per tick (s) | keeps up |',
+      row(
+        'synthetic Engine, 1 Hz per stream',
+        'daemon CPU (% of a core)',
+        'daemon peak RSS (at end)',
+        'samples/s',
+        'lag per tick (s)',
+        'keeps up',
+      ),
       '|---|---|---|---|---|---|',
       ...r.synthetic.map(
         (x) =>
-          `| ${x.streams.toLocaleString('en')} streams, --poll ${x.poll}${steal(x)} | ${x.daemonCpuPercent} % | ${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'}) | ${Math.round(x.samplesPerSecond)} | ${x.ticks.map((t) => t.lagSeconds).join(', ')} | ${x.keepsUp ? 'yes' : 'no'} |`,
+          row(
+            `${x.streams.toLocaleString('en')} streams, --poll ${x.poll}${steal(x)}`,
+            `${x.daemonCpuPercent} %`,
+            `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
+            String(Math.round(x.samplesPerSecond)),
+            x.ticks.map((t) => t.lagSeconds).join(', '),
+            x.keepsUp ? 'yes' : 'no',
+          ),
       ),
     );
   }

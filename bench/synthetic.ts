@@ -83,7 +83,8 @@ export async function runSynthetic(ns: readonly number[], poll: string, interval
         check(`${top.streams} synthetic streams: ≤ 250 MB RSS`, `${top.daemonPeakRssMb} MB`, top.daemonPeakRssMb <= 250),
         check(
           `${top.streams} synthetic streams: no lag growth`,
-          `${round(top.samplesPerSecond, 0)} samples/s, lag ${top.ticks.map((t) => t.lagSeconds).join('→')} s, ${top.allComplete ? 'complete' : 'incomplete'}`,
+          `${round(top.samplesPerSecond, 0)} samples/s, lag ${top.ticks.map((t) => t.lagSeconds).join('→')} s, ` +
+            (top.allComplete ? 'complete' : 'incomplete'),
           top.keepsUp,
         ),
       ]

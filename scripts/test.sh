@@ -18,6 +18,7 @@ JOBS=${DSTB_TEST_JOBS:-4}
 
 bash scripts/prepare.sh
 npx tsc -p test/tsconfig.json --noEmit
+npm run --silent lint
 # What the tests install for themselves (apt-get), installed here once: files running at once
 # would otherwise wait on, or fail at, the same dpkg lock.
 for script in $(grep -rhoE 'ensure-[a-z-]+\.sh' test/ | sort -u); do

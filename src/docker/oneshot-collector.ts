@@ -49,7 +49,9 @@ export class OneShotCollector implements Collector {
       listener: { follow: () => {}, unfollow: () => {} },
       onConnected: (version) => {
         if (!apiBelow(version.ApiVersion, 1, 41)) return;
-        const message = `--mode oneshot needs Docker Engine API 1.41 or later; ${opts.where} speaks API ${version.ApiVersion}: use --mode stream`;
+        const message =
+          '--mode oneshot needs Docker Engine API 1.41 or later; ' +
+          `${opts.where} speaks API ${version.ApiVersion}: use --mode stream`;
         opts.logger.error(message);
         this.#fail(message);
       },

@@ -64,7 +64,10 @@ export function encodeBackstopBatch(items: readonly CarbonPoint[]): Buffer {
     }
     at = ascii(buf, at, JSON.stringify(m.value));
     at = bytes(buf, at, TIME);
-    if (m.time !== time) timeText = String((time = m.time));
+    if (m.time !== time) {
+      time = m.time;
+      timeText = String(time);
+    }
     at = ascii(buf, at, timeText);
     buf[at++] = 0x7d; // }
   }

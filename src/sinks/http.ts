@@ -9,10 +9,9 @@ import { SinkSendError } from './sink.js';
  */
 export function splitCredentials(url: URL): { bare: URL; authorization: string | undefined } {
   const bare = new URL(url.href);
+  const userPass = `${decodeURIComponent(bare.username)}:${decodeURIComponent(bare.password)}`;
   const authorization =
-    bare.username !== '' || bare.password !== ''
-      ? `Basic ${Buffer.from(`${decodeURIComponent(bare.username)}:${decodeURIComponent(bare.password)}`).toString('base64')}`
-      : undefined;
+    bare.username !== '' || bare.password !== '' ? `Basic ${Buffer.from(userPass).toString('base64')}` : undefined;
   bare.username = '';
   bare.password = '';
   return { bare, authorization };

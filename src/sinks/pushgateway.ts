@@ -57,7 +57,8 @@ const pushCodec = (key: string): SpoolCodec<Push> => ({
  */
 export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> {
   const { bare: base, authorization } = splitCredentials(opts.url);
-  const path = `${base.pathname.replace(/\/+$/, '')}/metrics/job/${encodeURIComponent(PUSHGATEWAY_JOB)}/instance/${encodeURIComponent(opts.instance)}`;
+  const grouping = `job/${encodeURIComponent(PUSHGATEWAY_JOB)}/instance/${encodeURIComponent(opts.instance)}`;
+  const path = `${base.pathname.replace(/\/+$/, '')}/metrics/${grouping}`;
   const target = new URL(path, base);
   const shown = displayUrl(new URL(path, opts.url));
   const latest = new LatestSeries(opts.containerLabels);

@@ -82,7 +82,7 @@ export interface Sink<T> {
   /** Without one, the sink is never spooled. */
   readonly spool?: SpoolCodec<T>;
   start?(status: DaemonStatus): Promise<void>;
-  send(items: readonly T[], signal: AbortSignal): Promise<number | void>;
+  send(items: readonly T[], signal: AbortSignal): Promise<number> | Promise<void>;
   close(): Promise<void>;
 }
 

@@ -32,7 +32,9 @@ export class AsNobody {
    */
   argv(command: readonly string[], opts: { gid: number; procOptions?: string }): string[] {
     const proc = opts.procOptions ? `mount -t proc -o ${opts.procOptions} proc /proc && ` : '';
-    const script = `mount --bind "$0" "$1" && ${proc}cd "$1" && shift && exec setpriv --reuid 65534 --regid ${opts.gid} --clear-groups "$@"`;
+    const script =
+      `mount --bind "$0" "$1" && ${proc}cd "$1" && shift && ` +
+      `exec setpriv --reuid 65534 --regid ${opts.gid} --clear-groups "$@"`;
     return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, ROOT, this.root, ...command];
   }
 

@@ -254,7 +254,8 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
       const body = r.body.length > 200 ? `${r.body.slice(0, 200)}…` : r.body;
       return `  ${r.method} ${r.path} → ${r.status} (${r.items} items) ${body}`;
     });
-    return `${requests.length} requests (${points.length} points stored, ${carbonDropped.length} dropped by carbon); last:\n${last.join('\n')}`;
+    const counts = `${points.length} points stored, ${carbonDropped.length} dropped by carbon`;
+    return `${requests.length} requests (${counts}); last:\n${last.join('\n')}`;
   }
 
   return {

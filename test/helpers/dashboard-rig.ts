@@ -91,7 +91,16 @@ export class DashboardRig {
         '-p', '127.0.0.1::8080', '--memory', '64m',
         '--health-cmd', 'wget -q -O /dev/null http://127.0.0.1:8080/index.html', '--health-interval', '2s', '--health-retries', '2', '--health-timeout', '2s',
       ],
-      cmd: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && dd if=/dev/urandom of=/www/blob bs=1k count=256 2>/dev/null && exec httpd -f -p 8080 -h /www'],
+      cmd: [
+        'sh',
+        '-c',
+        [
+          'mkdir -p /www',
+          'echo ok > /www/index.html',
+          'dd if=/dev/urandom of=/www/blob bs=1k count=256 2>/dev/null',
+          'exec httpd -f -p 8080 -h /www',
+        ].join(' && '),
+      ],
     });
     // The kernel counts block I/O only once blk-throttle is active on the device (diskOf): a
     // limit far above what the worker writes turns it on.
@@ -99,8 +108,10 @@ export class DashboardRig {
     await this.containers.start(this.containerName('worker'), {
       args: ['--cpus', '0.3', '--memory', '128m', '--tmpfs', '/data:size=64m', ...(disk ? ['--device-write-bps', `${disk}:1gb`] : [])],
       cmd: ['sh', '-c', [
-        '(while :; do dd if=/dev/zero of=/tmp/disk bs=1M count=8 oflag=direct 2>/dev/null; dd if=/tmp/disk of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; sleep 3; done) &',
-        '(n=0; while :; do n=$((n % 12 + 1)); dd if=/dev/zero of=/data/fill bs=1M count=$((n * 4)) 2>/dev/null; sleep 5; done) &',
+        '(while :; do dd if=/dev/zero of=/tmp/disk bs=1M count=8 oflag=direct 2>/dev/null; ' +
+          'dd if=/tmp/disk of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; sleep 3; done) &',
+        '(n=0; while :; do n=$((n % 12 + 1)); ' +
+          'dd if=/dev/zero of=/data/fill bs=1M count=$((n * 4)) 2>/dev/null; sleep 5; done) &',
         'while :; do end=$(($(date +%s) + 20)); while [ "$(date +%s)" -lt "$end" ]; do :; done; sleep 10; done',
       ].join('\n')],
     });

@@ -111,6 +111,7 @@ export interface FakeEngineOptions {
 const ENDLESS_CHUNK = Buffer.alloc(64 * 1024, 'x'.charCodeAt(0));
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** A parsed sample, edited freely (the fixture's shape is known). */
+// biome-ignore lint/suspicious/noExplicitAny: a recorded sample edited in place; a typed walk would cast at every step.
 type Loose = Record<string, any>;
 const TEMPLATES = loadSamples('busy-stream.jsonl') as unknown as Loose[];
 
@@ -287,7 +288,7 @@ export class FakeEngine {
   ): void {
     const now = atMs;
     const line =
-      JSON.stringify({
+      `${JSON.stringify({
         status: action,
         id: c.id,
         from: 'dstb-busybox:latest',
@@ -300,7 +301,7 @@ export class FakeEngine {
         scope: 'local',
         time: Math.floor(now / 1000),
         timeNano: now * 1_000_000,
-      }) + '\n';
+      })}\n`;
     for (const res of this.#events) if (writable(res)) res.write(line);
   }
 
@@ -382,6 +383,25 @@ export class FakeEngine {
     json(res, 404, { message: `page not found: ${req.method} ${path}` });
   }
 
+  /** Answers a GET the fake knows; false when it does not know the path. */
+  #get(path: string, url: URL, res: ServerResponse): boolean {
+    const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
+    const c = m ? this.#find(decodeURIComponent(m[1]!)) : undefined;
+    const failures = c ? (this.#inspectFailures.get(c.id) ?? 0) : 0;
+    if (path === '/version') this.#version(res);
+    else if (path === '/containers/json') this.#list(res);
+    else if (path === '/events') this.#subscribe(res);
+    else if (!m) return false;
+    else if (!c) json(res, 404, { message: `No such container: ${m[1]}` });
+    else if (m[2] !== 'json') {
+      this.#stats(res, c, url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0');
+    } else if (failures > 0) {
+      this.#inspectFailures.set(c.id, failures - 1);
+      json(res, 500, { message: 'fake engine: injected inspect failure' });
+    } else json(res, 200, inspect(c));
+    return true;
+  }
+
   #version(res: ServerResponse): void {
     json(res, 200, {
       Platform: { Name: 'dstb fake engine' },
@@ -459,7 +479,10 @@ export class FakeEngine {
   }
 
   #stats(res: ServerResponse, c: FakeContainer, stream: boolean): void {
-    if (!stream) return json(res, 200, sample(c, 0, this.#now()));
+    if (!stream) {
+      json(res, 200, sample(c, 0, this.#now()));
+      return;
+    }
     const record: StatsStreamRecord = {
       containerId: c.id,
       behaviour: c.behaviour,
@@ -493,7 +516,7 @@ export class FakeEngine {
       return res.write(text);
     };
     let k = 0;
-    const next = (): string => JSON.stringify(c.running ? sample(c, k++, this.#now()) : emptySample(c)) + '\n';
+    const next = (): string => `${JSON.stringify(c.running ? sample(c, k++, this.#now()) : emptySample(c))}\n`;
     switch (record.behaviour) {
       case 'normal':
         write(next(), 1);

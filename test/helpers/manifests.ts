@@ -18,6 +18,7 @@ export const SECRET_URL = 'https://ops:fake-password@backstop.example/publish/do
 export const IMAGE_UID = Number(/^USER (\d+):\d+$/m.exec(readRepoFile('Dockerfile'))?.[1]);
 
 /** Parsed YAML, walked by key: the assertions check the shape. */
+// biome-ignore lint/suspicious/noExplicitAny: tests walk any manifest by key; a typed walk would cast at every step.
 export type Yaml = Record<string, any>;
 
 const KNOWN_VARIABLES = new Set(OPTIONS.flatMap((o) => (o.env ? [o.env] : [])));

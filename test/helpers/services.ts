@@ -301,7 +301,8 @@ export class GraphiteWeb {
         `LOG_DIR = ${py(this.dir)}`,
         `INDEX_FILE = ${py(join(this.dir, 'search_index'))}`,
         `CARBONLINK_HOSTS = ['127.0.0.1:${carbon.queryPort}']`,
-        `DATABASES = {'default': {'NAME': ${py(join(this.dir, 'graphite.db'))}, 'ENGINE': 'django.db.backends.sqlite3'}}`,
+        `DATABASES = {'default': {'NAME': ${py(join(this.dir, 'graphite.db'))}, ` +
+          "'ENGINE': 'django.db.backends.sqlite3'}}",
         '',
       ].join('\n'),
     );

@@ -44,7 +44,8 @@ export async function enterSwarm(): Promise<SwarmLease | { skip: string }> {
   } else if (info.LocalNodeState === 'active' && info.ControlAvailable) {
     ours = (await docker('node', 'inspect', 'self', '--format', `{{index .Spec.Labels "${MARK}"}}`)) !== '';
   } else {
-    return { skip: `the Engine's swarm state is ${info.LocalNodeState}${info.ControlAvailable ? '' : ' (not a manager)'}: a stack cannot be deployed from here` };
+    const role = info.ControlAvailable ? '' : ' (not a manager)';
+    return { skip: `the Engine's swarm state is ${info.LocalNodeState}${role}: a stack cannot be deployed from here` };
   }
   let nodeId: string;
   let nodeHostname: string;

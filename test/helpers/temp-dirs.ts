@@ -9,7 +9,9 @@ import { after } from 'node:test';
  */
 export function tempDirs(prefix: string): () => string {
   const made: string[] = [];
-  after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  after(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
   return () => {
     const d = mkdtempSync(join(tmpdir(), prefix));
     made.push(d);

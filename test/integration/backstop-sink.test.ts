@@ -106,7 +106,7 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
     assert.match(down.message, /ECONNREFUSED/);
   });
 
-  it('setUrl (SIGHUP): new credentials from the next request on; another host or path is refused, without a password', async () => {
+  it('setUrl (SIGHUP): new credentials from the next request; another host or path refused, no password', async () => {
     const s = sink(receiver.url({ user: 'user', password: `${PASSWORD}-wrong` }));
     await assert.rejects(s.send(items(1), signal), /401/);
     assert.equal(s.setUrl(new URL(receiver.url({ user: 'user', password: PASSWORD }))), true);

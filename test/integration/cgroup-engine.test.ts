@@ -61,8 +61,10 @@ describe('cgroup reader against the Engine, on this host', () => {
       cmd: [
         'sh',
         '-c',
-        'dd if=/dev/zero of=/data/f bs=1M count=4 oflag=direct 2>/dev/null; dd if=/data/f of=/dev/null bs=1M iflag=direct 2>/dev/null; ' +
-          'gw=$(ip route | awk "/default/ {print \\$3}"); ping -c 3 -i 0.2 "$gw" >/dev/null; touch /tmp/done; exec sleep 2147483647',
+        'dd if=/dev/zero of=/data/f bs=1M count=4 oflag=direct 2>/dev/null; ' +
+          'dd if=/data/f of=/dev/null bs=1M iflag=direct 2>/dev/null; ' +
+          'gw=$(ip route | awk "/default/ {print \\$3}"); ping -c 3 -i 0.2 "$gw" >/dev/null; ' +
+          'touch /tmp/done; exec sleep 2147483647',
       ],
     });
     for (let i = 0; !(await docker('exec', limited, 'ls', '/tmp/done').then(() => true, () => false)); i++) {

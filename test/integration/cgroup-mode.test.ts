@@ -37,7 +37,10 @@ async function dockerStatsMem(name: string): Promise<number> {
   return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] as 'Ki' | 'Mi' | 'Gi'] ?? 1);
 }
 
-const COUNTERS = /\.(cpu\.(system|total|kernel|user|throttled_periods|throttled_time)|memory\.(pgfault|pgmajfault)|network\.([^.]+\.)?(rx|tx)_(bytes|packets|errors|dropped)|restarts)$/;
+const COUNTERS = new RegExp(
+  '\\.(cpu\\.(system|total|kernel|user|throttled_periods|throttled_time)|memory\\.(pgfault|pgmajfault)|' +
+    'network\\.([^.]+\\.)?(rx|tx)_(bytes|packets|errors|dropped)|restarts)$',
+);
 
 describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
   const containers = new TestContainers();
@@ -99,7 +102,7 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
     assert.match(missing.stderr, /--cgroup-root: "\/nonexistent\/cgroup" is not a directory/);
   });
 
-  it('as a user other than root it reads the kernel; with /proc as ProtectProc=invisible and ProcSubset=pid leave it, it falls back', async () => {
+  it('as non-root it reads the kernel; with ProtectProc=invisible and ProcSubset=pid it falls back', async () => {
     const dockerGid = statSync('/var/run/docker.sock').gid;
     // The daemon as user nobody with the socket's group, in a mount namespace of its own whose /proc
     // is mounted with the given options (none: as the host's).

@@ -149,13 +149,21 @@ describe('container churn on the real Engine', () => {
     ).then((r) => r.v);
     let fdsAfter = fdCount(pid);
     try {
-      await waitFor(() => (fdsAfter = fdCount(pid)) <= baseFds + FD_SLACK, `fds back to ${baseFds} + ${FD_SLACK}`, 30_000);
+      const fdsBack = (): boolean => {
+        fdsAfter = fdCount(pid);
+        return fdsAfter <= baseFds + FD_SLACK;
+      };
+      await waitFor(fdsBack, `fds back to ${baseFds} + ${FD_SLACK}`, 30_000);
     } catch {
       // reported with the figures below
     }
     let rssAfter = rssBytes(pid);
     try {
-      await waitFor(() => (rssAfter = rssBytes(pid)) <= baseRss + RSS_SLACK, 'RSS back within slack', 30_000);
+      const rssBack = (): boolean => {
+        rssAfter = rssBytes(pid);
+        return rssAfter <= baseRss + RSS_SLACK;
+      };
+      await waitFor(rssBack, 'RSS back within slack', 30_000);
     } catch {
       // reported with the figures below
     }
@@ -167,7 +175,8 @@ describe('container churn on the real Engine', () => {
     );
     console.log(`# churn: fds ${baseFds} before, ${peakFds} peak, ${fdsAfter} after`);
     console.log(
-      `# churn: RSS ${(baseRss / MB).toFixed(1)} MB before, ${(peakRss / MB).toFixed(1)} MB peak, ${(rssAfter / MB).toFixed(1)} MB after`,
+      `# churn: RSS ${(baseRss / MB).toFixed(1)} MB before, ${(peakRss / MB).toFixed(1)} MB peak, ` +
+        `${(rssAfter / MB).toFixed(1)} MB after`,
     );
     assert.ok(fdsAfter <= baseFds + FD_SLACK, `open descriptors back to baseline: ${baseFds} before, ${fdsAfter} after`);
     assert.ok(

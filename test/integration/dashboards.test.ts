@@ -108,7 +108,7 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       if (problems.length > 0) throw new Error(problems.join('\n'));
       return true;
     }, 'every Graphite target with points and every expectation met', upTo(90_000));
-    console.log(`# graphite: ${evaluated} targets of ${panels.length} panels evaluated through graphite-web's /render, all with points`);
+    console.log(`# graphite: ${evaluated} targets of ${panels.length} panels evaluated through /render, all with points`);
 
     // Two-segment paths, as the README says: single values work (the legend is the whole path).
     const cpu = interpolate(panels.find((p) => p.title === 'CPU %')!.targets![0]!.target!, { ...hostValues, container: [rig.dottedPath] }, 'graphite');
@@ -176,7 +176,7 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       evaluated = 0;
       for (const panel of panels) {
         for (const t of panel.targets ?? []) {
-          // $__rate_interval: Grafana makes it at least four scrape intervals (1 s here); the daemon's values change every 5 s.
+          // Grafana makes $__rate_interval at least four scrape intervals; 30s spans several of the daemon's ticks.
           const expr = interpolate(t.expr!, values, 'prometheus').replaceAll('$__rate_interval', '30s');
           const result = await rig.prometheus.query(expr);
           evaluated += 1;
@@ -194,6 +194,6 @@ describe('the Grafana dashboards against real carbon, graphite-web and Prometheu
       if (problems.length > 0) throw new Error(problems.join('\n'));
       return true;
     }, 'every Prometheus expression non-empty and every expectation met', upTo(90_000));
-    console.log(`# prometheus: ${evaluated} expressions of ${panels.length} panels evaluated through /api/v1/query, all non-empty`);
+    console.log(`# prometheus: ${evaluated} expressions of ${panels.length} panels through /api/v1/query, all non-empty`);
   });
 });

@@ -53,7 +53,7 @@ describe('delivery through outages, on the real Engine', () => {
     console.log(`# outage of ${upAt - downAt} s at 1 s ticks: ${seen.length} ticks, no gap`);
   });
 
-  it('receiver down 60 s at --poll 10s, then back: the first POST succeeds within one interval, nothing lost', async () => {
+  it('receiver down 60 s at --poll 10s, then back: first POST within one interval, nothing lost', async () => {
     const pollMs = 10_000;
     const first = await receiver();
     const port = first.port;
@@ -74,7 +74,11 @@ describe('delivery through outages, on the real Engine', () => {
     const holes = seen.filter((t, i) => i > 0 && t - seen[i - 1]! !== 10);
     // Every wait between two attempts, as logged: none longer than the interval (the jitter included).
     const waits = [...d.stderr.matchAll(/sink send failed, will retry .*retryInMs=(\d+)/g)].map((m) => Number(m[1]));
-    console.log(`# receiver down ${Math.round((upAt - downAt) / 1000)} s at --poll 10s: first successful POST ${(latencyMs / 1000).toFixed(1)} s after it answered again; ${seen.length} ticks, holes: ${holes.length}; waits between attempts (ms): ${waits.join(' ')}`);
+    console.log(
+      `# receiver down ${Math.round((upAt - downAt) / 1000)} s at --poll 10s: first successful POST ` +
+        `${(latencyMs / 1000).toFixed(1)} s after it answered again; ${seen.length} ticks, holes: ${holes.length}; ` +
+        `waits between attempts (ms): ${waits.join(' ')}`,
+    );
     assert.deepEqual(holes, [], `every tick from ${seen[0]} to ${seen.at(-1)} arrived: ${seen.join(' ')}`);
     assert.ok(waits.length >= 6, `attempts during the outage: ${waits.length}`);
     assert.deepEqual(waits.filter((w) => w > pollMs), [], 'no wait longer than the poll interval');
@@ -82,7 +86,7 @@ describe('delivery through outages, on the real Engine', () => {
     assert.ok(latencyMs <= pollMs + 1_500, `first successful POST ${latencyMs} ms after the receiver came back (poll ${pollMs} ms)`);
   });
 
-  it('receiver down, daemon killed with SIGKILL, spool tail torn, daemon restarted, receiver back: nothing before the kill is missing', async () => {
+  it('receiver down, SIGKILL, spool tail torn, restart, receiver back: nothing before the kill missing', async () => {
     const spoolDir = tempDir();
     const gone = await receiver();
     const port = gone.port;
@@ -126,7 +130,10 @@ describe('delivery through outages, on the real Engine', () => {
     assert.ok(missing.length <= 1, `missing ticks before the kill: ${missing.join(', ')} (got ${before.join(' ')})`);
     assert.ok(before[0]! <= started + 2, `the first tick (${before[0]}, started ${started}) is there`);
     assert.match(d2.stderr, /skipped corrupt or torn records/);
-    console.log(`# SIGKILL during an outage: ${before.length} ticks before the kill delivered after the restart, torn record lost ${missing.length} tick`);
+    console.log(
+      `# SIGKILL during an outage: ${before.length} ticks before the kill delivered after the restart, ` +
+        `torn record lost ${missing.length} tick`,
+    );
   });
 
   it('a spool on a tiny tmpfs that fills up: the daemon keeps running, drops the oldest, says so', async () => {

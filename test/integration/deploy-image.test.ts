@@ -54,8 +54,10 @@ describe('container image (Dockerfile)', () => {
       const fs = require('node:fs');
       const has = (p) => fs.existsSync(p);
       console.log(JSON.stringify({
-        main: has('/app/dist/main.js'), src: has('/app/src'), readme: has('/app/README.md'), license: has('/app/LICENSE'),
-        got: has('/app/node_modules/got'), typescript: has('/app/node_modules/typescript'), tsx: has('/app/node_modules/tsx'),
+        main: has('/app/dist/main.js'), src: has('/app/src'),
+        readme: has('/app/README.md'), license: has('/app/LICENSE'),
+        got: has('/app/node_modules/got'), typescript: has('/app/node_modules/typescript'),
+        tsx: has('/app/node_modules/tsx'),
         uid: process.getuid(), env: process.env.NODE_ENV,
       }));`;
     const seen = JSON.parse(await docker('run', '--rm', '--label', daemons.label, '--entrypoint', 'node', IMAGE, '-e', check));

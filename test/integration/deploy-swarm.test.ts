@@ -136,7 +136,7 @@ describe('Docker Swarm: deploy/swarm/docker-stack.yml', () => {
     assert.ok(receiver!.requests.length > 0 && receiver!.requests.every((r) => r.status === 200), 'every request authorised by the secret\'s credentials');
   });
 
-  it('runs the task as uid 1000 in the socket\'s group, the socket read-only, the root file system read-only, limits set', async (t) => {
+  it("runs the task as uid 1000 in the socket's group, socket and root fs read-only, limits set", async (t) => {
     if (skip) return t.skip(skip);
     const id = await pollUntil(async () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`), 'the task\'s container');
     const seen = JSON.parse(await docker('inspect', id, '--format', '{{json .}}')) as {

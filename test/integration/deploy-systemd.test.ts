@@ -88,7 +88,7 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     assert.ok(score <= MAX_EXPOSURE, `exposure ${score} > ${MAX_EXPOSURE}`);
   });
 
-  it('with the cgroup-mode drop-in: /proc of other processes and /proc/stat visible, verified, the rest as hardened', async () => {
+  it('with the cgroup-mode drop-in: /proc of other processes and /proc/stat visible, the rest hardened', async () => {
     // The unit with its drop-in applied: systemd reads drop-ins after the unit, so the drop-in's
     // settings come last (a later assignment of these settings wins).
     const combined = join(dir, 'cgroup', 'docker-stats-to-backstop.service');
@@ -106,7 +106,7 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     assert.equal(out.kind === 'config' && out.config.mode, 'cgroup');
   });
 
-  it('starts with Docker, restarts with a rate limit, stops after the final flush, keeps its spool in a StateDirectory', () => {
+  it('starts with Docker, restarts rate-limited, stops after the final flush, spools in a StateDirectory', () => {
     assert.match(value('After') ?? '', /\bdocker\.service\b/);
     assert.match(value('Requires') ?? '', /\bdocker\.service\b/);
     assert.equal(value('EnvironmentFile'), '-/etc/default/docker-stats-to-backstop');

@@ -52,7 +52,9 @@ function waitSelf(d: DaemonProcess, name: string, ok: (v: number) => boolean, ti
       const v = latest(d, self(name));
       return v !== undefined && ok(v) ? { v } : undefined;
     },
-    () => `self-metric ${self(name)} (latest ${latest(d, self(name))}); exit ${d.child.exitCode}; stderr:\n${d.stderr.slice(-3000)}`,
+    () =>
+      `self-metric ${self(name)} (latest ${latest(d, self(name))}); ` +
+      `exit ${d.child.exitCode}; stderr:\n${d.stderr.slice(-3000)}`,
     timeoutMs,
   ).then((r) => r.v);
 }
@@ -127,7 +129,8 @@ describe('Docker-side faults, against a fake Engine', () => {
     const bad2 = await waitSelf(d, 'bad_samples', (v) => v >= bad1 + 20);
     const logged = occurrences(d.stderr, 'skipped a stats line');
     assert.equal(logged, 1, `the bad line is logged once, not per line (${bad2} bad lines so far):\n${d.stderr}`);
-    console.log(`# garbage: ${bad2} bad lines counted, logged ${logged} time(s), ${carbon(d, 'fault-garbage.cpu.total').length} cpu.total lines`);
+    const cpuLines = carbon(d, 'fault-garbage.cpu.total').length;
+    console.log(`# garbage: ${bad2} bad lines counted, logged ${logged} time(s), ${cpuLines} cpu.total lines`);
     assert.equal(await stopWithin(d), 0);
   });
 
@@ -178,7 +181,8 @@ describe('Docker-side faults, against a fake Engine', () => {
     const perStream = Math.max(...endless.map((s) => s.bytes));
     console.log(
       `# endless: fake sent ${(engine.bytesSent() / MB).toFixed(1)} MB on ${engine.streams.length} streams; ` +
-        `largest closed endless stream ${(perStream / MB).toFixed(2)} MB; daemon peak RSS ${(maxRss / MB).toFixed(1)} MB`,
+        `largest closed endless stream ${(perStream / MB).toFixed(2)} MB; ` +
+        `daemon peak RSS ${(maxRss / MB).toFixed(1)} MB`,
     );
     assert.ok(endless.length >= FLOOD, `the endless streams were closed by the daemon (${endless.length})`);
     assert.ok(perStream < 8 * MB, `each endless stream is cut soon after 1 MiB (largest: ${perStream} bytes)`);
@@ -246,7 +250,7 @@ describe('Docker-side faults, against a fake Engine', () => {
    * retry them, and open streams outside its inspect concurrency limit.
    */
   it(
-    'stats requests the Engine never answers: retried, and they do not keep other containers from being followed',
+    'stats requests the Engine never answers: retried, and other containers are still followed',
     async () => {
       // An Engine stuck on a container accepts `GET /containers/{id}/stats` and never sends the
       // headers. Eight such containers (as many as the daemon inspects at once), plus a normal one.
@@ -266,7 +270,8 @@ describe('Docker-side faults, against a fake Engine', () => {
       console.log(
         `# hang: with 8 stats requests unanswered: listed container followed ${unhung} (inspected ` +
           `${inspects(engine.container('fault-unhung').id)}x), container started later followed ${after} (inspected ` +
-          `${inspects(late.id)}x), hung requests retried ${retried} (opens ${hung.map((h) => engine.statsOpens(h.name)).join(',')})`,
+          `${inspects(late.id)}x), hung requests retried ${retried} ` +
+          `(opens ${hung.map((h) => engine.statsOpens(h.name)).join(',')})`,
       );
       assert.ok(unhung, 'a listed container is followed although 8 stats requests hang');
       assert.ok(after, 'a container started later is followed although 8 stats requests hang');
@@ -300,7 +305,8 @@ describe('Docker-side faults, against a fake Engine', () => {
       const id = engine.container('fault-inspect-flaky').id;
       console.log(
         `# inspect failure: followed within 15 s ${followed}; inspects ` +
-          `${engine.requests.filter((r) => r.path === `/containers/${id}/json`).length}, stats opens ${engine.statsOpens(id)}`,
+          `${engine.requests.filter((r) => r.path === `/containers/${id}/json`).length}, ` +
+          `stats opens ${engine.statsOpens(id)}`,
       );
       assert.ok(followed, 'the daemon retries the inspect (or the whole reconcile) after a transient failure');
       assert.equal(await stopWithin(d), 0);

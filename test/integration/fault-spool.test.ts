@@ -220,7 +220,7 @@ describe('the spool under faults, on the real Engine', () => {
     const segments = spoolFiles(spoolDir).map((f) => f.path).sort();
     assert.ok(segments.length >= 1, 'the runs left segments');
     const corrupt = ['-1', 'abc', '99999999999999999999'];
-    segments.forEach((s, i) => writeFileSync(`${s}.ack`, corrupt[i % corrupt.length]!));
+    for (const [i, s] of segments.entries()) writeFileSync(`${s}.ack`, corrupt[i % corrupt.length]!);
     const listen = await freePort();
     const r = await rig.receiver(port);
     const d = rig.daemon([...args, '--listen', `127.0.0.1:${listen}`]);

@@ -74,7 +74,10 @@ describe('metrics compared with docker stats, on the real Engine', () => {
     const ours = await waitFor(() => values(d, `${tmpfs}.memory.working_set`).find((v) => v > 48e6), 'a working set above 48 MB', 60_000);
     const theirs = await dockerStats(tmpfs);
     const latest = values(d, `${tmpfs}.memory.working_set`).at(-1)!;
-    console.log(`# memory.working_set (48 MiB in tmpfs): ours ${(latest / 2 ** 20).toFixed(1)} MiB, docker stats ${(theirs.mem / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `# memory.working_set (48 MiB in tmpfs): ours ${(latest / 2 ** 20).toFixed(1)} MiB, ` +
+        `docker stats ${(theirs.mem / 2 ** 20).toFixed(1)} MiB`,
+    );
     assert.ok(ours >= 48 * 2 ** 20);
     assert.ok(Math.abs(latest - theirs.mem) < Math.max(0.05 * theirs.mem, 2 * 2 ** 20), `ours ${latest} vs ${theirs.mem}`);
     const percent = values(d, `${tmpfs}.memory.percent`).at(-1)!;

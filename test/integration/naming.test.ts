@@ -26,7 +26,7 @@ describe('naming rules on the real Engine', () => {
 
   after(() => containers.cleanup());
 
-  it(`--once with a nested-quantifier rule and a hostile container name exits 0 within ${BOUND_MS / 1000} s`, async () => {
+  it(`--once with a nested-quantifier rule and a hostile name exits 0 within ${BOUND_MS / 1000} s`, async () => {
     const args = ['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--once', '--poll', '2s', '--prefix', HOSTILE_RULE];
     const started = performance.now();
     const { code, stdout, stderr } = await runBinary(args, {}, BOUND_MS);

@@ -58,7 +58,7 @@ describe('signals and the listener', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('SIGHUP reads --backstop-file again: the new password from the next request on, the daemon goes on, no password logged', async () => {
+  it('SIGHUP reads --backstop-file again: the new password from the next request, no password logged', async () => {
     const back = await receiver();
     const dir = tempDir();
     const file = join(dir, 'backstop_url');
@@ -113,7 +113,7 @@ describe('signals and the listener', () => {
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('SIGHUP reads the --tls-cert/--tls-key pair again: new connections get the new certificate; a bad pair keeps the old', async () => {
+  it('SIGHUP reloads --tls-cert/--tls-key: new connections get the new pair; a bad pair keeps the old', async () => {
     const [a, b, live] = [tempDir(), tempDir(), tempDir()];
     await writeSelfSignedCert(a);
     await writeSelfSignedCert(b);
@@ -141,7 +141,7 @@ describe('signals and the listener', () => {
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('a second SIGTERM exits at once, the memory queue written to the spool first, delivered after a restart', async () => {
+  it('a second SIGTERM exits at once, the memory queue spooled first and delivered after a restart', async () => {
     const hanging = await receiver();
     hanging.setDelay(600_000);
     const spool = tempDir();
@@ -194,7 +194,7 @@ describe('signals and the listener', () => {
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('--listen serves at most its cap of connections at once, and cuts a request that never finishes its headers', async () => {
+  it('--listen serves at most its cap of connections, and cuts a request that never finishes its headers', async () => {
     const port = await freePort();
     const d = daemon(['--listen', `127.0.0.1:${port}`, '--poll', '1s']);
     await d.waitForLog(/serving \/metrics and \/healthz/);

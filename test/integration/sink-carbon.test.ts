@@ -79,7 +79,7 @@ describe('carbon sink against the real carbon-cache', () => {
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('any combination at once: Backstop, carbon and /metrics get the same collection; a dead sink delays none', async () => {
+  it('Backstop, carbon and /metrics at once get the same collection; a dead sink delays none', async () => {
     const receiver = await startBackstopReceiver({ prefixes: ['combo'] });
     try {
       const port = await freePort();
@@ -134,7 +134,9 @@ describe('carbon sink against the real carbon-cache', () => {
       for (let t = times[0]!; t <= lastTick; t += 1) if (!points.has(t)) holes.push(t);
       const resent = /wrote again what may have been lost with the connection.*items=(\d+)/.exec(d.stderr)?.[1] ?? '0';
       console.log(
-        `carbon ${signal} restart: ${times.length} per-second points from ${times[0]} to ${lastTick}, carbon down for ${downSeconds} s; holes: ${holes.length} ${JSON.stringify(holes)}; items written again after the reconnect: ${resent}`,
+        `carbon ${signal} restart: ${times.length} per-second points from ${times[0]} to ${lastTick}, ` +
+          `carbon down for ${downSeconds} s; holes: ${holes.length} ${JSON.stringify(holes)}; ` +
+          `items written again after the reconnect: ${resent}`,
       );
       assert.deepEqual(holes, [], 'every tick of the run is in the whisper file');
     });

@@ -74,7 +74,9 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     port = await freePort();
     const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${port}`, '--prom-labels', 'team']);
     const line = new RegExp(
-      `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",label_team="blue"\\} 67108864$`, 'm',
+      `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",` +
+        'label_team="blue"\\} 67108864$',
+      'm',
     );
     await pollUntil(async () => {
       const { body } = await get(`http://127.0.0.1:${port}/metrics`);
@@ -199,14 +201,14 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     ]);
     const res = await pollUntil(async () => {
       const r = await getTls(`https://127.0.0.1:${p}/metrics`, ca).catch(() => undefined);
-      return r && r.body.includes(`name="${web}"`) ? r : undefined;
+      return r?.body.includes(`name="${web}"`) ? r : undefined;
     }, 'metrics over HTTPS', 60_000);
     assert.equal(res.status, 200);
     await assert.rejects(get(`http://127.0.0.1:${p}/metrics`), 'no plain HTTP on a TLS listener');
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
-  it('labels each container as it is, whatever the carbon naming does: a dotted name, two replicas on one carbon path', async () => {
+  it('labels each container as it is, whatever its carbon name: a dotted name, two replicas on one path', async () => {
     const dotted = containers.name('bar-web.network');
     const [x, y] = [containers.name('bar.rep.x.1'), containers.name('bar.rep.y.1')];
     const ids = new Map<string, string>();
@@ -215,7 +217,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     // The README's kind of rule, applied to replicas: both become <run>-bar.rep.1 in carbon.
     const rule = '{"regexp":"^(.*)\\\\.rep\\\\..*\\\\.(.*)$","into":"$1.rep.$2"}';
     const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`, '--prefix', rule]);
-    await metricsHas(new RegExp(`docker_stats_to_backstop_path_collisions 1$`, 'm'), 'the collision counted', p);
+    await metricsHas(/docker_stats_to_backstop_path_collisions 1$/m, 'the collision counted', p);
     const { body } = await get(`http://127.0.0.1:${p}/metrics`);
     const series = (family: string) => body.split('\n').filter((l) => l.startsWith(`${family}{`));
 

@@ -41,10 +41,15 @@ describe('Pushgateway sink against the real prometheus-pushgateway', () => {
     await containers.cleanup();
   });
 
-  it('pushes each tick under job docker-stats-to-backstop and instance=<host>, with the URL\'s credentials', async () => {
+  it("pushes each tick under job docker-stats-to-backstop, instance=<host>, with the URL's credentials", async () => {
     const d = daemon(['--pushgateway', `http://${USER}:${PASSWORD}@127.0.0.1:${gateway.port}`]);
     const auth = { user: USER, password: PASSWORD };
-    const line = new RegExp(`^docker_container_memory_limit\\{id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",instance="${hostname()}",job="docker-stats-to-backstop",name="${web}"\\} 6\\.7108864e\\+07$`, 'm');
+    const image = IMAGE.replace(/[.]/g, '\\.');
+    const line = new RegExp(
+      `^docker_container_memory_limit\\{id="${webId}",image="${image}",instance="${hostname()}",` +
+        `job="docker-stats-to-backstop",name="${web}"\\} 6\\.7108864e\\+07$`,
+      'm',
+    );
     await pollUntil(async () => line.test(await gateway.metrics(auth)), 'the container series in the Pushgateway');
     const text = await gateway.metrics(auth);
     assert.match(text, new RegExp(`^push_time_seconds\\{instance="${hostname()}",job="docker-stats-to-backstop"\\} `, 'm'));
@@ -61,7 +66,8 @@ describe('Pushgateway sink against the real prometheus-pushgateway', () => {
   it('a wrong password is logged (without it) as a configuration problem and retried slowly', async () => {
     const d = daemon(['--pushgateway', `http://${USER}:wrong-${PASSWORD}@127.0.0.1:${gateway.port}`, '--pushgateway-instance', 'other']);
     await d.waitForLog(/sink refuses the metrics: check its configuration.*401/, 'the 401 is reported');
-    assert.match(d.stderr, new RegExp(`pushgateway http://${USER}:\\*\\*\\*@127\\.0\\.0\\.1:${gateway.port}/metrics/job/docker-stats-to-backstop/instance/other`));
+    const shown = `pushgateway http://${USER}:\\*\\*\\*@127\\.0\\.0\\.1:${gateway.port}`;
+    assert.match(d.stderr, new RegExp(`${shown}/metrics/job/docker-stats-to-backstop/instance/other`));
     assert.ok(!d.output.includes(PASSWORD), 'the password is never logged');
     assert.equal((await d.stop()).code, 0);
   });

@@ -73,7 +73,7 @@ test('an empty or non-JSON body is 400 JSON is required', async (t) => {
   assert.equal(r.points.length, 0);
 });
 
-test('an item without metric, value or measure_time is 400 missing fields; the items before it are stored', async (t) => {
+test('an item without metric, value or measure_time is 400 missing fields; the items before it stored', async (t) => {
   const r = await receiver(t);
   const broken = [
     { value: 1, measure_time: T },

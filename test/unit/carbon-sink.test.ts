@@ -35,7 +35,7 @@ const signal = new AbortController().signal;
 const paths = new CarbonPaths({ rules: [], pathPrefix: '', hostPath: 'h' });
 
 describe('carbon sink (TCP)', () => {
-  it('writes prefixed lines over one connection, fails soon while carbon is down, and writes again what the closed connection may have lost', async () => {
+  it('writes over one connection, fails soon while carbon is down, rewrites what a close lost', async () => {
     const r = await receiver();
     const logged: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void logged.push(message) };

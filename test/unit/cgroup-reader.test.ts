@@ -87,18 +87,23 @@ const MEMINFO = 'MemTotal:        8048912 kB\nMemFree:         1234567 kB\nMemAv
 const netDev = (rows: string[]): string =>
   [
     'Inter-|   Receive                                                |  Transmit',
-    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+    ' face |bytes    packets errs drop fifo frame compressed multicast|' +
+      'bytes    packets errs drop fifo colls carrier compressed',
     ...rows,
     '',
   ].join('\n');
 const NET_DEV = netDev([
-  '    lo:    1200      12    0    0    0     0          0         0     1200      12    0    0    0     0       0          0',
-  '  eth0: 5398736    4123    1    7    0     0          0         0   204811    2380    2    3    0     0       0          0',
-  '  eth1:    1000      10    0    0    0     0          0         0     2000      20    0    1    0     0       0          0',
+  '    lo:    1200      12    0    0    0     0          0         0' +
+    '     1200      12    0    0    0     0       0          0',
+  '  eth0: 5398736    4123    1    7    0     0          0         0' +
+    '   204811    2380    2    3    0     0       0          0',
+  '  eth1:    1000      10    0    0    0     0          0         0' +
+    '     2000      20    0    1    0     0       0          0',
 ]);
 
 const V2_CPU_STAT =
-  'usage_usec 2817469\nuser_usec 1739315\nsystem_usec 1078154\ncore_sched.force_idle_usec 0\nnr_periods 120\nnr_throttled 7\nthrottled_usec 331842\nnr_bursts 0\nburst_usec 0\n';
+  'usage_usec 2817469\nuser_usec 1739315\nsystem_usec 1078154\ncore_sched.force_idle_usec 0\n' +
+    'nr_periods 120\nnr_throttled 7\nthrottled_usec 331842\nnr_bursts 0\nburst_usec 0\n';
 const V2_MEMORY_STAT = [
   'anon 2678784', 'file 36864000', 'kernel 1589248', 'kernel_stack 49152', 'pagetables 110592', 'sec_pagetables 0',
   'percpu 2160', 'sock 0', 'vmalloc 0', 'shmem 0', 'zswap 0', 'zswapped 0', 'file_mapped 4096', 'file_dirty 0',
@@ -111,7 +116,8 @@ const V2_MEMORY_STAT = [
   'pgactivate 1625', 'pgdeactivate 0', 'pglazyfree 0', 'pglazyfreed 0', 'zswpin 0', 'zswpout 0', 'thp_fault_alloc 0',
   'thp_collapse_alloc 0', '',
 ].join('\n');
-const V2_IO_STAT = '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n8:0 rbytes=90430464 wbytes=299008000 rios=8950 wios=1252 dbytes=50331648 dios=3021\n';
+const V2_IO_STAT = '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' +
+  '8:0 rbytes=90430464 wbytes=299008000 rios=8950 wios=1252 dbytes=50331648 dios=3021\n';
 
 /** A cgroup v2 host with one container's group at `group` (relative to the root) and its init `pid`. */
 function v2Host(group: string, pid = PID, overrides: Record<string, string> = {}): CgroupTree {
@@ -301,8 +307,8 @@ describe('cgroup v2 (unified hierarchy)', () => {
   });
 });
 
-describe('hybrid host, systemd driver: v1 controllers (cpu,cpuacct joined, symlinked) beside a controller-less unified tree', () => {
-  it('reads the v1 hierarchies, ignoring the 0:: line, and gives the same values as the same files under cgroupfs paths', () => {
+describe('hybrid host, systemd driver: v1 controllers (cpu,cpuacct joined) beside an empty unified tree', () => {
+  it('reads the v1 hierarchies, ignoring the 0:: line, with the values of the same files under cgroupfs', () => {
     const t = tree().fixture('v1-cgroupfs');
     const cg = t.paths.cgroupRoot;
     const scope = `system.slice/docker-${V1_ID}.scope`;
@@ -342,11 +348,16 @@ describe('network', () => {
     const t = v2Host(`docker/${ID}`);
     t.write({
       [`proc/${PID}/net/dev`]: netDev([
-        '    lo:    1200      12    0    0    0     0          0         0     1200      12    0    0    0     0       0          0',
-        'docker0:  777777    7777    0    0    0     0          0         0   777777    7777    0    0    0     0       0          0',
-        '  eth0: 5398736    4123    1    7    0     0          0         0   204811    2380    2    3    0     0       0          0',
-        'veth9f8e7d6:  777777    7777    0    0    0     0          0         0   777777    7777    0    0    0     0       0          0',
-        '  eth1:    1000      10    0    0    0     0          0         0     2000      20    0    1    0     0       0          0',
+        '    lo:    1200      12    0    0    0     0          0         0' +
+          '     1200      12    0    0    0     0       0          0',
+        'docker0:  777777    7777    0    0    0     0          0' +
+          '         0   777777    7777    0    0    0     0       0          0',
+        '  eth0: 5398736    4123    1    7    0     0          0         0' +
+          '   204811    2380    2    3    0     0       0          0',
+        'veth9f8e7d6:  777777    7777    0    0    0     0          0' +
+          '         0   777777    7777    0    0    0     0       0          0',
+        '  eth1:    1000      10    0    0    0     0          0         0' +
+          '     2000      20    0    1    0     0       0          0',
       ]),
     });
     const reader = open(t);
@@ -357,7 +368,8 @@ describe('network', () => {
 
   it('--network none (only lo): no network values, as the Engine sends no `networks`', () => {
     const t = v2Host(`docker/${ID}`);
-    t.write({ [`proc/${PID}/net/dev`]: netDev(['    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0']) });
+    t.write({ [`proc/${PID}/net/dev`]: netDev(['    lo:       0       0    0    0    0     0          0         0' +
+      '        0       0    0    0    0     0       0          0']) });
     const reader = open(t);
     const values = sample(reader.read(located(reader, ID, PID)));
     assert.equal(values.network, undefined);
@@ -471,7 +483,7 @@ describe('what cannot be read', () => {
     assert.match((l as { reason: string }).reason, /pids controller/);
   });
 
-  it('a v2 group without the io controller (no io.stat): unreadable, naming the file; the container is not gone', () => {
+  it('a v2 group without the io controller (no io.stat): unreadable, naming the file; container not gone', () => {
     const t = v2Host(`docker/${ID}`);
     rmSync(t.at(`sys/fs/cgroup/docker/${ID}/io.stat`));
     const reader = open(t);
@@ -505,7 +517,11 @@ describe('what cannot be read', () => {
     const reader = join(repo, 'src/cgroup/reader.ts');
     const code = `
       import { openCgroupReader } from ${JSON.stringify(nobody ? nobody.path(reader) : reader)};
-      const o = openCgroupReader({ hostProc: ${JSON.stringify(t.paths.hostProc)}, cgroupRoot: ${JSON.stringify(t.paths.cgroupRoot)}, now: () => 0 });
+      const o = openCgroupReader({
+        hostProc: ${JSON.stringify(t.paths.hostProc)},
+        cgroupRoot: ${JSON.stringify(t.paths.cgroupRoot)},
+        now: () => 0,
+      });
       const l = o.reader.locate(${JSON.stringify(ID)}, ${PID});
       process.stdout.write(JSON.stringify(o.reader.read(l.target)));`;
     const command = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', code];

@@ -14,6 +14,7 @@ describe('dashboards', () => {
   for (const kind of kinds) {
     it(`${kind}: every panel and query goes through the datasource variable; every variable used is defined`, () => {
       const d = loadDashboard(kind);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, expanded by Grafana.
       const ds = { type: kind, uid: '${datasource}' };
       const dsVar = variable(d, 'datasource');
       assert.equal(dsVar.type, 'datasource');
@@ -89,7 +90,9 @@ describe('dashboards', () => {
   });
 
   it("interpolates as Grafana does: Graphite globs, Prometheus regexes with dots escaped", () => {
-    assert.equal(interpolate('$prefix.${container}.cpu', { prefix: ['docker'], container: ['a', 'b'] }, 'graphite'), 'docker.{a,b}.cpu');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, expanded by interpolate.
+    const graphite = '$prefix.${container}.cpu';
+    assert.equal(interpolate(graphite, { prefix: ['docker'], container: ['a', 'b'] }, 'graphite'), 'docker.{a,b}.cpu');
     assert.equal(interpolate('x{instance=~"$instance"}[$__rate_interval]', { instance: ['127.0.0.1:9417'] }, 'prometheus'), 'x{instance=~"127\\\\.0\\\\.0\\\\.1:9417"}[$__rate_interval]');
     assert.equal(interpolate('name=~"$c"', { c: ['a', 'b'] }, 'prometheus'), 'name=~"(a|b)"');
   });

@@ -48,7 +48,7 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
     assert.equal(container['securityContext']?.['readOnlyRootFilesystem'], true);
   });
 
-  it('has resource requests and limits, /healthz probes on the --listen port, and a grace period longer than the final flush', () => {
+  it('has requests and limits, /healthz probes on the --listen port, a grace period over the final flush', () => {
     for (const kind of ['requests', 'limits']) {
       assert.ok(container['resources']?.[kind]?.['cpu'] && container['resources']?.[kind]?.['memory'], `resources.${kind}`);
     }
@@ -59,7 +59,7 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
     assert.ok(pod['terminationGracePeriodSeconds'] > 10);
   });
 
-  it('names the host after the node, takes the Backstop URL from a Secret, and the daemon accepts its arguments and environment', () => {
+  it('names the host after the node, takes the Backstop URL from a Secret; the daemon accepts its settings', () => {
     const env = container['env'] as Yaml[];
     const byName = new Map(env.map((e) => [e['name'] as string, e]));
     assertKnownVariables(Object.fromEntries(byName));

@@ -42,7 +42,7 @@ describe('deploy/swarm/docker-stack.yml', () => {
     assert.equal(service['read_only'], true);
   });
 
-  it('restarts on failure, has resource limits and reservations, and a stop grace period longer than the final flush', () => {
+  it('restarts on failure, has limits and reservations, and a stop grace period over the final flush', () => {
     assert.equal(service['deploy']['restart_policy']?.['condition'], 'on-failure');
     const { limits, reservations } = service['deploy']['resources'] ?? {};
     assert.ok(limits?.['cpus'] && limits?.['memory'], 'limits');
@@ -50,7 +50,7 @@ describe('deploy/swarm/docker-stack.yml', () => {
     assert.ok(Number(/^(\d+)s$/.exec(service['stop_grace_period'])?.[1]) > 10, 'longer than the default --shutdown-timeout');
   });
 
-  it('takes the Backstop URL from an external secret, the host name from the node, and the daemon accepts its settings', () => {
+  it('takes the Backstop URL from an external secret, the host from the node; the daemon accepts its settings', () => {
     const env = service['environment'] as Record<string, string>;
     assert.equal(env['SRV_BACKSTOP'], undefined, 'no Backstop URL in the stack file');
     assert.equal(env['SRV_HOSTNAME'], '{{.Node.Hostname}}');

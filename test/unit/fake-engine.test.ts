@@ -8,6 +8,11 @@ import { waitFor } from '../helpers/wait.js';
 
 /** The fake Engine of the fault tests, checked through the daemon's own Engine client. */
 
+/** The fields of a stats line these tests read. */
+type StatsLine = { read: string; name: string; id: string; cpu_stats: { cpu_usage: { total_usage: number } } };
+/** The fields of an event line these tests read. */
+type EventLine = { Type: string; Action: string; Actor: { ID: string; Attributes: { name: string } } };
+
 /** Collects what a stream sends, split on newlines; `text` also holds an unfinished tail. */
 function collect(stream: EngineStream): { text: string; bytes: number; ended: boolean; lines: () => string[] } {
   const got = { text: '', bytes: 0, ended: false, lines: () => got.text.split('\n').slice(0, -1) };
@@ -90,7 +95,7 @@ describe('fake Docker Engine', () => {
     const got = collect(stream);
     await waitFor(() => got.lines().length >= 9, 'nine samples');
     stream.close();
-    const samples = got.lines().map((l) => JSON.parse(l) as { read: string; name: string; id: string; cpu_stats: { cpu_usage: { total_usage: number } } });
+    const samples = got.lines().map((l) => JSON.parse(l) as StatsLine);
     const totals = samples.map((s) => s.cpu_stats.cpu_usage.total_usage);
     for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! >= totals[i - 1]!, `counters never go back: ${totals.join(',')}`);
     for (const s of samples) {
@@ -160,7 +165,7 @@ describe('fake Docker Engine', () => {
     engine.removeContainer(c.id);
     await waitFor(() => s.ended, 'the stream ends when the container is removed');
     await waitFor(() => got.lines().length === 3, 'three events');
-    const actions = got.lines().map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: { name: string } } });
+    const actions = got.lines().map((l) => JSON.parse(l) as EventLine);
     assert.deepEqual(actions.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name]), [
       ['container', 'start', c.id, 'late'],
       ['container', 'die', c.id, 'late'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { compileGoRegexp, goMatch, goReplaceAll, GoRegexpError } from '../../src/naming/go-regexp.js';
+import { compileGoRegexp, type GoRegexp, goMatch, goReplaceAll, GoRegexpError } from '../../src/naming/go-regexp.js';
 
 /**
  * Go itself is the reference: test/fixtures/go-regexp-cases.json holds what Go's regexp package
@@ -26,7 +26,7 @@ const BATCH = 250;
 
 /** What differs from Go for one case, or undefined. */
 function difference(c: GoCase): string | undefined {
-  let re;
+  let re: GoRegexp;
   try {
     re = compileGoRegexp(c.p);
   } catch (err) {
@@ -57,7 +57,8 @@ for (let from = 0; from < file.cases.length; from += BATCH) {
     batch.forEach((c, k) => {
       const diff = difference(c);
       if (diff !== undefined) {
-        failures.push(`case ${from + k}: pattern ${JSON.stringify(c.p)} name ${JSON.stringify(c.n ?? '')} template ${JSON.stringify(c.t ?? '')}: ${diff}`);
+        const shown = `pattern ${JSON.stringify(c.p)} name ${JSON.stringify(c.n ?? '')}`;
+        failures.push(`case ${from + k}: ${shown} template ${JSON.stringify(c.t ?? '')}: ${diff}`);
       }
     });
     assert.equal(failures.length, 0, `${failures.length} of ${batch.length} differ from Go:\n${failures.join('\n')}`);

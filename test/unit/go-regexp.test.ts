@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Go's ${1} and ${name} templates are the data under test.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RE2JS } from 're2js';
@@ -227,7 +228,8 @@ test('one compiled regexp serves many names and calls', () => {
 type MatchRow = readonly [pattern: string, input: string, matches: boolean];
 function checkMatch(rows: readonly MatchRow[], label: string): void {
   for (const [pattern, input, matches] of rows) {
-    const name = `${label}: ${JSON.stringify(pattern)} ${matches ? 'matches' : 'does not match'} ${JSON.stringify(input)}`;
+    const verb = matches ? 'matches' : 'does not match';
+    const name = `${label}: ${JSON.stringify(pattern)} ${verb} ${JSON.stringify(input)}`;
     test(name, () => {
       assert.equal(goMatch(compileGoRegexp(pattern), input), matches);
     });

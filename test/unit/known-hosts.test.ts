@@ -20,7 +20,13 @@ describe('known_hosts check for ssh:// Engines', () => {
   });
 
   it('finds plain entries, comma lists and wildcards, for that key only', () => {
-    const text = `# comment\n\nengine1.example,10.0.0.5 ssh-ed25519 ${KEY_B64} root@engine1\n[*.lab]:2222 ssh-ed25519 ${KEY_B64}\n`;
+    const text = [
+      '# comment',
+      '',
+      `engine1.example,10.0.0.5 ssh-ed25519 ${KEY_B64} root@engine1`,
+      `[*.lab]:2222 ssh-ed25519 ${KEY_B64}`,
+      '',
+    ].join('\n');
     assert.equal(checkHostKey(text, 'engine1.example', 22, KEY), 'known');
     assert.equal(checkHostKey(text, 'ENGINE1.example', 22, KEY), 'known');
     assert.equal(checkHostKey(text, '10.0.0.5', 22, KEY), 'known');

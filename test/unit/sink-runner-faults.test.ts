@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import type { CarbonPoint } from '../../src/naming/carbon-path.js';

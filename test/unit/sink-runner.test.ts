@@ -92,7 +92,7 @@ describe('SinkRunner', () => {
     await runner.close();
   });
 
-  it('keeps the sink\'s health: failing since the first failure of a run, with the last error, cleared by a delivery', async () => {
+  it("keeps the sink's health: failing since a run's first failure, with the last error, till delivered", async () => {
     const { sink, state } = recordingSink(10);
     const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
     assert.deepEqual(runner.health(), { sink: 'test', failingSince: undefined, lastError: undefined });
@@ -111,11 +111,17 @@ describe('SinkRunner', () => {
     await runner.close();
   });
 
-  it('waits out its backoff on its clock: 1 s doubling to the cap, jitter within [50 %, 100 %] of each step', async () => {
+  it('waits out its backoff on its clock: 1 s doubling to the cap, jitter in [50 %, 100 %] of each step', async () => {
     const clock = new FakeClock();
     const { sink, state } = recordingSink(10);
     const sends: number[] = [];
-    const counted: Sink<CarbonPoint> = { ...sink, send: (items, signal) => (sends.push(clock.now()), sink.send(items, signal)) };
+    const counted: Sink<CarbonPoint> = {
+      ...sink,
+      send: (items, signal) => {
+        sends.push(clock.now());
+        return sink.send(items, signal);
+      },
+    };
     const draws = [1, 1, 1, 1, 1, 0, 1];
     const runner = new SinkRunner(counted, {
       maxItems: 100, clock, logger: createLogger(() => {}, { level: 'error' }), retry: retryPolicyFor(10_000), random: () => draws.shift() ?? 1,
@@ -182,7 +188,7 @@ describe('SinkRunner', () => {
     await runner.close();
   });
 
-  it('backs off transient failures up to the poll interval (1 s to 60 s), configuration errors as slowly as ever', () => {
+  it('backs off transient failures up to the poll interval (1 s to 60 s), configuration errors as slowly', () => {
     for (const [pollMs, cap] of [[500, 1_000], [1_000, 1_000], [10_000, 10_000], [60_000, 60_000], [300_000, 60_000]] as const) {
       const policy = retryPolicyFor(pollMs);
       assert.equal(policy.soonCapMs, cap, `poll ${pollMs} ms`);
