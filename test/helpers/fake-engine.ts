@@ -383,25 +383,6 @@ export class FakeEngine {
     json(res, 404, { message: `page not found: ${req.method} ${path}` });
   }
 
-  /** Answers a GET the fake knows; false when it does not know the path. */
-  #get(path: string, url: URL, res: ServerResponse): boolean {
-    const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
-    const c = m ? this.#find(decodeURIComponent(m[1]!)) : undefined;
-    const failures = c ? (this.#inspectFailures.get(c.id) ?? 0) : 0;
-    if (path === '/version') this.#version(res);
-    else if (path === '/containers/json') this.#list(res);
-    else if (path === '/events') this.#subscribe(res);
-    else if (!m) return false;
-    else if (!c) json(res, 404, { message: `No such container: ${m[1]}` });
-    else if (m[2] !== 'json') {
-      this.#stats(res, c, url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0');
-    } else if (failures > 0) {
-      this.#inspectFailures.set(c.id, failures - 1);
-      json(res, 500, { message: 'fake engine: injected inspect failure' });
-    } else json(res, 200, inspect(c));
-    return true;
-  }
-
   #version(res: ServerResponse): void {
     json(res, 200, {
       Platform: { Name: 'dstb fake engine' },
