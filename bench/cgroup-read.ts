@@ -166,12 +166,18 @@ async function main(): Promise<void> {
       if (located.kind !== 'located') throw new Error(`${id}: ${JSON.stringify(located)}`);
       targets.push(located.target);
     }
-    const files = targets.map((t) => [...(t.netDev ? [t.netDev] : []), ...t.files.map((f) => f.path), join('/proc', 'stat')]);
+    const files = targets.map((t) => [
+      ...(t.netDev ? [t.netDev] : []),
+      ...t.files.map((f) => f.path),
+      join('/proc', 'stat'),
+    ]);
     const pacing = PACED ? ', a round a second' : '';
     log(`cgroup v${reader.version}, ${files[0]!.length} files per sample; ${R} rounds × ${K} repeats${pacing}`);
 
     const list = strategies(reader, targets);
-    const figures = new Map<string, { wall: number[]; cpu: number[] }>(list.map((s) => [s.name, { wall: [], cpu: [] }]));
+    const figures = new Map<string, { wall: number[]; cpu: number[] }>(
+      list.map((s) => [s.name, { wall: [], cpu: [] }]),
+    );
     for (const s of list) await s.run(files); // warm-up (and the kept strategies open their files)
     for (let k = 0; k < K; k++) {
       for (const s of list) {
@@ -198,7 +204,8 @@ async function main(): Promise<void> {
       '|---|---|---|',
     ];
     for (const [name, f] of figures) {
-      const fmt = (xs: number[]): string => `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
+      const fmt = (xs: number[]): string =>
+        `${round(median(xs), 0)} (${round(Math.min(...xs), 0)}–${round(Math.max(...xs), 0)})`;
       out.push(`| ${name} | ${fmt(f.wall)} | ${fmt(f.cpu)} |`);
     }
     process.stdout.write(`${out.join('\n')}\n`);

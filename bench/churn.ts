@@ -25,7 +25,13 @@ const rssMb = (pid: number): number =>
 const containers = new TestContainers();
 const anchor = containers.name('anchor');
 const daemon = new DaemonProcess([
-  '--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', '--verbose',
+  '--docker',
+  'unix:///var/run/docker.sock',
+  '--label',
+  containers.label,
+  '--poll',
+  '1s',
+  '--verbose',
 ]);
 const pid = daemon.child.pid!;
 

@@ -16,13 +16,25 @@ const seconds = envNumber('PICTURES_SECONDS', 120);
 const pictures: { file: string; panel: string; params: Record<string, string> }[] = [
   { file: 'docs/dashboard-cpu.png', panel: 'CPU %', params: { vtitle: '% of one CPU' } },
   // The worker's 128 MiB limit would otherwise be the picture's top edge.
-  { file: 'docs/dashboard-memory.png', panel: 'Memory working set and limit', params: { yUnitSystem: 'binary', yMax: String(160 * 2 ** 20) } },
+  {
+    file: 'docs/dashboard-memory.png',
+    panel: 'Memory working set and limit',
+    params: { yUnitSystem: 'binary', yMax: String(160 * 2 ** 20) },
+  },
   { file: 'docs/dashboard-network.png', panel: 'Network (rx up, tx down)', params: { yUnitSystem: 'binary' } },
   { file: 'docs/dashboard-blkio.png', panel: 'Block I/O (read up, write down)', params: { yUnitSystem: 'binary' } },
 ];
 const style = {
-  width: '800', height: '300', tz: 'UTC', lineWidth: '2', fontSize: '11', yMin: '0',
-  bgcolor: 'FFFFFF', fgcolor: '222222', majorGridLineColor: 'C8C8C8', minorGridLineColor: 'EEEEEE',
+  width: '800',
+  height: '300',
+  tz: 'UTC',
+  lineWidth: '2',
+  fontSize: '11',
+  yMin: '0',
+  bgcolor: 'FFFFFF',
+  fgcolor: '222222',
+  majorGridLineColor: 'C8C8C8',
+  minorGridLineColor: 'EEEEEE',
   colorList: '1f77b4,2ca02c,d62728,9467bd,8c564b,e377c2,7f7f7f,bcbd22,17becf,ff7f0e',
 };
 
@@ -43,11 +55,19 @@ try {
   for (const p of pictures) {
     const panel = panels.find((x) => x.title === p.panel);
     if (!panel) throw new Error(`dashboards/graphite.json has no panel "${p.panel}"`);
-    const query = new URLSearchParams({ format: 'png', from: String(from), until: String(until), title: panel.title, ...style, ...p.params });
+    const query = new URLSearchParams({
+      format: 'png',
+      from: String(from),
+      until: String(until),
+      title: panel.title,
+      ...style,
+      ...p.params,
+    });
     for (const t of panel.targets ?? []) query.append('target', interpolate(t.target!, values, 'graphite'));
     const res = await fetch(`http://127.0.0.1:${rig.graphite.port}/render?${query}`);
     const png = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200 || res.headers.get('content-type') !== 'image/png') throw new Error(`render of ${p.panel}: ${res.status} ${png.toString().slice(0, 300)}`);
+    if (res.status !== 200 || res.headers.get('content-type') !== 'image/png')
+      throw new Error(`render of ${p.panel}: ${res.status} ${png.toString().slice(0, 300)}`);
     await writeFile(new URL(`../${p.file}`, import.meta.url), png);
     log(`${p.file}: ${png.length} bytes`);
   }

@@ -108,7 +108,11 @@ async function bursts(shims: readonly number[], ms: number): Promise<string> {
 
 async function window(pids: () => number[], sampleShims = false): Promise<string> {
   const before = snapshot(pids());
-  const shims = sampleShims ? pids().filter((pid) => kindOf(pid) === 'shims').slice(0, SAMPLED) : [];
+  const shims = sampleShims
+    ? pids()
+        .filter((pid) => kindOf(pid) === 'shims')
+        .slice(0, SAMPLED)
+    : [];
   const shimBursts = shims.length > 0 ? bursts(shims, WINDOW_S * 1000) : undefined;
   await sleepMs(WINDOW_S * 1000);
   const after = snapshot(pids());
@@ -140,7 +144,16 @@ async function main(): Promise<void> {
     for (let k = 0; k < K; k++) {
       rows.push(`| no daemon | ${await window(enginePids, true)} |`);
       log(rows.at(-1)!);
-      const daemon = new DaemonProcess(['--backstop', receiver.url(), '--label', containers.label, '--poll', '10s', '--mode', 'cgroup']);
+      const daemon = new DaemonProcess([
+        '--backstop',
+        receiver.url(),
+        '--label',
+        containers.label,
+        '--poll',
+        '10s',
+        '--mode',
+        'cgroup',
+      ]);
       try {
         await sleepMs(WARM_S * 1000);
         const pid = daemon.child.pid!;

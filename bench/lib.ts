@@ -106,7 +106,10 @@ export function envNumber(name: string, fallback: number): number {
 export function envList(name: string, fallback: readonly number[]): number[] {
   const v = process.env[name];
   if (v === undefined || v.trim() === '') return [...fallback];
-  return v.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+  return v
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n > 0);
 }
 
 export function envString(name: string, fallback: string): string {

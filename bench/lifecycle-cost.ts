@@ -92,33 +92,33 @@ export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: Co
     delete process.env['BENCH_DAEMON_BIN'];
     await containers.cleanup();
     baseline.remove();
-}
+  }
 
-const pick = (mode: string, build: string, f: (r: RunFigures) => number): number[] =>
-  runs.filter((r) => r.mode === mode && r.build === build).map((r) => f(r.figures));
-const summary: CostSummary[] = modes.map((mode) => {
-  const before = pick(mode, 'baseline', (f) => f.daemonCpuPercent);
-  const after = pick(mode, 'current', (f) => f.daemonCpuPercent);
-  return {
-    mode,
-    daemonCpuPercent: { baseline: before, current: after },
-    engineCpuPercent: {
-      baseline: pick(mode, 'baseline', (f) => f.engineCpuPercent ?? Number.NaN),
-      current: pick(mode, 'current', (f) => f.engineCpuPercent ?? Number.NaN),
-    },
-    stealPercent: runs.filter((r) => r.mode === mode).map((r) => r.figures.stealPercent ?? Number.NaN),
-    allComplete: runs.filter((r) => r.mode === mode).every((r) => r.figures.allComplete),
-    medianRatio: round(median(after) / median(before), 3),
-  };
-});
-const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, summary };
-console.log(JSON.stringify(out, null, 2));
-const dir = join(root, 'bench/results');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `${out.machine.date.replace(/[:.]/g, '-')}-lifecycle-cost.json`);
-writeFileSync(file, `${JSON.stringify({ ...out, runs }, null, 2)}\n`);
-log(`results in ${file}`);
-return summary;
+  const pick = (mode: string, build: string, f: (r: RunFigures) => number): number[] =>
+    runs.filter((r) => r.mode === mode && r.build === build).map((r) => f(r.figures));
+  const summary: CostSummary[] = modes.map((mode) => {
+    const before = pick(mode, 'baseline', (f) => f.daemonCpuPercent);
+    const after = pick(mode, 'current', (f) => f.daemonCpuPercent);
+    return {
+      mode,
+      daemonCpuPercent: { baseline: before, current: after },
+      engineCpuPercent: {
+        baseline: pick(mode, 'baseline', (f) => f.engineCpuPercent ?? Number.NaN),
+        current: pick(mode, 'current', (f) => f.engineCpuPercent ?? Number.NaN),
+      },
+      stealPercent: runs.filter((r) => r.mode === mode).map((r) => r.figures.stealPercent ?? Number.NaN),
+      allComplete: runs.filter((r) => r.mode === mode).every((r) => r.figures.allComplete),
+      medianRatio: round(median(after) / median(before), 3),
+    };
+  });
+  const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, summary };
+  console.log(JSON.stringify(out, null, 2));
+  const dir = join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${out.machine.date.replace(/[:.]/g, '-')}-lifecycle-cost.json`);
+  writeFileSync(file, `${JSON.stringify({ ...out, runs }, null, 2)}\n`);
+  log(`results in ${file}`);
+  return summary;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

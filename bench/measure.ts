@@ -85,7 +85,9 @@ class Daemon {
   readonly #exited: Promise<void>;
 
   constructor(args: readonly string[]) {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SRV_') && !k.startsWith('DOCKER_')));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('SRV_') && !k.startsWith('DOCKER_')),
+    );
     const nodeFlags = (process.env['BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
     const bin = process.env['BENCH_DAEMON_BIN'] || BIN;
     this.child = spawn(process.execPath, [...nodeFlags, bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -99,7 +101,11 @@ class Daemon {
   }
 
   waitForLog(pattern: RegExp, what: string, timeoutMs: number): Promise<true> {
-    return waitFor(() => pattern.test(this.output), () => `${what}; output so far:\n${this.output}`, timeoutMs);
+    return waitFor(
+      () => pattern.test(this.output),
+      () => `${what}; output so far:\n${this.output}`,
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {
@@ -166,7 +172,9 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     // leaves about N / 8 seconds after its tick, so wait for it (up to one interval) rather than a fixed time.
     const lastTick = startTick + opts.intervals * pollMs;
     const lastArrived = (): boolean =>
-      receiver.requests.some((r) => r.at >= lastTick && r.status === 200 && r.body.includes('.docker_stats_to_backstop.samples'));
+      receiver.requests.some(
+        (r) => r.at >= lastTick && r.status === 200 && r.body.includes('.docker_stats_to_backstop.samples'),
+      );
     const waitUntil = Date.now() + Math.max(5_000, Math.min(pollMs, 60_000));
     while (!lastArrived() && Date.now() < waitUntil) await sleepMs(250);
     await sleepMs(500);
@@ -203,7 +211,9 @@ export async function measureRun(opts: RunOptions): Promise<RunFigures> {
     const first = counts[0];
     const last = counts.at(-1);
     const samplesPerSecond =
-      first !== undefined && last !== undefined && counts.length > 1 ? (last - first) / (((counts.length - 1) * pollMs) / 1000) : Number.NaN;
+      first !== undefined && last !== undefined && counts.length > 1
+        ? (last - first) / (((counts.length - 1) * pollMs) / 1000)
+        : Number.NaN;
     const result = {
       ...figures,
       samplesPerSecond: round(samplesPerSecond, 1),

@@ -137,7 +137,11 @@ export function runMicro(): MicroResult {
       store.record(refs[i % containers]!, sampleValues(JSON.parse(line) as DockerStats));
       i += 1;
       if (i % (containers * tickEvery) === 0) {
-        const metrics = tickMetrics(store.take(), { tickSeconds: i, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: (c) => paths.container(c).category });
+        const metrics = tickMetrics(store.take(), {
+          tickSeconds: i,
+          metrics: DEFAULT_METRIC_OPTIONS,
+          categoryOf: (c) => paths.container(c).category,
+        });
         const points = paths.points(metrics);
         metricsPerTick = points.length;
         keep += encodeBackstopBatch(points).length;

@@ -29,7 +29,16 @@ try {
   await containers.startMany(0, n);
   const first = await startBackstopReceiver();
   receivers.push(first);
-  daemon = new DaemonProcess(['--backstop', first.url(), '--label', containers.label, '--poll', poll, '--spool-dir', spool]);
+  daemon = new DaemonProcess([
+    '--backstop',
+    first.url(),
+    '--label',
+    containers.label,
+    '--poll',
+    poll,
+    '--spool-dir',
+    spool,
+  ]);
   await first.waitFor(() => first.points.filter((p) => p.metric === self('samples')).length >= 2 || undefined, {
     what: 'two ticks',
     timeoutMs: 10 * pollS * 1000,
@@ -42,20 +51,26 @@ try {
   receivers.push(back);
   const upAt = Date.now();
   await back.waitFor(
-    () => back.points.some((p) => p.metric === self('spooled_bytes') && p.value === 0 && p.measure_time * 1000 > upAt) || undefined,
+    () =>
+      back.points.some((p) => p.metric === self('spooled_bytes') && p.value === 0 && p.measure_time * 1000 > upAt) ||
+      undefined,
     { what: 'the backlog drained', timeoutMs: 30 * 60_000 },
   );
   const drainedAt = Date.now();
   // One more tick so that the last interval is complete.
   await waitFor(() => Date.now() > drainedAt + pollS * 1000 + 2000, 'one more tick', (pollS + 5) * 1000);
   const all = [...first.points, ...back.points];
-  const ticks = [...new Set(all.filter((p) => p.metric === self('samples')).map((p) => p.measure_time))].sort((a, b) => a - b);
+  const ticks = [...new Set(all.filter((p) => p.metric === self('samples')).map((p) => p.measure_time))].sort(
+    (a, b) => a - b,
+  );
   const expectedTicks = (ticks.at(-1)! - ticks[0]!) / pollS + 1;
   // Per container, the received sample times; a hole longer than one interval (plus the Engine's
   // one-second jitter) is a lost point.
   let missing = 0;
   for (let i = 0; i < n; i++) {
-    const times = [...new Set(all.filter((p) => p.metric === `${containers.run}-c${i}.memory.usage`).map((p) => p.measure_time))].sort((a, b) => a - b);
+    const times = [
+      ...new Set(all.filter((p) => p.metric === `${containers.run}-c${i}.memory.usage`).map((p) => p.measure_time)),
+    ].sort((a, b) => a - b);
     for (let k = 1; k < times.length; k++) {
       const gap = times[k]! - times[k - 1]!;
       if (gap > pollS + 1) missing += Math.round(gap / pollS) - 1;

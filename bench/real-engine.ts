@@ -45,18 +45,32 @@ async function measureReal(
     engine: true,
   });
   const hostWideCpuPercent = Math.round((figures.daemonCpuPercent + (figures.engineCpuPercent ?? 0)) * 100) / 100;
-  log(`  host-wide ${hostWideCpuPercent} % (daemon ${figures.daemonCpuPercent} %, Engine ${figures.engineCpuPercent} %)`);
+  log(
+    `  host-wide ${hostWideCpuPercent} % (daemon ${figures.daemonCpuPercent} %, Engine ${figures.engineCpuPercent} %)`,
+  );
   return { containers: n, poll, mode, engineIdleCpuPercent, hostWideCpuPercent, ...figures };
 }
 
 /** Part (b): N = each of `ns`, stream mode. Containers are added as N grows and removed at the end. */
-export async function runReal(ns: readonly number[], poll: string, intervals: number): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
+export async function runReal(
+  ns: readonly number[],
+  poll: string,
+  intervals: number,
+): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
   const runs = await growing(ns, (containers, n) => [() => measureReal(containers, n, poll, intervals, 'stream')]);
   const at100 = runs.find((r) => r.containers === 100) ?? runs.at(-1);
   const targets = at100
     ? [
-        check(`${at100.containers} real containers: daemon ≤ 2 % of one core`, `${at100.daemonCpuPercent} %`, at100.daemonCpuPercent <= 2),
-        check(`${at100.containers} real containers: daemon ≤ 110 MB RSS`, `${at100.daemonPeakRssMb} MB`, at100.daemonPeakRssMb <= 110),
+        check(
+          `${at100.containers} real containers: daemon ≤ 2 % of one core`,
+          `${at100.daemonCpuPercent} %`,
+          at100.daemonCpuPercent <= 2,
+        ),
+        check(
+          `${at100.containers} real containers: daemon ≤ 110 MB RSS`,
+          `${at100.daemonPeakRssMb} MB`,
+          at100.daemonPeakRssMb <= 110,
+        ),
         check(
           `${at100.containers} real containers: every batch complete, posted within 1 s of its tick`,
           `${at100.allComplete ? 'complete' : `incomplete (${at100.ticks.map((t) => t.containers).join(', ')})`}, ` +
@@ -99,7 +113,11 @@ async function startContainersFrom(containers: TestContainers, from: number, to:
 }
 
 /** Part (d): stream against one-shot on the same N containers at a long poll. */
-export async function runModes(n: number, poll: string, intervals: number): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
+export async function runModes(
+  n: number,
+  poll: string,
+  intervals: number,
+): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
   const containers = new TestContainers();
   const runs: RealResult[] = [];
   try {
@@ -132,7 +150,11 @@ export async function runModes(n: number, poll: string, intervals: number): Prom
  * Part (e): stream against cgroup mode at each N (both sample every container once a second),
  * host-wide: the daemon's CPU plus the Engine's over the same window.
  */
-export async function runCgroup(ns: readonly number[], poll: string, intervals: number): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
+export async function runCgroup(
+  ns: readonly number[],
+  poll: string,
+  intervals: number,
+): Promise<{ runs: RealResult[]; targets: TargetCheck[] }> {
   const runs = await growing(ns, (containers, n) => [
     () => measureReal(containers, n, poll, intervals, 'stream'),
     () => measureReal(containers, n, poll, intervals, 'cgroup'),

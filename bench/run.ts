@@ -36,7 +36,12 @@ const results: {
   cost?: CostSummary[];
   targets: TargetCheck[];
   daemonNodeFlags: string;
-} = { machine: machine(), label: envString('BENCH_LABEL', ''), targets: [], daemonNodeFlags: envString('BENCH_DAEMON_NODE_FLAGS', '') };
+} = {
+  machine: machine(),
+  label: envString('BENCH_LABEL', ''),
+  targets: [],
+  daemonNodeFlags: envString('BENCH_DAEMON_NODE_FLAGS', ''),
+};
 
 if (parts.has('micro')) {
   log('reducer micro-benchmark');
@@ -44,7 +49,11 @@ if (parts.has('micro')) {
   results.targets.push(...results.micro.targets);
 }
 if (parts.has('real')) {
-  const r = await runReal(envList('BENCH_REAL_N', [10, 50, 100]), envString('BENCH_REAL_POLL', '10s'), envNumber('BENCH_REAL_INTERVALS', 3));
+  const r = await runReal(
+    envList('BENCH_REAL_N', [10, 50, 100]),
+    envString('BENCH_REAL_POLL', '10s'),
+    envNumber('BENCH_REAL_INTERVALS', 3),
+  );
   results.real = r.runs;
   results.targets.push(...r.targets);
 }
@@ -58,13 +67,21 @@ if (parts.has('synthetic')) {
   results.targets.push(...r.targets);
 }
 if (parts.has('modes')) {
-  const r = await runModes(envNumber('BENCH_MODES_N', 100), envString('BENCH_MODES_POLL', '60s'), envNumber('BENCH_MODES_INTERVALS', 2));
+  const r = await runModes(
+    envNumber('BENCH_MODES_N', 100),
+    envString('BENCH_MODES_POLL', '60s'),
+    envNumber('BENCH_MODES_INTERVALS', 2),
+  );
   results.modes = r.runs;
   results.targets.push(...r.targets);
 }
 
 if (parts.has('cgroup')) {
-  const r = await runCgroup(envList('BENCH_CGROUP_N', [10, 50, 100]), envString('BENCH_CGROUP_POLL', '10s'), envNumber('BENCH_CGROUP_INTERVALS', 3));
+  const r = await runCgroup(
+    envList('BENCH_CGROUP_N', [10, 50, 100]),
+    envString('BENCH_CGROUP_POLL', '10s'),
+    envNumber('BENCH_CGROUP_INTERVALS', 3),
+  );
   results.cgroup = r.runs;
   results.targets.push(...r.targets);
 }
@@ -154,17 +171,16 @@ function markdown(r: typeof results): string {
         'containers per batch',
       ),
       '|---|---|---|---|---|---|---|',
-      ...[...(r.real ?? []), ...(r.modes ?? []), ...(r.cgroup ?? [])].map(
-        (x) =>
-          row(
-            `${x.containers} containers, ${x.mode}, --poll ${x.poll}${steal(x)}`,
-            `${x.daemonCpuPercent} %`,
-            `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
-            cpuEngine(x),
-            `${x.hostWideCpuPercent} %`,
-            `${x.maxArrivedMs} ms`,
-            ticks(x),
-          ),
+      ...[...(r.real ?? []), ...(r.modes ?? []), ...(r.cgroup ?? [])].map((x) =>
+        row(
+          `${x.containers} containers, ${x.mode}, --poll ${x.poll}${steal(x)}`,
+          `${x.daemonCpuPercent} %`,
+          `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
+          cpuEngine(x),
+          `${x.hostWideCpuPercent} %`,
+          `${x.maxArrivedMs} ms`,
+          ticks(x),
+        ),
       ),
     );
   }
@@ -180,16 +196,15 @@ function markdown(r: typeof results): string {
         'keeps up',
       ),
       '|---|---|---|---|---|---|',
-      ...r.synthetic.map(
-        (x) =>
-          row(
-            `${x.streams.toLocaleString('en')} streams, --poll ${x.poll}${steal(x)}`,
-            `${x.daemonCpuPercent} %`,
-            `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
-            String(Math.round(x.samplesPerSecond)),
-            x.ticks.map((t) => t.lagSeconds).join(', '),
-            x.keepsUp ? 'yes' : 'no',
-          ),
+      ...r.synthetic.map((x) =>
+        row(
+          `${x.streams.toLocaleString('en')} streams, --poll ${x.poll}${steal(x)}`,
+          `${x.daemonCpuPercent} %`,
+          `${x.daemonPeakRssMb} MB (${x.daemonRssAtEndMb ?? '–'})`,
+          String(Math.round(x.samplesPerSecond)),
+          x.ticks.map((t) => t.lagSeconds).join(', '),
+          x.keepsUp ? 'yes' : 'no',
+        ),
       ),
     );
   }

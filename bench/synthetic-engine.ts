@@ -97,7 +97,13 @@ const server = createServer((req, res) => {
   const path = url.pathname.replace(/^\/v1\.\d+/, '');
   if (req.method !== 'GET') return json(res, 405, { message: 'read-only load generator' });
   if (path === '/version' || path === '/_ping') {
-    return json(res, 200, { Version: 'synthetic-1.0', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' });
+    return json(res, 200, {
+      Version: 'synthetic-1.0',
+      ApiVersion: '1.41',
+      MinAPIVersion: '1.12',
+      Os: 'linux',
+      Arch: 'amd64',
+    });
   }
   if (path === '/events') {
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -108,7 +114,14 @@ const server = createServer((req, res) => {
     return json(
       res,
       200,
-      containers.map((c) => ({ Id: c.id, Names: [`/${c.name}`], Image: 'synthetic', State: 'running', Status: 'Up', Labels: {} })),
+      containers.map((c) => ({
+        Id: c.id,
+        Names: [`/${c.name}`],
+        Image: 'synthetic',
+        State: 'running',
+        Status: 'Up',
+        Labels: {},
+      })),
     );
   }
   const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);

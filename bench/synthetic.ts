@@ -73,14 +73,26 @@ async function one(n: number, poll: string, intervals: number): Promise<Syntheti
   }
 }
 
-export async function runSynthetic(ns: readonly number[], poll: string, intervals: number): Promise<{ runs: SyntheticResult[]; targets: TargetCheck[] }> {
+export async function runSynthetic(
+  ns: readonly number[],
+  poll: string,
+  intervals: number,
+): Promise<{ runs: SyntheticResult[]; targets: TargetCheck[] }> {
   const runs: SyntheticResult[] = [];
   for (const n of ns) runs.push(await one(n, poll, intervals));
   const top = runs.find((r) => r.streams === 5000) ?? runs.at(-1);
   const targets = top
     ? [
-        check(`${top.streams} synthetic streams: ≤ 35 % of one core`, `${top.daemonCpuPercent} %`, top.daemonCpuPercent <= 35),
-        check(`${top.streams} synthetic streams: ≤ 250 MB RSS`, `${top.daemonPeakRssMb} MB`, top.daemonPeakRssMb <= 250),
+        check(
+          `${top.streams} synthetic streams: ≤ 35 % of one core`,
+          `${top.daemonCpuPercent} %`,
+          top.daemonCpuPercent <= 35,
+        ),
+        check(
+          `${top.streams} synthetic streams: ≤ 250 MB RSS`,
+          `${top.daemonPeakRssMb} MB`,
+          top.daemonPeakRssMb <= 250,
+        ),
         check(
           `${top.streams} synthetic streams: no lag growth`,
           `${round(top.samplesPerSecond, 0)} samples/s, lag ${top.ticks.map((t) => t.lagSeconds).join('→')} s, ` +

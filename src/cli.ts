@@ -107,7 +107,7 @@ export const OPTION = {
     env: 'SRV_SSH_KNOWN_HOSTS',
     kind: 'string',
     placeholder: 'FILE',
-    describe: 'with --docker ssh://…: the known_hosts file that must list the host\'s key',
+    describe: "with --docker ssh://…: the known_hosts file that must list the host's key",
     defaultText: '`~/.ssh/known_hosts`',
   },
   prefix: {
@@ -176,7 +176,7 @@ export const OPTION = {
     env: 'SRV_DISK_INTERVAL',
     kind: 'string',
     placeholder: 'DURATION',
-    describe: 'group disk: measure the containers\' sizes at most this often, 1s to 24h (costly for the Engine)',
+    describe: "group disk: measure the containers' sizes at most this often, 1s to 24h (costly for the Engine)",
     default: '10m',
     bounds: { min: '1s', max: '24h' },
   },
@@ -198,7 +198,7 @@ export const OPTION = {
     placeholder: 'MODE',
     describe:
       'stream: one stats stream per container; oneshot: one request per container per tick (Engine API ' +
-      '1.41+); cgroup: samples read from the kernel\'s cgroup and /proc files',
+      "1.41+); cgroup: samples read from the kernel's cgroup and /proc files",
     default: 'stream',
   },
   'host-proc': {
@@ -206,7 +206,7 @@ export const OPTION = {
     kind: 'string',
     placeholder: 'DIR',
     describe:
-      'the host\'s /proc (a read-only mount of it when run in a container), for --mode cgroup and the ' +
+      "the host's /proc (a read-only mount of it when run in a container), for --mode cgroup and the " +
       'kernel counters',
     default: '/proc',
   },
@@ -214,7 +214,7 @@ export const OPTION = {
     env: 'SRV_CGROUP_ROOT',
     kind: 'string',
     placeholder: 'DIR',
-    describe: 'the host\'s cgroup tree, for --mode cgroup and the kernel counters',
+    describe: "the host's cgroup tree, for --mode cgroup and the kernel counters",
     default: '/sys/fs/cgroup',
   },
   concurrency: {
@@ -359,7 +359,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 export function helpText(version: string): string {
   const lines = [
     `docker-stats-to-backstop ${version}`,
-    'Follows every running Docker container\'s stats stream and posts carbon-style metrics to Backstop.',
+    "Follows every running Docker container's stats stream and posts carbon-style metrics to Backstop.",
     '',
     'Usage: docker-stats-to-backstop [options]',
     '',
@@ -371,6 +371,12 @@ export function helpText(version: string): string {
     const shown = defaultShown(o);
     lines.push(`${left.padEnd(32)} ${o.describe}${shown === undefined ? '' : ` [default: ${shown}]`}${env}`);
   }
-  lines.push('', 'Example:', '  docker-stats-to-backstop --backstop=https://user:pass@backstop.example/publish/docker \\', '    --prefix=\'{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}\' --poll=60s', '');
+  lines.push(
+    '',
+    'Example:',
+    '  docker-stats-to-backstop --backstop=https://user:pass@backstop.example/publish/docker \\',
+    '    --prefix=\'{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}\' --poll=60s',
+    '',
+  );
   return lines.join('\n');
 }

@@ -320,8 +320,20 @@ function booleanValue(raw: string | undefined): boolean | undefined {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
 
 /** `1073741824`, `512MiB`, `2GB`, `1.5 GiB` → bytes; undefined when not a size. */
@@ -343,7 +355,9 @@ function writableDir(
     prepareDir?.(dir);
     return dir;
   } catch (err) {
-    problems.push(`${v.from}: cannot write to ${JSON.stringify(dir)} (${describeError(err)}); give a writable folder for the spool`);
+    problems.push(
+      `${v.from}: cannot write to ${JSON.stringify(dir)} (${describeError(err)}); give a writable folder for the spool`,
+    );
     return undefined;
   }
 }
@@ -363,7 +377,9 @@ function kernelTree(
   if (!v) return fallback;
   const dir = resolve(v.value);
   if (mode === 'cgroup' && isDirectory && !isDirectory(dir)) {
-    problems.push(`${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`);
+    problems.push(
+      `${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`,
+    );
   }
   return dir;
 }
@@ -374,7 +390,8 @@ function kernelTree(
  */
 function metricGroups(v: { value: string; from: string } | undefined, problems: string[]): Set<MetricGroup> {
   if (!v) return new Set(DEFAULT_GROUPS);
-  const allowed = `use a comma-separated list of ${METRIC_GROUPS.join(', ')} (replacing the default set), ` +
+  const allowed =
+    `use a comma-separated list of ${METRIC_GROUPS.join(', ')} (replacing the default set), ` +
     'or +group / -group to add to it or remove from it';
   const names = splitList(v.value);
   if (names.length === 0) {
@@ -383,8 +400,10 @@ function metricGroups(v: { value: string; from: string } | undefined, problems: 
   }
   const signed = names.filter((n) => n.startsWith('+') || n.startsWith('-'));
   if (signed.length > 0 && signed.length < names.length) {
-    problems.push(`${v.from}: ${JSON.stringify(v.value)} mixes plain group names with +group / -group; ` +
-      'give either a plain list (it replaces the default set) or only +group / -group (they change it)');
+    problems.push(
+      `${v.from}: ${JSON.stringify(v.value)} mixes plain group names with +group / -group; ` +
+        'give either a plain list (it replaces the default set) or only +group / -group (they change it)',
+    );
     return new Set(DEFAULT_GROUPS);
   }
   const groups = new Set<MetricGroup>(signed.length > 0 ? DEFAULT_GROUPS : []);
@@ -438,7 +457,9 @@ function urlOption(
   // `http://u:2024?secret@host/` parses as host `u`, port 2024 and a query holding the password: an
   // @ past the host is taken as a password holding / ? or #, never shown and never used.
   if (unparsedForDisplay(v.value) === undefined) {
-    problems.push(`${v.from}: the value (not shown: it may hold a password) has an @ after its host; ${allowed}${hint}`);
+    problems.push(
+      `${v.from}: the value (not shown: it may hold a password) has an @ after its host; ${allowed}${hint}`,
+    );
     return undefined;
   }
   if (!decodes(url.username) || !decodes(url.password)) {
@@ -495,17 +516,23 @@ function backstopSource(
   try {
     text = readFile(path).trim();
   } catch (err) {
-    problems.push(`${file.from}: cannot read ${JSON.stringify(path)} (${describeError(err)}); give a readable file holding the Backstop URL`);
+    problems.push(
+      `${file.from}: cannot read ${JSON.stringify(path)} (${describeError(err)}); give a readable file holding the Backstop URL`,
+    );
     return undefined;
   }
   const from = `${file.from} (${path})`;
   if (text === '') {
-    problems.push(`${from}: the file is empty; it must hold the Backstop URL, http(s)://[user:password@]host[:port]/publish/<name>`);
+    problems.push(
+      `${from}: the file is empty; it must hold the Backstop URL, http(s)://[user:password@]host[:port]/publish/<name>`,
+    );
     return undefined;
   }
   // Not URL.canParse: a password like `s3cret:x` parses as a URL of scheme `s3cret:`.
   if (!/^https?:\/\//i.test(text)) {
-    problems.push(`${from}: the file does not hold an http or https URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`);
+    problems.push(
+      `${from}: the file does not hold an http or https URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`,
+    );
     return undefined;
   }
   return { value: text, from };
@@ -526,10 +553,15 @@ export function readBackstopFile(
 }
 
 /** --hostname, else the OS's host name. */
-function hostNameOption(v: { value: string; from: string } | undefined, osHostname: string, problems: string[]): string {
+function hostNameOption(
+  v: { value: string; from: string } | undefined,
+  osHostname: string,
+  problems: string[],
+): string {
   if (!v) return osHostname;
   const name = v.value.trim();
-  if (name === '') problems.push(`${v.from}: is empty; give the name of the host (a node name), or leave it out for the OS host name`);
+  if (name === '')
+    problems.push(`${v.from}: is empty; give the name of the host (a node name), or leave it out for the OS host name`);
   return name === '' ? osHostname : name;
 }
 
@@ -543,7 +575,12 @@ function parseCarbon(v: { value: string; from: string } | undefined, problems: s
   const allowed = 'use tcp://host[:port] or udp://host[:port] (default port 2003)';
   const url = urlOption(v, ['tcp:', 'udp:'], allowed, problems);
   if (!url) return undefined;
-  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.username !== '') {
+  if (
+    url.hostname === '' ||
+    (url.pathname !== '' && url.pathname !== '/') ||
+    url.search !== '' ||
+    url.username !== ''
+  ) {
     problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} must name a host and port only; ${allowed}`);
     return undefined;
   }
@@ -576,7 +613,9 @@ function tlsFiles(
 ): TlsFiles | undefined {
   if (!cert && !key) return undefined;
   if (!cert || !key) {
-    problems.push(`${(cert ?? key)!.from}: needs ${cert ? '--tls-key (SRV_TLS_KEY)' : '--tls-cert (SRV_TLS_CERT)'} too; give both PEM files or neither`);
+    problems.push(
+      `${(cert ?? key)!.from}: needs ${cert ? '--tls-key (SRV_TLS_KEY)' : '--tls-cert (SRV_TLS_CERT)'} too; give both PEM files or neither`,
+    );
     return undefined;
   }
   if (!listening) {
@@ -601,7 +640,9 @@ export function readTlsFiles(
       if (pem.toString('latin1').includes('-----BEGIN ')) return pem;
       problems.push(`${f.from}: ${JSON.stringify(f.path)} is not a PEM file; give a PEM certificate or key`);
     } catch (err) {
-      problems.push(`${f.from}: cannot read ${JSON.stringify(f.path)} (${describeError(err)}); give a readable PEM file`);
+      problems.push(
+        `${f.from}: cannot read ${JSON.stringify(f.path)} (${describeError(err)}); give a readable PEM file`,
+      );
     }
     return undefined;
   };
@@ -612,11 +653,13 @@ export function readTlsFiles(
 
 function parsePushgateway(v: { value: string; from: string } | undefined, problems: string[]): URL | undefined {
   if (!v) return undefined;
-  const allowed = 'use http(s)://[user:password@]host[:port][/path], the Pushgateway\'s base URL';
+  const allowed = "use http(s)://[user:password@]host[:port][/path], the Pushgateway's base URL";
   const url = urlOption(v, ['http:', 'https:'], allowed, problems);
   if (!url) return undefined;
   if (/\/metrics(\/|$)/.test(url.pathname)) {
-    problems.push(`${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ${allowed} (the job and instance are added)`);
+    problems.push(
+      `${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ${allowed} (the job and instance are added)`,
+    );
     return undefined;
   }
   return url;
@@ -721,7 +764,8 @@ function tcpTarget(url: URL, from: string, inputs: ConfigInputs, problems: strin
     problems.push(`${from}: ${JSON.stringify(displayUrl(url))} names no host; ${DOCKER_ALLOWED}`);
     return undefined;
   }
-  const verify = env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
+  const verify =
+    env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0';
   const protocol = url.protocol === 'https:' || (url.protocol === 'tcp:' && verify) ? 'https' : 'http';
   const port = url.port !== '' ? Number(url.port) : protocol === 'https' ? 2376 : 2375;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -746,7 +790,9 @@ function dockerCertFiles(inputs: ConfigInputs, problems: string[]): { ca?: Buffe
   };
   const tls = { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
   if (env['DOCKER_CERT_PATH'] && !tls.cert) {
-    problems.push(`DOCKER_CERT_PATH: ${JSON.stringify(certPath)} holds no cert.pem; it must hold ca.pem, cert.pem and key.pem`);
+    problems.push(
+      `DOCKER_CERT_PATH: ${JSON.stringify(certPath)} holds no cert.pem; it must hold ca.pem, cert.pem and key.pem`,
+    );
   }
   return tls;
 }

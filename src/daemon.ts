@@ -160,9 +160,16 @@ export class Daemon {
    */
   async runSingleInterval(): Promise<number> {
     const { config, clock, logger } = this.#deps;
-    logger.info('collecting for one interval', { docker: config.docker.display, mode: config.mode, pollMs: config.pollMs });
+    logger.info('collecting for one interval', {
+      docker: config.docker.display,
+      mode: config.mode,
+      pollMs: config.pollMs,
+    });
     this.#collector.start();
-    const listed = await Promise.race([this.#collector.ready.then(() => true), sleep(clock, config.pollMs).then(() => false)]);
+    const listed = await Promise.race([
+      this.#collector.ready.then(() => true),
+      sleep(clock, config.pollMs).then(() => false),
+    ]);
     if (!listed) {
       logger.error('Docker could not be reached within the collection interval', { docker: config.docker.display });
       await this.#collector.stop();
@@ -176,7 +183,8 @@ export class Daemon {
     await this.#collector.collect();
     await this.#optIn.settle();
     const graceUntil = clock.now() + SINGLE_INTERVAL_GRACE_MS;
-    while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil) await sleep(clock, 100);
+    while (this.#store.size < this.#collector.status().followed.length && clock.now() < graceUntil)
+      await sleep(clock, 100);
     await this.#collector.stop();
     await this.#readStates();
     this.#emit(clock.now());
@@ -300,8 +308,11 @@ export class Daemon {
   #futureSample(container: ContainerRef, aheadMs: number): void {
     this.#futureSamples += 1;
     if (this.#futureSamples > 1) return;
-    this.#deps.logger.warn('a sample is stamped ahead of the clock; dropping such samples (counted in bad_samples): '
-      + 'check the clocks of this host and the Engine\'s', { container: container.name, aheadMs });
+    this.#deps.logger.warn(
+      'a sample is stamped ahead of the clock; dropping such samples (counted in bad_samples): ' +
+        "check the clocks of this host and the Engine's",
+      { container: container.name, aheadMs },
+    );
   }
 
   /** The tick's batch: the interval's container metrics, the host's, the daemon's own; to every sink. */
@@ -404,7 +415,7 @@ export class Daemon {
   /** Only an Engine on this host: another host's PIDs mean nothing in this host's /proc. */
   #openKernel(): TickCounters | null {
     const { config, clock, logger } = this.#deps;
-    const what = 'the kernel\'s counters (oom_kills, memory.failcnt, memory.events, pressure) are not read';
+    const what = "the kernel's counters (oom_kills, memory.failcnt, memory.events, pressure) are not read";
     if (config.docker.kind !== 'unix') {
       logger.info(`${what}: the Engine is on another host`, { docker: config.docker.display });
       return null;
@@ -431,10 +442,13 @@ export class Daemon {
       const key = `${path}\n${names.join('\n')}`;
       seen.add(key);
       if (!this.#collisions.has(key)) {
-        this.#deps.logger.warn('containers share one carbon path: Graphite keeps only one of their values per point; change the rules to keep them apart', {
-          path,
-          containers: names.join(', '),
-        });
+        this.#deps.logger.warn(
+          'containers share one carbon path: Graphite keeps only one of their values per point; change the rules to keep them apart',
+          {
+            path,
+            containers: names.join(', '),
+          },
+        );
       }
       this.#collisions.set(key, 0);
     }

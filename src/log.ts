@@ -12,10 +12,7 @@ export interface Logger {
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function createLogger(
-  write: (line: string) => void,
-  opts: { level: Level; now?: () => number },
-): Logger {
+export function createLogger(write: (line: string) => void, opts: { level: Level; now?: () => number }): Logger {
   const now = opts.now ?? Date.now;
   const emit = (level: Level, message: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < ORDER[opts.level]) return;

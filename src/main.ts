@@ -68,9 +68,16 @@ async function buildRunners(
   let backstop: BackstopSink | undefined;
   let exposition: PrometheusExposition | undefined;
   const run = <T>(sink: Sink<T>): void => {
-    const spool = config.spoolDir && sink.spool
-      ? new Spool({ dir: join(config.spoolDir, sink.spool.key), maxBytes: config.spoolMaxBytes, logger, sink: sink.description, codec: sink.spool })
-      : undefined;
+    const spool =
+      config.spoolDir && sink.spool
+        ? new Spool({
+            dir: join(config.spoolDir, sink.spool.key),
+            maxBytes: config.spoolMaxBytes,
+            logger,
+            sink: sink.description,
+            codec: sink.spool,
+          })
+        : undefined;
     runners.push(
       new SinkRunner(sink, {
         maxItems: config.bufferMaxItems,
@@ -87,11 +94,19 @@ async function buildRunners(
     backstop = createBackstopSink({ url: config.backstop, paths, logger });
     run(backstop);
   }
-  if (config.carbon) run(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, paths, clock: systemClock, logger }));
+  if (config.carbon)
+    run(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, paths, clock: systemClock, logger }));
   // The Prometheus sinks load prom-client (about 13 MB resident): only when one is configured.
   if (config.pushgateway) {
     const { createPushgatewaySink } = await import('./sinks/pushgateway.js');
-    run(createPushgatewaySink({ url: config.pushgateway, instance: config.pushgatewayInstance, containerLabels: config.promLabels, logger }));
+    run(
+      createPushgatewaySink({
+        url: config.pushgateway,
+        instance: config.pushgatewayInstance,
+        containerLabels: config.promLabels,
+        logger,
+      }),
+    );
   }
   if (config.listen) {
     const { PrometheusExposition } = await import('./sinks/prometheus/exposition.js');
@@ -130,7 +145,10 @@ function reload(config: Config, built: Built, io: ConfigIo, logger: Logger): voi
   const exposition = built.exposition;
   if (tls && exposition) {
     const where = { cert: tls.cert.path, key: tls.key.path };
-    const said = { done: 'SIGHUP: serving the TLS certificate and key again', kept: 'SIGHUP: kept the TLS certificate in use' };
+    const said = {
+      done: 'SIGHUP: serving the TLS certificate and key again',
+      kept: 'SIGHUP: kept the TLS certificate in use',
+    };
     reloadOne(logger, said, where, readTlsFiles(tls, io.readBytes), (pems: { cert: Buffer; key: Buffer }) => {
       exposition.setTls(pems);
       return {};
@@ -161,7 +179,13 @@ function reloadOne<R extends object>(
 
 async function main(): Promise<number> {
   const io = nodeConfigIo(process.pid);
-  const outcome = parseConfig({ argv: process.argv.slice(2), env: process.env, hostname: hostname(), homedir: homedir(), ...io });
+  const outcome = parseConfig({
+    argv: process.argv.slice(2),
+    env: process.env,
+    hostname: hostname(),
+    homedir: homedir(),
+    ...io,
+  });
   if (outcome.kind === 'help') {
     process.stdout.write(helpText(packageVersion()));
     return 0;
@@ -198,10 +222,20 @@ async function main(): Promise<number> {
   built = await buildRunners(config, tls, paths, logger);
   if (hupWhileStarting) reload(config, built, io, logger);
   const { runners } = built;
-  const daemon = new Daemon({ config, engine: new EngineClient(config.docker), runners, paths, clock: systemClock, logger });
+  const daemon = new Daemon({
+    config,
+    engine: new EngineClient(config.docker),
+    runners,
+    paths,
+    clock: systemClock,
+    logger,
+  });
 
   if (config.once) {
-    const undelivered = await Promise.race([daemon.runSingleInterval(), daemon.failed.then(() => Number.POSITIVE_INFINITY)]);
+    const undelivered = await Promise.race([
+      daemon.runSingleInterval(),
+      daemon.failed.then(() => Number.POSITIVE_INFINITY),
+    ]);
     return undelivered > 0 ? 1 : 0;
   }
 
@@ -243,7 +277,9 @@ main().then(
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    process.stderr.write(`${NAME}: fatal: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    process.stderr.write(
+      `${NAME}: fatal: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`,
+    );
     process.exit(1);
   },
 );

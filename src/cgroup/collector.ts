@@ -104,11 +104,14 @@ export class CgroupCollector implements Collector {
       this.#reader = opened.reader;
       logger.info('reading samples from the kernel', { hostProc, cgroupRoot, cgroup: `v${opened.reader.version}` });
     } else {
-      logger.error('cannot read the kernel\'s cgroup and /proc trees; every container falls back to the Engine\'s stats stream', {
-        hostProc,
-        cgroupRoot,
-        error: describeFailure(opened),
-      });
+      logger.error(
+        "cannot read the kernel's cgroup and /proc trees; every container falls back to the Engine's stats stream",
+        {
+          hostProc,
+          cgroupRoot,
+          error: describeFailure(opened),
+        },
+      );
     }
     this.#engine.start();
     this.#scheduleLoop();
@@ -139,7 +142,13 @@ export class CgroupCollector implements Collector {
       else if (container.facts.pid !== known.pid) this.#locate(known);
       return;
     }
-    const fresh: Followed = { container, target: undefined, pid: undefined, source: 'kernel', dueAt: this.#o.clock.now() };
+    const fresh: Followed = {
+      container,
+      target: undefined,
+      pid: undefined,
+      source: 'kernel',
+      dueAt: this.#o.clock.now(),
+    };
     this.#followed.set(container.id, fresh);
     if (!this.#reader) this.#fallBack(fresh, undefined);
     else this.#locate(fresh);
@@ -182,7 +191,7 @@ export class CgroupCollector implements Collector {
     f.source = 'stream';
     this.#drop(f);
     if (why !== undefined) {
-      this.#o.logger.warn('cannot read a container\'s samples from the kernel; using the Engine\'s stats stream for it', {
+      this.#o.logger.warn("cannot read a container's samples from the kernel; using the Engine's stats stream for it", {
         container: f.container.name,
         error: why,
       });
@@ -227,7 +236,10 @@ export class CgroupCollector implements Collector {
         // Exited between two reads: not an error. A restart brings a new PID (and a new target).
         // The reader has let go of the target's files already.
         f.target = undefined;
-        this.#o.logger.debug('container gone between two reads', { container: f.container.name, detail: outcome.detail });
+        this.#o.logger.debug('container gone between two reads', {
+          container: f.container.name,
+          detail: outcome.detail,
+        });
       } else this.#fallBack(f, describeFailure(outcome));
     }
   }

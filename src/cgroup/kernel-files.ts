@@ -207,7 +207,10 @@ function parseNetDevAnyway(text: string): InterfaceValues[] | undefined {
     if (line.trim() === '') continue;
     const colon = line.indexOf(':');
     if (colon < 0) return undefined;
-    const values = line.slice(colon + 1).trim().split(/\s+/);
+    const values = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (values.length < 16 || !values.every((v) => DIGITS.test(v))) return undefined;
     const counters: NetworkCounters = {};
     for (const [field, column] of NET_DEV_COLUMNS) counters[field] = Number(values[column]);
@@ -238,7 +241,10 @@ export function parseProcStat(text: string): HostCpu | undefined {
     if (end < 0) end = text.length;
     const c = text.charCodeAt(start + 3);
     if (c === 32 /* ' ' */) {
-      const fields = text.slice(start + 3, end).trim().split(/\s+/, 7);
+      const fields = text
+        .slice(start + 3, end)
+        .trim()
+        .split(/\s+/, 7);
       if (fields.length < 7 || !fields.every((f) => DIGITS.test(f))) return undefined;
       let ticks = 0;
       for (const f of fields) ticks += Number(f);

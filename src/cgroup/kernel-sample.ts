@@ -189,5 +189,6 @@ function machineLimit(limit: number, memTotal: number | undefined): number | und
   return Number.isFinite(limit) ? limit : undefined;
 }
 
-const ticksToNs = (ticks: number | undefined): number | undefined => (ticks === undefined ? undefined : ticks * NS_PER_TICK);
+const ticksToNs = (ticks: number | undefined): number | undefined =>
+  ticks === undefined ? undefined : ticks * NS_PER_TICK;
 const usToNs = (us: number | undefined): number | undefined => (us === undefined ? undefined : us * 1000);

@@ -60,7 +60,15 @@ const V1_FILES: readonly (readonly [V1Controller, string])[] = [
   ['pids', 'pids.max'],
 ];
 
-const V2_FILES = ['cpu.stat', 'memory.current', 'memory.max', 'memory.stat', 'io.stat', 'pids.current', 'pids.max'] as const;
+const V2_FILES = [
+  'cpu.stat',
+  'memory.current',
+  'memory.max',
+  'memory.stat',
+  'io.stat',
+  'pids.current',
+  'pids.max',
+] as const;
 
 const CFQ_BYTES = 'blkio.io_service_bytes_recursive';
 const THROTTLE_BYTES = 'blkio.throttle.io_service_bytes';
@@ -99,7 +107,9 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     entries = parseProcCgroup(readFileSync(procFile, 'utf8'));
   } catch (err) {
     const code = errorCode(err);
-    return code === 'ENOENT' || code === 'ESRCH' ? gone(`process ${pid} has exited`) : unreadable(procFile, describeError(err));
+    return code === 'ENOENT' || code === 'ESRCH'
+      ? gone(`process ${pid} has exited`)
+      : unreadable(procFile, describeError(err));
   }
 
   let files: SampleFile[];
@@ -108,7 +118,8 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     const entry = entries.find((e) => e.hierarchyId === 0 && e.controllers.length === 0);
     if (!entry) return unreadable(procFile, 'no cgroup v2 line (0::…): the host is not on the unified hierarchy');
     const found = groupDir(paths.cgroupRoot, entry.path, containerId);
-    if (typeof found === 'string') return found === 'not-this-container' ? notThisContainer(pid, containerId) : outside(procFile, entry.path);
+    if (typeof found === 'string')
+      return found === 'not-this-container' ? notThisContainer(pid, containerId) : outside(procFile, entry.path);
     const dir = found.dir;
     files = V2_FILES.map((name) => ({ name, path: join(dir, name) }));
     someDir = dir;
@@ -116,13 +127,18 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     const dirs: Partial<Record<V1Controller, string>> = {};
     for (const controller of V1_CONTROLLERS) {
       const entry = entries.find((e) => e.controllers.includes(controller));
-      if (!entry) return unreadable(procFile, `no cgroup v1 hierarchy has the ${controller} controller (a kernel without it?)`);
+      if (!entry)
+        return unreadable(procFile, `no cgroup v1 hierarchy has the ${controller} controller (a kernel without it?)`);
       const mount = controllerMount(paths.cgroupRoot, entry.controllers, controller);
       if (mount === undefined) {
-        return unreadable(paths.cgroupRoot, `no mount of the ${controller} controller (looked for ${mountNames(entry.controllers, controller).join(', ')})`);
+        return unreadable(
+          paths.cgroupRoot,
+          `no mount of the ${controller} controller (looked for ${mountNames(entry.controllers, controller).join(', ')})`,
+        );
       }
       const found = groupDir(mount, entry.path, containerId);
-      if (typeof found === 'string') return found === 'not-this-container' ? notThisContainer(pid, containerId) : outside(procFile, entry.path);
+      if (typeof found === 'string')
+        return found === 'not-this-container' ? notThisContainer(pid, containerId) : outside(procFile, entry.path);
       dirs[controller] = found.dir;
     }
     const d = dirs as Record<V1Controller, string>;
@@ -149,7 +165,10 @@ const notThisContainer = (pid: number, id: string): CgroupFailure =>
   gone(`process ${pid} is not in a cgroup of container ${id.slice(0, 12)} (it exited and the PID was reused?)`);
 
 const outside = (file: string, path: string): CgroupFailure =>
-  unreadable(file, `the group ${path} is outside this process's cgroup namespace and not in Docker's default places: run the daemon with --cgroupns=host`);
+  unreadable(
+    file,
+    `the group ${path} is outside this process's cgroup namespace and not in Docker's default places: run the daemon with --cgroupns=host`,
+  );
 
 /**
  * The directory of the container's group under a hierarchy mounted at `mount`, from the path
@@ -157,7 +176,11 @@ const outside = (file: string, path: string): CgroupFailure =>
  * 'outside' when it lies outside the reader's cgroup namespace and Docker's default places do not
  * exist either.
  */
-function groupDir(mount: string, path: string, containerId: string): { dir: string } | 'not-this-container' | 'outside' {
+function groupDir(
+  mount: string,
+  path: string,
+  containerId: string,
+): { dir: string } | 'not-this-container' | 'outside' {
   const segments = path.split('/').filter((s) => s !== '');
   if (segments[0] === '..') {
     for (const candidate of [`docker/${containerId}`, `system.slice/docker-${containerId}.scope`]) {

@@ -28,7 +28,11 @@ export function parseProcCgroup(text: string): ProcCgroupEntry[] {
     if (!/^\d+$/.test(id)) continue;
     const list = line.slice(first + 1, second);
     // The path is everything after the second colon: a path may itself hold a colon.
-    out.push({ hierarchyId: Number(id), controllers: list === '' ? [] : list.split(','), path: line.slice(second + 1) });
+    out.push({
+      hierarchyId: Number(id),
+      controllers: list === '' ? [] : list.split(','),
+      path: line.slice(second + 1),
+    });
   }
   return out;
 }

@@ -4,7 +4,13 @@ import { describeError, errorCode } from '../errors.js';
 import type { SampleValues } from '../model/sample-values.js';
 import { parseBlkioV1, parseCount, parseMemTotal, parseProcStat, type HostCpu } from './kernel-files.js';
 import { v1Sample, v2Sample, type V1Texts, type V2Texts } from './kernel-sample.js';
-import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget, type LocateOutcome } from './locate.js';
+import {
+  detectCgroupVersion,
+  locateContainer,
+  type CgroupPaths,
+  type CgroupTarget,
+  type LocateOutcome,
+} from './locate.js';
 import { gone, unreadable, type CgroupFailure } from './outcome.js';
 
 /** Half a page: no seq_file read stops short below it (see #readFd). */
@@ -138,9 +144,11 @@ export class CgroupReader {
       target.version === 1 ? v1Sample(texts as unknown as V1Texts, host) : v2Sample(texts as unknown as V2Texts, host);
     if (outcome.kind === 'values') return { kind: 'sample', values: outcome.values };
     const path =
-      outcome.file === 'stat' ? this.#statPath
-      : outcome.file === 'net/dev' ? (target.netDev ?? outcome.file)
-      : (target.files.find((f) => f.name === outcome.file)?.path ?? outcome.file);
+      outcome.file === 'stat'
+        ? this.#statPath
+        : outcome.file === 'net/dev'
+          ? (target.netDev ?? outcome.file)
+          : (target.files.find((f) => f.name === outcome.file)?.path ?? outcome.file);
     return unreadable(path, `unexpected content: ${outcome.reason}`);
   }
 
@@ -261,7 +269,8 @@ export function openCgroupReader(opts: CgroupReaderOptions): OpenOutcome {
   } catch (err) {
     return unreadable(stat, `${describeError(err)} (is --host-proc the host's /proc?)`);
   }
-  if (!existsSync(opts.cgroupRoot)) return unreadable(opts.cgroupRoot, 'no such directory (is --cgroup-root the host\'s cgroup tree?)');
+  if (!existsSync(opts.cgroupRoot))
+    return unreadable(opts.cgroupRoot, "no such directory (is --cgroup-root the host's cgroup tree?)");
   let memTotal: number | undefined;
   try {
     memTotal = parseMemTotal(readFileSync(join(opts.hostProc, 'meminfo'), 'latin1'));

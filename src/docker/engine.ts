@@ -141,7 +141,9 @@ let sharedDefaults: object | undefined;
 function leanContainer(docker: Docker, id: string): Docker.Container {
   const container = docker.getContainer(id);
   const handle = container as unknown as { defaultOptions: object };
-  sharedDefaults ??= Object.freeze(Object.fromEntries(Object.entries(handle.defaultOptions).map(([k, v]) => [k, Object.freeze(v)])));
+  sharedDefaults ??= Object.freeze(
+    Object.fromEntries(Object.entries(handle.defaultOptions).map(([k, v]) => [k, Object.freeze(v)])),
+  );
   handle.defaultOptions = sharedDefaults;
   return container;
 }
@@ -172,7 +174,9 @@ export class EngineClient {
 
   version(signal?: AbortSignal): Promise<EngineVersion> {
     // dockerode's version() takes no options: the same request through the modem, with the signal.
-    return this.#call('GET /version', () => dial<EngineVersion>(this.#calls, { path: '/version', abortSignal: signal, statusCodes: { 200: true } }));
+    return this.#call('GET /version', () =>
+      dial<EngineVersion>(this.#calls, { path: '/version', abortSignal: signal, statusCodes: { 200: true } }),
+    );
   }
 
   /** `all`: stopped containers too (`?all=1`). */
@@ -230,7 +234,9 @@ export class EngineClient {
   /** `GET /containers/{id}/stats?stream=false&one-shot=true` (API 1.41+): one sample, at once. */
   async statsOneShot(id: string, signal?: AbortSignal): Promise<unknown> {
     const answer: unknown = await this.#call(`GET /containers/${id}/stats`, () =>
-      leanContainer(this.#calls, id).stats(withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false }),
+      leanContainer(this.#calls, id).stats(
+        withSignal({ stream: false, 'one-shot': true }, signal) as { stream: false },
+      ),
     );
     // docker-modem hands back the raw bytes when the answer is not JSON.
     if (Buffer.isBuffer(answer)) throw new Error(`GET /containers/${id}/stats: the Engine's answer is not JSON`);
@@ -255,7 +261,10 @@ export class EngineClient {
       }
       const status = (err as { statusCode?: unknown }).statusCode;
       if (typeof status !== 'number') throw err;
-      throw new EngineError(status, `${what}: HTTP ${status}${engineMessage(err as { json?: unknown; message: string })}`);
+      throw new EngineError(
+        status,
+        `${what}: HTTP ${status}${engineMessage(err as { json?: unknown; message: string })}`,
+      );
     }
   }
 }
@@ -293,7 +302,8 @@ function modemOptions(target: DockerTarget, agent: HttpAgent | undefined): Docke
         ...(target.username ? { username: target.username } : {}),
         sshOptions: {
           ...(target.agentSocket ? { agent: target.agentSocket } : {}),
-          hostVerifier: (key: Buffer) => checkHostKey(target.knownHosts.text, target.host, target.port, key) === 'known',
+          hostVerifier: (key: Buffer) =>
+            checkHostKey(target.knownHosts.text, target.host, target.port, key) === 'known',
         },
       };
   }
@@ -309,13 +319,25 @@ function streamAgent(target: DockerTarget): HttpAgent | undefined {
 }
 
 /** A request through the modem for a call dockerode offers without options (`version`) or without a signal (`info`). */
-function dial<T>(docker: Docker, opts: { path: string; abortSignal: AbortSignal | undefined; statusCodes: Record<number, boolean | string> }): Promise<T> {
+function dial<T>(
+  docker: Docker,
+  opts: { path: string; abortSignal: AbortSignal | undefined; statusCodes: Record<number, boolean | string> },
+): Promise<T> {
   const modem = docker.modem as unknown as {
     dial(options: object, callback: (err: unknown, data: unknown) => void): void;
   };
   return new Promise((resolve, reject) => {
-    modem.dial(withSignal({ path: opts.path, method: 'GET', statusCodes: { ...opts.statusCodes, 500: 'server error' } }, opts.abortSignal), (err, data) =>
-      err ? reject(err) : Buffer.isBuffer(data) ? reject(new Error(`GET ${opts.path}: the Engine's answer is not JSON`)) : resolve(data as T),
+    modem.dial(
+      withSignal(
+        { path: opts.path, method: 'GET', statusCodes: { ...opts.statusCodes, 500: 'server error' } },
+        opts.abortSignal,
+      ),
+      (err, data) =>
+        err
+          ? reject(err)
+          : Buffer.isBuffer(data)
+            ? reject(new Error(`GET ${opts.path}: the Engine's answer is not JSON`))
+            : resolve(data as T),
     );
   });
 }
@@ -351,7 +373,9 @@ function engineStream(res: IncomingMessage): EngineStream {
       res.once('end', () => end());
       res.once('error', (err) => end(err));
       // 'close' without 'end': the connection went away mid-body.
-      res.once('close', () => end(res.complete ? undefined : new Error('the connection to the Engine closed before the answer was complete')));
+      res.once('close', () =>
+        end(res.complete ? undefined : new Error('the connection to the Engine closed before the answer was complete')),
+      );
     },
     close() {
       if (closed) return;
@@ -365,7 +389,8 @@ function engineStream(res: IncomingMessage): EngineStream {
 /** `: <message>` from an Engine error (`{"message":"No such container: x"}`), else what docker-modem said. */
 function engineMessage(err: { json?: unknown; message: string }): string {
   const json = err.json as { message?: unknown } | string | Buffer | null | undefined;
-  if (json && typeof json === 'object' && !Buffer.isBuffer(json) && typeof json.message === 'string' && json.message) return `: ${json.message}`;
+  if (json && typeof json === 'object' && !Buffer.isBuffer(json) && typeof json.message === 'string' && json.message)
+    return `: ${json.message}`;
   const text = (Buffer.isBuffer(json) ? json.toString('utf8') : typeof json === 'string' ? json : '').trim();
   return text ? `: ${text.slice(0, 200)}` : '';
 }

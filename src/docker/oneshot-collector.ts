@@ -84,7 +84,8 @@ export class OneShotCollector implements Collector {
         }),
       ),
     );
-    if (failed.length > 0) this.#o.logger.warn('could not sample some containers', { count: failed.length, first: failed[0] });
+    if (failed.length > 0)
+      this.#o.logger.warn('could not sample some containers', { count: failed.length, first: failed[0] });
   }
 
   async stop(): Promise<void> {

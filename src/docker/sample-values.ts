@@ -79,7 +79,10 @@ function counterValues(c: NetworkCounters): NetworkCounters {
  * The `networks` map (or the old flat `network` object, API < 1.21, which names no interface):
  * totals over every interface, and the real interfaces one by one.
  */
-function networkValues(sample: DockerStats): { network: NetworkCounters | undefined; interfaces: readonly InterfaceValues[] } {
+function networkValues(sample: DockerStats): {
+  network: NetworkCounters | undefined;
+  interfaces: readonly InterfaceValues[];
+} {
   const list: InterfaceValues[] = [];
   if (sample.networks && typeof sample.networks === 'object') {
     for (const [name, c] of Object.entries(sample.networks)) {

@@ -41,7 +41,8 @@ export function socketHold(socket: Socket | null | undefined): SocketHold | unde
   const s = socket as Internals | null | undefined;
   const handle = s?._handle;
   if (!s || !handle || !HOLDABLE.has(handle.constructor.name)) return undefined;
-  if (typeof handle.readStart !== 'function' || typeof handle.readStop !== 'function' || typeof s._read !== 'function') return undefined;
+  if (typeof handle.readStart !== 'function' || typeof handle.readStop !== 'function' || typeof s._read !== 'function')
+    return undefined;
   let held = false;
   const read = s._read;
   s._read = function (this: Internals, size: number) {

@@ -155,17 +155,23 @@ export class StatsStreams {
   /** Every quarter of the stall timeout, reopen the streams that have gone quiet. */
   #scheduleStallCheck(): void {
     const { clock, stallTimeoutMs, logger } = this.#o;
-    this.#cancelStallCheck = clock.setTimer(() => {
-      if (this.#stopped) return;
-      const now = clock.now();
-      for (const f of this.#followed.values()) {
-        if (f.stream && f.restart && now - f.lastDataAt > stallTimeoutMs) {
-          logger.warn('stats stream stalled; reopening it', { container: f.container.name, silentMs: now - f.lastDataAt });
-          f.restart('stalled');
+    this.#cancelStallCheck = clock.setTimer(
+      () => {
+        if (this.#stopped) return;
+        const now = clock.now();
+        for (const f of this.#followed.values()) {
+          if (f.stream && f.restart && now - f.lastDataAt > stallTimeoutMs) {
+            logger.warn('stats stream stalled; reopening it', {
+              container: f.container.name,
+              silentMs: now - f.lastDataAt,
+            });
+            f.restart('stalled');
+          }
         }
-      }
-      this.#scheduleStallCheck();
-    }, Math.max(250, stallTimeoutMs / 4));
+        this.#scheduleStallCheck();
+      },
+      Math.max(250, stallTimeoutMs / 4),
+    );
   }
 
   /** Streams this container (or, when already streamed, takes its newer facts). */

@@ -147,11 +147,17 @@ export class ContainerTracker {
         const ended = this.#followEvents(events);
         const list = await withTimeout(
           clock,
-          (signal) => engine.listContainers({ status: ['running'], ...(labels.length ? { label: labels } : {}) }, signal),
+          (signal) =>
+            engine.listContainers({ status: ['running'], ...(labels.length ? { label: labels } : {}) }, signal),
           'GET /containers/json',
         );
         this.#connected = true;
-        logger.info('connected to Docker', { docker: where, engine: version.Version, api: version.ApiVersion, running: list.length });
+        logger.info('connected to Docker', {
+          docker: where,
+          engine: version.Version,
+          api: version.ApiVersion,
+          running: list.length,
+        });
         attempt = 0;
         const running = new Set(list.map((c) => c.Id));
         for (const id of [...this.#followed.keys()]) if (!running.has(id)) this.#forget(id);
@@ -168,7 +174,12 @@ export class ContainerTracker {
         // Capped low: every stream should be back within a few seconds of the Engine answering again.
         const wait = backoffMs(attempt, 500, 4_000, this.#o.random);
         attempt += 1;
-        logger[attempt === 1 ? 'error' : 'warn']('cannot reach Docker; retrying', { docker: where, error: describeError(err), attempt, retryInMs: wait });
+        logger[attempt === 1 ? 'error' : 'warn']('cannot reach Docker; retrying', {
+          docker: where,
+          error: describeError(err),
+          attempt,
+          retryInMs: wait,
+        });
         await sleep(clock, wait, this.#stop.signal);
       }
     }
@@ -204,7 +215,13 @@ export class ContainerTracker {
   #onEvent(event: DockerEvent): void {
     const action = event.Action ?? event.status ?? '';
     const id = event.Actor?.ID ?? event.id;
-    if (!id || typeof id !== 'string' || typeof action !== 'string' || (event.Type !== undefined && event.Type !== 'container')) return;
+    if (
+      !id ||
+      typeof id !== 'string' ||
+      typeof action !== 'string' ||
+      (event.Type !== undefined && event.Type !== 'container')
+    )
+      return;
     switch (action) {
       case 'start':
         // A new run: the kernel's count starts again from 0 in its new group, and so does this one.
@@ -233,7 +250,8 @@ export class ContainerTracker {
       case 'rename': {
         const followed = this.#followed.get(id);
         const name = event.Actor?.Attributes?.['name'];
-        if (followed && name) this.#o.logger.info('container renamed', { id: id.slice(0, 12), from: followed.name, to: name });
+        if (followed && name)
+          this.#o.logger.info('container renamed', { id: id.slice(0, 12), from: followed.name, to: name });
         // Filters may now include or exclude it: decide again from a fresh inspect.
         void this.recheck(id);
         break;
@@ -249,7 +267,11 @@ export class ContainerTracker {
     if (this.#stopped) return;
     let container: ContainerRef;
     try {
-      const info = await withTimeout(this.#o.clock, (signal) => this.#o.engine.inspect(id, signal), `GET /containers/${id.slice(0, 12)}/json`);
+      const info = await withTimeout(
+        this.#o.clock,
+        (signal) => this.#o.engine.inspect(id, signal),
+        `GET /containers/${id.slice(0, 12)}/json`,
+      );
       if (this.#stopped) return;
       this.#cancelRetry(id);
       if (!info.State?.Running) {

@@ -61,7 +61,10 @@ export function compileGoRegexp(source: string): GoRegexp {
     throw goRegexpError(source, err);
   }
   if (program.groupCount() !== groups.length) {
-    throw new GoRegexpError(source, `cannot tell which group holds which name (found ${groups.length} groups, RE2 ${program.groupCount()})`);
+    throw new GoRegexpError(
+      source,
+      `cannot tell which group holds which name (found ${groups.length} groups, RE2 ${program.groupCount()})`,
+    );
   }
   return { source, program, names: ['', ...groups.map((g) => g.name)] };
 }

@@ -30,7 +30,12 @@ export class BoundedQueue<T> {
   #dropped = 0;
 
   /** `sizeOf`: what one item costs in memory, roughly, for the byte bound. */
-  constructor(opts: { maxItems: number; maxBytes?: number; sizeOf: (item: T) => number; overflow?: ((items: T[]) => void) | undefined }) {
+  constructor(opts: {
+    maxItems: number;
+    maxBytes?: number;
+    sizeOf: (item: T) => number;
+    overflow?: ((items: T[]) => void) | undefined;
+  }) {
     const maxBytes = opts.maxBytes ?? Infinity;
     if (!(opts.maxItems > 0) || !(maxBytes > 0)) throw new RangeError('queue bounds must be > 0');
     this.#maxItems = opts.maxItems;

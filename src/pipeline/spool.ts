@@ -327,7 +327,8 @@ export class Spool<T> {
     for (const line of lines) {
       const m = LINE.exec(line);
       // The digest covers the items, not the count: a count no JSON array of that length could hold is no record.
-      if (m && m[2]!.length <= 9 && Number(m[2]) <= m[3]!.length / 2 && digest(m[3]!) === m[1]) counts.push(Number(m[2]));
+      if (m && m[2]!.length <= 9 && Number(m[2]) <= m[3]!.length / 2 && digest(m[3]!) === m[1])
+        counts.push(Number(m[2]));
     }
     const acked = this.#readAck(path, counts.length);
     const items = counts.slice(acked).reduce((n, c) => n + c, 0);
@@ -471,7 +472,6 @@ export class Spool<T> {
       n = this.#fs.writeSync(fd, buf, off, length - off);
     }
   }
-
 
   /** Cuts a failed write back to the last whole record; if even that fails, the segment is never written again. */
   #undo(w: { fd: number; segment: Segment<T> }, before: number): void {

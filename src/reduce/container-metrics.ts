@@ -6,7 +6,17 @@ import { cpuPercent, workingSet } from './docker-math.js';
 import { percentOfLimit } from './lifecycle.js';
 import type { Metric, MetricKind, Per, Subject } from '../model/metric.js';
 
-export const METRIC_GROUPS = ['cpu', 'memory', 'network', 'blkio', 'pids', 'health', 'pressure', 'swarm', 'disk'] as const;
+export const METRIC_GROUPS = [
+  'cpu',
+  'memory',
+  'network',
+  'blkio',
+  'pids',
+  'health',
+  'pressure',
+  'swarm',
+  'disk',
+] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 /** Groups that cost the Engine more (or are for some hosts only): on only when `--metrics` names them. */
 export const OPT_IN_GROUPS: ReadonlySet<MetricGroup> = new Set<MetricGroup>(['swarm', 'disk']);
@@ -206,11 +216,18 @@ function kernelMetrics(kernel: KernelCounters, opts: MetricOptions, add: Add): v
 const C: MetricKind = 'counter';
 const G: MetricKind = 'gauge';
 /** Built once: `network.rx_bytes`, … (the per-interface counters carry the same names and a Per). */
-const NETWORK_NAMES = Object.fromEntries(NETWORK_FIELDS.map((f) => [f, `network.${f}`])) as Record<(typeof NETWORK_FIELDS)[number], string>;
+const NETWORK_NAMES = Object.fromEntries(NETWORK_FIELDS.map((f) => [f, `network.${f}`])) as Record<
+  (typeof NETWORK_FIELDS)[number],
+  string
+>;
 /** Built once: `pressure.cpu.some_seconds`, … */
 const PRESSURE_NAMES = Object.fromEntries(
   PRESSURE_RESOURCES.map((r) => {
-    const names = { some: `pressure.${r}.some_seconds`, full: `pressure.${r}.full_seconds`, percent: `pressure.${r}.some_percent` };
+    const names = {
+      some: `pressure.${r}.some_seconds`,
+      full: `pressure.${r}.full_seconds`,
+      percent: `pressure.${r}.some_percent`,
+    };
     return [r, names];
   }),
 ) as Record<(typeof PRESSURE_RESOURCES)[number], { some: string; full: string; percent: string }>;

@@ -13,7 +13,8 @@ export function cpuPercent(from: SampleValues, to: SampleValues): number | undef
   if (to.cpuPercentBase === 'wall-clock') return wallClockCpuPercent(from, to);
   const { cpuTotal: t0, cpuSystem: s0 } = from;
   const { cpuTotal: t1, cpuSystem: s1, cpuOnline: cpus } = to;
-  if (t0 === undefined || t1 === undefined || s0 === undefined || s1 === undefined || cpus === undefined) return undefined;
+  if (t0 === undefined || t1 === undefined || s0 === undefined || s1 === undefined || cpus === undefined)
+    return undefined;
   const dSystem = s1 - s0;
   const dTotal = t1 - t0;
   if (!(dSystem > 0) || dTotal < 0) return undefined;

@@ -88,10 +88,13 @@ export function overwriteSample(dst: SampleValues, src: SampleValues): void {
   d.memoryPgmajfault = src.memoryPgmajfault;
   d.pidsCurrent = src.pidsCurrent;
   d.pidsLimit = src.pidsLimit;
-  if (!(d.network && src.network && overwriteCounters(d.network, src.network))) d.network = src.network && { ...src.network };
+  if (!(d.network && src.network && overwriteCounters(d.network, src.network)))
+    d.network = src.network && { ...src.network };
   if (!overwriteInterfaces(d.interfaces, src.interfaces)) d.interfaces = copyInterfaces(src.interfaces);
-  if (!(d.blkioRead && src.blkioRead && overwriteBlkio(d.blkioRead, src.blkioRead))) d.blkioRead = src.blkioRead && copyBlkio(src.blkioRead);
-  if (!(d.blkioWrite && src.blkioWrite && overwriteBlkio(d.blkioWrite, src.blkioWrite))) d.blkioWrite = src.blkioWrite && copyBlkio(src.blkioWrite);
+  if (!(d.blkioRead && src.blkioRead && overwriteBlkio(d.blkioRead, src.blkioRead)))
+    d.blkioRead = src.blkioRead && copyBlkio(src.blkioRead);
+  if (!(d.blkioWrite && src.blkioWrite && overwriteBlkio(d.blkioWrite, src.blkioWrite)))
+    d.blkioWrite = src.blkioWrite && copyBlkio(src.blkioWrite);
 }
 
 /** False (and `dst` unchanged) when the two do not have the same fields. */
@@ -101,11 +104,13 @@ function overwriteCounters(dst: NetworkCounters, src: NetworkCounters): boolean 
   return true;
 }
 
-const sameFields = (a: NetworkCounters, b: NetworkCounters): boolean => NETWORK_FIELDS.every((f) => (a[f] === undefined) === (b[f] === undefined));
+const sameFields = (a: NetworkCounters, b: NetworkCounters): boolean =>
+  NETWORK_FIELDS.every((f) => (a[f] === undefined) === (b[f] === undefined));
 
 function overwriteInterfaces(dst: readonly InterfaceValues[], src: readonly InterfaceValues[]): boolean {
   if (dst.length !== src.length) return false;
-  for (let i = 0; i < src.length; i++) if (dst[i]!.name !== src[i]!.name || !sameFields(dst[i]!.counters, src[i]!.counters)) return false;
+  for (let i = 0; i < src.length; i++)
+    if (dst[i]!.name !== src[i]!.name || !sameFields(dst[i]!.counters, src[i]!.counters)) return false;
   for (let i = 0; i < src.length; i++) overwriteCounters(dst[i]!.counters, src[i]!.counters);
   return true;
 }
@@ -118,6 +123,7 @@ function overwriteBlkio(dst: BlkioValues, src: BlkioValues): boolean {
     if (a.major !== b.major || a.minor !== b.minor) return false;
   }
   (dst as Writable<BlkioValues>).total = src.total;
-  for (let i = 0; i < src.perDevice.length; i++) (dst.perDevice[i] as { bytes: number }).bytes = src.perDevice[i]!.bytes;
+  for (let i = 0; i < src.perDevice.length; i++)
+    (dst.perDevice[i] as { bytes: number }).bytes = src.perDevice[i]!.bytes;
   return true;
 }

@@ -52,5 +52,12 @@ const SELF: readonly (readonly [keyof DaemonStats, string, MetricKind])[] = [
 
 /** Pure: the daemon's figures → its metrics, stamped with the tick. */
 export function selfMetrics(stats: DaemonStats, tickSeconds: number): Metric[] {
-  return SELF.map(([key, name, kind]) => ({ subject: DAEMON, name, per: undefined, kind, value: stats[key], time: tickSeconds }));
+  return SELF.map(([key, name, kind]) => ({
+    subject: DAEMON,
+    name,
+    per: undefined,
+    kind,
+    value: stats[key],
+    time: tickSeconds,
+  }));
 }

@@ -33,7 +33,11 @@ export interface TickOptions {
  * every sink had encoded the tick; made this way they die young (docs/architecture.md §6). A pass
  * is cheap next to sending; the readings are not changed.
  */
-export function tickMetrics(readings: readonly ContainerReading[], opts: TickOptions, extra: readonly Metric[] = []): Iterable<Metric> {
+export function tickMetrics(
+  readings: readonly ContainerReading[],
+  opts: TickOptions,
+  extra: readonly Metric[] = [],
+): Iterable<Metric> {
   const categories = new Map<string, number>();
   for (const r of readings) {
     const category = opts.categoryOf(r.container);
@@ -47,12 +51,23 @@ export function tickMetrics(readings: readonly ContainerReading[], opts: TickOpt
     value,
     time: opts.tickSeconds,
   });
-  const tail = [...[...categories].map(([category, count]) => host(category, count)), host('total', readings.length), ...extra];
+  const tail = [
+    ...[...categories].map(([category, count]) => host(category, count)),
+    host('total', readings.length),
+    ...extra,
+  ];
   const metricsOf = (r: ContainerReading): Metric[] =>
-    containerMetrics(r.first, r.latest, r.container.facts, opts.metrics, {
-      subject: { kind: 'container', container: r.container },
-      time: Math.floor(r.latest.readMs / 1000),
-    }, opts.kernel?.get(r.container.id));
+    containerMetrics(
+      r.first,
+      r.latest,
+      r.container.facts,
+      opts.metrics,
+      {
+        subject: { kind: 'container', container: r.container },
+        time: Math.floor(r.latest.readMs / 1000),
+      },
+      opts.kernel?.get(r.container.id),
+    );
   return { [Symbol.iterator]: () => new TickIterator(readings, metricsOf, tail) };
 }
 
@@ -69,7 +84,11 @@ class TickIterator implements Iterator<Metric> {
   #at = 0;
   #tailDone = false;
 
-  constructor(readings: readonly ContainerReading[], metricsOf: (r: ContainerReading) => Metric[], tail: readonly Metric[]) {
+  constructor(
+    readings: readonly ContainerReading[],
+    metricsOf: (r: ContainerReading) => Metric[],
+    tail: readonly Metric[],
+  ) {
     this.#readings = readings;
     this.#metricsOf = metricsOf;
     this.#tail = tail;

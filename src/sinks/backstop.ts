@@ -62,7 +62,11 @@ export function createBackstopSink(opts: BackstopSinkOptions): BackstopSink {
     const res = await post(items, signal);
     const status = res.statusCode;
     if (status >= 200 && status < 300) return [];
-    const body = redact(String(res.body ?? '').slice(0, 200).trim());
+    const body = redact(
+      String(res.body ?? '')
+        .slice(0, 200)
+        .trim(),
+    );
     // The answer's body is the receiver's words: a debug line only, never an error line or /healthz.
     opts.logger.debug('Backstop answered an error', { sink: shown, status, answer: body, items: items.length });
     if (status === 400 || status === 413) {

@@ -13,7 +13,11 @@ export function carbonPointCodec(key: string): SpoolCodec<CarbonPoint> {
     key,
     encode: (p) => [p.path, p.value, p.time],
     decode: (row) =>
-      Array.isArray(row) && row.length === 3 && typeof row[0] === 'string' && typeof row[1] === 'number' && typeof row[2] === 'number'
+      Array.isArray(row) &&
+      row.length === 3 &&
+      typeof row[0] === 'string' &&
+      typeof row[1] === 'number' &&
+      typeof row[2] === 'number'
         ? { path: row[0], value: row[1], time: row[2] }
         : undefined,
   };

@@ -53,7 +53,8 @@ export function requestFailed(what: string, err: unknown): SinkSendError {
  */
 export function answerError(what: string, status: number, hints: Readonly<Record<number, string>> = {}): SinkSendError {
   const code = `HTTP_${status}`;
-  const hint = hints[status] ?? (status === 401 || status === 403 ? "check the credentials in the URL's user-info" : undefined);
+  const hint =
+    hints[status] ?? (status === 401 || status === 403 ? "check the credentials in the URL's user-info" : undefined);
   if (hint !== undefined) return new SinkSendError(`${what}: ${hint}`, { pace: 'slow', code });
   if (status === 408 || status === 429 || status >= 500) return new SinkSendError(what, { pace: 'soon', code });
   return new SinkSendError(`${what}: unexpected answer`, { pace: 'slow', code });

@@ -37,8 +37,10 @@ const pushCodec = (key: string): SpoolCodec<Push> => ({
     for (const row of v.s as unknown[]) {
       if (!Array.isArray(row) || row.length !== 4) return undefined;
       const [family, type, labels, n] = row as [unknown, unknown, unknown, unknown];
-      if (typeof family !== 'string' || (type !== 'gauge' && type !== 'counter') || typeof n !== 'number') return undefined;
-      if (labels === null || typeof labels !== 'object' || Object.values(labels).some((l) => typeof l !== 'string')) return undefined;
+      if (typeof family !== 'string' || (type !== 'gauge' && type !== 'counter') || typeof n !== 'number')
+        return undefined;
+      if (labels === null || typeof labels !== 'object' || Object.values(labels).some((l) => typeof l !== 'string'))
+        return undefined;
       series.push({ family, type, labels: labels as Record<string, string>, value: n });
     }
     return { time: v.t, series };
@@ -86,7 +88,11 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> 
       try {
         const res = await client.put(target, { body, headers: { 'content-type': registry.contentType }, signal });
         status = res.statusCode;
-        answer = redact(String(res.body ?? '').slice(0, 200).trim());
+        answer = redact(
+          String(res.body ?? '')
+            .slice(0, 200)
+            .trim(),
+        );
       } catch (err) {
         throw requestFailed(`PUT ${shown}`, err);
       }
@@ -95,7 +101,12 @@ export function createPushgatewaySink(opts: PushgatewaySinkOptions): Sink<Push> 
         return;
       }
       if (status === 400) {
-        opts.logger.error('the Pushgateway refused a push; dropped it', { sink: shown, status, answer, series: push.series.length });
+        opts.logger.error('the Pushgateway refused a push; dropped it', {
+          sink: shown,
+          status,
+          answer,
+          series: push.series.length,
+        });
         return;
       }
       const hint = "check the URL (the Pushgateway's base URL, without /metrics/job/…)";

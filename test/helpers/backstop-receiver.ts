@@ -300,7 +300,9 @@ export async function startBackstopReceiver(opts: ReceiverOptions = {}): Promise
         const result = probe();
         if (result !== undefined && result !== false) return result as T;
         if (Date.now() >= deadline) {
-          throw new Error(`Backstop receiver: timed out after ${timeoutMs} ms waiting for ${what}; ${describeRequests()}`);
+          throw new Error(
+            `Backstop receiver: timed out after ${timeoutMs} ms waiting for ${what}; ${describeRequests()}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
@@ -345,7 +347,8 @@ function authorized(header: string | undefined, entries: readonly string[]): boo
   if (match?.[1]?.toLowerCase() !== 'basic' || match[2] === undefined) return false;
   const decoded = Buffer.from(match[2], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const credentials = colon < 0 ? (decoded === '' ? [] : [decoded]) : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  const credentials =
+    colon < 0 ? (decoded === '' ? [] : [decoded]) : [decoded.slice(0, colon), decoded.slice(colon + 1)];
   return entries.some((entry) => {
     const parts = entry.split(':');
     while (parts.at(-1) === '') parts.pop();

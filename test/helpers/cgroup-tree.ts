@@ -36,7 +36,10 @@ export class CgroupTree {
    */
   v1Counters(id: string, c: { oomKill: number; failcnt: number }): this {
     const dir = `sys/fs/cgroup/memory/docker/${id}`;
-    return this.write({ [`${dir}/memory.oom_control`]: oomControl(c.oomKill), [`${dir}/memory.failcnt`]: `${c.failcnt}\n` });
+    return this.write({
+      [`${dir}/memory.oom_control`]: oomControl(c.oomKill),
+      [`${dir}/memory.failcnt`]: `${c.failcnt}\n`,
+    });
   }
 
   /**
@@ -85,5 +88,5 @@ export const memoryEvents = (e: V2Counters['events']): string =>
 
 /** A PSI file: the averages are the kernel's own windows, the totals are µs. */
 export const pressure = (someUs: number, fullUs: number | undefined): string =>
-  `some avg10=1.52 avg60=0.87 avg300=0.23 total=${someUs}\n`
-  + (fullUs === undefined ? '' : `full avg10=0.00 avg60=0.00 avg300=0.00 total=${fullUs}\n`);
+  `some avg10=1.52 avg60=0.87 avg300=0.23 total=${someUs}\n` +
+  (fullUs === undefined ? '' : `full avg10=0.00 avg60=0.00 avg300=0.00 total=${fullUs}\n`);

@@ -76,10 +76,20 @@ export class DashboardRig {
     }
     this.listenPort = await freePort();
     this.daemon = new DaemonProcess([
-      '--docker', 'unix:///var/run/docker.sock', '--label', this.containers.label, '--poll', `${this.poll}s`,
-      '--prefix', JSON.stringify({ regexp: `^${this.containers.run}-(.*)$`, into: '$1' }),
-      '--carbon', `tcp://127.0.0.1:${this.carbon.port}`, '--carbon-prefix', this.prefix,
-      '--listen', `127.0.0.1:${this.listenPort}`,
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      this.containers.label,
+      '--poll',
+      `${this.poll}s`,
+      '--prefix',
+      JSON.stringify({ regexp: `^${this.containers.run}-(.*)$`, into: '$1' }),
+      '--carbon',
+      `tcp://127.0.0.1:${this.carbon.port}`,
+      '--carbon-prefix',
+      this.prefix,
+      '--listen',
+      `127.0.0.1:${this.listenPort}`,
     ]);
     if (opts.prometheus) await this.prometheus.start({ port: this.listenPort, scheme: 'http' });
   }
@@ -88,8 +98,18 @@ export class DashboardRig {
     const web = this.containerName('web');
     await this.containers.start(web, {
       args: [
-        '-p', '127.0.0.1::8080', '--memory', '64m',
-        '--health-cmd', 'wget -q -O /dev/null http://127.0.0.1:8080/index.html', '--health-interval', '2s', '--health-retries', '2', '--health-timeout', '2s',
+        '-p',
+        '127.0.0.1::8080',
+        '--memory',
+        '64m',
+        '--health-cmd',
+        'wget -q -O /dev/null http://127.0.0.1:8080/index.html',
+        '--health-interval',
+        '2s',
+        '--health-retries',
+        '2',
+        '--health-timeout',
+        '2s',
       ],
       cmd: [
         'sh',
@@ -106,16 +126,31 @@ export class DashboardRig {
     // limit far above what the worker writes turns it on.
     const disk = await dockerDisk();
     await this.containers.start(this.containerName('worker'), {
-      args: ['--cpus', '0.3', '--memory', '128m', '--tmpfs', '/data:size=64m', ...(disk ? ['--device-write-bps', `${disk}:1gb`] : [])],
-      cmd: ['sh', '-c', [
-        '(while :; do dd if=/dev/zero of=/tmp/disk bs=1M count=8 oflag=direct 2>/dev/null; ' +
-          'dd if=/tmp/disk of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; sleep 3; done) &',
-        '(n=0; while :; do n=$((n % 12 + 1)); ' +
-          'dd if=/dev/zero of=/data/fill bs=1M count=$((n * 4)) 2>/dev/null; sleep 5; done) &',
-        'while :; do end=$(($(date +%s) + 20)); while [ "$(date +%s)" -lt "$end" ]; do :; done; sleep 10; done',
-      ].join('\n')],
+      args: [
+        '--cpus',
+        '0.3',
+        '--memory',
+        '128m',
+        '--tmpfs',
+        '/data:size=64m',
+        ...(disk ? ['--device-write-bps', `${disk}:1gb`] : []),
+      ],
+      cmd: [
+        'sh',
+        '-c',
+        [
+          '(while :; do dd if=/dev/zero of=/tmp/disk bs=1M count=8 oflag=direct 2>/dev/null; ' +
+            'dd if=/tmp/disk of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null; sleep 3; done) &',
+          '(n=0; while :; do n=$((n % 12 + 1)); ' +
+            'dd if=/dev/zero of=/data/fill bs=1M count=$((n * 4)) 2>/dev/null; sleep 5; done) &',
+          'while :; do end=$(($(date +%s) + 20)); while [ "$(date +%s)" -lt "$end" ]; do :; done; sleep 10; done',
+        ].join('\n'),
+      ],
     });
-    await this.containers.start(this.containerName('flaky'), { args: ['--memory', '32m', '--restart', 'on-failure'], cmd: ['sh', '-c', 'sleep 5; exit 1'] });
+    await this.containers.start(this.containerName('flaky'), {
+      args: ['--memory', '32m', '--restart', 'on-failure'],
+      cmd: ['sh', '-c', 'sleep 5; exit 1'],
+    });
     await this.containers.start(this.containerName(this.dottedPath), { args: ['--memory', '32m'] });
     // The child asks to be the OOM killer's first choice, so the shell that starts it lives on.
     const allocate = 'echo 1000 > /proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=64M count=1';

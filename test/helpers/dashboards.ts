@@ -70,7 +70,11 @@ function promRegexEscape(value: string): string {
  * (Prometheus: regex-escaped), several as a Graphite glob `{a,b}` or a Prometheus regex `(a|b)`.
  * Names not in `values` (Grafana's own `$__…` macros) are left alone.
  */
-export function interpolate(text: string, values: Readonly<Record<string, readonly string[]>>, kind: DashboardKind): string {
+export function interpolate(
+  text: string,
+  values: Readonly<Record<string, readonly string[]>>,
+  kind: DashboardKind,
+): string {
   return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
     const name = braced ?? bare!;
     const vals = values[name];

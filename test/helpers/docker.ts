@@ -79,8 +79,15 @@ export class TestContainers {
   /** Starts a detached container running `cmd` (default: sleep forever); returns its id. */
   async start(name: string, opts: { args?: string[]; cmd?: string[] } = {}): Promise<string> {
     return docker(
-      'run', '-d', '--label', this.label, '--name', name, ...(opts.args ?? []),
-      IMAGE, ...(opts.cmd ?? ['sleep', '2147483647']),
+      'run',
+      '-d',
+      '--label',
+      this.label,
+      '--name',
+      name,
+      ...(opts.args ?? []),
+      IMAGE,
+      ...(opts.cmd ?? ['sleep', '2147483647']),
     );
   }
 
@@ -91,7 +98,11 @@ export class TestContainers {
   async startMany(from: number, to: number): Promise<string[]> {
     const ids: string[] = [];
     for (let i = from; i < to; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, to - i) }, (_, j) => this.start(this.name(`c${i + j}`))))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, to - i) }, (_, j) => this.start(this.name(`c${i + j}`))),
+        )),
+      );
     }
     return ids;
   }

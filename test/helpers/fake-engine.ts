@@ -287,21 +287,20 @@ export class FakeEngine {
     atMs = this.#now(),
   ): void {
     const now = atMs;
-    const line =
-      `${JSON.stringify({
-        status: action,
-        id: c.id,
-        from: 'dstb-busybox:latest',
-        Type: 'container',
-        Action: action,
-        Actor: {
-          ID: c.id,
-          Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name, ...attributes },
-        },
-        scope: 'local',
-        time: Math.floor(now / 1000),
-        timeNano: now * 1_000_000,
-      })}\n`;
+    const line = `${JSON.stringify({
+      status: action,
+      id: c.id,
+      from: 'dstb-busybox:latest',
+      Type: 'container',
+      Action: action,
+      Actor: {
+        ID: c.id,
+        Attributes: { ...(c.labels ?? {}), image: 'dstb-busybox:latest', name: c.name, ...attributes },
+      },
+      scope: 'local',
+      time: Math.floor(now / 1000),
+      timeNano: now * 1_000_000,
+    })}\n`;
     for (const res of this.#events) if (writable(res)) res.write(line);
   }
 
@@ -376,7 +375,11 @@ export class FakeEngine {
           }
           return json(res, 200, inspect(c));
         }
-        return this.#stats(res, c, url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0');
+        return this.#stats(
+          res,
+          c,
+          url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0',
+        );
       }
     }
     this.unknown.push(record);
@@ -412,11 +415,15 @@ export class FakeEngine {
         'to swarm and try again.';
       return json(res, 503, { message });
     }
-    json(res, 200, this.swarm.services.map((s, i) => ({
-      ID: `svc${i}`,
-      Spec: { Name: s.name, Mode: { Replicated: { Replicas: s.desired } } },
-      ...(status ? { ServiceStatus: { RunningTasks: s.running, DesiredTasks: s.desired, CompletedTasks: 0 } } : {}),
-    })));
+    json(
+      res,
+      200,
+      this.swarm.services.map((s, i) => ({
+        ID: `svc${i}`,
+        Spec: { Name: s.name, Mode: { Replicated: { Replicas: s.desired } } },
+        ...(status ? { ServiceStatus: { RunningTasks: s.running, DesiredTasks: s.desired, CompletedTasks: 0 } } : {}),
+      })),
+    );
   }
 
   #list(res: ServerResponse, query: URLSearchParams): void {

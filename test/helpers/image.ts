@@ -10,7 +10,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs one of the project's scripts; resolves with its trimmed stdout (its stderr is kept for errors). */
 export async function runScript(name: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await exec('bash', [join(ROOT, 'scripts', name)], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
+  const { stdout } = await exec('bash', [join(ROOT, 'scripts', name)], {
+    env: { ...process.env, ...env },
+    maxBuffer: 16 << 20,
+  });
   return stdout.trim();
 }
 
@@ -25,7 +28,16 @@ export async function buildImage(tag: string): Promise<void> {
   const base = await runScript('make-node-base-image.sh');
   const context = mkdtempSync(join(tmpdir(), 'dstb-image-'));
   try {
-    for (const entry of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'src', 'README.md', 'LICENSE']) {
+    for (const entry of [
+      'Dockerfile',
+      '.dockerignore',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'src',
+      'README.md',
+      'LICENSE',
+    ]) {
       cpSync(join(ROOT, entry), join(context, entry), { recursive: true });
     }
     mkdirSync(join(context, 'docker-deps'));
@@ -36,7 +48,20 @@ export async function buildImage(tag: string): Promise<void> {
     });
     await exec(
       'docker',
-      ['build', '-q', '--force-rm', '-t', tag, '--build-arg', `NODE_IMAGE=${base}`, '--build-arg', 'NPM_DEPS=context', '--label', 'dstb.test-image=1', context],
+      [
+        'build',
+        '-q',
+        '--force-rm',
+        '-t',
+        tag,
+        '--build-arg',
+        `NODE_IMAGE=${base}`,
+        '--build-arg',
+        'NPM_DEPS=context',
+        '--label',
+        'dstb.test-image=1',
+        context,
+      ],
       { maxBuffer: 16 << 20 },
     );
     // Left untagged: the image this tag named before (label dstb.test-image) and the build

@@ -29,7 +29,11 @@ const KNOWN_VARIABLES = new Set(OPTIONS.flatMap((o) => (o.env ? [o.env] : [])));
  */
 export function configOf(argv: string[], env: Record<string, string>, files: Record<string, string> = {}): Config {
   const out = parseConfig({
-    argv, env, hostname: 'the-pod-or-container', homedir: '/nonexistent', exists: () => true,
+    argv,
+    env,
+    hostname: 'the-pod-or-container',
+    homedir: '/nonexistent',
+    exists: () => true,
     readFile: (path) => {
       if (files[path] === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
       return files[path];
@@ -41,5 +45,6 @@ export function configOf(argv: string[], env: Record<string, string>, files: Rec
 
 /** The daemon ignores SRV_* variables it does not know, so a misspelt one would pass parseConfig. */
 export function assertKnownVariables(env: Record<string, unknown>): void {
-  for (const name of Object.keys(env)) assert.ok(!name.startsWith('SRV_') || KNOWN_VARIABLES.has(name), `${name} is not a variable of the daemon`);
+  for (const name of Object.keys(env))
+    assert.ok(!name.startsWith('SRV_') || KNOWN_VARIABLES.has(name), `${name} is not a variable of the daemon`);
 }

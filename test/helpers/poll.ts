@@ -18,7 +18,8 @@ export async function pollUntil<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}; last: ${String(last)}`);
+    if (Date.now() > until)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}; last: ${String(last)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

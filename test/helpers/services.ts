@@ -78,7 +78,10 @@ export class ServiceProcess {
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
+    const child = spawn(this.command, this.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
     this.child = child;
     child.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
@@ -90,7 +93,11 @@ export class ServiceProcess {
       }
     };
     void probe();
-    await waitFor(() => ready || child.exitCode !== null, () => `${this.what} listening on ${this.port}; output:\n${this.output}`, 60_000);
+    await waitFor(
+      () => ready || child.exitCode !== null,
+      () => `${this.what} listening on ${this.port}; output:\n${this.output}`,
+      60_000,
+    );
     if (!ready) throw new Error(`${this.what} exited ${child.exitCode}; output:\n${this.output}`);
   }
 
@@ -157,13 +164,19 @@ export class Carbon {
       ].join('\n'),
     );
     await writeFile(join(this.dir, 'storage-schemas.conf'), `[all]\npattern = .*\nretentions = ${this.retention}\n`);
-    await writeFile(join(this.dir, 'storage-aggregation.conf'), '[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = last\n');
+    await writeFile(
+      join(this.dir, 'storage-aggregation.conf'),
+      '[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = last\n',
+    );
   }
 
   async start(): Promise<void> {
-    this.process = new ServiceProcess('carbon-cache', 'carbon-cache', [
-      `--config=${join(this.dir, 'carbon.conf')}`, `--pidfile=${join(this.dir, 'carbon.pid')}`, '--debug', 'start',
-    ], this.port);
+    this.process = new ServiceProcess(
+      'carbon-cache',
+      'carbon-cache',
+      [`--config=${join(this.dir, 'carbon.conf')}`, `--pidfile=${join(this.dir, 'carbon.pid')}`, '--debug', 'start'],
+      this.port,
+    );
     await this.process.start();
   }
 
@@ -181,7 +194,12 @@ export class Carbon {
     const entries = await readdir(this.whisperDir, { recursive: true, withFileTypes: true }).catch(() => []);
     return entries
       .filter((e) => e.isFile() && e.name.endsWith('.wsp'))
-      .map((e) => join(e.parentPath, e.name).slice(this.whisperDir.length + 1, -'.wsp'.length).split('/').join('.'));
+      .map((e) =>
+        join(e.parentPath, e.name)
+          .slice(this.whisperDir.length + 1, -'.wsp'.length)
+          .split('/')
+          .join('.'),
+      );
   }
 
   /** Every non-empty point of a whisper file over the last hour, read back with python3-whisper. */
@@ -231,7 +249,12 @@ export class CarbonRelay {
         '',
       ].join('\n'),
     );
-    this.process = new ServiceProcess('carbon-c-relay', 'carbon-c-relay', ['-f', this.config, '-s', '-w', '1'], this.port);
+    this.process = new ServiceProcess(
+      'carbon-c-relay',
+      'carbon-c-relay',
+      ['-f', this.config, '-s', '-w', '1'],
+      this.port,
+    );
     await this.process.start();
   }
 
@@ -246,7 +269,9 @@ export class CarbonRelay {
       child.stdout.on('data', (b: Buffer) => (text += b.toString()));
       child.stderr.on('data', (b: Buffer) => (text += b.toString()));
       child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`carbon-c-relay -t exited ${code}:\n${text}`))));
+      child.once('exit', (code) =>
+        code === 0 ? resolve(text) : reject(new Error(`carbon-c-relay -t exited ${code}:\n${text}`)),
+      );
       child.stdin.end(paths.map((p) => `${p} 1 1700000000\n`).join(''));
     });
     const placed = new Map<string, number>();
@@ -307,9 +332,23 @@ export class GraphiteWeb {
       ].join('\n'),
     );
     // graphite.settings imports the module GRAPHITE_SETTINGS_MODULE names (local_settings otherwise).
-    const env = { PYTHONPATH: this.dir, GRAPHITE_SETTINGS_MODULE: 'dstb_graphite_settings', DJANGO_SETTINGS_MODULE: 'graphite.settings' };
-    await run('/usr/bin/graphite-manage', ['migrate', '--noinput'], { cwd: this.dir, env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
-    this.process = new ServiceProcess('graphite-web', '/usr/bin/graphite-manage', ['runserver', '--noreload', `127.0.0.1:${this.port}`], this.port, env);
+    const env = {
+      PYTHONPATH: this.dir,
+      GRAPHITE_SETTINGS_MODULE: 'dstb_graphite_settings',
+      DJANGO_SETTINGS_MODULE: 'graphite.settings',
+    };
+    await run('/usr/bin/graphite-manage', ['migrate', '--noinput'], {
+      cwd: this.dir,
+      env: { ...process.env, ...env },
+      maxBuffer: 1 << 24,
+    });
+    this.process = new ServiceProcess(
+      'graphite-web',
+      '/usr/bin/graphite-manage',
+      ['runserver', '--noreload', `127.0.0.1:${this.port}`],
+      this.port,
+      env,
+    );
     await this.process.start();
   }
 
@@ -393,18 +432,26 @@ export class Prometheus {
         '',
       ].join('\n'),
     );
-    this.process = new ServiceProcess('prometheus', 'prometheus', [
-      `--config.file=${join(this.dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(this.dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${this.port}`,
-    ], this.port);
+    this.process = new ServiceProcess(
+      'prometheus',
+      'prometheus',
+      [
+        `--config.file=${join(this.dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(this.dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${this.port}`,
+      ],
+      this.port,
+    );
     await this.process.start();
   }
 
   /** An instant query through the HTTP API; resolves with its result vector. */
   async query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
     const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const body = (await res.json()) as {
+      status: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
     return body.data!.result;
   }
@@ -419,7 +466,9 @@ export class Prometheus {
 
   /** A label's values among the series `match` selects (what Grafana's `label_values(match, label)` lists). */
   async labelValues(label: string, match: string): Promise<string[]> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`);
+    const res = await fetch(
+      `http://127.0.0.1:${this.port}/api/v1/label/${label}/values?match[]=${encodeURIComponent(match)}`,
+    );
     const body = (await res.json()) as { status: string; data?: string[] };
     if (body.status !== 'success') throw new Error(`label values ${label} of ${match}: ${JSON.stringify(body)}`);
     return body.data!;
@@ -440,11 +489,17 @@ export class Pushgateway {
   async start(auth?: { user: string; password: string }): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'dstb-pushgateway-'));
     this.port = await freePort();
-    const args = [`--web.listen-address=127.0.0.1:${this.port}`, `--persistence.file=${join(this.dir, 'pushgateway.data')}`];
+    const args = [
+      `--web.listen-address=127.0.0.1:${this.port}`,
+      `--persistence.file=${join(this.dir, 'pushgateway.data')}`,
+    ];
     if (auth) {
       // The password goes to python on stdin, never on a command line.
       const hash = await new Promise<string>((resolve, reject) => {
-        const py = spawn('/usr/bin/python3', ['-c', 'import sys, bcrypt; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())']);
+        const py = spawn('/usr/bin/python3', [
+          '-c',
+          'import sys, bcrypt; print(bcrypt.hashpw(sys.stdin.read().encode(), bcrypt.gensalt(4)).decode())',
+        ]);
         let out = '';
         py.stdout.on('data', (b: Buffer) => (out += b.toString()));
         py.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`bcrypt exited ${code}`))));
@@ -459,7 +514,9 @@ export class Pushgateway {
 
   /** The text exposition of everything pushed (GET /metrics), with credentials when given. */
   async metrics(auth?: { user: string; password: string }): Promise<string> {
-    const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` } : {};
+    const headers: Record<string, string> = auth
+      ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` }
+      : {};
     const res = await fetch(`http://127.0.0.1:${this.port}/metrics`, { headers });
     return res.text();
   }

@@ -39,7 +39,16 @@ export async function enterSwarm(): Promise<SwarmLease | { skip: string }> {
   let ours: boolean;
   if (info.LocalNodeState === 'inactive') {
     const [control, data] = [await freePort(), await freePort()];
-    await docker('swarm', 'init', '--advertise-addr', `127.0.0.1:${control}`, '--listen-addr', `127.0.0.1:${control}`, '--data-path-port', String(data));
+    await docker(
+      'swarm',
+      'init',
+      '--advertise-addr',
+      `127.0.0.1:${control}`,
+      '--listen-addr',
+      `127.0.0.1:${control}`,
+      '--data-path-port',
+      String(data),
+    );
     ours = true;
   } else if (info.LocalNodeState === 'active' && info.ControlAvailable) {
     ours = (await docker('node', 'inspect', 'self', '--format', `{{index .Spec.Labels "${MARK}"}}`)) !== '';
@@ -64,7 +73,8 @@ export async function enterSwarm(): Promise<SwarmLease | { skip: string }> {
     async release() {
       if (!ours) return;
       // Idempotent, so that a caller may retry it.
-      if ((await docker('info', '--format', '{{.Swarm.LocalNodeState}}')) !== 'inactive') await docker('swarm', 'leave', '--force');
+      if ((await docker('info', '--format', '{{.Swarm.LocalNodeState}}')) !== 'inactive')
+        await docker('swarm', 'leave', '--force');
       // A swarm made by an earlier, killed run: whether the bridge predates it is not known; it
       // serves swarm mode only, and `network rm` refuses a network something still uses.
       if (!gwbridgeBefore || info.LocalNodeState === 'active') {

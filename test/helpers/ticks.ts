@@ -11,7 +11,14 @@ export const points = (a: number, b: number): CarbonPoint[] => Array.from({ leng
 
 /** A tick whose metrics carry these values (a test sink's encode turns each back into its point). */
 export function tickOf(items: readonly { value: number }[]): Tick {
-  const metrics: Metric[] = items.map((p) => ({ subject: DAEMON, name: `p${p.value}`, per: undefined, kind: 'gauge', value: p.value, time: 1_700_000_000 + p.value }));
+  const metrics: Metric[] = items.map((p) => ({
+    subject: DAEMON,
+    name: `p${p.value}`,
+    per: undefined,
+    kind: 'gauge',
+    value: p.value,
+    time: 1_700_000_000 + p.value,
+  }));
   return { time: 1_700_000_000, metrics, followed: [] };
 }
 

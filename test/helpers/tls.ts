@@ -10,9 +10,21 @@ export async function writeSelfSignedCert(dir: string): Promise<{ certPath: stri
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   return { certPath, keyPath };
 }

@@ -7,7 +7,8 @@ import { SinkSendError } from '../../src/sinks/sink.js';
 import { startBackstopReceiver, type BackstopReceiver } from '../helpers/backstop-receiver.js';
 
 const PASSWORD = 'pa55-Secr3t-xyz';
-const items = (n: number): CarbonPoint[] => Array.from({ length: n }, (_, i) => ({ path: `host.c${i}.cpu.total`, value: i, time: 1_700_000_000 + i }));
+const items = (n: number): CarbonPoint[] =>
+  Array.from({ length: n }, (_, i) => ({ path: `host.c${i}.cpu.total`, value: i, time: 1_700_000_000 + i }));
 
 describe('Backstop sink against a receiver that answers as Backstop does', () => {
   let receiver: BackstopReceiver;
@@ -23,7 +24,13 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
 
   const logs: string[] = [];
   const logger = createLogger((l) => logs.push(l), { level: 'debug' });
-  const sink = (url: string, extra: { requestTimeoutMs?: number } = {}) => createBackstopSink({ url: new URL(url), paths: new CarbonPaths({ rules: [], pathPrefix: '', hostPath: 'host' }), logger, ...extra });
+  const sink = (url: string, extra: { requestTimeoutMs?: number } = {}) =>
+    createBackstopSink({
+      url: new URL(url),
+      paths: new CarbonPaths({ rules: [], pathPrefix: '', hostPath: 'host' }),
+      logger,
+      ...extra,
+    });
   const signal = new AbortController().signal;
 
   it('POSTs {metric, value, measure_time} items with Basic auth taken from the URL', async () => {
@@ -43,7 +50,11 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
 
   it('narrows a 400 down to the bad item, drops and logs just that one, delivers the rest', async () => {
     logs.length = 0;
-    assert.equal(await sink(rejecting.url()).send(items(10), signal), 1, 'one item rejected, for the runner to count as dropped');
+    assert.equal(
+      await sink(rejecting.url()).send(items(10), signal),
+      1,
+      'one item rejected, for the runner to count as dropped',
+    );
     const stored = new Set(rejecting.points.map((p) => p.metric));
     for (let i = 0; i < 10; i++) assert.equal(stored.has(`host.c${i}.cpu.total`), i !== 7, `c${i}`);
     const dropped = logs.filter((l) => l.includes('rejected metrics as bad'));
@@ -61,10 +72,12 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
   });
 
   const refused = async (url: string, opts?: { requestTimeoutMs?: number }) => {
-    const err = await sink(url, opts).send(items(2), signal).then(
-      () => assert.fail('expected the send to fail'),
-      (e: unknown) => e,
-    );
+    const err = await sink(url, opts)
+      .send(items(2), signal)
+      .then(
+        () => assert.fail('expected the send to fail'),
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof SinkSendError, String(err));
     assert.ok(!err.message.includes(PASSWORD), err.message);
     assert.ok(!String(err.stack).includes(PASSWORD));
@@ -82,11 +95,17 @@ describe('Backstop sink against a receiver that answers as Backstop does', () =>
   it('404 unknown prefix: a configuration error naming the path to check', async () => {
     const err = await refused(receiver.url({ name: 'nope', user: 'user', password: PASSWORD }));
     assert.equal(err.pace, 'slow');
-    assert.match(err.message, /^Backstop answered 404 to POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/publish\/nope: check/);
+    assert.match(
+      err.message,
+      /^Backstop answered 404 to POST http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/publish\/nope: check/,
+    );
     assert.match(err.message, /PREFIXES/);
     // The answer's body (the receiver's words) is in a debug line only, never in the error /healthz shows.
     assert.doesNotMatch(err.message, /unknown prefix/);
-    assert.ok(logs.some((l) => l.includes('DEBUG') && l.includes('answer="unknown prefix"')), logs.join(''));
+    assert.ok(
+      logs.some((l) => l.includes('DEBUG') && l.includes('answer="unknown prefix"')),
+      logs.join(''),
+    );
   });
 
   it('500: transient, the batch is kept for a retry', async () => {

@@ -52,12 +52,23 @@ describe('cgroup reader against the Engine, on this host', () => {
     const opened = openCgroupReader({ hostProc: '/proc', cgroupRoot: '/sys/fs/cgroup', now: Date.now });
     assert.equal(opened.kind, 'ready', JSON.stringify(opened));
     reader = (opened as { reader: CgroupReader }).reader;
-    busy = await containers.start(containers.name('busy'), { args: ['--cpus', '0.5'], cmd: ['sh', '-c', 'while :; do :; done'] });
+    busy = await containers.start(containers.name('busy'), {
+      args: ['--cpus', '0.5'],
+      cmd: ['sh', '-c', 'while :; do :; done'],
+    });
     // A write limit far above what it writes: the kernel counts block I/O only once blk-throttle is
     // active on the device (diskOf), and on a machine just booted nothing else may have made it so.
     const disk = await diskOf(vol);
     limited = await containers.start(containers.name('limited'), {
-      args: ['--memory', '64m', '--pids-limit', '50', '-v', `${vol}:/data`, ...(disk ? ['--device-write-bps', `${disk}:1gb`] : [])],
+      args: [
+        '--memory',
+        '64m',
+        '--pids-limit',
+        '50',
+        '-v',
+        `${vol}:/data`,
+        ...(disk ? ['--device-write-bps', `${disk}:1gb`] : []),
+      ],
       cmd: [
         'sh',
         '-c',
@@ -67,7 +78,14 @@ describe('cgroup reader against the Engine, on this host', () => {
           'touch /tmp/done; exec sleep 2147483647',
       ],
     });
-    for (let i = 0; !(await docker('exec', limited, 'ls', '/tmp/done').then(() => true, () => false)); i++) {
+    for (
+      let i = 0;
+      !(await docker('exec', limited, 'ls', '/tmp/done').then(
+        () => true,
+        () => false,
+      ));
+      i++
+    ) {
       assert.ok(i < 120, 'the limited container finished its I/O and pings within 60 s');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -96,11 +114,25 @@ describe('cgroup reader against the Engine, on this host', () => {
     const e1 = await engineSample(id);
     const ours = read(target);
     const e2 = await engineSample(id);
-    const between = (name: keyof SampleValues | string, v: number | undefined, a: number | undefined, b: number | undefined): void => {
+    const between = (
+      name: keyof SampleValues | string,
+      v: number | undefined,
+      a: number | undefined,
+      b: number | undefined,
+    ): void => {
       assert.ok(v !== undefined && a !== undefined && b !== undefined, `${name}: ${v} ${a} ${b}`);
       assert.ok(Math.min(a, b) <= v && v <= Math.max(a, b), `${name}: ${v} not within the Engine's [${a}, ${b}]`);
     };
-    for (const key of ['cpuSystem', 'cpuTotal', 'cpuKernel', 'cpuUser', 'throttledPeriods', 'throttledTime', 'memoryPgfault', 'memoryPgmajfault'] as const) {
+    for (const key of [
+      'cpuSystem',
+      'cpuTotal',
+      'cpuKernel',
+      'cpuUser',
+      'throttledPeriods',
+      'throttledTime',
+      'memoryPgfault',
+      'memoryPgmajfault',
+    ] as const) {
       between(key, ours[key], e1[key], e2[key]);
     }
     for (const key of ['cpuOnline', 'memoryLimit', 'pidsLimit', 'pidsCurrent', 'memoryMaxUsage'] as const) {
@@ -114,7 +146,10 @@ describe('cgroup reader against the Engine, on this host', () => {
       const hi = Math.max(a, b) * 1.1;
       assert.ok(lo <= v && v <= hi, `${key}: ${v} not within 10 % of the Engine's [${a}, ${b}]`);
     }
-    assert.deepEqual(ours.interfaces.map((i) => i.name), e2.interfaces.map((i) => i.name));
+    assert.deepEqual(
+      ours.interfaces.map((i) => i.name),
+      e2.interfaces.map((i) => i.name),
+    );
     for (const field of ['rx_bytes', 'rx_packets', 'tx_bytes', 'tx_packets', 'rx_dropped', 'tx_dropped'] as const) {
       between(`network.${field}`, ours.network?.[field], e1.network?.[field], e2.network?.[field]);
     }
@@ -123,7 +158,7 @@ describe('cgroup reader against the Engine, on this host', () => {
     return ours;
   }
 
-  it('a busy container under a CPU quota: CPU counters and throttling between the Engine\'s readings', async () => {
+  it("a busy container under a CPU quota: CPU counters and throttling between the Engine's readings", async () => {
     // Whether it is throttled at all depends on what else runs on the shared cores: not asserted.
     const ours = await compare(busy);
     assert.ok(ours.cpuTotal! > 0 && ours.throttledPeriods !== undefined);
@@ -137,7 +172,7 @@ describe('cgroup reader against the Engine, on this host', () => {
     assert.ok(ours.network!.tx_packets! >= 3, 'the pings were counted');
   });
 
-  it('CPU % over one second agrees with the Engine\'s over the same second', async () => {
+  it("CPU % over one second agrees with the Engine's over the same second", async () => {
     const target = await locate(busy);
     const stealSince = stealShare();
     const [e1, o1] = [await engineSample(busy), read(target)];
@@ -148,7 +183,10 @@ describe('cgroup reader against the Engine, on this host', () => {
     // At most the quota; how much of it depends on what else runs on the shared cores. Docker's
     // formula leaves the host's steal out, which raises both figures alike (stealShare).
     const steal = stealSince();
-    assert.ok(ours > 5 && ours < 60 / (1 - steal), `ours ${ours} % (--cpus 0.5), host steal ${(steal * 100).toFixed(1)} %`);
+    assert.ok(
+      ours > 5 && ours < 60 / (1 - steal),
+      `ours ${ours} % (--cpus 0.5), host steal ${(steal * 100).toFixed(1)} %`,
+    );
     assert.ok(Math.abs(ours - engine) < 5, `ours ${ours} % vs the Engine's ${engine} %`);
   });
 

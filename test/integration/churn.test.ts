@@ -38,8 +38,14 @@ class Follow {
   #err = '';
 
   constructor(d: DaemonProcess) {
-    d.child.stdout!.on('data', (b: Buffer) => (this.#out = this.#lines(this.#out + b.toString(), (l) => this.#stdout(l))));
-    d.child.stderr!.on('data', (b: Buffer) => (this.#err = this.#lines(this.#err + b.toString(), (l) => this.#stderr(l))));
+    d.child.stdout!.on(
+      'data',
+      (b: Buffer) => (this.#out = this.#lines(this.#out + b.toString(), (l) => this.#stdout(l))),
+    );
+    d.child.stderr!.on(
+      'data',
+      (b: Buffer) => (this.#err = this.#lines(this.#err + b.toString(), (l) => this.#stderr(l))),
+    );
   }
 
   #lines(text: string, each: (line: string) => void): string {
@@ -75,7 +81,13 @@ describe('container churn on the real Engine', () => {
     const anchor = containers.name('anchor');
     await containers.start(anchor);
     daemon = new DaemonProcess([
-      '--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', '--verbose',
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--poll',
+      '1s',
+      '--verbose',
     ]);
     const d = daemon;
     const pid = d.child.pid!;
@@ -105,7 +117,11 @@ describe('container churn on the real Engine', () => {
 
     // Settle: the anchor's stream open, two warm-up cycles (first-use allocations are not leaks),
     // then a few ticks of quiet.
-    await waitFor(() => follow.opened.has(anchor), () => `the anchor's stream; stderr:\n${d.stderr}`, 60_000);
+    await waitFor(
+      () => follow.opened.has(anchor),
+      () => `the anchor's stream; stderr:\n${d.stderr}`,
+      60_000,
+    );
     await churn(-2, 0);
     const settledAt = Math.ceil(Date.now() / 1000);
     const baseStreams = await waitFor(
@@ -113,7 +129,8 @@ describe('container churn on the real Engine', () => {
         const v = selfValue('streams_open', settledAt + 2);
         return v !== undefined ? { v } : undefined;
       },
-      () => `the streams_open self-metric after the warm-up (latest ${JSON.stringify(follow.self.get('streams_open'))})`,
+      () =>
+        `the streams_open self-metric after the warm-up (latest ${JSON.stringify(follow.self.get('streams_open'))})`,
     ).then((r) => r.v);
     assert.equal(baseStreams, 1, 'the anchor alone');
     const baseFds = fdCount(pid);
@@ -178,7 +195,10 @@ describe('container churn on the real Engine', () => {
       `# churn: RSS ${(baseRss / MB).toFixed(1)} MB before, ${(peakRss / MB).toFixed(1)} MB peak, ` +
         `${(rssAfter / MB).toFixed(1)} MB after`,
     );
-    assert.ok(fdsAfter <= baseFds + FD_SLACK, `open descriptors back to baseline: ${baseFds} before, ${fdsAfter} after`);
+    assert.ok(
+      fdsAfter <= baseFds + FD_SLACK,
+      `open descriptors back to baseline: ${baseFds} before, ${fdsAfter} after`,
+    );
     assert.ok(
       rssAfter <= baseRss + RSS_SLACK,
       `RSS grew by ${((rssAfter - baseRss) / MB).toFixed(1)} MB (allowed ${RSS_SLACK / MB} MB)`,
@@ -186,6 +206,9 @@ describe('container churn on the real Engine', () => {
     assert.equal(opens, CYCLES + 2, 'one stream per churned container (warm-up included)');
     // A listener left on a socket, a stream or an abort signal per stream shows up as Node's warning.
     assert.doesNotMatch(d.stderr, /MaxListenersExceededWarning|\(node:\d+\) \w*Warning/, 'no warning from Node');
-    assert.equal(await docker('ps', '-aq', '--filter', `label=${containers.label}`, '--filter', 'name=churn').then((s) => s), '');
+    assert.equal(
+      await docker('ps', '-aq', '--filter', `label=${containers.label}`, '--filter', 'name=churn').then((s) => s),
+      '',
+    );
   });
 });

@@ -15,35 +15,81 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--poll=99999h'], names: '--poll', says: /"99999h" is out of bounds; it must be from 1s to 24h/ },
   { args: ['--poll=10us'], names: '--poll', says: /"10us" is out of bounds/ },
   { args: ['--stall-timeout=99999h'], names: '--stall-timeout', says: /out of bounds; it must be from 2s to 24h/ },
-  { args: ['--shutdown-timeout=99999h'], names: '--shutdown-timeout', says: /out of bounds; it must be 0 or more, up to 1h/ },
-  { args: [`--backstop=http://u:%zz${PASSWORD}@127.0.0.1:8080/publish/x`], names: '--backstop', says: /user-info .* has a % not followed by two hex digits/ },
-  { args: [`--backstop=http://u:a@${PASSWORD}@127.0.0.1:99999/x`], names: '--backstop', says: /"http:\/\/u:\*\*\*@127\.0\.0\.1:99999\/x" is not a URL/ },
+  {
+    args: ['--shutdown-timeout=99999h'],
+    names: '--shutdown-timeout',
+    says: /out of bounds; it must be 0 or more, up to 1h/,
+  },
+  {
+    args: [`--backstop=http://u:%zz${PASSWORD}@127.0.0.1:8080/publish/x`],
+    names: '--backstop',
+    says: /user-info .* has a % not followed by two hex digits/,
+  },
+  {
+    args: [`--backstop=http://u:a@${PASSWORD}@127.0.0.1:99999/x`],
+    names: '--backstop',
+    says: /"http:\/\/u:\*\*\*@127\.0\.0\.1:99999\/x" is not a URL/,
+  },
   { args: ['--docker=unix:///run/a%zz.sock'], names: '--docker', says: /% not followed by two hex digits in its path/ },
-  { args: ['--prom-labels=a.b,a-b'], names: '--prom-labels', says: /"a\.b" and "a-b" both become the Prometheus label label_a_b/ },
+  {
+    args: ['--prom-labels=a.b,a-b'],
+    names: '--prom-labels',
+    says: /"a\.b" and "a-b" both become the Prometheus label label_a_b/,
+  },
   { args: ['--poll=60'], names: '--poll', says: /"60" has no unit/ },
   { args: [], env: { SRV_POLL: 'soon' }, names: 'SRV_POLL', says: /"soon" is not a duration/ },
   { args: ['--shutdown-timeout=forever'], names: '--shutdown-timeout', says: /not a duration/ },
   { args: ['--prefix=notjson'], names: '--prefix', says: /not valid JSON/ },
   { args: ['--prefix={"regexp":"(","into":"x"}'], names: '--prefix', says: /regexp "\(" is invalid/ },
   { args: ['--prefix={"into":"x"}'], names: '--prefix', says: /needs a non-empty string "regexp"/ },
-  { args: ['--rules=[{"regexp":"(?<=a)b"}]'], names: '--rules', says: /rule 1: regexp "\(\?<=a\)b" is invalid: .*has no lookbehind/ },
+  {
+    args: ['--rules=[{"regexp":"(?<=a)b"}]'],
+    names: '--rules',
+    says: /rule 1: regexp "\(\?<=a\)b" is invalid: .*has no lookbehind/,
+  },
   { args: ['--rules={"regexp":"a"}'], names: '--rules', says: /JSON array/ },
   { args: [], env: { SRV_RULES: '[1]' }, names: 'SRV_RULES', says: /must be an object/ },
   { args: [`--backstop=ftp://ops:${PASSWORD}@h/publish/x`], names: '--backstop', says: /not an http or https URL/ },
   { args: ['--backstop=not a url'], names: '--backstop', says: /is not a URL/ },
   { args: [], env: { SRV_BACKSTOP: `gopher://ops:${PASSWORD}@h/` }, names: 'SRV_BACKSTOP', says: /ops:\*\*\*@h/ },
-  { args: ['--docker=npipe:////./pipe/docker_engine'], names: '--docker', says: /unsupported scheme "npipe".*unix:\/\/\/path.*ssh:\/\/\[user@\]host\[:port\]/ },
-  { args: [`--docker=ssh://root:${PASSWORD}@host`], names: '--docker', says: /"ssh:\/\/root:\*\*\*@host" must be ssh:\/\/\[user@\]host\[:port\] \(the key comes from the SSH agent/ },
-  { args: ['--docker=ssh://root@host', '--ssh-known-hosts=/nonexistent/known_hosts'], names: '--ssh-known-hosts', says: /ssh:\/\/ needs the host's key in a known_hosts file, and "\/nonexistent\/known_hosts" cannot be read \(ENOENT: no such file or directory\).*ssh-keyscan -p 22 host/ },
+  {
+    args: ['--docker=npipe:////./pipe/docker_engine'],
+    names: '--docker',
+    says: /unsupported scheme "npipe".*unix:\/\/\/path.*ssh:\/\/\[user@\]host\[:port\]/,
+  },
+  {
+    args: [`--docker=ssh://root:${PASSWORD}@host`],
+    names: '--docker',
+    says: /"ssh:\/\/root:\*\*\*@host" must be ssh:\/\/\[user@\]host\[:port\] \(the key comes from the SSH agent/,
+  },
+  {
+    args: ['--docker=ssh://root@host', '--ssh-known-hosts=/nonexistent/known_hosts'],
+    names: '--ssh-known-hosts',
+    says: /ssh:\/\/ needs the host's key in a known_hosts file, and "\/nonexistent\/known_hosts" cannot be read \(ENOENT: no such file or directory\).*ssh-keyscan -p 22 host/,
+  },
   { args: ['--docker=unix://'], names: '--docker', says: /names no socket/ },
-  { args: [], env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' }, names: 'DOCKER_HOST', says: /unsupported scheme "npipe"/ },
+  {
+    args: [],
+    env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' },
+    names: 'DOCKER_HOST',
+    says: /unsupported scheme "npipe"/,
+  },
   { args: ['--include=web[1'], names: '--include', says: /unclosed/ },
   { args: ['--label==x'], names: '--label', says: /no label key/ },
   { args: [], env: { SRV_VERBOSE: 'maybe' }, names: 'SRV_VERBOSE', says: /not a boolean/ },
-  { args: ['--metrics=cpu,disks'], names: '--metrics', says: /"disks" is not a metric group.*cpu, memory, network, blkio, pids, health/ },
+  {
+    args: ['--metrics=cpu,disks'],
+    names: '--metrics',
+    says: /"disks" is not a metric group.*cpu, memory, network, blkio, pids, health/,
+  },
   { args: ['--metrics=+swarm,+dsk'], names: '--metrics', says: /"\+dsk" is not a metric group/ },
   { args: ['--metrics=cpu,+swarm'], names: '--metrics', says: /mixes plain group names with \+group \/ -group/ },
-  { args: [], env: { SRV_DISK_INTERVAL: '0s' }, names: 'SRV_DISK_INTERVAL', says: /out of bounds; it must be from 1s to 24h/ },
+  {
+    args: [],
+    env: { SRV_DISK_INTERVAL: '0s' },
+    names: 'SRV_DISK_INTERVAL',
+    says: /out of bounds; it must be from 1s to 24h/,
+  },
   { args: [], env: { SRV_METRICS: ' , ' }, names: 'SRV_METRICS', says: /names no metric group/ },
   { args: [], env: { SRV_PER_DEVICE: 'perhaps' }, names: 'SRV_PER_DEVICE', says: /not a boolean/ },
   { args: ['--mode=pull'], names: '--mode', says: /"pull" is not a mode; use stream, oneshot or cgroup/ },
@@ -52,7 +98,11 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: [], env: { SRV_STALL_TIMEOUT: '0s' }, names: 'SRV_STALL_TIMEOUT', says: /out of bounds/ },
   { args: ['--frobnicate'], names: '--frobnicate', says: /unknown flag/ },
   { args: ['stray'], names: '"stray"', says: /unexpected argument/ },
-  { args: [`--carbon=http://ops:${PASSWORD}@h:2003`], names: '--carbon', says: /unsupported scheme "http" in "http:\/\/ops:\*\*\*@h:2003\/".*tcp:\/\/host\[:port\] or udp:\/\/host\[:port\]/ },
+  {
+    args: [`--carbon=http://ops:${PASSWORD}@h:2003`],
+    names: '--carbon',
+    says: /unsupported scheme "http" in "http:\/\/ops:\*\*\*@h:2003\/".*tcp:\/\/host\[:port\] or udp:\/\/host\[:port\]/,
+  },
   { args: ['--carbon=graphite:2003'], names: '--carbon', says: /unsupported scheme "graphite".*tcp:\/\/host/ },
   { args: ['--carbon=tcp://h:2003/path'], names: '--carbon', says: /must name a host and port only/ },
   { args: [], env: { SRV_CARBON: 'not a url' }, names: 'SRV_CARBON', says: /is not a URL; use tcp:\/\// },
@@ -60,10 +110,23 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   { args: ['--listen=127.0.0.1:99999'], names: '--listen', says: /not a listen address.*0-65535/ },
   { args: [], env: { SRV_LISTEN: 'http://0.0.0.0:9417' }, names: 'SRV_LISTEN', says: /not a listen address/ },
   { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem'], names: '--tls-cert', says: /needs --tls-key/ },
-  { args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem', '--tls-key=/nonexistent/key.pem'], names: '--tls-key', says: /cannot read "\/nonexistent\/key.pem" \(ENOENT: no such file or directory\)/ },
+  {
+    args: ['--listen=:9417', '--tls-cert=/nonexistent/cert.pem', '--tls-key=/nonexistent/key.pem'],
+    names: '--tls-key',
+    says: /cannot read "\/nonexistent\/key.pem" \(ENOENT: no such file or directory\)/,
+  },
   { args: ['--tls-cert=/etc/hostname', '--tls-key=/etc/hostname'], names: '--tls-cert', says: /TLS is for --listen/ },
-  { args: [`--pushgateway=ftp://ops:${PASSWORD}@h`], names: '--pushgateway', says: /"ftp:\/\/ops:\*\*\*@h\/" is not an http or https URL/ },
-  { args: [], env: { SRV_PUSHGATEWAY: `http://ops:${PASSWORD}@h:9091/metrics/job/x` }, names: 'SRV_PUSHGATEWAY', says: /"http:\/\/ops:\*\*\*@h:9091\/metrics\/job\/x" already holds \/metrics/ },
+  {
+    args: [`--pushgateway=ftp://ops:${PASSWORD}@h`],
+    names: '--pushgateway',
+    says: /"ftp:\/\/ops:\*\*\*@h\/" is not an http or https URL/,
+  },
+  {
+    args: [],
+    env: { SRV_PUSHGATEWAY: `http://ops:${PASSWORD}@h:9091/metrics/job/x` },
+    names: 'SRV_PUSHGATEWAY',
+    says: /"http:\/\/ops:\*\*\*@h:9091\/metrics\/job\/x" already holds \/metrics/,
+  },
 ];
 
 describe('command line', () => {
@@ -103,7 +166,11 @@ describe('command line', () => {
     const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
     const raw = printable.filter((c) => !'/?#\\%'.includes(c)).join('');
     // Passwords as a user may write them: any character raw, those a URL cannot hold raw alone, all escaped.
-    const passwords = [`${raw}${PASSWORD}`, ...[...'/?#\\%@" '].map((c) => `a${c}${PASSWORD}${c}`), encodeURIComponent(`${printable.join('')}${PASSWORD}`)];
+    const passwords = [
+      `${raw}${PASSWORD}`,
+      ...[...'/?#\\%@" '].map((c) => `a${c}${PASSWORD}${c}`),
+      encodeURIComponent(`${printable.join('')}${PASSWORD}`),
+    ];
     const dir = mkdtempSync(join(tmpdir(), 'dstb-cli-'));
     try {
       for (const pw of passwords) {
@@ -120,11 +187,20 @@ describe('command line', () => {
         }
       }
       // Valid URLs to a closed port: the daemon runs, fails to send, and says so in log lines.
-      for (const pw of [`${raw}${PASSWORD}`, `a@${PASSWORD}@`, encodeURIComponent(`${printable.join('')}${PASSWORD}`)]) {
+      for (const pw of [
+        `${raw}${PASSWORD}`,
+        `a@${PASSWORD}@`,
+        encodeURIComponent(`${printable.join('')}${PASSWORD}`),
+      ]) {
         const file = join(dir, 'backstop_url');
         writeFileSync(file, `http://u:${pw}@127.0.0.1:1/publish/x\n`);
         const { code, stdout, stderr } = await runBinary([
-          '--once', '--poll=1s', '--shutdown-timeout=1s', '--label=dstb.none=none', `--backstop-file=${file}`, `--pushgateway=http://u:${pw}@127.0.0.1:1/`,
+          '--once',
+          '--poll=1s',
+          '--shutdown-timeout=1s',
+          '--label=dstb.none=none',
+          `--backstop-file=${file}`,
+          `--pushgateway=http://u:${pw}@127.0.0.1:1/`,
         ]);
         assert.equal(code, 1, stderr);
         assert.match(stderr, /POST http:\/\/u:\*\*\*@127\.0\.0\.1:1\/publish\/x failed/);
@@ -137,7 +213,9 @@ describe('command line', () => {
   });
 
   it('reports every problem at once', async () => {
-    const { code, stderr } = await runBinary(['--poll=abc', '--prefix=nope', '--docker=ftp://x', '--bogus'], { SRV_SHUTDOWN_TIMEOUT: 'x' });
+    const { code, stderr } = await runBinary(['--poll=abc', '--prefix=nope', '--docker=ftp://x', '--bogus'], {
+      SRV_SHUTDOWN_TIMEOUT: 'x',
+    });
     assert.equal(code, 2);
     for (const name of ['--poll', '--prefix', '--docker', '--bogus', 'SRV_SHUTDOWN_TIMEOUT']) {
       assert.ok(stderr.includes(`${name}:`), `${name} missing from:\n${stderr}`);
@@ -159,7 +237,7 @@ describe('command line', () => {
     assert.doesNotMatch(stderr, /SRV_POLL/);
   });
 
-  it('accepts the Go original\'s one-dash flags', async () => {
+  it("accepts the Go original's one-dash flags", async () => {
     const { code, stderr } = await runBinary(['-poll=abc']);
     assert.equal(code, 2);
     assert.match(stderr, /--poll: "abc"/);
@@ -168,10 +246,42 @@ describe('command line', () => {
   it('--help lists every flag and variable, exits 0, shows no password from the environment', async () => {
     const { code, stdout } = await runBinary(['--help'], { SRV_BACKSTOP: `https://ops:${PASSWORD}@b/publish/docker` });
     assert.equal(code, 0);
-    for (const word of ['--backstop', 'SRV_BACKSTOP', '--docker', 'SRV_DOCKER', '--prefix', 'SRV_PREFIX', '--rules', 'SRV_RULES', '--poll', 'SRV_POLL',
-      '--include', 'SRV_INCLUDE', '--exclude', 'SRV_EXCLUDE', '--label', 'SRV_LABEL', '--path-prefix', 'SRV_PATH_PREFIX', '--once',
-      '--shutdown-timeout', 'SRV_SHUTDOWN_TIMEOUT', '--metrics', 'SRV_METRICS', '--per-interface', 'SRV_PER_INTERFACE', '--per-device', 'SRV_PER_DEVICE', '--verbose', 'SRV_VERBOSE', '--version',
-      '--backstop-file', 'SRV_BACKSTOP_FILE', '--hostname', 'SRV_HOSTNAME']) {
+    for (const word of [
+      '--backstop',
+      'SRV_BACKSTOP',
+      '--docker',
+      'SRV_DOCKER',
+      '--prefix',
+      'SRV_PREFIX',
+      '--rules',
+      'SRV_RULES',
+      '--poll',
+      'SRV_POLL',
+      '--include',
+      'SRV_INCLUDE',
+      '--exclude',
+      'SRV_EXCLUDE',
+      '--label',
+      'SRV_LABEL',
+      '--path-prefix',
+      'SRV_PATH_PREFIX',
+      '--once',
+      '--shutdown-timeout',
+      'SRV_SHUTDOWN_TIMEOUT',
+      '--metrics',
+      'SRV_METRICS',
+      '--per-interface',
+      'SRV_PER_INTERFACE',
+      '--per-device',
+      'SRV_PER_DEVICE',
+      '--verbose',
+      'SRV_VERBOSE',
+      '--version',
+      '--backstop-file',
+      'SRV_BACKSTOP_FILE',
+      '--hostname',
+      'SRV_HOSTNAME',
+    ]) {
       assert.ok(stdout.includes(word), `--help lacks ${word}`);
     }
     assert.ok(!stdout.includes(PASSWORD));

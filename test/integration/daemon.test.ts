@@ -15,10 +15,23 @@ const RULE = '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}';
 const hostPath = HOST_PATH;
 
 const ORIGINAL_18 = [
-  'cpu.system', 'cpu.total', 'cpu.kernel', 'cpu.user',
-  'memory.usage', 'memory.max_usage', 'memory.limit', 'memory.cache', 'memory.active',
-  'network.rx_bytes', 'network.rx_packets', 'network.rx_errors', 'network.rx_dropped',
-  'network.tx_bytes', 'network.tx_packets', 'network.tx_errors', 'network.tx_dropped',
+  'cpu.system',
+  'cpu.total',
+  'cpu.kernel',
+  'cpu.user',
+  'memory.usage',
+  'memory.max_usage',
+  'memory.limit',
+  'memory.cache',
+  'memory.active',
+  'network.rx_bytes',
+  'network.rx_packets',
+  'network.rx_errors',
+  'network.rx_dropped',
+  'network.tx_bytes',
+  'network.tx_packets',
+  'network.tx_errors',
+  'network.tx_dropped',
   'uptime',
 ];
 
@@ -34,7 +47,8 @@ describe('daemon against the real Docker Engine', () => {
     return d;
   };
   const url = (name: string, password = PASSWORD) => receiver.url({ name, user: 'ops', password });
-  const pointsOf = (prefix: string, metric: string) => receiver.points.filter((p) => p.prefix === prefix && p.metric === metric);
+  const pointsOf = (prefix: string, metric: string) =>
+    receiver.points.filter((p) => p.prefix === prefix && p.metric === metric);
   const waitPoint = (prefix: string, metric: string, what = `${prefix}.${metric}`, after = 0) =>
     receiver.waitFor(() => pointsOf(prefix, metric).find((p) => p.measure_time >= after), { what, timeoutMs: 60_000 });
 
@@ -107,9 +121,13 @@ describe('daemon against the real Docker Engine', () => {
       const stoppedAt = Math.floor(Date.now() / 1000);
       // Let several ticks pass: the idle container keeps reporting meanwhile.
       await waitPoint('main', `${idle}.memory.usage`, 'ticks after the stop', stoppedAt + 3);
-      const late = receiver.points.filter((p: StoredPoint) => p.prefix === 'main' && p.metric.startsWith(`${doomed}.`) && p.measure_time > stoppedAt);
+      const late = receiver.points.filter(
+        (p: StoredPoint) => p.prefix === 'main' && p.metric.startsWith(`${doomed}.`) && p.measure_time > stoppedAt,
+      );
       assert.deepEqual(late, [], 'no point stamped after the stop');
-      const zeros = receiver.points.filter((p) => p.prefix === 'main' && p.metric === `${doomed}.memory.usage` && p.value === 0);
+      const zeros = receiver.points.filter(
+        (p) => p.prefix === 'main' && p.metric === `${doomed}.memory.usage` && p.value === 0,
+      );
       assert.deepEqual(zeros, []);
     });
 
@@ -134,7 +152,10 @@ describe('daemon against the real Docker Engine', () => {
       // Two more samples on a stream of our own: at least one came after the daemon's first, so
       // the daemon holds a real sample (a CPU rate needs two) and has had a chance to send early.
       const seen = watch.samples;
-      await waitFor(() => watch.samples >= seen + 2, () => `two more samples of ${c} (${watch.samples - seen} so far)`);
+      await waitFor(
+        () => watch.samples >= seen + 2,
+        () => `two more samples of ${c} (${watch.samples - seen} so far)`,
+      );
       assert.equal(pointsOf('flush', `${c}.memory.usage`).length, 0, 'nothing sent before the hour tick');
       const { code } = await d.stop('SIGTERM');
       assert.equal(code, 0, d.stderr);
@@ -169,7 +190,9 @@ describe('daemon against the real Docker Engine', () => {
       flaky.forceStatus(500, 3);
       const d = daemon(['--backstop', flaky.url(), '--poll', '1s', '--include', idle]);
       await d.waitForLog(/answered 500/, 'a 500 log line');
-      await flaky.waitFor(() => flaky.points.find((p) => p.metric === `${idle}.memory.usage`), { what: 'the batch after the 500s' });
+      await flaky.waitFor(() => flaky.points.find((p) => p.metric === `${idle}.memory.usage`), {
+        what: 'the batch after the 500s',
+      });
       await d.waitForLog(/sink delivers again/, 'recovery logged');
       await d.stop();
     } finally {
@@ -178,10 +201,14 @@ describe('daemon against the real Docker Engine', () => {
   });
 
   it('400: drops only the offending items and delivers the rest', async () => {
-    const strict = await startBackstopReceiver({ rejectItem: (item) => String(item['metric']).endsWith('.memory.limit') });
+    const strict = await startBackstopReceiver({
+      rejectItem: (item) => String(item['metric']).endsWith('.memory.limit'),
+    });
     try {
       const d = daemon(['--backstop', strict.url(), '--poll', '1s', '--include', idle]);
-      await strict.waitFor(() => strict.points.find((p) => p.metric === `${idle}.uptime`), { what: 'the rest of the batch' });
+      await strict.waitFor(() => strict.points.find((p) => p.metric === `${idle}.uptime`), {
+        what: 'the rest of the batch',
+      });
       await d.waitForLog(/rejected metrics as bad; dropped them.*metric=[^ ]*memory\.limit/, 'the dropped item logged');
       assert.equal(strict.points.filter((p) => p.metric.endsWith('.memory.limit')).length, 0);
       await d.stop();

@@ -48,7 +48,9 @@ describe('delivery through outages, on the real Engine', () => {
     await back.waitFor(() => ticks(first, back).at(-1)! > upAt + 1 || undefined, { what: 'ticks after the outage' });
     const seen = ticks(first, back);
     assert.deepEqual(gaps(seen), [], `every second from ${seen[0]} to ${seen.at(-1)} arrived`);
-    const during = back.points.filter((p) => p.metric === `${idle}.memory.usage` && p.measure_time > downAt && p.measure_time < upAt);
+    const during = back.points.filter(
+      (p) => p.metric === `${idle}.memory.usage` && p.measure_time > downAt && p.measure_time < upAt,
+    );
     assert.ok(during.length >= 4, `container points produced during the outage arrived (${during.length})`);
     console.log(`# outage of ${upAt - downAt} s at 1 s ticks: ${seen.length} ticks, no gap`);
   });
@@ -66,10 +68,16 @@ describe('delivery through outages, on the real Engine', () => {
     await waitFor(() => Date.now() > downAt + 60_000, '60 s of outage', 90_000);
     const back = await receiver(port);
     const upAt = Date.now();
-    const ok = await back.waitFor(() => back.requests.find((r) => r.status === 200), { what: 'a successful POST after the outage', timeoutMs: 60_000 });
+    const ok = await back.waitFor(() => back.requests.find((r) => r.status === 200), {
+      what: 'a successful POST after the outage',
+      timeoutMs: 60_000,
+    });
     const latencyMs = ok.at - upAt;
     // Everything produced during the outage and the tick after it arrives, ten seconds apart.
-    await back.waitFor(() => ticks10(back).some((t) => t * 1000 > upAt) || undefined, { what: 'a tick after the outage', timeoutMs: 60_000 });
+    await back.waitFor(() => ticks10(back).some((t) => t * 1000 > upAt) || undefined, {
+      what: 'a tick after the outage',
+      timeoutMs: 60_000,
+    });
     const seen = ticks10(first, back);
     const holes = seen.filter((t, i) => i > 0 && t - seen[i - 1]! !== 10);
     // Every wait between two attempts, as logged: none longer than the interval (the jitter included).
@@ -81,9 +89,16 @@ describe('delivery through outages, on the real Engine', () => {
     );
     assert.deepEqual(holes, [], `every tick from ${seen[0]} to ${seen.at(-1)} arrived: ${seen.join(' ')}`);
     assert.ok(waits.length >= 6, `attempts during the outage: ${waits.length}`);
-    assert.deepEqual(waits.filter((w) => w > pollMs), [], 'no wait longer than the poll interval');
+    assert.deepEqual(
+      waits.filter((w) => w > pollMs),
+      [],
+      'no wait longer than the poll interval',
+    );
     // The backoff is capped at the poll interval, jitter included ([50 %, 100 %] of the step).
-    assert.ok(latencyMs <= pollMs + 1_500, `first successful POST ${latencyMs} ms after the receiver came back (poll ${pollMs} ms)`);
+    assert.ok(
+      latencyMs <= pollMs + 1_500,
+      `first successful POST ${latencyMs} ms after the receiver came back (poll ${pollMs} ms)`,
+    );
   });
 
   it('receiver down, SIGKILL, spool tail torn, restart, receiver back: nothing before the kill missing', async () => {
@@ -110,17 +125,23 @@ describe('delivery through outages, on the real Engine', () => {
     await d1.stop('SIGKILL');
     // Tear the newest segment's tail, as a power loss mid-write would.
     const [sinkDir] = readdirSync(spoolDir);
-    const segments = readdirSync(join(spoolDir, sinkDir!)).filter((f) => f.endsWith('.log')).sort();
+    const segments = readdirSync(join(spoolDir, sinkDir!))
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const newest = join(spoolDir, sinkDir!, segments.at(-1)!);
     const tornBytes = 7;
     truncateSync(newest, readFileSync(newest).length - tornBytes);
     const d2 = daemon(['--backstop', url, '--spool-dir', spoolDir]);
     await d2.waitForLog(/spool holds undelivered metrics/, 'the spool found again');
     const back = await receiver(port);
-    await back.waitFor(() => ticks(back).some((t) => t > killedAt + 2) || undefined, { what: 'ticks after the restart' });
+    await back.waitFor(() => ticks(back).some((t) => t > killedAt + 2) || undefined, {
+      what: 'ticks after the restart',
+    });
     // Drained: the restarted daemon reports an empty spool.
     await back.waitFor(
-      () => back.points.some((p) => p.metric === `${hostPath}.docker_stats_to_backstop.spooled_bytes` && p.value === 0) || undefined,
+      () =>
+        back.points.some((p) => p.metric === `${hostPath}.docker_stats_to_backstop.spooled_bytes` && p.value === 0) ||
+        undefined,
       { what: `an empty spool reported; d2 said:\n${d2.stderr}`, timeoutMs: 90_000 },
     );
     const before = ticks(back).filter((t) => t <= killedAt);

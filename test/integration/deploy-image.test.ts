@@ -27,7 +27,13 @@ describe('container image (Dockerfile)', () => {
   const webPath = `${containers.run}-web.blue`;
   const socketGroup = String(statSync(SOCKET).gid);
   const runArgs = (...extra: string[]): string[] => [
-    '--label', daemons.label, '-v', `${SOCKET}:${SOCKET}:ro`, '--group-add', socketGroup, ...extra,
+    '--label',
+    daemons.label,
+    '-v',
+    `${SOCKET}:${SOCKET}:ro`,
+    '--group-add',
+    socketGroup,
+    ...extra,
   ];
 
   before(async () => {
@@ -60,16 +66,36 @@ describe('container image (Dockerfile)', () => {
         tsx: has('/app/node_modules/tsx'),
         uid: process.getuid(), env: process.env.NODE_ENV,
       }));`;
-    const seen = JSON.parse(await docker('run', '--rm', '--label', daemons.label, '--entrypoint', 'node', IMAGE, '-e', check));
+    const seen = JSON.parse(
+      await docker('run', '--rm', '--label', daemons.label, '--entrypoint', 'node', IMAGE, '-e', check),
+    );
     assert.deepEqual(seen, {
-      main: true, src: false, readme: true, license: true,
-      got: true, typescript: false, tsx: false,
-      uid: 1000, env: 'production',
+      main: true,
+      src: false,
+      readme: true,
+      license: true,
+      got: true,
+      typescript: false,
+      tsx: false,
+      uid: 1000,
+      env: 'production',
     });
   });
 
   it('reads the mounted socket (read-only, socket group added) and prints carbon lines with --once', async () => {
-    const out = await docker('run', '--rm', ...runArgs(), IMAGE, '--once', '--poll', '2s', '--label', containers.label, '--prefix', RULE);
+    const out = await docker(
+      'run',
+      '--rm',
+      ...runArgs(),
+      IMAGE,
+      '--once',
+      '--poll',
+      '2s',
+      '--label',
+      containers.label,
+      '--prefix',
+      RULE,
+    );
     const lines = out.split('\n');
     for (const line of lines) assert.match(line, CARBON_LINE);
     const value = (path: string): number | undefined => {
@@ -79,13 +105,29 @@ describe('container image (Dockerfile)', () => {
     assert.ok(value(`${webPath}.cpu.total`)! > 0, `busy container's cpu.total in:\n${out}`);
     assert.equal(value(`${webPath}.memory.limit`), 64 * 1024 * 1024);
     assert.ok(value(`${idle}.uptime`)! >= 0);
-    assert.ok(lines.some((l) => /^[A-Za-z0-9_-]+\.containers\.total 2 \d+$/.test(l)), 'containers.total 2');
+    assert.ok(
+      lines.some((l) => /^[A-Za-z0-9_-]+\.containers\.total 2 \d+$/.test(l)),
+      'containers.total 2',
+    );
   });
 
-  it('--mode cgroup reads the host\'s /proc and cgroup tree through read-only mounts, not as root', async () => {
+  it("--mode cgroup reads the host's /proc and cgroup tree through read-only mounts, not as root", async () => {
     const out = await dockerLogsOf(
-      'run', '--rm', ...runArgs('-v', '/proc:/host/proc:ro', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro'),
-      IMAGE, '--mode', 'cgroup', '--host-proc', '/host/proc', '--once', '--poll', '3s', '--label', containers.label, '--prefix', RULE,
+      'run',
+      '--rm',
+      ...runArgs('-v', '/proc:/host/proc:ro', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro'),
+      IMAGE,
+      '--mode',
+      'cgroup',
+      '--host-proc',
+      '/host/proc',
+      '--once',
+      '--poll',
+      '3s',
+      '--label',
+      containers.label,
+      '--prefix',
+      RULE,
     );
     assert.match(out.stderr, /reading samples from the kernel hostProc=\/host\/proc cgroupRoot=\/sys\/fs\/cgroup/);
     assert.doesNotMatch(out.stderr, /using the Engine's stats stream|cannot read/, out.stderr);
@@ -96,15 +138,31 @@ describe('container image (Dockerfile)', () => {
     };
     assert.equal(value(`${webPath}.memory.limit`), 64 * 1024 * 1024, out.stdout);
     assert.ok(value(`${webPath}.cpu.percent`)! > 10, 'the busy container, from the kernel');
-    assert.ok(value(`${idle}.network.eth0.rx_bytes`)! >= 0, 'network counters from the container\'s namespace');
+    assert.ok(value(`${idle}.network.eth0.rx_bytes`)! >= 0, "network counters from the container's namespace");
   });
 
   it('stops on SIGTERM (docker stop) with a final flush and exit status 0', async () => {
     const name = daemons.name('daemon');
-    await docker('run', '-d', '--name', name, ...runArgs(), IMAGE, '--poll', '1s', '--label', containers.label, '--prefix', RULE);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...runArgs(),
+      IMAGE,
+      '--poll',
+      '1s',
+      '--label',
+      containers.label,
+      '--prefix',
+      RULE,
+    );
     await pollUntil(async () => (await docker('logs', name)).includes(`${webPath}.cpu.total `), 'metrics on stdout');
     await docker('stop', '-t', '30', name);
-    const state = JSON.parse(await docker('inspect', '-f', '{{json .State}}', name)) as { ExitCode: number; OOMKilled: boolean };
+    const state = JSON.parse(await docker('inspect', '-f', '{{json .State}}', name)) as {
+      ExitCode: number;
+      OOMKilled: boolean;
+    };
     const { stderr } = await dockerLogs(name);
     assert.equal(state.ExitCode, 0, stderr);
     assert.match(stderr, /INFO\s+stopping signal=SIGTERM/);

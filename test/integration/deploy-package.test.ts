@@ -9,7 +9,11 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+};
 
 /**
  * The npm package: `npm pack` of the built checkout, installed globally into a temporary prefix the
@@ -23,7 +27,10 @@ describe('npm package', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dstb-pack-'));
-    const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+    });
     const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = join(dir, packed!.filename);
     files = packed!.files.map((f) => f.path);
@@ -35,12 +42,20 @@ describe('npm package', () => {
     assert.equal(bin, 'dist/main.js');
     assert.ok(files.includes(bin), 'the bin');
     assert.deepEqual(files.filter((f) => !f.startsWith('dist/')).sort(), ['LICENSE', 'README.md', 'package.json']);
-    assert.deepEqual(files.filter((f) => !/\.js(\.map)?$/.test(f) && f.startsWith('dist/')), [], 'only compiled JavaScript under dist/');
+    assert.deepEqual(
+      files.filter((f) => !/\.js(\.map)?$/.test(f) && f.startsWith('dist/')),
+      [],
+      'only compiled JavaScript under dist/',
+    );
   });
 
   it('installed globally, gives a working docker-stats-to-backstop --help and --version', async () => {
     const prefix = join(dir, 'prefix');
-    await exec('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { maxBuffer: 16 << 20 });
+    await exec(
+      'npm',
+      ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+      { maxBuffer: 16 << 20 },
+    );
     const command = join(prefix, 'bin', 'docker-stats-to-backstop');
     const help = await exec(command, ['--help']);
     assert.match(help.stdout, /^docker-stats-to-backstop \d+\.\d+\.\d+/);

@@ -51,12 +51,30 @@ describe('Podman (Docker-compatible API)', () => {
     await runScript('ensure-podman.sh');
     dir = mkdtempSync(join(tmpdir(), 'dstb-podman-'));
     socketPath = join(dir, 'podman.sock');
-    service = spawn('podman', ['system', 'service', '--time=0', `unix://${socketPath}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    service = spawn('podman', ['system', 'service', '--time=0', `unix://${socketPath}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     service.stdout!.on('data', (b: Buffer) => (serviceLog += b.toString()));
     service.stderr!.on('data', (b: Buffer) => (serviceLog += b.toString()));
     await pollUntil(() => answers(socketPath), `podman system service on ${socketPath} (log: ${serviceLog})`, 60_000);
     // A busy loop held to half a CPU, as in the metrics test against Docker.
-    await podman('run', '-d', ...ULIMITS, '--cpus', '0.5', '--memory', '64m', '--label', label, '--name', busy, IMAGE, 'sh', '-c', 'while :; do :; done');
+    await podman(
+      'run',
+      '-d',
+      ...ULIMITS,
+      '--cpus',
+      '0.5',
+      '--memory',
+      '64m',
+      '--label',
+      label,
+      '--name',
+      busy,
+      IMAGE,
+      'sh',
+      '-c',
+      'while :; do :; done',
+    );
   });
 
   after(async () => {
@@ -78,28 +96,46 @@ describe('Podman (Docker-compatible API)', () => {
   };
 
   it('reports the container through the Podman socket', async () => {
-    const out = await runBinary(['--docker', `unix://${socketPath}`, '--label', label, '--once', '--poll', '12s'], {}, 90_000);
+    const out = await runBinary(
+      ['--docker', `unix://${socketPath}`, '--label', label, '--once', '--poll', '12s'],
+      {},
+      90_000,
+    );
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stderr, /connected to Docker .*engine=\d/);
     lines = out.stdout.split('\n').filter((l) => l !== '');
-    for (const metric of ['cpu.total', 'cpu.system', 'cpu.user', 'memory.usage', 'memory.limit', 'uptime', 'pids.current']) {
+    for (const metric of [
+      'cpu.total',
+      'cpu.system',
+      'cpu.user',
+      'memory.usage',
+      'memory.limit',
+      'uptime',
+      'pids.current',
+    ]) {
       assert.ok(value(`${busy}.${metric}`) !== undefined, `${busy}.${metric} in:\n${out.stdout}`);
     }
     assert.equal(value(`${busy}.memory.limit`), 64 * 1024 * 1024);
     assert.ok(value(`${busy}.cpu.total`)! > 0);
-    assert.ok(lines.some((l) => /\.containers\.total 1 \d+$/.test(l)), 'containers.total 1');
+    assert.ok(
+      lines.some((l) => /\.containers\.total 1 \d+$/.test(l)),
+      'containers.total 1',
+    );
     console.log(`# podman: cpu.percent of a busy loop under --cpus 0.5: ${value(`${busy}.cpu.percent`)}`);
   });
 
   // Podman's system_cpu_usage is busy time only (src/docker/podman.ts): CPU % uses wall-clock time.
-  it('reports a CPU % comparable to Docker\'s (about 50 for --cpus 0.5)', () => {
+  it("reports a CPU % comparable to Docker's (about 50 for --cpus 0.5)", () => {
     const percent = value(`${busy}.cpu.percent`);
     assert.ok(percent !== undefined, 'a cpu.percent over the interval');
     assert.ok(percent > 30 && percent < 70, `cpu.percent ${percent}`);
   });
 
-  it('sends no per-interface counters for Podman\'s pseudo-interface `network`', () => {
-    assert.deepEqual(lines.filter((l) => l.startsWith(`${busy}.network.network.`)), []);
+  it("sends no per-interface counters for Podman's pseudo-interface `network`", () => {
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith(`${busy}.network.network.`)),
+      [],
+    );
     assert.ok(value(`${busy}.network.rx_bytes`) !== undefined, 'the totals are kept');
   });
 });

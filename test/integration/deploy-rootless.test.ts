@@ -30,7 +30,8 @@ function runWithoutRunDir(args: readonly string[], env: Record<string, string>):
       'unshare',
       ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, BIN, ...args],
       { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, timeout: 60_000, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
 }
@@ -58,7 +59,9 @@ describe('rootless Docker socket fallback', () => {
   });
 
   it('uses $XDG_RUNTIME_DIR/docker.sock when /var/run/docker.sock does not exist', async () => {
-    const run = await runWithoutRunDir(['--once', '--poll', '2s', '--label', containers.label], { XDG_RUNTIME_DIR: runtimeDir });
+    const run = await runWithoutRunDir(['--once', '--poll', '2s', '--label', containers.label], {
+      XDG_RUNTIME_DIR: runtimeDir,
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, new RegExp(`connected to Docker docker=unix://${runtimeDir}/docker\\.sock `));
     assert.match(run.stdout, new RegExp(`^${web}\\.memory\\.usage \\d+ \\d+$`, 'm'));
@@ -66,7 +69,9 @@ describe('rootless Docker socket fallback', () => {
   });
 
   it('says what it tried when neither socket exists', async () => {
-    const run = await runWithoutRunDir(['--once', '--poll', '1s', '--label', containers.label], { XDG_RUNTIME_DIR: emptyRuntimeDir });
+    const run = await runWithoutRunDir(['--once', '--poll', '1s', '--label', containers.label], {
+      XDG_RUNTIME_DIR: emptyRuntimeDir,
+    });
     assert.equal(run.code, 1, run.stderr);
     const tried = `tried /var/run/docker.sock, ${emptyRuntimeDir}/docker.sock`;
     const line = run.stderr.split('\n').find((l) => l.includes('cannot reach Docker'));

@@ -69,12 +69,22 @@ describe('through a read-only socket proxy', () => {
 
   it('is enough for the daemon: metrics, containers started later, no request refused', async () => {
     const before = proxy.requests.length;
-    const d = new DaemonProcess(['--docker', `unix://${proxy.socketPath}`, '--label', containers.label, '--poll', '3s']);
+    const d = new DaemonProcess([
+      '--docker',
+      `unix://${proxy.socketPath}`,
+      '--label',
+      containers.label,
+      '--poll',
+      '3s',
+    ]);
     daemons.push(d);
     await d.waitForLog(new RegExp(`^${web}\\.cpu\\.percent `, 'm'), 'a CPU rate for the busy container');
     const late = containers.name('late');
     await containers.start(late);
-    await d.waitForLog(new RegExp(`^${late}\\.memory\\.usage `, 'm'), 'the container started later (events through the proxy)');
+    await d.waitForLog(
+      new RegExp(`^${late}\\.memory\\.usage `, 'm'),
+      'the container started later (events through the proxy)',
+    );
     await docker('rm', '-f', late);
     const removedAt = d.stdout.length;
     await waitFor(() => d.stdout.slice(removedAt).includes(`\n${web}.cpu.total `), 'a batch after the removal');
@@ -82,11 +92,22 @@ describe('through a read-only socket proxy', () => {
     assert.equal(code, 0);
 
     const used = proxy.requests.slice(before);
-    assert.deepEqual(used.filter((r) => !allowed(r.method, r.path)), [], 'every request was a GET of §3');
-    assert.deepEqual(used.filter((r) => r.status === 403), [], 'nothing answered 403');
-    const kinds = new Set(used.map((r) => r.path.replace(/^\/v[\d.]+/, '').replace(/\/containers\/[0-9a-f]{12,}\//, '/containers/{id}/')));
+    assert.deepEqual(
+      used.filter((r) => !allowed(r.method, r.path)),
+      [],
+      'every request was a GET of §3',
+    );
+    assert.deepEqual(
+      used.filter((r) => r.status === 403),
+      [],
+      'nothing answered 403',
+    );
+    const kinds = new Set(
+      used.map((r) => r.path.replace(/^\/v[\d.]+/, '').replace(/\/containers\/[0-9a-f]{12,}\//, '/containers/{id}/')),
+    );
     console.log(`# endpoints the daemon used through the proxy: ${[...kinds].sort().join(', ')}`);
-    for (const endpoint of ['/version', '/events', '/containers/json', '/containers/{id}/stats']) assert.ok(kinds.has(endpoint), endpoint);
+    for (const endpoint of ['/version', '/events', '/containers/json', '/containers/{id}/stats'])
+      assert.ok(kinds.has(endpoint), endpoint);
     // A word boundary: the run id in container names (t1a403bc…) may hold the digits 403.
     assert.doesNotMatch(d.stderr, /\b403\b|forbidden/i);
   });

@@ -67,19 +67,22 @@ describe('Docker Swarm: deploy/swarm/docker-stack.yml', () => {
     secretMade = true;
     const override = join(dir, 'override.yml');
     // JSON is YAML.
-    writeFileSync(override, JSON.stringify({
-      version: '3.8',
-      services: {
-        daemon: {
-          hostname: taskHostname,
-          environment: { SRV_POLL: '1s', SRV_LABEL: containers.label },
-          networks: ['hostnet'],
-          deploy: { placement: { constraints: [`node.id == ${swarm.nodeId}`] } },
+    writeFileSync(
+      override,
+      JSON.stringify({
+        version: '3.8',
+        services: {
+          daemon: {
+            hostname: taskHostname,
+            environment: { SRV_POLL: '1s', SRV_LABEL: containers.label },
+            networks: ['hostnet'],
+            deploy: { placement: { constraints: [`node.id == ${swarm.nodeId}`] } },
+          },
         },
-      },
-      networks: { hostnet: { external: true, name: 'host' } },
-      secrets: { backstop_url: { external: true, name: secret } },
-    }));
+        networks: { hostnet: { external: true, name: 'host' } },
+        secrets: { backstop_url: { external: true, name: secret } },
+      }),
+    );
     deployed = true;
     await exec('docker', ['stack', 'deploy', '--resolve-image', 'never', '-c', STACK_FILE, '-c', override, stack], {
       env: { ...process.env, DSTB_IMAGE: image, DOCKER_GID: socketGroup },
@@ -100,7 +103,13 @@ describe('Docker Swarm: deploy/swarm/docker-stack.yml', () => {
     if (deployed) {
       await step(`docker stack rm ${stack}`, () => docker('stack', 'rm', stack));
       // `stack rm` returns at once; the task stops (final flush) and its container goes later.
-      await step('the stack\'s containers gone', () => pollUntil(async () => (await docker('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`)) === '', 'the stack\'s containers gone', 120_000));
+      await step("the stack's containers gone", () =>
+        pollUntil(
+          async () => (await docker('ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`)) === '',
+          "the stack's containers gone",
+          120_000,
+        ),
+      );
     }
     // The secret can go once no service uses it any more.
     if (secretMade) await step(`docker secret rm ${secret}`, () => docker('secret', 'rm', secret));
@@ -112,41 +121,73 @@ describe('Docker Swarm: deploy/swarm/docker-stack.yml', () => {
     if (failures.length > 0) throw failures[0];
   });
 
-  it('runs one task on the node, reporting under the node\'s host name with the URL from the secret', async (t) => {
+  it("runs one task on the node, reporting under the node's host name with the URL from the secret", async (t) => {
     if (skip) return t.skip(skip);
     const nodePath = swarm!.nodeHostname.replace(/[^A-Za-z0-9_-]/g, '_');
-    const tasks = await pollUntil(async () => {
-      const rows = (await docker('service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}')).split('\n');
-      return rows.length === 1 && rows[0]!.startsWith(`${swarm!.nodeHostname} Running`) ? rows : undefined;
-    }, 'one running task', 180_000);
+    const tasks = await pollUntil(
+      async () => {
+        const rows = (
+          await docker(
+            'service',
+            'ps',
+            service,
+            '--filter',
+            'desired-state=running',
+            '--format',
+            '{{.Node}} {{.CurrentState}}',
+          )
+        ).split('\n');
+        return rows.length === 1 && rows[0]!.startsWith(`${swarm!.nodeHostname} Running`) ? rows : undefined;
+      },
+      'one running task',
+      180_000,
+    );
     assert.equal(tasks.length, 1);
     assert.equal(await docker('service', 'ls', '--filter', `name=${service}`, '--format', '{{.Mode}}'), 'global');
 
     // Three ticks of this node's batches, with the test container in them.
     const total = `${nodePath}.containers.total`;
-    await receiver!.waitFor(() => new Set(receiver!.points.filter((p) => p.metric === total).map((p) => p.measure_time)).size >= 3, {
-      timeoutMs: 180_000,
-      what: `three ticks of ${total}`,
-    });
+    await receiver!.waitFor(
+      () => new Set(receiver!.points.filter((p) => p.metric === total).map((p) => p.measure_time)).size >= 3,
+      {
+        timeoutMs: 180_000,
+        what: `three ticks of ${total}`,
+      },
+    );
     // The first tick may come before the first sample (0); never more than the run's one container.
     const counts = receiver!.points.filter((p) => p.metric === total).map((p) => p.value);
     assert.ok(counts.includes(1) && counts.every((n) => n <= 1), `containers.total: ${counts.join(', ')}`);
     assert.equal(receiver!.points.findLast((p) => p.metric === `${web}.memory.limit`)?.value, 64 * 1024 * 1024);
-    assert.ok(!receiver!.points.some((p) => p.metric.startsWith(`${taskHostname}.`)), 'nothing under the task container\'s own host name');
-    assert.ok(receiver!.requests.length > 0 && receiver!.requests.every((r) => r.status === 200), 'every request authorised by the secret\'s credentials');
+    assert.ok(
+      !receiver!.points.some((p) => p.metric.startsWith(`${taskHostname}.`)),
+      "nothing under the task container's own host name",
+    );
+    assert.ok(
+      receiver!.requests.length > 0 && receiver!.requests.every((r) => r.status === 200),
+      "every request authorised by the secret's credentials",
+    );
   });
 
   it("runs the task as uid 1000 in the socket's group, socket and root fs read-only, limits set", async (t) => {
     if (skip) return t.skip(skip);
-    const id = await pollUntil(async () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`), 'the task\'s container');
+    const id = await pollUntil(
+      async () => docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`),
+      "the task's container",
+    );
     const seen = JSON.parse(await docker('inspect', id, '--format', '{{json .}}')) as {
       Config: { User: string; Env: string[] };
       HostConfig: { ReadonlyRootfs: boolean; Memory: number; NanoCpus: number; CapDrop: string[] | null };
       Mounts: { Destination: string; RW: boolean }[];
     };
     assert.equal(seen.Config.User, `1000:${socketGroup}`);
-    assert.ok(seen.Config.Env.includes(`SRV_HOSTNAME=${swarm!.nodeHostname}`), `the template filled in: ${seen.Config.Env.join(' ')}`);
-    assert.deepEqual(seen.Mounts.filter((m) => m.Destination === SOCKET).map((m) => m.RW), [false]);
+    assert.ok(
+      seen.Config.Env.includes(`SRV_HOSTNAME=${swarm!.nodeHostname}`),
+      `the template filled in: ${seen.Config.Env.join(' ')}`,
+    );
+    assert.deepEqual(
+      seen.Mounts.filter((m) => m.Destination === SOCKET).map((m) => m.RW),
+      [false],
+    );
     assert.equal(seen.HostConfig.ReadonlyRootfs, true);
     assert.deepEqual(seen.HostConfig.CapDrop, ['ALL']);
     assert.ok(seen.HostConfig.Memory > 0 && seen.HostConfig.NanoCpus > 0, 'resource limits');

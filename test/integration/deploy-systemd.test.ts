@@ -53,7 +53,9 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     const { stdout, stderr } = await exec('systemd-analyze', ['verify', path]).catch(
       (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
     );
-    return (stdout + stderr).split('\n').filter((l) => l.includes(path) || l.includes('docker-stats-to-backstop.service'));
+    return (stdout + stderr)
+      .split('\n')
+      .filter((l) => l.includes(path) || l.includes('docker-stats-to-backstop.service'));
   };
 
   it('passes systemd-analyze verify', async () => {
@@ -63,10 +65,19 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
   it('would see a warning in our unit (the filter above hides only other units)', async () => {
     const broken = join(dir, 'broken', 'docker-stats-to-backstop.service');
     mkdirSync(join(dir, 'broken'));
-    writeFileSync(broken, readFileSync(unitCopy, 'utf8').replace(/^\[Service\]$/m, '[Service]\nStandardOutput=syslog\nNoSuchSetting=1'));
+    writeFileSync(
+      broken,
+      readFileSync(unitCopy, 'utf8').replace(/^\[Service\]$/m, '[Service]\nStandardOutput=syslog\nNoSuchSetting=1'),
+    );
     const lines = await verifyOurUnit(broken);
-    assert.ok(lines.some((l) => /syslog is obsolete/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /NoSuchSetting/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /syslog is obsolete/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /NoSuchSetting/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   /** systemd-analyze security --offline's score of a unit file, and the lines of what it misses. */
@@ -78,7 +89,14 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     );
     const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(out);
     assert.ok(m, `no score in:\n${out}`);
-    return { score: Number(m[1]), missing: out.split('\n').filter((l) => l.startsWith('✗')).map((l) => l.replace(/\s+/g, ' ').trim()), out };
+    return {
+      score: Number(m[1]),
+      missing: out
+        .split('\n')
+        .filter((l) => l.startsWith('✗'))
+        .map((l) => l.replace(/\s+/g, ' ').trim()),
+      out,
+    };
   };
 
   it(`keeps the exposure score of systemd-analyze security --offline at or under ${MAX_EXPOSURE}`, async () => {
@@ -96,12 +114,23 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     writeFileSync(combined, `${readFileSync(unitCopy, 'utf8')}\n${readFileSync(CGROUP_DROP_IN, 'utf8')}`);
     assert.deepEqual(await verifyOurUnit(combined), [], 'no warning about our unit');
     const dropIn = settings(readFileSync(CGROUP_DROP_IN, 'utf8'));
-    assert.deepEqual(dropIn, [['Environment', 'SRV_MODE=cgroup'], ['ProtectProc', 'default'], ['ProcSubset', 'all']]);
+    assert.deepEqual(dropIn, [
+      ['Environment', 'SRV_MODE=cgroup'],
+      ['ProtectProc', 'default'],
+      ['ProcSubset', 'all'],
+    ]);
     const { score, missing } = await exposure(combined);
-    console.log(`# with the cgroup-mode drop-in: exposure ${score}; ${missing.filter((l) => /Proc/.test(l)).join('; ')}`);
-    assert.ok(missing.some((l) => /ProtectProc=/.test(l)) && missing.some((l) => /ProcSubset=/.test(l)), 'the two settings the drop-in gives up');
+    console.log(
+      `# with the cgroup-mode drop-in: exposure ${score}; ${missing.filter((l) => /Proc/.test(l)).join('; ')}`,
+    );
+    assert.ok(
+      missing.some((l) => /ProtectProc=/.test(l)) && missing.some((l) => /ProcSubset=/.test(l)),
+      'the two settings the drop-in gives up',
+    );
     assert.ok(score <= MAX_EXPOSURE + 0.5, `exposure ${score}`);
-    const env = Object.fromEntries(dropIn.filter(([k]) => k === 'Environment').map(([, v]) => v.split('=') as [string, string]));
+    const env = Object.fromEntries(
+      dropIn.filter(([k]) => k === 'Environment').map(([, v]) => v.split('=') as [string, string]),
+    );
     const out = parseConfig({ argv: [], env, hostname: 'host', homedir: '/nonexistent', exists: () => true });
     assert.equal(out.kind === 'config' && out.config.mode, 'cgroup');
   });
@@ -120,7 +149,11 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     assert.equal(value('SupplementaryGroups'), 'docker', 'only the docker group');
     assert.equal(value('CapabilityBoundingSet'), '');
     assert.equal(value('MemoryDenyWriteExecute'), undefined, "V8's JIT needs writable-executable memory");
-    assert.equal(value('ExecStart'), '/usr/bin/docker-stats-to-backstop', 'where `npm install -g` puts the bin with Debian\'s Node');
+    assert.equal(
+      value('ExecStart'),
+      '/usr/bin/docker-stats-to-backstop',
+      "where `npm install -g` puts the bin with Debian's Node",
+    );
   });
 
   it('ships an example environment file with every SRV_* variable, all commented out', () => {
@@ -145,9 +178,16 @@ describe('systemd unit (systemd/docker-stats-to-backstop.service)', () => {
     assert.equal(out.kind, 'config', JSON.stringify(out));
     assert.ok(backstopFile, 'SRV_BACKSTOP_FILE has an example');
     const fromFile = parseConfig({
-      argv: [], env: { SRV_BACKSTOP_FILE: backstopFile }, hostname: 'host', homedir: '/nonexistent',
+      argv: [],
+      env: { SRV_BACKSTOP_FILE: backstopFile },
+      hostname: 'host',
+      homedir: '/nonexistent',
       readFile: (path) => (path === backstopFile ? 'https://user:fake@backstop.example/publish/docker\n' : ''),
     });
-    assert.equal(fromFile.kind === 'config' && fromFile.config.backstop?.host, 'backstop.example', JSON.stringify(fromFile));
+    assert.equal(
+      fromFile.kind === 'config' && fromFile.config.backstop?.host,
+      'backstop.example',
+      JSON.stringify(fromFile),
+    );
   });
 });

@@ -62,7 +62,10 @@ describe('Engine over ssh://', () => {
     agentSocket = join(dir, 'agent.sock');
     agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
     const addKey = (): Promise<boolean> =>
-      exec('ssh-add', [join(dir, 'user_key')], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket } }).then(() => true, () => false);
+      exec('ssh-add', [join(dir, 'user_key')], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket } }).then(
+        () => true,
+        () => false,
+      );
     await pollUntil(addKey, 'the key added to the agent');
     await containers.start(web);
   });
@@ -77,7 +80,17 @@ describe('Engine over ssh://', () => {
   /** One `--once` run against the test's sshd as `user`, with a known_hosts file of the test's. */
   const runOverSsh = (user: string, knownHosts: string, poll: string): ReturnType<typeof runBinary> =>
     runBinary(
-      ['--docker', `ssh://${user}@127.0.0.1:${port}`, '--ssh-known-hosts', join(dir, knownHosts), '--label', containers.label, '--once', '--poll', poll],
+      [
+        '--docker',
+        `ssh://${user}@127.0.0.1:${port}`,
+        '--ssh-known-hosts',
+        join(dir, knownHosts),
+        '--label',
+        containers.label,
+        '--once',
+        '--poll',
+        poll,
+      ],
       { SSH_AUTH_SOCK: agentSocket },
       90_000,
     );
@@ -96,14 +109,24 @@ describe('Engine over ssh://', () => {
     const out = await runOverSsh((await exec('id', ['-un'])).stdout.trim(), 'known_hosts_other', '2s');
     assert.equal(out.code, 1, out.stderr);
     const other = join(dir, 'known_hosts_other').replace(/[.]/g, '\\.');
-    assert.match(out.stderr, new RegExp(`cannot reach Docker.*SSH host key of \\[127\\.0\\.0\\.1\\]:${port} is not in ${other}`));
+    assert.match(
+      out.stderr,
+      new RegExp(`cannot reach Docker.*SSH host key of \\[127\\.0\\.0\\.1\\]:${port} is not in ${other}`),
+    );
     assert.doesNotMatch(out.stdout, /memory\.usage/);
   });
 
   it('is a configuration error when the known_hosts file cannot be read', async () => {
-    const out = await runBinary(['--docker', `ssh://127.0.0.1:${port}`, '--ssh-known-hosts', join(dir, 'missing'), '--once'], {}, 30_000);
+    const out = await runBinary(
+      ['--docker', `ssh://127.0.0.1:${port}`, '--ssh-known-hosts', join(dir, 'missing'), '--once'],
+      {},
+      30_000,
+    );
     assert.equal(out.code, 2, out.stderr);
-    assert.match(out.stderr, /--ssh-known-hosts: .*needs the host's key in a known_hosts file, and ".*missing" cannot be read \(ENOENT\)/);
+    assert.match(
+      out.stderr,
+      /--ssh-known-hosts: .*needs the host's key in a known_hosts file, and ".*missing" cannot be read \(ENOENT\)/,
+    );
   });
 
   it('says why when the agent holds no key the server accepts', async () => {

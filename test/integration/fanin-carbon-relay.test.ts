@@ -53,19 +53,44 @@ describe('fan-in: two daemons → carbon-c-relay (consistent hashing) → two ca
 
   it(`${TICKS} ticks of two hosts: every series sent lands in exactly one cache, the one the hash names`, async () => {
     for (const host of HOSTS) {
-      daemons.push(new DaemonProcess([
-        '--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', '--hostname', host,
-        '--carbon', `tcp://127.0.0.1:${relay.port}`, '--carbon-prefix', '{host}', '--backstop', receiver!.url({ name: host }),
-      ]));
+      daemons.push(
+        new DaemonProcess([
+          '--docker',
+          'unix:///var/run/docker.sock',
+          '--label',
+          containers.label,
+          '--poll',
+          '1s',
+          '--hostname',
+          host,
+          '--carbon',
+          `tcp://127.0.0.1:${relay.port}`,
+          '--carbon-prefix',
+          '{host}',
+          '--backstop',
+          receiver!.url({ name: host }),
+        ]),
+      );
     }
     const ticks = (host: string): number =>
-      new Set(receiver!.points.filter((p) => p.path === `${host}.${host}.containers.total` && p.value === 2).map((p) => p.measure_time)).size;
-    await receiver!.waitFor(() => HOSTS.every((host) => ticks(host) >= TICKS), { timeoutMs: 90_000, what: `${TICKS} ticks with both containers from each host` });
+      new Set(
+        receiver!.points
+          .filter((p) => p.path === `${host}.${host}.containers.total` && p.value === 2)
+          .map((p) => p.measure_time),
+      ).size;
+    await receiver!.waitFor(() => HOSTS.every((host) => ticks(host) >= TICKS), {
+      timeoutMs: 90_000,
+      what: `${TICKS} ticks with both containers from each host`,
+    });
     for (const d of daemons) assert.equal((await d.stop()).code, 0, d.stderr);
 
     // What each daemon sent, by Backstop's naming, which is the carbon path here.
     const sent = new Set(receiver!.points.map((p) => p.path));
-    for (const host of HOSTS) assert.ok([...sent].some((p) => p.startsWith(`${host}.`)), `${host} sent series`);
+    for (const host of HOSTS)
+      assert.ok(
+        [...sent].some((p) => p.startsWith(`${host}.`)),
+        `${host} sent series`,
+      );
 
     // carbon-cache writes its whisper files a little after it receives the points.
     const deadline = Date.now() + 60_000;
@@ -74,7 +99,10 @@ describe('fan-in: two daemons → carbon-c-relay (consistent hashing) → two ca
       stored = [new Set(await caches[0].series()), new Set(await caches[1].series())];
       const missing = [...sent].filter((p) => !stored[0].has(p) && !stored[1].has(p));
       if (missing.length === 0) break;
-      if (Date.now() > deadline) assert.fail(`${missing.length} of ${sent.size} series in neither cache, e.g. ${missing.slice(0, 5).join(', ')}`);
+      if (Date.now() > deadline)
+        assert.fail(
+          `${missing.length} of ${sent.size} series in neither cache, e.g. ${missing.slice(0, 5).join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
 
@@ -98,7 +126,10 @@ describe('fan-in: two daemons → carbon-c-relay (consistent hashing) → two ca
       const path = `${host}.${host}.containers.total`;
       const times = new Set(receiver!.points.filter((p) => p.path === path).map((p) => p.measure_time));
       const cache = a.has(path) ? caches[0] : caches[1];
-      await pollUntil(async () => (await cache.fetch(path)).size === times.size, `${path}: the ${times.size} ticks sent, in one file`);
+      await pollUntil(
+        async () => (await cache.fetch(path)).size === times.size,
+        `${path}: the ${times.size} ticks sent, in one file`,
+      );
     }
   });
 });

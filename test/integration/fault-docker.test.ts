@@ -62,7 +62,8 @@ function waitSelf(d: DaemonProcess, name: string, ok: (v: number) => boolean, ti
 const rssBytes = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 
-const streamsOf = (engine: FakeEngine, name: string) => engine.streams.filter((s) => s.containerId === engine.container(name).id);
+const streamsOf = (engine: FakeEngine, name: string) =>
+  engine.streams.filter((s) => s.containerId === engine.container(name).id);
 
 const occurrences = (text: string, needle: string): number => text.split(needle).length - 1;
 
@@ -201,7 +202,8 @@ describe('Docker-side faults, against a fake Engine', () => {
     engine.setBehaviour('fault-stall', 'normal');
     await waitFor(
       () => engine.statsOpens('fault-stall') >= 2,
-      () => `a second stats open for the stalled container; exit ${d.child.exitCode}; stderr:\n${d.stderr.slice(-3000)}`,
+      () =>
+        `a second stats open for the stalled container; exit ${d.child.exitCode}; stderr:\n${d.stderr.slice(-3000)}`,
       30_000,
     );
     const stalled = streamsOf(engine, 'fault-stall');
@@ -215,7 +217,11 @@ describe('Docker-side faults, against a fake Engine', () => {
   });
 
   it('the Engine goes away and comes back: the daemon reconnects and the metrics continue', async () => {
-    const specs: FakeContainerSpec[] = [{ name: 'fault-phoenix-1' }, { name: 'fault-phoenix-2' }, { name: 'fault-phoenix-3' }];
+    const specs: FakeContainerSpec[] = [
+      { name: 'fault-phoenix-1' },
+      { name: 'fault-phoenix-2' },
+      { name: 'fault-phoenix-3' },
+    ];
     const before = await fake(specs);
     const ids = specs.map((s) => before.container(s.name).id);
     const d = daemon(before);
@@ -249,69 +255,70 @@ describe('Docker-side faults, against a fake Engine', () => {
    * stuck on a container never does: the stream collector must time such requests out (--stall-timeout),
    * retry them, and open streams outside its inspect concurrency limit.
    */
-  it(
-    'stats requests the Engine never answers: retried, and other containers are still followed',
-    async () => {
-      // An Engine stuck on a container accepts `GET /containers/{id}/stats` and never sends the
-      // headers. Eight such containers (as many as the daemon inspects at once), plus a normal one.
-      const hung = Array.from({ length: 8 }, (_, i): FakeContainerSpec => ({ name: `fault-hang-${i}`, behaviour: 'hang' }));
-      const engine = await fake([...hung, { name: 'fault-unhung' }]);
-      const d = daemon(engine, ['--stall-timeout', '2s']);
-      await waitFor(() => hung.every((h) => engine.statsOpens(h.name) >= 1), 'a stats request for every hung container');
-      await waitFor(() => engine.eventSubscribers === 1, 'subscribed to events');
-      const late = engine.startContainer({ name: 'fault-after-hang' });
-      const within = (p: Promise<unknown>): Promise<boolean> => p.then(() => true, () => false);
-      const [unhung, after, retried] = await Promise.all([
-        within(waitLine(d, 'fault-unhung.cpu.total', 0, 12_000)),
-        within(waitLine(d, 'fault-after-hang.cpu.total', 0, 12_000)),
-        within(waitFor(() => hung.every((h) => engine.statsOpens(h.name) >= 2), 'retries', 12_000)),
-      ]);
-      const inspects = (id: string): number => engine.requests.filter((r) => r.path === `/containers/${id}/json`).length;
-      console.log(
-        `# hang: with 8 stats requests unanswered: listed container followed ${unhung} (inspected ` +
-          `${inspects(engine.container('fault-unhung').id)}x), container started later followed ${after} (inspected ` +
-          `${inspects(late.id)}x), hung requests retried ${retried} ` +
-          `(opens ${hung.map((h) => engine.statsOpens(h.name)).join(',')})`,
+  it('stats requests the Engine never answers: retried, and other containers are still followed', async () => {
+    // An Engine stuck on a container accepts `GET /containers/{id}/stats` and never sends the
+    // headers. Eight such containers (as many as the daemon inspects at once), plus a normal one.
+    const hung = Array.from(
+      { length: 8 },
+      (_, i): FakeContainerSpec => ({ name: `fault-hang-${i}`, behaviour: 'hang' }),
+    );
+    const engine = await fake([...hung, { name: 'fault-unhung' }]);
+    const d = daemon(engine, ['--stall-timeout', '2s']);
+    await waitFor(() => hung.every((h) => engine.statsOpens(h.name) >= 1), 'a stats request for every hung container');
+    await waitFor(() => engine.eventSubscribers === 1, 'subscribed to events');
+    const late = engine.startContainer({ name: 'fault-after-hang' });
+    const within = (p: Promise<unknown>): Promise<boolean> =>
+      p.then(
+        () => true,
+        () => false,
       );
-      assert.ok(unhung, 'a listed container is followed although 8 stats requests hang');
-      assert.ok(after, 'a container started later is followed although 8 stats requests hang');
-      assert.ok(retried, 'a stats request that never answers is given up and retried (like a stalled stream)');
-      assert.equal(await stopWithin(d), 0);
-    },
-  );
+    const [unhung, after, retried] = await Promise.all([
+      within(waitLine(d, 'fault-unhung.cpu.total', 0, 12_000)),
+      within(waitLine(d, 'fault-after-hang.cpu.total', 0, 12_000)),
+      within(waitFor(() => hung.every((h) => engine.statsOpens(h.name) >= 2), 'retries', 12_000)),
+    ]);
+    const inspects = (id: string): number => engine.requests.filter((r) => r.path === `/containers/${id}/json`).length;
+    console.log(
+      `# hang: with 8 stats requests unanswered: listed container followed ${unhung} (inspected ` +
+        `${inspects(engine.container('fault-unhung').id)}x), container started later followed ${after} (inspected ` +
+        `${inspects(late.id)}x), hung requests retried ${retried} ` +
+        `(opens ${hung.map((h) => engine.statsOpens(h.name)).join(',')})`,
+    );
+    assert.ok(unhung, 'a listed container is followed although 8 stats requests hang');
+    assert.ok(after, 'a container started later is followed although 8 stats requests hang');
+    assert.ok(retried, 'a stats request that never answers is given up and retried (like a stalled stream)');
+    assert.equal(await stopWithin(d), 0);
+  });
 
-  it(
-    'stops on SIGTERM within --shutdown-timeout although a stats request is unanswered',
-    async () => {
-      const engine = await fake([{ name: 'fault-hang-stop', behaviour: 'hang' }, { name: 'fault-ok' }]);
-      const d = daemon(engine, ['--shutdown-timeout', '3s']);
-      await waitLine(d, 'fault-ok.cpu.total');
-      await waitFor(() => engine.statsOpens('fault-hang-stop') >= 1, 'the unanswered stats request');
-      const t0 = Date.now();
-      const code = await stopWithin(d, 10_000);
-      console.log(`# hang: SIGTERM with an unanswered stats request: exit ${code} after ${Date.now() - t0} ms`);
-      assert.equal(code, 0);
-    },
-  );
+  it('stops on SIGTERM within --shutdown-timeout although a stats request is unanswered', async () => {
+    const engine = await fake([{ name: 'fault-hang-stop', behaviour: 'hang' }, { name: 'fault-ok' }]);
+    const d = daemon(engine, ['--shutdown-timeout', '3s']);
+    await waitLine(d, 'fault-ok.cpu.total');
+    await waitFor(() => engine.statsOpens('fault-hang-stop') >= 1, 'the unanswered stats request');
+    const t0 = Date.now();
+    const code = await stopWithin(d, 10_000);
+    console.log(`# hang: SIGTERM with an unanswered stats request: exit ${code} after ${Date.now() - t0} ms`);
+    assert.equal(code, 0);
+  });
 
-  it(
-    'a container whose inspect fails once (Engine under stress) is still followed',
-    async () => {
-      const engine = await fake([{ name: 'fault-inspect-flaky' }, { name: 'fault-inspect-ok' }]);
-      engine.failInspect('fault-inspect-flaky', 1);
-      const d = daemon(engine);
-      await waitLine(d, 'fault-inspect-ok.cpu.total');
-      const followed = await waitLine(d, 'fault-inspect-flaky.cpu.total', 0, 15_000).then(() => true, () => false);
-      const id = engine.container('fault-inspect-flaky').id;
-      console.log(
-        `# inspect failure: followed within 15 s ${followed}; inspects ` +
-          `${engine.requests.filter((r) => r.path === `/containers/${id}/json`).length}, ` +
-          `stats opens ${engine.statsOpens(id)}`,
-      );
-      assert.ok(followed, 'the daemon retries the inspect (or the whole reconcile) after a transient failure');
-      assert.equal(await stopWithin(d), 0);
-    },
-  );
+  it('a container whose inspect fails once (Engine under stress) is still followed', async () => {
+    const engine = await fake([{ name: 'fault-inspect-flaky' }, { name: 'fault-inspect-ok' }]);
+    engine.failInspect('fault-inspect-flaky', 1);
+    const d = daemon(engine);
+    await waitLine(d, 'fault-inspect-ok.cpu.total');
+    const followed = await waitLine(d, 'fault-inspect-flaky.cpu.total', 0, 15_000).then(
+      () => true,
+      () => false,
+    );
+    const id = engine.container('fault-inspect-flaky').id;
+    console.log(
+      `# inspect failure: followed within 15 s ${followed}; inspects ` +
+        `${engine.requests.filter((r) => r.path === `/containers/${id}/json`).length}, ` +
+        `stats opens ${engine.statsOpens(id)}`,
+    );
+    assert.ok(followed, 'the daemon retries the inspect (or the whole reconcile) after a transient failure');
+    assert.equal(await stopWithin(d), 0);
+  });
 
   it('uses GET only: through container start, die and destroy', async () => {
     const engine = await fake([{ name: 'fault-get-1' }]);
@@ -327,7 +334,9 @@ describe('Docker-side faults, against a fake Engine', () => {
     await waitLine(d, 'fault-get-1.cpu.total', Math.ceil(Date.now() / 1000) + 1);
     assert.equal(engine.streams.length, opens, 'no stream for the removed container');
     assert.equal(await stopWithin(d), 0);
-    const routes = [...new Set(engine.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{64}/, '{id}')}`))].sort();
+    const routes = [
+      ...new Set(engine.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{64}/, '{id}')}`)),
+    ].sort();
     console.log(`# requests seen: ${routes.join(', ')}`);
     assert.deepEqual(forbidden([engine]), []);
     assert.deepEqual(forbidden(allEngines), [], 'no case of this file saw anything but GETs of known routes');

@@ -6,14 +6,7 @@ import type { BackstopReceiver, StoredPoint } from '../helpers/backstop-receiver
 import type { DaemonProcess } from '../helpers/daemon.js';
 import { DeliveryRig, gaps, secondsOf } from '../helpers/delivery-rig.js';
 import { freePort } from '../helpers/services.js';
-import {
-  accountTicks,
-  ranges,
-  referenceTick,
-  selfCounter,
-  selfPath,
-  stopTotals,
-} from '../helpers/tick-accounting.js';
+import { accountTicks, ranges, referenceTick, selfCounter, selfPath, stopTotals } from '../helpers/tick-accounting.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -140,7 +133,10 @@ describe('the spool under faults, on the real Engine', () => {
     await h.r.close();
     await h.d.waitForLog(/send failed/, 'the outage noticed');
     await sleep(2_000);
-    assert.ok(spoolFiles(fs.dir).some((f) => f.bytes > 0), 'the outage spooled');
+    assert.ok(
+      spoolFiles(fs.dir).some((f) => f.bytes > 0),
+      'the outage spooled',
+    );
     fs.fail();
     await waitFor(() => DeliveryRig.readOnly(fs.dir), 'ext4 remounted read-only', 5_000);
     const roAt = nowSeconds();
@@ -189,8 +185,10 @@ describe('the spool under faults, on the real Engine', () => {
     const missing = before.filter((t) => !seen.includes(t));
     const lastSeconds = [mustHave + 1, mustHave + 2].filter((t) => !seen.includes(t));
     const hangSeconds = Math.round((killedAt - hangAt) / 1000);
-    console.log(`# hang ${hangSeconds} s then kill -9: ${before.length} ticks before the kill, ` +
-      `${missing.length} missing, ${lastSeconds.length} of the last 2 s missing`);
+    console.log(
+      `# hang ${hangSeconds} s then kill -9: ${before.length} ticks before the kill, ` +
+        `${missing.length} missing, ${lastSeconds.length} of the last 2 s missing`,
+    );
     assert.deepEqual(ranges(missing), '', `ticks ${h.from}..${mustHave} (kill at ${killedAt / 1000}) arrived`);
     const afterRestart = seen.filter((t) => t > restartAt + 1 && t <= to);
     assert.deepEqual(gaps(afterRestart), [], `every tick after the restart arrived: ${ranges(afterRestart)}`);
@@ -217,7 +215,9 @@ describe('the spool under faults, on the real Engine', () => {
       // The stop's batch is stamped with the next tick due: the next run must not make that tick again.
       await sleep(1_000);
     }
-    const segments = spoolFiles(spoolDir).map((f) => f.path).sort();
+    const segments = spoolFiles(spoolDir)
+      .map((f) => f.path)
+      .sort();
     assert.ok(segments.length >= 1, 'the runs left segments');
     const corrupt = ['-1', 'abc', '99999999999999999999'];
     for (const [i, s] of segments.entries()) writeFileSync(`${s}.ack`, corrupt[i % corrupt.length]!);
@@ -240,7 +240,8 @@ describe('the spool under faults, on the real Engine', () => {
     assert.ok(Math.max(...rss) < 250, `RSS bounded: ${rss.map((m) => m.toFixed(0)).join(' ')} MiB`);
     assert.ok(rss.at(-1)! - rss[0]! < 50, `RSS not growing: ${rss.map((m) => m.toFixed(0)).join(' ')} MiB`);
     await r.waitFor(() => expected.every((t) => ticks(r).includes(t)) || undefined, {
-      what: `the backlog (ticks ${ranges(expected)}); ` +
+      what:
+        `the backlog (ticks ${ranges(expected)}); ` +
         `missing ${ranges(expected.filter((t) => !ticks(r).includes(t)))}; the daemon said:\n${d.stderr.slice(-3000)}`,
     });
     await d.stop();
@@ -255,7 +256,10 @@ describe('the spool under faults, on the real Engine', () => {
     await h.r.close();
     await h.d.waitForLog(/send failed/, 'the outage noticed');
     await sleep(5_000);
-    assert.ok(spoolFiles(spoolDir).some((f) => f.bytes > 0), 'the outage spooled');
+    assert.ok(
+      spoolFiles(spoolDir).some((f) => f.bytes > 0),
+      'the outage spooled',
+    );
     const [sinkDir] = readdirSync(spoolDir);
     const rmAt = nowSeconds();
     rmSync(spoolDir, { recursive: true, force: true });

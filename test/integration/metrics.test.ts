@@ -23,7 +23,10 @@ const lines = (d: DaemonProcess): Line[] =>
       const [path, value, time] = l.split(' ');
       return { path: path!, value: Number(value), time: Number(time) };
     });
-const values = (d: DaemonProcess, path: string): number[] => lines(d).filter((l) => l.path === path).map((l) => l.value);
+const values = (d: DaemonProcess, path: string): number[] =>
+  lines(d)
+    .filter((l) => l.path === path)
+    .map((l) => l.value);
 
 /** `docker stats --no-stream` for one container: CPU % and MEM USAGE in bytes. */
 async function dockerStats(name: string): Promise<{ cpu: number; mem: number }> {
@@ -48,7 +51,16 @@ describe('metrics compared with docker stats, on the real Engine', () => {
       cmd: ['sh', '-c', 'dd if=/dev/zero of=/data/fill bs=1M count=48 2>/dev/null; exec sleep 2147483647'],
     });
     await containers.start(health, {
-      args: ['--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '1', '--health-timeout', '2s'],
+      args: [
+        '--health-cmd',
+        'test -f /tmp/ok',
+        '--health-interval',
+        '1s',
+        '--health-retries',
+        '1',
+        '--health-timeout',
+        '2s',
+      ],
       cmd: ['sh', '-c', 'touch /tmp/ok; sleep 8; rm /tmp/ok; exec sleep 2147483647'],
     });
     d = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '5s']);
@@ -61,17 +73,27 @@ describe('metrics compared with docker stats, on the real Engine', () => {
 
   it('cpu.percent of a busy container limited with --cpus 0.5 is close to 50 and to docker stats', async () => {
     // Two full intervals, so that the figure spans a whole one.
-    const ours = await waitFor(() => values(d, `${half}.cpu.percent`).slice(1).at(-1), 'two cpu.percent values', 60_000);
+    const ours = await waitFor(
+      () => values(d, `${half}.cpu.percent`).slice(1).at(-1),
+      'two cpu.percent values',
+      60_000,
+    );
     const theirs = await dockerStats(half);
-    console.log(`# cpu.percent (--cpus 0.5, busy loop): ours ${ours.toFixed(1)} %, docker stats ${theirs.cpu.toFixed(1)} %`);
+    console.log(
+      `# cpu.percent (--cpus 0.5, busy loop): ours ${ours.toFixed(1)} %, docker stats ${theirs.cpu.toFixed(1)} %`,
+    );
     assert.ok(ours > 35 && ours < 65, `cpu.percent ${ours}`);
     assert.ok(Math.abs(ours - theirs.cpu) < 15, `ours ${ours} vs docker stats ${theirs.cpu}`);
     const throttled = values(d, `${half}.cpu.throttled_periods`).at(-1)!;
     assert.ok(throttled > 0, 'a CPU-limited busy container gets throttled');
   });
 
-  it('memory.working_set of a container that filled a tmpfs is close to docker stats\' MEM USAGE', async () => {
-    const ours = await waitFor(() => values(d, `${tmpfs}.memory.working_set`).find((v) => v > 48e6), 'a working set above 48 MB', 60_000);
+  it("memory.working_set of a container that filled a tmpfs is close to docker stats' MEM USAGE", async () => {
+    const ours = await waitFor(
+      () => values(d, `${tmpfs}.memory.working_set`).find((v) => v > 48e6),
+      'a working set above 48 MB',
+      60_000,
+    );
     const theirs = await dockerStats(tmpfs);
     const latest = values(d, `${tmpfs}.memory.working_set`).at(-1)!;
     console.log(
@@ -79,7 +101,10 @@ describe('metrics compared with docker stats, on the real Engine', () => {
         `docker stats ${(theirs.mem / 2 ** 20).toFixed(1)} MiB`,
     );
     assert.ok(ours >= 48 * 2 ** 20);
-    assert.ok(Math.abs(latest - theirs.mem) < Math.max(0.05 * theirs.mem, 2 * 2 ** 20), `ours ${latest} vs ${theirs.mem}`);
+    assert.ok(
+      Math.abs(latest - theirs.mem) < Math.max(0.05 * theirs.mem, 2 * 2 ** 20),
+      `ours ${latest} vs ${theirs.mem}`,
+    );
     const percent = values(d, `${tmpfs}.memory.percent`).at(-1)!;
     const limit = values(d, `${tmpfs}.memory.limit`).at(-1)!;
     assert.ok(Math.abs(percent - (latest / limit) * 100) < 1e-6);

@@ -27,12 +27,27 @@ describe('naming rules on the real Engine', () => {
   after(() => containers.cleanup());
 
   it(`--once with a nested-quantifier rule and a hostile name exits 0 within ${BOUND_MS / 1000} s`, async () => {
-    const args = ['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--once', '--poll', '2s', '--prefix', HOSTILE_RULE];
+    const args = [
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--once',
+      '--poll',
+      '2s',
+      '--prefix',
+      HOSTILE_RULE,
+    ];
     const started = performance.now();
     const { code, stdout, stderr } = await runBinary(args, {}, BOUND_MS);
     const tookMs = Math.round(performance.now() - started);
     assert.equal(code, 0, `exit ${code} after ${tookMs} ms (killed at ${BOUND_MS} ms); stderr:\n${stderr}`);
-    const paths = new Set(stdout.trim().split('\n').map((line) => line.split('.cpu.total ')[0]));
+    const paths = new Set(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('.cpu.total ')[0]),
+    );
     // The hostile name has no dot: the rule does not match and the name is kept as it is.
     assert.ok(paths.has(hostile), `no cpu.total for ${hostile} in:\n${stdout}`);
     // The other matches: Go's ReplaceAllString with "$2" keeps what follows the dot.

@@ -45,10 +45,22 @@ describe('one-shot collection mode', () => {
     await containers.cleanup();
   });
 
-  it('reports every container each tick, with rates from the previous tick\'s sample', async () => {
-    d = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '2s', '--mode', 'oneshot']);
+  it("reports every container each tick, with rates from the previous tick's sample", async () => {
+    d = new DaemonProcess([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--poll',
+      '2s',
+      '--mode',
+      'oneshot',
+    ]);
     const percents = () =>
-      d.stdout.split('\n').filter((l) => l.startsWith(`${busy}.cpu.percent `)).map((l) => Number(l.split(' ')[1]));
+      d.stdout
+        .split('\n')
+        .filter((l) => l.startsWith(`${busy}.cpu.percent `))
+        .map((l) => Number(l.split(' ')[1]));
     await waitFor(() => percents().length >= 2, 'two CPU % values', 60_000);
     const last = percents().at(-1)!;
     assert.ok(last > 30 && last < 70, `cpu.percent of a --cpus 0.5 busy loop: ${last}`);

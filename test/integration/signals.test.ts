@@ -25,7 +25,8 @@ const NOTHING = '--label=dstb.none=none';
 const OLD_PASSWORD = 'old-Rotate-pw-1';
 const NEW_PASSWORD = 'new-Rotate-pw-2';
 
-const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('signals and the listener', () => {
   const daemons: DaemonProcess[] = [];
@@ -64,15 +65,20 @@ describe('signals and the listener', () => {
     const file = join(dir, 'backstop_url');
     writeFileSync(file, `${back.url({ user: 'ops', password: OLD_PASSWORD })}\n`);
     const d = daemon(['--backstop-file', file, '--poll', '1s']);
-    await back.waitFor(() => back.requests.some((r) => r.authorization === basic('ops', OLD_PASSWORD)), { what: 'a request with the old password' });
+    await back.waitFor(() => back.requests.some((r) => r.authorization === basic('ops', OLD_PASSWORD)), {
+      what: 'a request with the old password',
+    });
 
     writeFileSync(file, `${back.url({ user: 'ops', password: NEW_PASSWORD })}\n`);
     d.child.kill('SIGHUP');
     await d.waitForLog(/SIGHUP: read the Backstop URL again .*credentials=changed/, 'the reload logged');
-    const firstNew = await back.waitFor(() => {
-      const i = back.requests.findIndex((r) => r.authorization === basic('ops', NEW_PASSWORD));
-      return i === -1 ? undefined : i;
-    }, { what: 'a request with the new password' });
+    const firstNew = await back.waitFor(
+      () => {
+        const i = back.requests.findIndex((r) => r.authorization === basic('ops', NEW_PASSWORD));
+        return i === -1 ? undefined : i;
+      },
+      { what: 'a request with the new password' },
+    );
     await back.waitFor(() => back.requests.length > firstNew + 2, { what: 'more requests after the reload' });
     assert.deepEqual(
       back.requests.slice(firstNew).filter((r) => r.authorization !== basic('ops', NEW_PASSWORD)),
@@ -83,14 +89,22 @@ describe('signals and the listener', () => {
     // A file that is now bad: the URL in use stays, with an error line that does not show the file.
     writeFileSync(file, `${NEW_PASSWORD}-but-no-url\n`);
     d.child.kill('SIGHUP');
-    await d.waitForLog(/ERROR SIGHUP: kept the Backstop URL in use .*does not hold an http or https URL/, 'the bad file refused');
+    await d.waitForLog(
+      /ERROR SIGHUP: kept the Backstop URL in use .*does not hold an http or https URL/,
+      'the bad file refused',
+    );
     const before = back.requests.length;
     await back.waitFor(() => back.requests.length > before + 1, { what: 'requests after the bad reload' });
     assert.ok(back.requests.slice(before).every((r) => r.authorization === basic('ops', NEW_PASSWORD)));
 
     assert.equal(d.child.exitCode, null, 'SIGHUP did not end the daemon');
     assert.equal((await d.stop()).code, 0, d.stderr);
-    for (const secret of [OLD_PASSWORD, NEW_PASSWORD, basic('ops', OLD_PASSWORD).slice(6), basic('ops', NEW_PASSWORD).slice(6)]) {
+    for (const secret of [
+      OLD_PASSWORD,
+      NEW_PASSWORD,
+      basic('ops', OLD_PASSWORD).slice(6),
+      basic('ops', NEW_PASSWORD).slice(6),
+    ]) {
       assert.ok(!d.output.includes(secret), `${secret} logged:\n${d.stderr}`);
     }
   });
@@ -101,7 +115,10 @@ describe('signals and the listener', () => {
     const file = join(dir, 'backstop_url');
     writeFileSync(file, `${back.url({ user: 'ops', password: OLD_PASSWORD })}\n`);
     const d = daemon(['--backstop-file', file, '--poll', '1s']);
-    await d.waitForLog(/sink refuses the metrics: check its configuration.*retryInMs=(\d+)/, 'a 401 and its slow retry');
+    await d.waitForLog(
+      /sink refuses the metrics: check its configuration.*retryInMs=(\d+)/,
+      'a 401 and its slow retry',
+    );
     const retryInMs = Number(/sink refuses the metrics.*retryInMs=(\d+)/.exec(d.stderr)![1]);
     assert.ok(retryInMs >= 15_000, `a slow retry after a 401 (retryInMs=${retryInMs})`);
     writeFileSync(file, `${back.url({ user: 'ops', password: NEW_PASSWORD })}\n`);
@@ -109,7 +126,10 @@ describe('signals and the listener', () => {
     d.child.kill('SIGHUP');
     await back.waitFor(() => back.points.length > 0, { what: 'points with the new password' });
     // Without the retry it would have come only after the slow wait (at least 15 s after the 401).
-    assert.ok(Date.now() - hupAt < retryInMs / 2, `delivered ${Date.now() - hupAt} ms after SIGHUP, the wait was ${retryInMs} ms`);
+    assert.ok(
+      Date.now() - hupAt < retryInMs / 2,
+      `delivered ${Date.now() - hupAt} ms after SIGHUP, the wait was ${retryInMs} ms`,
+    );
     assert.equal((await d.stop()).code, 0, d.stderr);
   });
 
@@ -121,10 +141,20 @@ describe('signals and the listener', () => {
       if (which !== 'key') copyFileSync(join(from, 'cert.pem'), join(live, 'cert.pem'));
       if (which !== 'cert') copyFileSync(join(from, 'key.pem'), join(live, 'key.pem'));
     };
-    const fingerprint = (dir: string): string => new X509Certificate(readFileSync(join(dir, 'cert.pem'))).fingerprint256;
+    const fingerprint = (dir: string): string =>
+      new X509Certificate(readFileSync(join(dir, 'cert.pem'))).fingerprint256;
     install(a);
     const port = await freePort();
-    const d = daemon(['--listen', `127.0.0.1:${port}`, '--tls-cert', join(live, 'cert.pem'), '--tls-key', join(live, 'key.pem'), '--poll', '1s']);
+    const d = daemon([
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      join(live, 'cert.pem'),
+      '--tls-key',
+      join(live, 'key.pem'),
+      '--poll',
+      '1s',
+    ]);
     await d.waitForLog(/serving \/metrics and \/healthz/);
     assert.equal(await servedFingerprint(port), fingerprint(a));
 
@@ -166,26 +196,43 @@ describe('signals and the listener', () => {
     const back = await receiver({ port: hanging.port });
     const again = daemon(['--backstop', back.url(), ...args]);
     const path = `${HOST_PATH}.docker_stats_to_backstop.samples`;
-    await back.waitFor(() => new Set(back.points.filter((p) => p.metric === path && p.measure_time <= killedAt).map((p) => p.measure_time)).size >= 3 || undefined, {
-      what: 'the ticks queued before the second signal, from the spool',
-      timeoutMs: 60_000,
-    });
+    await back.waitFor(
+      () =>
+        new Set(back.points.filter((p) => p.metric === path && p.measure_time <= killedAt).map((p) => p.measure_time))
+          .size >= 3 || undefined,
+      {
+        what: 'the ticks queued before the second signal, from the spool',
+        timeoutMs: 60_000,
+      },
+    );
     assert.equal((await again.stop()).code, 0, again.stderr);
   });
 
-  it('/healthz says the status code and the daemon\'s words, never the receiver\'s answer', async () => {
+  it("/healthz says the status code and the daemon's words, never the receiver's answer", async () => {
     const secret = 'healthz-Secret-pw-3';
     const echo = createServer((req, res) => {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`echo-marker you sent ${req.headers.authorization} (${secret})`);
+      res
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`echo-marker you sent ${req.headers.authorization} (${secret})`);
     });
     servers.push(echo);
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     const echoPort = (echo.address() as AddressInfo).port;
     const port = await freePort();
-    const d = daemon(['--backstop', `http://ops:${secret}@127.0.0.1:${echoPort}/publish/docker`, '--listen', `127.0.0.1:${port}`, '--poll', '1s']);
+    const d = daemon([
+      '--backstop',
+      `http://ops:${secret}@127.0.0.1:${echoPort}/publish/docker`,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--poll',
+      '1s',
+    ]);
     const body = await pollHealth(port, (h) => h.sinks.some((s) => s.lastError !== null));
     const backstop = body.sinks.find((s) => s.sink.startsWith('backstop'))!;
-    assert.equal(backstop.lastError, `Backstop answered 500 to POST http://ops:***@127.0.0.1:${echoPort}/publish/docker`);
+    assert.equal(
+      backstop.lastError,
+      `Backstop answered 500 to POST http://ops:***@127.0.0.1:${echoPort}/publish/docker`,
+    );
     const text = JSON.stringify(body);
     for (const leak of ['echo-marker', secret, basic('ops', secret).slice(6)]) {
       assert.ok(!text.includes(leak), `/healthz repeats ${leak}: ${text}`);
@@ -208,9 +255,16 @@ describe('signals and the listener', () => {
     const extra = await open(port);
     sockets.push(extra);
     await waitFor(() => extra.closed || extra.destroyed, 'the connection past the cap closed by the server', 10_000);
-    assert.ok(held.every((s) => !s.closed && !s.destroyed), 'closed for the cap, not for a timeout: the held ones are still open');
+    assert.ok(
+      held.every((s) => !s.closed && !s.destroyed),
+      'closed for the cap, not for a timeout: the held ones are still open',
+    );
     // The held ones are cut at the headers timeout; then the listener answers again.
-    await waitFor(() => held.every((s) => s.closed || s.destroyed), 'the unfinished requests cut', LISTENER_LIMITS.headersTimeoutMs + 20_000);
+    await waitFor(
+      () => held.every((s) => s.closed || s.destroyed),
+      'the unfinished requests cut',
+      LISTENER_LIMITS.headersTimeoutMs + 20_000,
+    );
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     await res.text();
     assert.ok(res.status === 200 || res.status === 503, String(res.status));

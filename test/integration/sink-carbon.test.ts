@@ -26,13 +26,25 @@ describe('carbon sink against the real carbon-cache', () => {
   const web = containers.name('web');
 
   const daemon = (args: string[]): DaemonProcess => {
-    const d = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', ...args]);
+    const d = new DaemonProcess([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--poll',
+      '1s',
+      ...args,
+    ]);
     daemons.push(d);
     return d;
   };
 
   /** Polls the whisper file until `pick` finds something in its points. */
-  const waitWhisper = async <T>(path: string, pick: (points: Map<number, number>) => T | undefined, what: string): Promise<T> => {
+  const waitWhisper = async <T>(
+    path: string,
+    pick: (points: Map<number, number>) => T | undefined,
+    what: string,
+  ): Promise<T> => {
     const until = Date.now() + 90_000;
     for (;;) {
       if (existsSync(carbon.file(path))) {
@@ -62,9 +74,17 @@ describe('carbon sink against the real carbon-cache', () => {
 
   it('TCP: the whisper files appear under --carbon-prefix with the right values', async () => {
     const d = daemon(['--carbon', `tcp://127.0.0.1:${carbon.port}`, '--carbon-prefix', 'tcp.{host}']);
-    const limit = await waitWhisper(`tcp.${hostPath}.${web}.memory.limit`, (p) => [...p.values()].at(-1), 'memory.limit');
+    const limit = await waitWhisper(
+      `tcp.${hostPath}.${web}.memory.limit`,
+      (p) => [...p.values()].at(-1),
+      'memory.limit',
+    );
     assert.equal(limit, 64 * 1024 * 1024, 'the --memory 64m limit');
-    const total = await waitWhisper(`tcp.${hostPath}.${hostPath}.containers.total`, (p) => [...p.values()].at(-1), 'containers.total');
+    const total = await waitWhisper(
+      `tcp.${hostPath}.${hostPath}.containers.total`,
+      (p) => [...p.values()].at(-1),
+      'containers.total',
+    );
     assert.equal(total, 1);
     const uptime = await waitWhisper(`tcp.${hostPath}.${web}.uptime`, (p) => [...p.values()].at(-1), 'uptime');
     assert.ok(uptime >= 0 && uptime < 600, `uptime ${uptime}`);
@@ -85,13 +105,30 @@ describe('carbon sink against the real carbon-cache', () => {
       const port = await freePort();
       const deadCarbon = await freePort();
       const d = daemon([
-        '--backstop', receiver.url({ name: 'combo' }), '--carbon', `tcp://127.0.0.1:${carbon.port}`, '--carbon-prefix', 'combo',
-        '--listen', `127.0.0.1:${port}`,
+        '--backstop',
+        receiver.url({ name: 'combo' }),
+        '--carbon',
+        `tcp://127.0.0.1:${carbon.port}`,
+        '--carbon-prefix',
+        'combo',
+        '--listen',
+        `127.0.0.1:${port}`,
       ]);
       const limit = `${web}.memory.limit`;
-      await receiver.waitFor(() => receiver.points.find((p) => p.prefix === 'combo' && p.metric === limit), { what: `combo.${limit} at Backstop` });
-      assert.equal(await waitWhisper(`combo.${limit}`, (p) => [...p.values()].at(-1), 'memory.limit in whisper'), 64 * 1024 * 1024);
-      await pollUntil(async () => (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(`docker_container_memory_limit{name="${web}"`), 'the series in /metrics');
+      await receiver.waitFor(() => receiver.points.find((p) => p.prefix === 'combo' && p.metric === limit), {
+        what: `combo.${limit} at Backstop`,
+      });
+      assert.equal(
+        await waitWhisper(`combo.${limit}`, (p) => [...p.values()].at(-1), 'memory.limit in whisper'),
+        64 * 1024 * 1024,
+      );
+      await pollUntil(
+        async () =>
+          (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(
+            `docker_container_memory_limit{name="${web}"`,
+          ),
+        'the series in /metrics',
+      );
       assert.equal(d.stdout, '', 'no stdout when a sink is given');
       assert.equal((await d.stop()).code, 0, d.stderr);
 
@@ -99,9 +136,14 @@ describe('carbon sink against the real carbon-cache', () => {
       const d2 = daemon(['--backstop', receiver.url({ name: 'combo' }), '--carbon', `tcp://127.0.0.1:${deadCarbon}`]);
       await d2.waitForLog(/sink send failed, will retry.*carbon/, 'carbon failing');
       const after = Math.floor(Date.now() / 1000);
-      await receiver.waitFor(() => receiver.points.filter((p) => p.prefix === 'combo' && p.metric === limit && p.measure_time > after).length >= 3, {
-        what: 'three more ticks at Backstop while carbon is down',
-      });
+      await receiver.waitFor(
+        () =>
+          receiver.points.filter((p) => p.prefix === 'combo' && p.metric === limit && p.measure_time > after).length >=
+          3,
+        {
+          what: 'three more ticks at Backstop while carbon is down',
+        },
+      );
       await d2.kill();
     } finally {
       await receiver.close();
@@ -112,20 +154,38 @@ describe('carbon sink against the real carbon-cache', () => {
     it(`carbon stopped with ${signal} and started again mid-run: the per-second series has no hole`, async () => {
       const prefix = `restart_${signal}`;
       const path = `${prefix}.${hostPath}.containers.total`;
-      const d = daemon(['--carbon', `tcp://127.0.0.1:${carbon.port}`, '--carbon-prefix', prefix, '--spool-dir', spoolDir]);
+      const d = daemon([
+        '--carbon',
+        `tcp://127.0.0.1:${carbon.port}`,
+        '--carbon-prefix',
+        prefix,
+        '--spool-dir',
+        spoolDir,
+      ]);
       await waitWhisper(path, (p) => (p.size >= 3 ? true : undefined), 'three points before the restart');
 
       const stoppedAt = Date.now();
       await carbon.stop(signal);
       await d.waitForLog(/carbon connection closed/, 'the daemon notices the closed connection');
       const failuresBefore = (d.stderr.match(/sink send failed/g) ?? []).length;
-      await waitFor(() => (d.stderr.match(/sink send failed/g) ?? []).length >= failuresBefore + 2, 'two failed sends while carbon is down', 60_000);
+      await waitFor(
+        () => (d.stderr.match(/sink send failed/g) ?? []).length >= failuresBefore + 2,
+        'two failed sends while carbon is down',
+        60_000,
+      );
       const downUntil = Math.floor(Date.now() / 1000);
-      assert.ok((await readdir(spoolDir)).some((f) => f.startsWith('carbon-')), 'the carbon sink has its spool folder');
+      assert.ok(
+        (await readdir(spoolDir)).some((f) => f.startsWith('carbon-')),
+        'the carbon sink has its spool folder',
+      );
       await carbon.start();
       const downSeconds = ((Date.now() - stoppedAt) / 1000).toFixed(1);
       await d.waitForLog(/sink delivers again/, 'the daemon reconnects');
-      const lastTick = await waitWhisper(path, (p) => ([...p.keys()].some((t) => t >= downUntil + 3) ? Math.max(...p.keys()) : undefined), 'points after the restart');
+      const lastTick = await waitWhisper(
+        path,
+        (p) => ([...p.keys()].some((t) => t >= downUntil + 3) ? Math.max(...p.keys()) : undefined),
+        'points after the restart',
+      );
       assert.equal((await d.stop()).code, 0, d.stderr);
 
       const points = await carbon.fetch(path);

@@ -72,21 +72,35 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
 
   it('serves per-container series with name, id, image and chosen labels; prometheus stores them', async () => {
     port = await freePort();
-    const d = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${port}`, '--prom-labels', 'team']);
+    const d = daemon([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--prom-labels',
+      'team',
+    ]);
     const line = new RegExp(
       `^docker_container_memory_limit\\{name="${web}",id="${webId}",image="${IMAGE.replace(/[.]/g, '\\.')}",` +
         'label_team="blue"\\} 67108864$',
       'm',
     );
-    await pollUntil(async () => {
-      const { body } = await get(`http://127.0.0.1:${port}/metrics`);
-      return line.test(body);
-    }, `memory.limit of ${web} in /metrics`, 60_000);
+    await pollUntil(
+      async () => {
+        const { body } = await get(`http://127.0.0.1:${port}/metrics`);
+        return line.test(body);
+      },
+      `memory.limit of ${web} in /metrics`,
+      60_000,
+    );
     const { body } = await get(`http://127.0.0.1:${port}/metrics`);
     assert.match(body, /^# TYPE docker_container_cpu_total counter$/m);
     assert.match(body, /^# TYPE docker_container_memory_usage gauge$/m);
-    assert.match(body, /^docker_stats_to_backstop_samples_total \d+$/m, 'the daemon\'s own metrics');
-    assert.match(body, new RegExp(`^docker_container_network_interface_rx_bytes_total\\{name="${web}",.*interface="eth0"\\} \\d+$`, 'm'));
+    assert.match(body, /^docker_stats_to_backstop_samples_total \d+$/m, "the daemon's own metrics");
+    assert.match(
+      body,
+      new RegExp(`^docker_container_network_interface_rx_bytes_total\\{name="${web}",.*interface="eth0"\\} \\d+$`, 'm'),
+    );
     const health = await get(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.status, 200, health.body);
     assert.equal(JSON.parse(health.body).status, 'ok');
@@ -95,24 +109,40 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.equal(lint.code, 0, `promtool check metrics:\n${lint.out}`);
 
     await prometheus.start({ port, scheme: 'http' });
-    const series = await pollUntil(async () => {
-      const result = await prometheus.query(`docker_container_memory_limit{name="${web}"}`);
-      return result.length > 0 ? result : undefined;
-    }, 'prometheus query returning the container series', 60_000);
+    const series = await pollUntil(
+      async () => {
+        const result = await prometheus.query(`docker_container_memory_limit{name="${web}"}`);
+        return result.length > 0 ? result : undefined;
+      },
+      'prometheus query returning the container series',
+      60_000,
+    );
     assert.equal(series[0]!.value[1], String(64 * 1024 * 1024));
     assert.equal(series[0]!.metric['id'], webId);
     assert.equal(series[0]!.metric['image'], IMAGE);
     assert.equal(series[0]!.metric['label_team'], 'blue');
     assert.equal(series[0]!.metric['job'], 'dstb');
-    const cpu = await pollUntil(async () => {
-      const result = await prometheus.query(`rate(docker_container_cpu_total{name="${web}"}[10s])`);
-      return result.length > 0 ? result : undefined;
-    }, 'a rate over the cpu counter', 60_000);
+    const cpu = await pollUntil(
+      async () => {
+        const result = await prometheus.query(`rate(docker_container_cpu_total{name="${web}"}[10s])`);
+        return result.length > 0 ? result : undefined;
+      },
+      'a rate over the cpu counter',
+      60_000,
+    );
     assert.ok(Number(cpu[0]!.value[1]) >= 0);
 
     await docker('rm', '-f', gone);
-    await pollUntil(async () => !(await get(`http://127.0.0.1:${port}/metrics`)).body.includes(`name="${gone}"`), `${gone} leaves /metrics`, 60_000);
-    assert.match((await get(`http://127.0.0.1:${port}/metrics`)).body, new RegExp(`name="${web}"`), 'the running one stays');
+    await pollUntil(
+      async () => !(await get(`http://127.0.0.1:${port}/metrics`)).body.includes(`name="${gone}"`),
+      `${gone} leaves /metrics`,
+      60_000,
+    );
+    assert.match(
+      (await get(`http://127.0.0.1:${port}/metrics`)).body,
+      new RegExp(`name="${web}"`),
+      'the running one stays',
+    );
     assert.equal((await d.stop()).code, 0, d.stderr);
     await assert.rejects(get(`http://127.0.0.1:${port}/metrics`), 'the server is closed with the daemon');
   });
@@ -136,7 +166,7 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     assert.notEqual(bad.code, 0, bad.out);
   });
 
-  it('keeps a stopped container\'s exit_code and oom_killed in /metrics until it starts again', async () => {
+  it("keeps a stopped container's exit_code and oom_killed in /metrics until it starts again", async () => {
     const quitter = containers.name('quitter');
     // Exits 3 on its first run once told to (/go); started again, it stays up (its file system keeps /ran).
     const cmd = 'if [ -e /ran ]; then exec sleep 600; fi; touch /ran; while [ ! -e /go ]; do sleep 0.2; done; exit 3';
@@ -170,22 +200,37 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
   it('/healthz answers 503 saying why when the Engine cannot be reached, or a sink keeps failing', async () => {
     const p1 = await freePort();
     const noEngine = daemon(['--docker', 'unix:///nonexistent/docker.sock', '--listen', `127.0.0.1:${p1}`]);
-    const h1 = await pollUntil(async () => {
-      const h = await get(`http://127.0.0.1:${p1}/healthz`).catch(() => undefined);
-      return h?.status === 503 ? h : undefined;
-    }, '503 without an Engine', 30_000);
+    const h1 = await pollUntil(
+      async () => {
+        const h = await get(`http://127.0.0.1:${p1}/healthz`).catch(() => undefined);
+        return h?.status === 503 ? h : undefined;
+      },
+      '503 without an Engine',
+      30_000,
+    );
     assert.match(JSON.parse(h1.body).problems.join('\n'), /Docker Engine is not reachable/);
     await noEngine.stop();
 
     const p2 = await freePort();
     const closed = await freePort();
-    const failing = daemon(['--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p2}`, '--carbon', `tcp://127.0.0.1:${closed}`]);
+    const failing = daemon([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--listen',
+      `127.0.0.1:${p2}`,
+      '--carbon',
+      `tcp://127.0.0.1:${closed}`,
+    ]);
     await metricsHas(/docker_containers/, 'a first batch', p2);
     assert.equal((await get(`http://127.0.0.1:${p2}/healthz`)).status, 200, 'not yet beyond the threshold');
-    const h2 = await pollUntil(async () => {
-      const h = await get(`http://127.0.0.1:${p2}/healthz`);
-      return h.status === 503 ? h : undefined;
-    }, '503 once the carbon sink has failed for longer than the threshold', 60_000);
+    const h2 = await pollUntil(
+      async () => {
+        const h = await get(`http://127.0.0.1:${p2}/healthz`);
+        return h.status === 503 ? h : undefined;
+      },
+      '503 once the carbon sink has failed for longer than the threshold',
+      60_000,
+    );
     const body = JSON.parse(h2.body) as { problems: string[]; sinks: { sink: string; ok: boolean }[] };
     assert.match(body.problems.join('\n'), new RegExp(`sink carbon tcp://127\\.0\\.0\\.1:${closed} has been failing`));
     assert.equal(body.sinks[0]!.ok, false);
@@ -196,13 +241,23 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
     const p = await freePort();
     const ca = await readFile(join(tlsDir, 'cert.pem'));
     const d = daemon([
-      '--docker', 'unix:///var/run/docker.sock', '--listen', `127.0.0.1:${p}`,
-      '--tls-cert', join(tlsDir, 'cert.pem'), '--tls-key', join(tlsDir, 'key.pem'),
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--listen',
+      `127.0.0.1:${p}`,
+      '--tls-cert',
+      join(tlsDir, 'cert.pem'),
+      '--tls-key',
+      join(tlsDir, 'key.pem'),
     ]);
-    const res = await pollUntil(async () => {
-      const r = await getTls(`https://127.0.0.1:${p}/metrics`, ca).catch(() => undefined);
-      return r?.body.includes(`name="${web}"`) ? r : undefined;
-    }, 'metrics over HTTPS', 60_000);
+    const res = await pollUntil(
+      async () => {
+        const r = await getTls(`https://127.0.0.1:${p}/metrics`, ca).catch(() => undefined);
+        return r?.body.includes(`name="${web}"`) ? r : undefined;
+      },
+      'metrics over HTTPS',
+      60_000,
+    );
     assert.equal(res.status, 200);
     await assert.rejects(get(`http://127.0.0.1:${p}/metrics`), 'no plain HTTP on a TLS listener');
     assert.equal((await d.stop()).code, 0, d.stderr);
@@ -229,15 +284,30 @@ describe('Prometheus exposition scraped by the real prometheus', () => {
 
     const usage = series('docker_container_memory_usage');
     for (const name of [x, y]) {
-      assert.equal(usage.filter((l) => l.includes(`id="${ids.get(name)}"`) && l.includes(`name="${name}"`)).length, 1, `${name} in:\n${usage.join('\n')}`);
+      assert.equal(
+        usage.filter((l) => l.includes(`id="${ids.get(name)}"`) && l.includes(`name="${name}"`)).length,
+        1,
+        `${name} in:\n${usage.join('\n')}`,
+      );
     }
 
     // Said once, naming the path and both containers, though every tick sees it.
     await d.waitForLog(/containers share one carbon path/, 'the collision logged');
-    const samplesNow = async () => Number(/^docker_stats_to_backstop_samples_total (\d+)$/m.exec((await get(`http://127.0.0.1:${p}/metrics`)).body)?.[1]);
+    const samplesNow = async () =>
+      Number(
+        /^docker_stats_to_backstop_samples_total (\d+)$/m.exec((await get(`http://127.0.0.1:${p}/metrics`)).body)?.[1],
+      );
     const before = await samplesNow();
-    await pollUntil(async () => (await samplesNow()) >= before + 12, 'a few more ticks (each container streams a sample a second)', 30_000);
-    assert.match((await get(`http://127.0.0.1:${p}/metrics`)).body, /^docker_stats_to_backstop_path_collisions 1$/m, 'still counted');
+    await pollUntil(
+      async () => (await samplesNow()) >= before + 12,
+      'a few more ticks (each container streams a sample a second)',
+      30_000,
+    );
+    assert.match(
+      (await get(`http://127.0.0.1:${p}/metrics`)).body,
+      /^docker_stats_to_backstop_path_collisions 1$/m,
+      'still counted',
+    );
     const said = d.stderr.split('\n').filter((l) => l.includes('containers share one carbon path'));
     assert.equal(said.length, 1, said.join('\n'));
     assert.ok(said[0]!.includes(`path=${containers.run}-bar.rep.1`), said[0]);

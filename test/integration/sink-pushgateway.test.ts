@@ -22,7 +22,15 @@ describe('Pushgateway sink against the real prometheus-pushgateway', () => {
   let webId = '';
 
   const daemon = (args: string[]): DaemonProcess => {
-    const d = new DaemonProcess(['--docker', 'unix:///var/run/docker.sock', '--label', containers.label, '--poll', '1s', ...args]);
+    const d = new DaemonProcess([
+      '--docker',
+      'unix:///var/run/docker.sock',
+      '--label',
+      containers.label,
+      '--poll',
+      '1s',
+      ...args,
+    ]);
     daemons.push(d);
     return d;
   };
@@ -52,19 +60,30 @@ describe('Pushgateway sink against the real prometheus-pushgateway', () => {
     );
     await pollUntil(async () => line.test(await gateway.metrics(auth)), 'the container series in the Pushgateway');
     const text = await gateway.metrics(auth);
-    assert.match(text, new RegExp(`^push_time_seconds\\{instance="${hostname()}",job="docker-stats-to-backstop"\\} `, 'm'));
-    assert.match(text, /^docker_stats_to_backstop_samples_total\{instance=.*\} \d/m, 'the daemon\'s own metrics');
+    assert.match(
+      text,
+      new RegExp(`^push_time_seconds\\{instance="${hostname()}",job="docker-stats-to-backstop"\\} `, 'm'),
+    );
+    assert.match(text, /^docker_stats_to_backstop_samples_total\{instance=.*\} \d/m, "the daemon's own metrics");
     assert.equal(d.stdout, '', 'with --pushgateway alone, nothing goes to stdout');
 
     await docker('rm', '-f', gone);
-    await pollUntil(async () => !(await gateway.metrics(auth)).includes(`name="${gone}"`), `${gone} leaves the pushed group`);
+    await pollUntil(
+      async () => !(await gateway.metrics(auth)).includes(`name="${gone}"`),
+      `${gone} leaves the pushed group`,
+    );
     assert.match(await gateway.metrics(auth), new RegExp(`name="${web}"`));
     assert.equal((await d.stop()).code, 0, d.stderr);
     assert.ok(!d.output.includes(PASSWORD), 'the password is never logged');
   });
 
   it('a wrong password is logged (without it) as a configuration problem and retried slowly', async () => {
-    const d = daemon(['--pushgateway', `http://${USER}:wrong-${PASSWORD}@127.0.0.1:${gateway.port}`, '--pushgateway-instance', 'other']);
+    const d = daemon([
+      '--pushgateway',
+      `http://${USER}:wrong-${PASSWORD}@127.0.0.1:${gateway.port}`,
+      '--pushgateway-instance',
+      'other',
+    ]);
     await d.waitForLog(/sink refuses the metrics: check its configuration.*401/, 'the 401 is reported');
     const shown = `pushgateway http://${USER}:\\*\\*\\*@127\\.0\\.0\\.1:${gateway.port}`;
     assert.match(d.stderr, new RegExp(`${shown}/metrics/job/docker-stats-to-backstop/instance/other`));
@@ -73,14 +92,25 @@ describe('Pushgateway sink against the real prometheus-pushgateway', () => {
   });
 
   it('keeps what it could not push while the Pushgateway is down, and pushes once it is back', async () => {
-    const d = daemon(['--pushgateway', `http://${USER}:${PASSWORD}@127.0.0.1:${gateway.port}`, '--pushgateway-instance', 'outage']);
+    const d = daemon([
+      '--pushgateway',
+      `http://${USER}:${PASSWORD}@127.0.0.1:${gateway.port}`,
+      '--pushgateway-instance',
+      'outage',
+    ]);
     const auth = { user: USER, password: PASSWORD };
     await pollUntil(async () => (await gateway.metrics(auth)).includes('instance="outage"'), 'a first push');
     await gateway.process!.stop();
     await d.waitForLog(/sink send failed, will retry/, 'the failed push');
     await gateway.process!.start();
     await d.waitForLog(/sink delivers again/, 'pushing again');
-    await pollUntil(async () => new RegExp(`^docker_container_memory_limit\\{.*instance="outage".*name="${web}"\\}`, 'm').test(await gateway.metrics(auth)), 'the series after the outage');
+    await pollUntil(
+      async () =>
+        new RegExp(`^docker_container_memory_limit\\{.*instance="outage".*name="${web}"\\}`, 'm').test(
+          await gateway.metrics(auth),
+        ),
+      'the series after the outage',
+    );
     assert.equal((await d.stop()).code, 0);
   });
 });

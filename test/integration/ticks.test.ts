@@ -55,8 +55,9 @@ describe('ticks at --poll 1s, on the real Engine', () => {
     const skipped = self('ticks_skipped').at(-1)?.value;
     assert.equal(missing, skipped, 'every second from the first tick to the last, or counted in ticks_skipped');
     assert.equal(self('ticks_skipped').length, seen.length, 'the self-metrics of each tick once');
-    const stopped = /INFO\s+stopped ticks=(\d+) ticksSkipped=(\d+) .*delivered=(\d+) .*dropped=(\d+)/
-      .exec(daemon.stderr);
+    const stopped = /INFO\s+stopped ticks=(\d+) ticksSkipped=(\d+) .*delivered=(\d+) .*dropped=(\d+)/.exec(
+      daemon.stderr,
+    );
     assert.ok(stopped, daemon.stderr);
     const [built, skippedAtStop, delivered, dropped] = stopped.slice(1).map(Number);
     const said = [built, skippedAtStop, dropped];

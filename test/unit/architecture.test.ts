@@ -30,7 +30,8 @@ function importGraph(): Map<string, string[]> {
 }
 
 /** The part a file belongs to: its folder under src/, or its own name for a file at the top. */
-const part = (file: string): string => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, ''));
+const part = (file: string): string =>
+  file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, '');
 
 /**
  * Each part and the parts it may import, stated once, by part: there is no rule for a single file.
@@ -60,7 +61,8 @@ describe('architecture: what may import what', () => {
   const graph = importGraph();
 
   it('every part is known, and every rule names parts', () => {
-    for (const file of graph.keys()) assert.ok(part(file) in MAY_IMPORT, `${file}: a part docs/architecture.md does not name`);
+    for (const file of graph.keys())
+      assert.ok(part(file) in MAY_IMPORT, `${file}: a part docs/architecture.md does not name`);
     for (const [from, allowed] of Object.entries(MAY_IMPORT)) {
       for (const to of allowed) assert.ok(to in MAY_IMPORT && to !== from, `${from} may import ${to}: not a part`);
     }

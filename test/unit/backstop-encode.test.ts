@@ -14,7 +14,11 @@ describe('encodeBackstopBatch', () => {
     ];
     const expected = JSON.stringify(items.map((m) => ({ metric: m.path, value: m.value, measure_time: m.time })));
     assert.equal(encodeBackstopBatch(items).toString('utf8'), expected);
-    assert.deepEqual(JSON.parse(encodeBackstopBatch(items).toString('utf8'))[5], { metric: 'needs "escaping"\n', value: 1, measure_time: 3 });
+    assert.deepEqual(JSON.parse(encodeBackstopBatch(items).toString('utf8'))[5], {
+      metric: 'needs "escaping"\n',
+      value: 1,
+      measure_time: 3,
+    });
   });
 
   it('sizes its buffer for the worst paths: control characters, non-ASCII, extreme numbers', () => {

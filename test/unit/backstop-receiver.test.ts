@@ -60,7 +60,10 @@ test('a good batch is answered 200 ok and every point is stored, in order', asyn
 test('a single object is a batch of one', async (t) => {
   const r = await receiver(t);
   assert.equal((await send(r, item('one', 3))).status, 200);
-  assert.deepEqual(r.points.map((p) => [p.metric, p.value]), [['one', 3]]);
+  assert.deepEqual(
+    r.points.map((p) => [p.metric, p.value]),
+    [['one', 3]],
+  );
   assert.equal(r.requests[0]?.items, 1);
 });
 
@@ -90,20 +93,34 @@ test('an item without metric, value or measure_time is 400 missing fields; the i
     const res = await send(r, [item(`before${i}`), bad, item(`after${i}`)]);
     assert.deepEqual([res.status, res.text], [400, 'missing fields'], JSON.stringify(bad));
   }
-  assert.deepEqual(r.points.map((p) => p.metric), broken.map((_, i) => `before${i}`));
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    broken.map((_, i) => `before${i}`),
+  );
 });
 
 test('Ruby truthiness: value 0, negative and float values are stored', async (t) => {
   const r = await receiver(t);
   const res = await send(r, [item('zero', 0), item('neg', -3), item('float', 2.75), item('tiny', 1e-7)]);
   assert.equal(res.status, 200);
-  assert.deepEqual(r.points.map((p) => [p.metric, p.value]), [['zero', 0], ['neg', -3], ['float', 2.75], ['tiny', 1e-7]]);
+  assert.deepEqual(
+    r.points.map((p) => [p.metric, p.value]),
+    [
+      ['zero', 0],
+      ['neg', -3],
+      ['float', 2.75],
+      ['tiny', 1e-7],
+    ],
+  );
 });
 
 test('a numeric string value is stored: carbon only sees the text', async (t) => {
   const r = await receiver(t);
   assert.equal((await send(r, [item('s', '42')])).status, 200);
-  assert.deepEqual(r.points.map((p) => p.value), [42]);
+  assert.deepEqual(
+    r.points.map((p) => p.value),
+    [42],
+  );
 });
 
 test('value "abc", true, an object, "" are answered 200 but dropped by carbon', async (t) => {
@@ -112,7 +129,10 @@ test('value "abc", true, an object, "" are answered 200 but dropped by carbon', 
   const res = await send(r, items);
   assert.deepEqual([res.status, res.text], [200, 'ok']);
   assert.deepEqual(r.points, []);
-  assert.deepEqual(r.carbonDropped.map((d) => d.item), items);
+  assert.deepEqual(
+    r.carbonDropped.map((d) => d.item),
+    items,
+  );
   assert.equal(r.carbonDropped[0]?.line, `docker.a abc ${T}`);
 });
 
@@ -120,18 +140,27 @@ test('a metric with a space is answered 200 but dropped by carbon', async (t) =>
   const r = await receiver(t);
   const res = await send(r, [item('my metric', 5), item('ok', 6)]);
   assert.equal(res.status, 200);
-  assert.deepEqual(r.points.map((p) => p.metric), ['ok']);
-  assert.deepEqual(r.carbonDropped.map((d) => d.line), [`docker.my metric 5 ${T}`]);
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    ['ok'],
+  );
+  assert.deepEqual(
+    r.carbonDropped.map((d) => d.line),
+    [`docker.my metric 5 ${T}`],
+  );
 });
 
 test('a newline inside metric stores a second, injected metric', async (t) => {
   const r = await receiver(t);
   const res = await send(r, [item(`cpu 99 ${T}\ndocker.injected`, 7)]);
   assert.equal(res.status, 200);
-  assert.deepEqual(r.points.map((p) => [p.path, p.value, p.measure_time]), [
-    ['docker.cpu', 99, T],
-    ['docker.injected', 7, T],
-  ]);
+  assert.deepEqual(
+    r.points.map((p) => [p.path, p.value, p.measure_time]),
+    [
+      ['docker.cpu', 99, T],
+      ['docker.injected', 7, T],
+    ],
+  );
 });
 
 test('an unknown prefix is 404 unknown prefix; other routes are 404 not found', async (t) => {
@@ -145,7 +174,10 @@ test('an unknown prefix is 404 unknown prefix; other routes are 404 not found', 
     const res = await send(r, [item('a')], sent);
     assert.deepEqual([res.status, res.text], [404, 'not found'], JSON.stringify(sent));
   }
-  assert.deepEqual(r.points.map((p) => p.path), ['apps.a']);
+  assert.deepEqual(
+    r.points.map((p) => p.path),
+    ['apps.a'],
+  );
 });
 
 test('with auth configured, credentials are checked before the route, the prefix and the body', async (t) => {
@@ -160,7 +192,10 @@ test('with auth configured, credentials are checked before the route, the prefix
   assert.equal((await send(r, [item('a')], { credentials: 'alice:s3cret' })).status, 200);
   assert.equal((await send(r, [item('b')], { credentials: 'bob:pw' })).status, 200);
   assert.equal((await send(r, 'not json', { credentials: 'bob:pw' })).status, 400);
-  assert.deepEqual(r.points.map((p) => p.metric), ['a', 'b']);
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    ['a', 'b'],
+  );
   assert.equal(r.requests.at(-1)?.authorization, `Basic ${Buffer.from('bob:pw').toString('base64')}`);
   assert.equal(r.url({ user: 'alice', password: 's3cret' }), `http://alice:s3cret@127.0.0.1:${r.port}/publish/docker`);
 });
@@ -172,7 +207,10 @@ test('body null, a JSON string, a number or an array with non-objects is 500; ea
     assert.deepEqual([res.status, res.text], [500, 'Internal Server Error'], body);
   }
   assert.equal((await send(r, [item('first'), 3, item('never')])).status, 500);
-  assert.deepEqual(r.points.map((p) => p.metric), ['first']);
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    ['first'],
+  );
 });
 
 test('forceStatus answers the next N requests without storing anything, then stops', async (t) => {
@@ -185,8 +223,14 @@ test('forceStatus answers the next N requests without storing anything, then sto
   for (let i = 0; i < 3; i++) assert.equal((await send(r, [item('c')])).status, 429);
   r.forceStatus(null);
   assert.equal((await send(r, [item('d')])).status, 200);
-  assert.deepEqual(r.points.map((p) => p.metric), ['b', 'd']);
-  assert.deepEqual(r.requests.map((q) => q.status), [503, 503, 200, 429, 429, 429, 200]);
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    ['b', 'd'],
+  );
+  assert.deepEqual(
+    r.requests.map((q) => q.status),
+    [503, 503, 200, 429, 429, 429, 200],
+  );
 });
 
 test('setDelay holds the answer; a request the client gave up on is still processed', async (t) => {
@@ -208,11 +252,14 @@ test('waitFor resolves with the probe value and times out naming what it waited 
   setTimeout(() => void send(r, [item('soon')]), 100);
   const n = await r.waitFor(() => r.points.length > 0 && r.points.length, { what: 'a point' });
   assert.equal(n, 1);
-  await assert.rejects(r.waitFor(() => r.points.length > 5, { timeoutMs: 200, what: 'six points' }), (err: Error) => {
-    assert.match(err.message, /timed out after 200 ms waiting for six points/);
-    assert.match(err.message, /POST \/publish\/docker → 200/);
-    return true;
-  });
+  await assert.rejects(
+    r.waitFor(() => r.points.length > 5, { timeoutMs: 200, what: 'six points' }),
+    (err: Error) => {
+      assert.match(err.message, /timed out after 200 ms waiting for six points/);
+      assert.match(err.message, /POST \/publish\/docker → 200/);
+      return true;
+    },
+  );
 });
 
 test('survives aborted uploads and huge bodies', async (t) => {
@@ -255,7 +302,10 @@ test('hang holds requests unanswered and unstored until release, which answers t
   assert.equal((await first).status, 200);
   assert.equal((await second).status, 200);
   assert.equal(r.held, 0);
-  assert.deepEqual(r.points.map((p) => p.metric), ['held1', 'held2']);
+  assert.deepEqual(
+    r.points.map((p) => p.metric),
+    ['held1', 'held2'],
+  );
   assert.equal((await send(r, [item('after')])).status, 200);
 });
 

@@ -4,7 +4,8 @@ import { BoundedQueue } from '../../src/pipeline/bounded-queue.js';
 
 const m = (n: number) => ({ path: `p${n}`, value: n, time: n });
 type Item = ReturnType<typeof m>;
-const queue = (maxItems: number, maxBytes?: number) => new BoundedQueue<Item>({ maxItems, maxBytes, sizeOf: (x) => 64 + 2 * x.path.length });
+const queue = (maxItems: number, maxBytes?: number) =>
+  new BoundedQueue<Item>({ maxItems, maxBytes, sizeOf: (x) => 64 + 2 * x.path.length });
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => m(a + i));
 
 describe('BoundedQueue', () => {
@@ -12,8 +13,14 @@ describe('BoundedQueue', () => {
     const q = queue(100);
     q.push(range(0, 3));
     q.push(range(3, 5));
-    assert.deepEqual(q.take(4).map((x) => x.value), [0, 1, 2, 3]);
-    assert.deepEqual(q.take(10).map((x) => x.value), [4]);
+    assert.deepEqual(
+      q.take(4).map((x) => x.value),
+      [0, 1, 2, 3],
+    );
+    assert.deepEqual(
+      q.take(10).map((x) => x.value),
+      [4],
+    );
     assert.equal(q.size, 0);
   });
 
@@ -23,7 +30,10 @@ describe('BoundedQueue', () => {
     q.push(range(4, 8));
     assert.equal(q.size, 5);
     assert.equal(q.dropped, 3);
-    assert.deepEqual(q.take(10).map((x) => x.value), [3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      q.take(10).map((x) => x.value),
+      [3, 4, 5, 6, 7],
+    );
   });
 
   it('puts a failed batch back at the head', () => {
@@ -32,7 +42,10 @@ describe('BoundedQueue', () => {
     const taken = q.take(2);
     q.take(1);
     q.unshift(taken);
-    assert.deepEqual(q.take(10).map((x) => x.value), [0, 1, 3, 4, 5]);
+    assert.deepEqual(
+      q.take(10).map((x) => x.value),
+      [0, 1, 3, 4, 5],
+    );
   });
 
   it('a put-back batch that overflows loses its own oldest items first', () => {
@@ -42,7 +55,10 @@ describe('BoundedQueue', () => {
     q.push(range(4, 6));
     q.unshift(taken);
     assert.equal(q.dropped, 2);
-    assert.deepEqual(q.take(10).map((x) => x.value), [2, 3, 4, 5]);
+    assert.deepEqual(
+      q.take(10).map((x) => x.value),
+      [2, 3, 4, 5],
+    );
   });
 
   it('holds to its byte bound too, by the size the owner gives each item', () => {
@@ -51,13 +67,20 @@ describe('BoundedQueue', () => {
     assert.equal(q.size, 3);
     assert.equal(q.dropped, 2);
     assert.equal(q.bytes, 3 * (64 + 6));
-    assert.deepEqual(q.take(10).map((x) => x.value), [12, 13, 14]);
+    assert.deepEqual(
+      q.take(10).map((x) => x.value),
+      [12, 13, 14],
+    );
     assert.equal(q.bytes, 0);
   });
 
   it('hands what it lets go to the overflow instead of dropping it', () => {
     const spilled: number[] = [];
-    const q = new BoundedQueue<Item>({ maxItems: 2, sizeOf: () => 1, overflow: (items) => spilled.push(...items.map((x) => x.value)) });
+    const q = new BoundedQueue<Item>({
+      maxItems: 2,
+      sizeOf: () => 1,
+      overflow: (items) => spilled.push(...items.map((x) => x.value)),
+    });
     q.push(range(0, 5));
     assert.deepEqual(spilled, [0, 1, 2]);
     assert.equal(q.dropped, 0);
@@ -85,10 +108,16 @@ describe('BoundedQueue', () => {
       assert.equal(q.size, 8);
       assert.equal(q.bytes, 2 * (64 + 4) + 4 * 100 + 2 * (64 + 4));
       assert.deepEqual(made, []);
-      assert.deepEqual(q.take(3).map((x) => x.value), [0, 1, 2]);
+      assert.deepEqual(
+        q.take(3).map((x) => x.value),
+        [0, 1, 2],
+      );
       assert.deepEqual(made, [2]);
       assert.equal(q.size, 5);
-      assert.deepEqual(q.take(10).map((x) => x.value), [3, 4, 5, 6, 7]);
+      assert.deepEqual(
+        q.take(10).map((x) => x.value),
+        [3, 4, 5, 6, 7],
+      );
       assert.deepEqual(made, [2, 3, 4, 5]);
       assert.equal(q.size, 0);
       assert.equal(q.bytes, 0);
@@ -96,21 +125,32 @@ describe('BoundedQueue', () => {
 
     it('is bounded by its count and estimated bytes: the oldest leave, made, to the overflow', () => {
       const gone: number[] = [];
-      const q = new BoundedQueue<Item>({ maxItems: 5, maxBytes: 450, sizeOf: () => 100, overflow: (items) => gone.push(...items.map((x) => x.value)) });
+      const q = new BoundedQueue<Item>({
+        maxItems: 5,
+        maxBytes: 450,
+        sizeOf: () => 100,
+        overflow: (items) => gone.push(...items.map((x) => x.value)),
+      });
       q.push(range(0, 2));
       q.push(lazy(2, 6).batch);
       assert.deepEqual(gone, [0, 1], 'six items, 600 bytes: over both bounds until four, 400 bytes');
       assert.equal(q.size, 4);
       q.push(lazy(6, 8).batch);
       assert.deepEqual(gone, [0, 1, 2, 3]);
-      assert.deepEqual(q.take(10).map((x) => x.value), [4, 5, 6, 7]);
+      assert.deepEqual(
+        q.take(10).map((x) => x.value),
+        [4, 5, 6, 7],
+      );
     });
 
     it('gives up the rest of a source that ends before its count', () => {
       const q = queue(100);
       q.push({ count: 5, bytesEach: 10, items: range(0, 2)[Symbol.iterator]() });
       q.push(range(5, 6));
-      assert.deepEqual(q.take(10).map((x) => x.value), [0, 1, 5]);
+      assert.deepEqual(
+        q.take(10).map((x) => x.value),
+        [0, 1, 5],
+      );
       assert.equal(q.size, 0);
       assert.equal(q.bytes, 0);
     });
@@ -120,7 +160,10 @@ describe('BoundedQueue', () => {
       q.push(lazy(0, 4).batch);
       const sent = q.take(2);
       q.unshift(sent);
-      assert.deepEqual(q.take(10).map((x) => x.value), [0, 1, 2, 3]);
+      assert.deepEqual(
+        q.take(10).map((x) => x.value),
+        [0, 1, 2, 3],
+      );
     });
   });
 });

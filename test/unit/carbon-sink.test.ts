@@ -10,7 +10,9 @@ import { SinkSendError } from '../../src/sinks/sink.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A line receiver of the test's own on 127.0.0.1: what it read, and its open connections. */
-async function receiver(port = 0): Promise<{ server: Server; port: number; text: () => string; sockets: Set<Socket>; close: () => Promise<void> }> {
+async function receiver(
+  port = 0,
+): Promise<{ server: Server; port: number; text: () => string; sockets: Set<Socket>; close: () => Promise<void> }> {
   let text = '';
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
@@ -39,7 +41,13 @@ describe('carbon sink (TCP)', () => {
     const r = await receiver();
     const logged: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void logged.push(message) };
-    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: 'dc1', paths, clock: systemClock, logger });
+    const sink = createCarbonSink({
+      target: { protocol: 'tcp', host: '127.0.0.1', port: r.port },
+      prefix: 'dc1',
+      paths,
+      clock: systemClock,
+      logger,
+    });
     try {
       await sink.send([{ path: 'a.b', value: 1, time: 100 }], signal);
       await sink.send([{ path: 'a.b', value: 2, time: 101 }], signal);
@@ -57,7 +65,11 @@ describe('carbon sink (TCP)', () => {
       try {
         await sink.send([{ path: 'a.b', value: 3, time: 102 }], signal);
         await waitFor(() => back.text().includes('dc1.a.b 3 102\n'), 'the retried line');
-        assert.match(back.text(), /^dc1\.a\.b 1 100\ndc1\.a\.b 2 101\n/, 'the lines written shortly before the close, again');
+        assert.match(
+          back.text(),
+          /^dc1\.a\.b 1 100\ndc1\.a\.b 2 101\n/,
+          'the lines written shortly before the close, again',
+        );
       } finally {
         await sink.close();
         await back.close();
@@ -69,9 +81,21 @@ describe('carbon sink (TCP)', () => {
 
   it('drops a line longer than 4 KiB rather than send it', async () => {
     const r = await receiver();
-    const sink = createCarbonSink({ target: { protocol: 'tcp', host: '127.0.0.1', port: r.port }, prefix: '', paths, clock: systemClock, logger: silentLogger });
+    const sink = createCarbonSink({
+      target: { protocol: 'tcp', host: '127.0.0.1', port: r.port },
+      prefix: '',
+      paths,
+      clock: systemClock,
+      logger: silentLogger,
+    });
     try {
-      await sink.send([{ path: 'x'.repeat(5000), value: 1, time: 1 }, { path: 'ok', value: 2, time: 1 }], signal);
+      await sink.send(
+        [
+          { path: 'x'.repeat(5000), value: 1, time: 1 },
+          { path: 'ok', value: 2, time: 1 },
+        ],
+        signal,
+      );
       await waitFor(() => r.text() === 'ok 2 1\n', 'only the short line');
     } finally {
       await sink.close();

@@ -37,12 +37,24 @@ function plainNetDev(text: string): { name: string; counters: Record<string, num
     if (line.trim() === '') continue;
     const colon = line.indexOf(':');
     if (colon < 0) return undefined;
-    const v = line.slice(colon + 1).trim().split(/\s+/);
+    const v = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (v.length < 16 || !v.every((x) => DIGITS.test(x))) return undefined;
     const n = v.map(Number);
     out.push({
       name: line.slice(0, colon).trim(),
-      counters: { rx_bytes: n[0]!, rx_packets: n[1]!, rx_errors: n[2]!, rx_dropped: n[3]!, tx_bytes: n[8]!, tx_packets: n[9]!, tx_errors: n[10]!, tx_dropped: n[11]! },
+      counters: {
+        rx_bytes: n[0]!,
+        rx_packets: n[1]!,
+        rx_errors: n[2]!,
+        rx_dropped: n[3]!,
+        tx_bytes: n[8]!,
+        tx_packets: n[9]!,
+        tx_errors: n[10]!,
+        tx_dropped: n[11]!,
+      },
     });
   }
   return out;
@@ -103,11 +115,14 @@ describe('kernel file parsers', () => {
 
   it('parseFlatKeyed reads memory.stat / cpu.stat lines and leaves out a value that is not a counter', () => {
     const m = parseFlatKeyed('cache 8388608\nrss 180224\nweird x\n\ntotal_pgfault 1432\n');
-    assert.deepEqual([...m], [
-      ['cache', 8388608],
-      ['rss', 180224],
-      ['total_pgfault', 1432],
-    ]);
+    assert.deepEqual(
+      [...m],
+      [
+        ['cache', 8388608],
+        ['rss', 180224],
+        ['total_pgfault', 1432],
+      ],
+    );
   });
 
   it('parseCount, parseFlatKeyed and pickFlatKeyed agree with the plain reading on 5,000 generated texts', () => {
@@ -123,29 +138,41 @@ describe('kernel file parsers', () => {
       const text = lines.join('\n') + ['', '\n'][r(2)];
       const plain = plainFlatKeyed(text);
       assert.deepEqual([...parseFlatKeyed(text)], [...plain], JSON.stringify(text));
-      assert.deepEqual(pickFlatKeyed(text, keys), keys.map((k) => plain.get(k)), JSON.stringify(text));
+      assert.deepEqual(
+        pickFlatKeyed(text, keys),
+        keys.map((k) => plain.get(k)),
+        JSON.stringify(text),
+      );
     }
   });
 
   it('pickFlatKeyed reads the keys asked for, in that order, from a real memory.stat', () => {
-    const text = readFileSync(new URL(`../fixtures/cgroup/v1-cgroupfs/sys/fs/cgroup/memory/docker/${ID}/memory.stat`, import.meta.url), 'latin1');
+    const text = readFileSync(
+      new URL(`../fixtures/cgroup/v1-cgroupfs/sys/fs/cgroup/memory/docker/${ID}/memory.stat`, import.meta.url),
+      'latin1',
+    );
     const all = parseFlatKeyed(text);
     assert.ok(all.size > 30, `${all.size} keys`);
     const keys = ['total_pgfault', 'cache', 'no_such_key', 'total_rss'];
-    assert.deepEqual(pickFlatKeyed(text, keys), keys.map((k) => all.get(k)));
+    assert.deepEqual(
+      pickFlatKeyed(text, keys),
+      keys.map((k) => all.get(k)),
+    );
     assert.equal(pickFlatKeyed(text, keys).filter((v) => v !== undefined).length, 3);
   });
 
   it('parseNetDev agrees with the plain reading on generated texts (tabs, blank lines, long counters, junk)', () => {
     const r = random(12);
-    const header = 'Inter-|   Receive |  Transmit\n' +
-      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes\n';
+    const header =
+      'Inter-|   Receive |  Transmit\n' + ' face |bytes    packets errs drop fifo frame compressed multicast|bytes\n';
     let taken = 0;
     for (let i = 0; i < 5_000; i++) {
       const lines = Array.from({ length: r(4) }, () => {
         if (r(20) === 0) return ['', '   ', 'garbage'][r(3)]!;
         const n = 15 + r(3);
-        const values = Array.from({ length: n }, () => (r(6) === 0 ? token(r) : String(r(4) === 0 ? r(2 ** 31) * 2 ** 21 : r(100_000))));
+        const values = Array.from({ length: n }, () =>
+          r(6) === 0 ? token(r) : String(r(4) === 0 ? r(2 ** 31) * 2 ** 21 : r(100_000)),
+        );
         const name = `${' '.repeat(r(5))}${['eth0', 'lo', 'veth9'][r(3)]}:`;
         return `${name}${[' ', '', '   '][r(3)]}${values.join([' ', '  ', '\t'][r(3)]!)}`;
       });
@@ -158,7 +185,8 @@ describe('kernel file parsers', () => {
   });
 
   it('parseBlkioV1 reads device lines, skips the Total line, and refuses a line of another shape', () => {
-    const text = '254:0 Read 4194304\n254:0 Write 4194304\n254:0 Sync 8388608\n' +
+    const text =
+      '254:0 Read 4194304\n254:0 Write 4194304\n254:0 Sync 8388608\n' +
       '254:0 Async 0\n254:0 Discard 0\n254:0 Total 8388608\nTotal 8388608\n';
     assert.deepEqual(parseBlkioV1(text)?.slice(0, 2), [
       { major: 254, minor: 0, op: 'Read', value: 4194304 },
@@ -173,8 +201,8 @@ describe('kernel file parsers', () => {
   });
 
   it('parseIoStatV2 gives a read and a write entry per device (cgroup-v2.rst example), 0 for a missing key', () => {
-    const text = '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' +
-      '8:0 rbytes=90430464 rios=8950\n';
+    const text =
+      '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' + '8:0 rbytes=90430464 rios=8950\n';
     assert.deepEqual(parseIoStatV2(text), [
       { major: 8, minor: 16, op: 'read', value: 1459200 },
       { major: 8, minor: 16, op: 'write', value: 314773504 },
@@ -198,12 +226,45 @@ describe('kernel file parsers', () => {
       '',
     ].join('\n');
     assert.deepEqual(parseNetDev(text), [
-      { name: 'lo', counters: { rx_bytes: 0, rx_packets: 0, rx_errors: 0, rx_dropped: 0, tx_bytes: 0, tx_packets: 0, tx_errors: 0, tx_dropped: 0 } },
+      {
+        name: 'lo',
+        counters: {
+          rx_bytes: 0,
+          rx_packets: 0,
+          rx_errors: 0,
+          rx_dropped: 0,
+          tx_bytes: 0,
+          tx_packets: 0,
+          tx_errors: 0,
+          tx_dropped: 0,
+        },
+      },
       {
         name: 'eth0',
-        counters: { rx_bytes: 12345678901, rx_packets: 90000, rx_errors: 1, rx_dropped: 2, tx_bytes: 555555, tx_packets: 444, tx_errors: 3, tx_dropped: 4 },
+        counters: {
+          rx_bytes: 12345678901,
+          rx_packets: 90000,
+          rx_errors: 1,
+          rx_dropped: 2,
+          tx_bytes: 555555,
+          tx_packets: 444,
+          tx_errors: 3,
+          tx_dropped: 4,
+        },
       },
-      { name: 'veth1a2b3c4', counters: { rx_bytes: 702, rx_packets: 9, rx_errors: 0, rx_dropped: 0, tx_bytes: 0, tx_packets: 0, tx_errors: 0, tx_dropped: 0 } },
+      {
+        name: 'veth1a2b3c4',
+        counters: {
+          rx_bytes: 702,
+          rx_packets: 9,
+          rx_errors: 0,
+          rx_dropped: 0,
+          tx_bytes: 0,
+          tx_packets: 0,
+          tx_errors: 0,
+          tx_dropped: 0,
+        },
+      },
     ]);
     assert.equal(parseNetDev('h1\nh2\n  eth0: 1 2 3\n'), undefined);
   });
@@ -217,7 +278,10 @@ describe('kernel file parsers', () => {
       'cpu9 1 1 1 1 1 1 1 1 1 1',
       '',
     ].join('\n');
-    assert.deepEqual(parseProcStat(text), { systemNs: (27038 + 10 + 4172 + 1062581 + 498 + 1 + 251) * 10_000_000, onlineCpus: 2 });
+    assert.deepEqual(parseProcStat(text), {
+      systemNs: (27038 + 10 + 4172 + 1062581 + 498 + 1 + 251) * 10_000_000,
+      onlineCpus: 2,
+    });
     assert.equal(parseProcStat('cpu  1 2 3\ncpu0 1 2 3 4 5 6 7\n'), undefined);
     assert.equal(parseProcStat('intr 1\n'), undefined);
   });

@@ -32,10 +32,18 @@ function assertOnBeat(reads: number[][], firstDues: readonly number[]): void {
   reads.forEach((r, i) => {
     const due = firstDues[i]!;
     assert.ok(r[0]! >= due && r[0]! <= due + 100, `container ${i}: first read at ${r[0]}, due ${due}`);
-    assert.ok(r[1]! - due >= 500 && r[1]! - due <= 1600, `container ${i}: second read ${r[1]! - due} ms after it was due`);
+    assert.ok(
+      r[1]! - due >= 500 && r[1]! - due <= 1600,
+      `container ${i}: second read ${r[1]! - due} ms after it was due`,
+    );
     for (let k = 1; k < r.length; k++) {
       assert.ok(r[k]! % 1000 <= 100, `container ${i}, read ${k}: at ${r[k]}, not on the beat`);
-      if (k > 1) assert.equal(Math.floor(r[k]! / 1000) - Math.floor(r[k - 1]! / 1000), 1, `container ${i}, read ${k}: not the next beat`);
+      if (k > 1)
+        assert.equal(
+          Math.floor(r[k]! / 1000) - Math.floor(r[k - 1]! / 1000),
+          1,
+          `container ${i}, read ${k}: not the next beat`,
+        );
     }
   });
 }
@@ -44,11 +52,18 @@ describe('cgroup read loop', () => {
   it('reads a container as soon as it is located, then on the beat with every other: one wake-up a second', () => {
     const firstDues = [100, 130, 180, 600];
     const { wakes, reads } = run(firstDues, 10);
-    assert.deepEqual(reads.map((r) => r[0]), [200, 200, 200, 700], 'read up to 100 ms late, never early');
+    assert.deepEqual(
+      reads.map((r) => r[0]),
+      [200, 200, 200, 700],
+      'read up to 100 ms late, never early',
+    );
     assertOnBeat(reads, firstDues);
     // 200 and 700 (first reads), 1100 (the first three), then every container at 2100, 3100, … 9100.
     assert.equal(wakes, 11);
-    assert.deepEqual(reads.map((r) => r.length), [10, 10, 10, 9]);
+    assert.deepEqual(
+      reads.map((r) => r.length),
+      [10, 10, 10, 9],
+    );
   });
 
   it('containers located at any moment: ten wake-ups a second at most at first, then one', () => {

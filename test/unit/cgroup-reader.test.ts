@@ -48,16 +48,29 @@ function sample(outcome: SampleOutcome): SampleValues {
   return (outcome as { values: SampleValues }).values;
 }
 
-const engineValues = (file: string): SampleValues => sampleValues(JSON.parse(fixtureText('v1-cgroupfs', file)) as DockerStats)!;
+const engineValues = (file: string): SampleValues =>
+  sampleValues(JSON.parse(fixtureText('v1-cgroupfs', file)) as DockerStats)!;
 
 /** Every number of `actual` lies between (or on) the same number in `a` and `b`; same shape otherwise. */
 function assertBetween(actual: unknown, a: unknown, b: unknown, path = 'values'): void {
   if (typeof actual === 'number' && typeof a === 'number' && typeof b === 'number') {
     assert.ok(Math.min(a, b) <= actual && actual <= Math.max(a, b), `${path}: ${actual} not within [${a}, ${b}]`);
-  } else if (actual !== null && typeof actual === 'object' && a !== null && typeof a === 'object' && b !== null && typeof b === 'object') {
+  } else if (
+    actual !== null &&
+    typeof actual === 'object' &&
+    a !== null &&
+    typeof a === 'object' &&
+    b !== null &&
+    typeof b === 'object'
+  ) {
     assert.deepEqual(Object.keys(actual).sort(), Object.keys(a).sort(), `${path}: keys`);
     for (const k of Object.keys(actual)) {
-      assertBetween((actual as Record<string, unknown>)[k], (a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+      assertBetween(
+        (actual as Record<string, unknown>)[k],
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        `${path}.${k}`,
+      );
     }
   } else {
     assert.deepEqual(actual, a, path);
@@ -103,20 +116,65 @@ const NET_DEV = netDev([
 
 const V2_CPU_STAT =
   'usage_usec 2817469\nuser_usec 1739315\nsystem_usec 1078154\ncore_sched.force_idle_usec 0\n' +
-    'nr_periods 120\nnr_throttled 7\nthrottled_usec 331842\nnr_bursts 0\nburst_usec 0\n';
+  'nr_periods 120\nnr_throttled 7\nthrottled_usec 331842\nnr_bursts 0\nburst_usec 0\n';
 const V2_MEMORY_STAT = [
-  'anon 2678784', 'file 36864000', 'kernel 1589248', 'kernel_stack 49152', 'pagetables 110592', 'sec_pagetables 0',
-  'percpu 2160', 'sock 0', 'vmalloc 0', 'shmem 0', 'zswap 0', 'zswapped 0', 'file_mapped 4096', 'file_dirty 0',
-  'file_writeback 0', 'swapcached 0', 'anon_thp 0', 'file_thp 0', 'shmem_thp 0', 'inactive_anon 2654208',
-  'active_anon 24576', 'inactive_file 30212096', 'active_file 6651904', 'unevictable 0', 'slab_reclaimable 1174872',
-  'slab_unreclaimable 247832', 'slab 1422704', 'workingset_refault_anon 0', 'workingset_refault_file 0',
-  'workingset_activate_anon 0', 'workingset_activate_file 0', 'workingset_restore_anon 0', 'workingset_restore_file 0',
-  'workingset_nodereclaim 0', 'pgscan 0', 'pgsteal 0', 'pgscan_kswapd 0', 'pgscan_direct 0', 'pgscan_khugepaged 0',
-  'pgsteal_kswapd 0', 'pgsteal_direct 0', 'pgsteal_khugepaged 0', 'pgfault 10467', 'pgmajfault 3', 'pgrefill 0',
-  'pgactivate 1625', 'pgdeactivate 0', 'pglazyfree 0', 'pglazyfreed 0', 'zswpin 0', 'zswpout 0', 'thp_fault_alloc 0',
-  'thp_collapse_alloc 0', '',
+  'anon 2678784',
+  'file 36864000',
+  'kernel 1589248',
+  'kernel_stack 49152',
+  'pagetables 110592',
+  'sec_pagetables 0',
+  'percpu 2160',
+  'sock 0',
+  'vmalloc 0',
+  'shmem 0',
+  'zswap 0',
+  'zswapped 0',
+  'file_mapped 4096',
+  'file_dirty 0',
+  'file_writeback 0',
+  'swapcached 0',
+  'anon_thp 0',
+  'file_thp 0',
+  'shmem_thp 0',
+  'inactive_anon 2654208',
+  'active_anon 24576',
+  'inactive_file 30212096',
+  'active_file 6651904',
+  'unevictable 0',
+  'slab_reclaimable 1174872',
+  'slab_unreclaimable 247832',
+  'slab 1422704',
+  'workingset_refault_anon 0',
+  'workingset_refault_file 0',
+  'workingset_activate_anon 0',
+  'workingset_activate_file 0',
+  'workingset_restore_anon 0',
+  'workingset_restore_file 0',
+  'workingset_nodereclaim 0',
+  'pgscan 0',
+  'pgsteal 0',
+  'pgscan_kswapd 0',
+  'pgscan_direct 0',
+  'pgscan_khugepaged 0',
+  'pgsteal_kswapd 0',
+  'pgsteal_direct 0',
+  'pgsteal_khugepaged 0',
+  'pgfault 10467',
+  'pgmajfault 3',
+  'pgrefill 0',
+  'pgactivate 1625',
+  'pgdeactivate 0',
+  'pglazyfree 0',
+  'pglazyfreed 0',
+  'zswpin 0',
+  'zswpout 0',
+  'thp_fault_alloc 0',
+  'thp_collapse_alloc 0',
+  '',
 ].join('\n');
-const V2_IO_STAT = '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' +
+const V2_IO_STAT =
+  '8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n' +
   '8:0 rbytes=90430464 wbytes=299008000 rios=8950 wios=1252 dbytes=50331648 dios=3021\n';
 
 /** A cgroup v2 host with one container's group at `group` (relative to the root) and its init `pid`. */
@@ -160,10 +218,43 @@ const V2_EXPECTED: SampleValues = {
   memoryPgmajfault: 3,
   pidsCurrent: 3,
   pidsLimit: undefined,
-  network: { rx_bytes: 5399736, rx_packets: 4133, rx_errors: 1, rx_dropped: 7, tx_bytes: 206811, tx_packets: 2400, tx_errors: 2, tx_dropped: 4 },
+  network: {
+    rx_bytes: 5399736,
+    rx_packets: 4133,
+    rx_errors: 1,
+    rx_dropped: 7,
+    tx_bytes: 206811,
+    tx_packets: 2400,
+    tx_errors: 2,
+    tx_dropped: 4,
+  },
   interfaces: [
-    { name: 'eth0', counters: { rx_bytes: 5398736, rx_packets: 4123, rx_errors: 1, rx_dropped: 7, tx_bytes: 204811, tx_packets: 2380, tx_errors: 2, tx_dropped: 3 } },
-    { name: 'eth1', counters: { rx_bytes: 1000, rx_packets: 10, rx_errors: 0, rx_dropped: 0, tx_bytes: 2000, tx_packets: 20, tx_errors: 0, tx_dropped: 1 } },
+    {
+      name: 'eth0',
+      counters: {
+        rx_bytes: 5398736,
+        rx_packets: 4123,
+        rx_errors: 1,
+        rx_dropped: 7,
+        tx_bytes: 204811,
+        tx_packets: 2380,
+        tx_errors: 2,
+        tx_dropped: 3,
+      },
+    },
+    {
+      name: 'eth1',
+      counters: {
+        rx_bytes: 1000,
+        rx_packets: 10,
+        rx_errors: 0,
+        rx_dropped: 0,
+        tx_bytes: 2000,
+        tx_packets: 20,
+        tx_errors: 0,
+        tx_dropped: 1,
+      },
+    },
   ],
   blkioRead: {
     total: 1459200 + 90430464,
@@ -191,10 +282,16 @@ describe('cgroup v1, cgroupfs driver: files captured from a real container on th
     assert.deepEqual(
       target.files.map((f) => f.path.slice(t.paths.cgroupRoot.length + 1)),
       [
-        'cpuacct/docker/ID/cpuacct.usage', 'cpuacct/docker/ID/cpuacct.stat', 'cpu/docker/ID/cpu.stat',
-        'memory/docker/ID/memory.usage_in_bytes', 'memory/docker/ID/memory.max_usage_in_bytes',
-        'memory/docker/ID/memory.limit_in_bytes', 'memory/docker/ID/memory.stat', 'pids/docker/ID/pids.current',
-        'pids/docker/ID/pids.max', 'blkio/docker/ID/blkio.throttle.io_service_bytes',
+        'cpuacct/docker/ID/cpuacct.usage',
+        'cpuacct/docker/ID/cpuacct.stat',
+        'cpu/docker/ID/cpu.stat',
+        'memory/docker/ID/memory.usage_in_bytes',
+        'memory/docker/ID/memory.max_usage_in_bytes',
+        'memory/docker/ID/memory.limit_in_bytes',
+        'memory/docker/ID/memory.stat',
+        'pids/docker/ID/pids.current',
+        'pids/docker/ID/pids.max',
+        'blkio/docker/ID/blkio.throttle.io_service_bytes',
       ].map((p) => p.replace('ID', V1_ID)),
     );
     const values = sample(reader.read(target));
@@ -227,11 +324,15 @@ describe('cgroup v1, cgroupfs driver: files captured from a real container on th
     const blkio = `sys/fs/cgroup/blkio/docker/${V1_ID}`;
     t.write({
       [`${blkio}/blkio.io_serviced_recursive`]: '8:0 Read 3\n8:0 Write 1\nTotal 4\n',
-      [`${blkio}/blkio.io_service_bytes_recursive`]: '8:0 Read 12288\n8:0 Write 4096\n8:0 Sync 16384\n8:0 Async 0\n8:0 Total 16384\nTotal 16384\n',
+      [`${blkio}/blkio.io_service_bytes_recursive`]:
+        '8:0 Read 12288\n8:0 Write 4096\n8:0 Sync 16384\n8:0 Async 0\n8:0 Total 16384\nTotal 16384\n',
     });
     const reader = open(t);
     const target = located(reader, V1_ID, Number(V1_PID));
-    assert.deepEqual(sample(reader.read(target)).blkioRead, { total: 12288, perDevice: [{ major: 8, minor: 0, bytes: 12288 }] });
+    assert.deepEqual(sample(reader.read(target)).blkioRead, {
+      total: 12288,
+      perDevice: [{ major: 8, minor: 0, bytes: 12288 }],
+    });
     t.write({ [`${blkio}/blkio.io_service_bytes_recursive`]: 'Total 0\n' });
     assert.equal(sample(reader.read(target)).blkioRead?.total, 4194304);
   });
@@ -242,7 +343,8 @@ describe('how the reader reads', () => {
     const t = tree().fixture('v1-cgroupfs');
     const reader = open(t);
     const target = located(reader, V1_ID, Number(V1_PID));
-    const procStat = (user: number): string => `cpu  ${user} 0 0 0 0 0 0 0 0 0\ncpu0 ${user} 0 0 0 0 0 0 0 0 0\nintr 1\n`;
+    const procStat = (user: number): string =>
+      `cpu  ${user} 0 0 0 0 0 0 0 0 0\ncpu0 ${user} 0 0 0 0 0 0 0 0 0\nintr 1\n`;
     t.write({ 'proc/stat': procStat(100) });
     const [first, second] = reader.round(() => {
       const a = sample(reader.read(target)).cpuSystem;
@@ -250,11 +352,18 @@ describe('how the reader reads', () => {
       return [a, sample(reader.read(target)).cpuSystem];
     });
     assert.equal(first, 100 * 1e7);
-    assert.equal(second, 100 * 1e7, 'the round\'s second sample uses the round\'s /proc/stat');
+    assert.equal(second, 100 * 1e7, "the round's second sample uses the round's /proc/stat");
     assert.equal(sample(reader.read(target)).cpuSystem, 200 * 1e7, 'outside a round, each sample reads it');
-    assert.equal(reader.round(() => sample(reader.read(target)).cpuSystem), 200 * 1e7);
+    assert.equal(
+      reader.round(() => sample(reader.read(target)).cpuSystem),
+      200 * 1e7,
+    );
     t.write({ 'proc/stat': procStat(300) });
-    assert.equal(reader.round(() => sample(reader.read(target)).cpuSystem), 300 * 1e7, 'a new round reads it anew');
+    assert.equal(
+      reader.round(() => sample(reader.read(target)).cpuSystem),
+      300 * 1e7,
+      'a new round reads it anew',
+    );
   });
 
   it('reads a kept file whole when it grows past 2 KiB, and without leftovers when it shrinks', () => {
@@ -283,19 +392,29 @@ describe('cgroup v2 (unified hierarchy)', () => {
   });
 
   it('cgroupfs driver (0::/docker/<id>) with a memory and a pids limit', () => {
-    const t = v2Host(`docker/${ID}`, PID, { [`sys/fs/cgroup/docker/${ID}/memory.max`]: '67108864\n', [`sys/fs/cgroup/docker/${ID}/pids.max`]: '100\n' });
+    const t = v2Host(`docker/${ID}`, PID, {
+      [`sys/fs/cgroup/docker/${ID}/memory.max`]: '67108864\n',
+      [`sys/fs/cgroup/docker/${ID}/pids.max`]: '100\n',
+    });
     const reader = open(t);
-    assert.deepEqual(sample(reader.read(located(reader, ID, PID))), { ...V2_EXPECTED, memoryLimit: 67108864, pidsLimit: 100 });
+    assert.deepEqual(sample(reader.read(located(reader, ID, PID))), {
+      ...V2_EXPECTED,
+      memoryLimit: 67108864,
+      pidsLimit: 100,
+    });
   });
 
   it('a container whose init moved itself into a sub-group is read as a whole', () => {
     const t = v2Host(`system.slice/docker-${ID}.scope`);
     t.write({ [`proc/${PID}/cgroup`]: `0::/system.slice/docker-${ID}.scope/init.scope\n` });
     const reader = open(t);
-    assert.equal(located(reader, ID, PID).files[0]?.path, t.at(`sys/fs/cgroup/system.slice/docker-${ID}.scope/cpu.stat`));
+    assert.equal(
+      located(reader, ID, PID).files[0]?.path,
+      t.at(`sys/fs/cgroup/system.slice/docker-${ID}.scope/cpu.stat`),
+    );
   });
 
-  it('from a private cgroup namespace (/../…): Docker\'s default places, else unreadable with the remedy', () => {
+  it("from a private cgroup namespace (/../…): Docker's default places, else unreadable with the remedy", () => {
     const t = v2Host(`system.slice/docker-${ID}.scope`);
     t.write({ [`proc/${PID}/cgroup`]: `0::/../docker-${ID}.scope\n` });
     const reader = open(t);
@@ -316,7 +435,8 @@ describe('hybrid host, systemd driver: v1 controllers (cpu,cpuacct joined) besid
     renameSync(join(cg, 'cpu'), join(cg, 'cpu,cpuacct'));
     renameSync(join(cg, 'cpu,cpuacct/docker'), join(cg, 'cpu,cpuacct/system.slice'));
     renameSync(join(cg, `cpu,cpuacct/system.slice/${V1_ID}`), join(cg, `cpu,cpuacct/${scope}`));
-    for (const f of ['cpuacct.usage', 'cpuacct.stat']) renameSync(join(cg, `cpuacct/docker/${V1_ID}/${f}`), join(cg, `cpu,cpuacct/${scope}/${f}`));
+    for (const f of ['cpuacct.usage', 'cpuacct.stat'])
+      renameSync(join(cg, `cpuacct/docker/${V1_ID}/${f}`), join(cg, `cpu,cpuacct/${scope}/${f}`));
     rmSync(join(cg, 'cpuacct'), { recursive: true });
     symlinkSync('cpu,cpuacct', join(cg, 'cpu'));
     symlinkSync('cpu,cpuacct', join(cg, 'cpuacct'));
@@ -328,8 +448,14 @@ describe('hybrid host, systemd driver: v1 controllers (cpu,cpuacct joined) besid
       'sys/fs/cgroup/unified/cgroup.controllers': '',
       [`sys/fs/cgroup/unified/${scope}/cgroup.procs`]: `${V1_PID}\n`,
       [`proc/${V1_PID}/cgroup`]: [
-        `12:pids:/${scope}`, `11:blkio:/${scope}`, `10:memory:/${scope}`, `9:devices:/${scope}`,
-        `4:cpu,cpuacct:/${scope}`, `1:name=systemd:/${scope}`, `0::/${scope}`, '',
+        `12:pids:/${scope}`,
+        `11:blkio:/${scope}`,
+        `10:memory:/${scope}`,
+        `9:devices:/${scope}`,
+        `4:cpu,cpuacct:/${scope}`,
+        `1:name=systemd:/${scope}`,
+        `0::/${scope}`,
+        '',
       ].join('\n'),
     });
     const reader = open(t);
@@ -368,8 +494,12 @@ describe('network', () => {
 
   it('--network none (only lo): no network values, as the Engine sends no `networks`', () => {
     const t = v2Host(`docker/${ID}`);
-    t.write({ [`proc/${PID}/net/dev`]: netDev(['    lo:       0       0    0    0    0     0          0         0' +
-      '        0       0    0    0    0     0       0          0']) });
+    t.write({
+      [`proc/${PID}/net/dev`]: netDev([
+        '    lo:       0       0    0    0    0     0          0         0' +
+          '        0       0    0    0    0     0       0          0',
+      ]),
+    });
     const reader = open(t);
     const values = sample(reader.read(located(reader, ID, PID)));
     assert.equal(values.network, undefined);
@@ -403,7 +533,7 @@ describe('a container that is gone', () => {
     assert.equal(reader.read(target).kind, 'gone');
   });
 
-  it('keeps the group\'s files open between reads, and closes them on release() and close()', () => {
+  it("keeps the group's files open between reads, and closes them on release() and close()", () => {
     const t = tree().fixture('v1-cgroupfs');
     const reader = open(t);
     const target = located(reader, V1_ID, Number(V1_PID));
@@ -420,7 +550,7 @@ describe('a container that is gone', () => {
     assert.equal(openFds(), before);
   });
 
-  it('keeps descriptors per target: letting go of a container\'s old target leaves its new one\'s open', () => {
+  it("keeps descriptors per target: letting go of a container's old target leaves its new one's open", () => {
     const t = tree().fixture('v1-cgroupfs');
     const reader = open(t);
     // The collector follows a restarted container anew: a second target with the same paths.
@@ -432,7 +562,7 @@ describe('a container that is gone', () => {
     const own = openFds() - before;
     assert.ok(own >= renewed.files.length, `${own} descriptors of its own for ${renewed.files.length} files`);
     reader.release(old);
-    assert.equal(openFds() - before, 0, 'release() closed the old target\'s descriptors, and only those');
+    assert.equal(openFds() - before, 0, "release() closed the old target's descriptors, and only those");
     sample(reader.read(renewed));
     assert.equal(openFds() - before, 0, 'the new target reads from the descriptors it kept');
     reader.close();
@@ -462,7 +592,7 @@ describe('a container that is gone', () => {
     assert.equal(sample(reader.read(target)).pidsCurrent, 0);
   });
 
-  it('when located: an exited process, no init PID, or a PID now in another container\'s group', () => {
+  it("when located: an exited process, no init PID, or a PID now in another container's group", () => {
     const t = v2Host(`docker/${ID}`);
     const reader = open(t);
     assert.equal(reader.locate(ID, PID + 1).kind, 'gone');
@@ -477,7 +607,9 @@ describe('a container that is gone', () => {
 describe('what cannot be read', () => {
   it('a v1 kernel without the pids controller: unreadable, naming it', () => {
     const t = tree().fixture('v1-cgroupfs');
-    t.write({ [`proc/${V1_PID}/cgroup`]: fixtureText('v1-cgroupfs', `proc/${V1_PID}/cgroup`).replace(/^8:pids:.*\n/m, '') });
+    t.write({
+      [`proc/${V1_PID}/cgroup`]: fixtureText('v1-cgroupfs', `proc/${V1_PID}/cgroup`).replace(/^8:pids:.*\n/m, ''),
+    });
     const l = open(t).locate(V1_ID, Number(V1_PID));
     assert.equal(l.kind, 'unreadable');
     assert.match((l as { reason: string }).reason, /pids controller/);
@@ -537,7 +669,13 @@ describe('what cannot be read', () => {
 
   it('a --host-proc or --cgroup-root that is not there: the reader cannot open', () => {
     const t = v2Host(`docker/${ID}`);
-    assert.equal(openCgroupReader({ hostProc: t.at('nope'), cgroupRoot: t.paths.cgroupRoot, now: () => NOW }).kind, 'unreadable');
-    assert.equal(openCgroupReader({ hostProc: t.paths.hostProc, cgroupRoot: t.at('nope'), now: () => NOW }).kind, 'unreadable');
+    assert.equal(
+      openCgroupReader({ hostProc: t.at('nope'), cgroupRoot: t.paths.cgroupRoot, now: () => NOW }).kind,
+      'unreadable',
+    );
+    assert.equal(
+      openCgroupReader({ hostProc: t.paths.hostProc, cgroupRoot: t.at('nope'), now: () => NOW }).kind,
+      'unreadable',
+    );
   });
 });

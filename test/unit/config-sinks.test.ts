@@ -27,8 +27,23 @@ describe('parseConfig: the sinks of issue 7', () => {
 
   it('every sink at once, from flags and variables', () => {
     const c = parse(
-      ['--carbon', 'tcp://graphite:2004', '--carbon-prefix', 'dc1.{host}', '--listen', '[::1]:9417', '--prom-labels', 'team', '--prom-labels', 'app'],
-      { SRV_BACKSTOP: 'http://b/publish/x', SRV_PUSHGATEWAY: 'https://u:p@pg:9091/base', SRV_PUSHGATEWAY_INSTANCE: 'node-7' },
+      [
+        '--carbon',
+        'tcp://graphite:2004',
+        '--carbon-prefix',
+        'dc1.{host}',
+        '--listen',
+        '[::1]:9417',
+        '--prom-labels',
+        'team',
+        '--prom-labels',
+        'app',
+      ],
+      {
+        SRV_BACKSTOP: 'http://b/publish/x',
+        SRV_PUSHGATEWAY: 'https://u:p@pg:9091/base',
+        SRV_PUSHGATEWAY_INSTANCE: 'node-7',
+      },
     );
     assert.ok(c.backstop);
     assert.deepEqual(c.carbon, { protocol: 'tcp', host: 'graphite', port: 2004 });
@@ -49,7 +64,9 @@ describe('parseConfig: the sinks of issue 7', () => {
   });
 
   it('reports every bad sink at once, passwords masked', () => {
-    const p = problems(['--carbon=http://x', '--listen=nope', '--pushgateway=ftp://u:hunter2@pg'], { SRV_TLS_KEY: '/k.pem' });
+    const p = problems(['--carbon=http://x', '--listen=nope', '--pushgateway=ftp://u:hunter2@pg'], {
+      SRV_TLS_KEY: '/k.pem',
+    });
     assert.equal(p.length, 4, p.join('\n'));
     assert.ok(!p.join('\n').includes('hunter2'));
   });

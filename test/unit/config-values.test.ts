@@ -8,7 +8,12 @@ import { displayUrl } from '../../src/redact.js';
 const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i));
 const SECRET = 'Zq9PWuniq';
 
-const run = (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}, host = 'h'): ParseOutcome =>
+const run = (
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+  host = 'h',
+): ParseOutcome =>
   parseConfig({
     argv,
     env,
@@ -31,7 +36,12 @@ function shown(out: ParseOutcome): string {
   if (out.kind === 'invalid') return out.problems.join('\n');
   if (out.kind !== 'config') return '';
   const c = out.config;
-  return [c.backstop, c.pushgateway].filter((u): u is URL => u !== undefined).map(displayUrl).join('\n') + JSON.stringify(c.carbon);
+  return (
+    [c.backstop, c.pushgateway]
+      .filter((u): u is URL => u !== undefined)
+      .map(displayUrl)
+      .join('\n') + JSON.stringify(c.carbon)
+  );
 }
 
 describe('parseConfig: no password in a problem, whatever it holds (issue 26, item 7)', () => {
@@ -62,35 +72,55 @@ describe('parseConfig: no password in a problem, whatever it holds (issue 26, it
     }
   });
 
-  it('the issue\'s example names the flag and shows neither the password nor its tail', () => {
+  it("the issue's example names the flag and shows neither the password nor its tail", () => {
     const [line, ...rest] = problems(['--backstop', `http://u:a@${SECRET}@127.0.0.1:99999/x`]);
     assert.deepEqual(rest, []);
     assert.match(line!, /^--backstop: "http:\/\/u:\*\*\*@127\.0\.0\.1:99999\/x" is not a URL/);
     for (const c of '/?#') {
       const [digits, ...more] = problems(['--backstop', `http://u:2024${c}${SECRET}@127.0.0.1:8080/x`]);
       assert.deepEqual(more, []);
-      assert.match(digits!, /^--backstop: the value \(not shown: it may hold a password\) has an @ after its host;.*%2F %3F %23/);
+      assert.match(
+        digits!,
+        /^--backstop: the value \(not shown: it may hold a password\) has an @ after its host;.*%2F %3F %23/,
+      );
     }
     const [slash] = problems(['--backstop', `http://u:a/${SECRET}@127.0.0.1:8080/x`]);
-    assert.match(slash!, /^--backstop: the value \(not shown: it may hold a password\) is not a URL;.*%2F %3F %23 %40 %25/);
+    assert.match(
+      slash!,
+      /^--backstop: the value \(not shown: it may hold a password\) is not a URL;.*%2F %3F %23 %40 %25/,
+    );
   });
 });
 
 describe('parseConfig: bad values exit 2 naming the flag (issue 26, item 8)', () => {
-  it('a % not followed by two hex digits in a URL\'s user-info or a unix:// path', () => {
+  it("a % not followed by two hex digits in a URL's user-info or a unix:// path", () => {
     assert.equal(
       problems(['--backstop', `http://u:%zz${SECRET}@b:8080/publish/x`])[0],
       '--backstop: the user-info of "http://***@b:8080/publish/x" has a % not followed by two hex digits; ' +
         'write % in a user name or password as %25',
     );
-    assert.match(problems([], { SRV_PUSHGATEWAY: 'http://%zz@pg:9091' })[0]!, /^SRV_PUSHGATEWAY: the user-info of .* has a % not followed/);
-    assert.match(problems(['--docker', 'unix:///run/a%zz.sock'])[0]!, /^--docker: "unix:\/\/\/run\/a%zz.sock" has a % not followed by two hex digits in its path/);
+    assert.match(
+      problems([], { SRV_PUSHGATEWAY: 'http://%zz@pg:9091' })[0]!,
+      /^SRV_PUSHGATEWAY: the user-info of .* has a % not followed/,
+    );
+    assert.match(
+      problems(['--docker', 'unix:///run/a%zz.sock'])[0]!,
+      /^--docker: "unix:\/\/\/run\/a%zz.sock" has a % not followed by two hex digits in its path/,
+    );
     assert.match(problems(['--docker', 'ssh://%zz@host'])[0]!, /^--docker: the user-info of/);
-    assert.ok(!problems(['--backstop', `http://u:%zz${SECRET}@b:8080/publish/x`]).join().includes(SECRET));
+    assert.ok(
+      !problems(['--backstop', `http://u:%zz${SECRET}@b:8080/publish/x`])
+        .join()
+        .includes(SECRET),
+    );
   });
 
   it('durations are whole milliseconds, so that ticks stay multiples of --poll', () => {
-    for (const [value, ms] of [['1.0000001s', 1_000], ['1234567us', 1_235], ['2.5s', 2_500]] as const) {
+    for (const [value, ms] of [
+      ['1.0000001s', 1_000],
+      ['1234567us', 1_235],
+      ['2.5s', 2_500],
+    ] as const) {
       const out = run(['--poll', value]);
       assert.equal(out.kind === 'config' && out.config.pollMs, ms, value);
     }
@@ -124,22 +154,31 @@ describe('parseConfig: bad values exit 2 naming the flag (issue 26, item 8)', ()
 
   it('every bad rule of --rules and --prefix at once, each naming its rule', () => {
     const p = problems(['--rules=[{"regexp":"("},{"regexp":"ok"},{"into":"x"},{"regexp":"(?=a)"}]', '--prefix=[1]']);
-    assert.deepEqual(p.map((l) => l.replace(/(is invalid|must be|needs).*/, '$1')), [
-      '--prefix: rule 1 must be',
-      '--rules: rule 1: regexp "(" is invalid',
-      '--rules: rule 3 needs',
-      '--rules: rule 4: regexp "(?=a)" is invalid',
-    ]);
+    assert.deepEqual(
+      p.map((l) => l.replace(/(is invalid|must be|needs).*/, '$1')),
+      [
+        '--prefix: rule 1 must be',
+        '--rules: rule 1: regexp "(" is invalid',
+        '--rules: rule 3 needs',
+        '--rules: rule 4: regexp "(?=a)" is invalid',
+      ],
+    );
   });
 });
 
 describe('parseConfig: --prom-labels (issue 26, item 10)', () => {
   it('two keys that become one Prometheus label name are a problem naming both', () => {
-    assert.deepEqual(problems(['--listen=:0', '--prom-labels', 'com.example.team', '--prom-labels', 'com-example-team,app']), [
-      '--prom-labels: "com.example.team" and "com-example-team" both become the Prometheus label ' +
-        'label_com_example_team; keep one of them',
-    ]);
-    assert.match(problems([], { SRV_PROM_LABELS: 'a.b,a/b,a_b' })[0]!, /^SRV_PROM_LABELS: "a\.b" and "a\/b" and "a_b" both become the Prometheus label label_a_b/);
+    assert.deepEqual(
+      problems(['--listen=:0', '--prom-labels', 'com.example.team', '--prom-labels', 'com-example-team,app']),
+      [
+        '--prom-labels: "com.example.team" and "com-example-team" both become the Prometheus label ' +
+          'label_com_example_team; keep one of them',
+      ],
+    );
+    assert.match(
+      problems([], { SRV_PROM_LABELS: 'a.b,a/b,a_b' })[0]!,
+      /^SRV_PROM_LABELS: "a\.b" and "a\/b" and "a_b" both become the Prometheus label label_a_b/,
+    );
     const ok = run(['--prom-labels', 'team', '--prom-labels', 'team,app']);
     assert.ok(ok.kind === 'config');
     assert.deepEqual(ok.config.promLabels, ['team', 'app']);
@@ -147,7 +186,7 @@ describe('parseConfig: --prom-labels (issue 26, item 10)', () => {
 });
 
 describe('parseConfig: the host path as the Go daemon wrote it', () => {
-  it('keeps the host name\'s dots as path separators, each segment sanitised, empty ones dropped', () => {
+  it("keeps the host name's dots as path separators, each segment sanitised, empty ones dropped", () => {
     const hostPath = (host: string, argv: string[] = []): string => {
       const out = run(argv, {}, {}, host);
       if (out.kind !== 'config') assert.fail(out.kind);
@@ -191,7 +230,10 @@ describe('parseConfig: --metrics +group / -group and the opt-in groups (issue 27
   const defaults = ['blkio', 'cpu', 'health', 'memory', 'network', 'pids'];
 
   it('swarm and disk are off by default, and a plain list still replaces the default set', () => {
-    assert.deepEqual(groups([]).filter((g) => g === 'swarm' || g === 'disk'), []);
+    assert.deepEqual(
+      groups([]).filter((g) => g === 'swarm' || g === 'disk'),
+      [],
+    );
     for (const g of defaults) assert.ok(groups([]).includes(g), g);
     assert.deepEqual(groups(['--metrics=cpu,disk']), ['cpu', 'disk']);
     assert.deepEqual(groups([], { SRV_METRICS: 'swarm' }), ['swarm']);
@@ -200,8 +242,14 @@ describe('parseConfig: --metrics +group / -group and the opt-in groups (issue 27
   it('+group adds to the default set and -group removes from it, from the flag or the variable', () => {
     const base = groups([]);
     assert.deepEqual(groups(['--metrics=+swarm,+disk']), [...base, 'disk', 'swarm'].sort());
-    assert.deepEqual(groups(['--metrics=-blkio']), base.filter((g) => g !== 'blkio'));
-    assert.deepEqual(groups([], { SRV_METRICS: '+Swarm, -blkio, -network' }), [...base.filter((g) => g !== 'blkio' && g !== 'network'), 'swarm'].sort());
+    assert.deepEqual(
+      groups(['--metrics=-blkio']),
+      base.filter((g) => g !== 'blkio'),
+    );
+    assert.deepEqual(
+      groups([], { SRV_METRICS: '+Swarm, -blkio, -network' }),
+      [...base.filter((g) => g !== 'blkio' && g !== 'network'), 'swarm'].sort(),
+    );
     // Removing one that is not on, or adding one twice, is harmless.
     assert.deepEqual(groups(['--metrics=-disk,+cpu']), base);
   });
@@ -211,7 +259,10 @@ describe('parseConfig: --metrics +group / -group and the opt-in groups (issue 27
     assert.equal(mixed.length, 1);
     assert.match(mixed[0]!, /^--metrics: "cpu,\+swarm" mixes plain group names with \+group \/ -group/);
     assert.match(problemsOf([], { SRV_METRICS: '-cpu,memory' })[0]!, /^SRV_METRICS: .*mixes/);
-    assert.match(problemsOf(['--metrics=+swarms'])[0]!, /^--metrics: "\+swarms" is not a metric group; use .*swarm, disk/);
+    assert.match(
+      problemsOf(['--metrics=+swarms'])[0]!,
+      /^--metrics: "\+swarms" is not a metric group; use .*swarm, disk/,
+    );
     assert.match(problemsOf(['--metrics=+'])[0]!, /^--metrics: "\+" is not a metric group/);
   });
 
@@ -220,7 +271,10 @@ describe('parseConfig: --metrics +group / -group and the opt-in groups (issue 27
     assert.ok(out.kind === 'config' && out.config.diskIntervalMs === 600_000);
     const env = run([], { SRV_DISK_INTERVAL: '30s' });
     assert.ok(env.kind === 'config' && env.config.diskIntervalMs === 30_000);
-    assert.match(problemsOf(['--disk-interval=500ms'])[0]!, /^--disk-interval: "500ms" is out of bounds; it must be from 1s to 24h$/);
+    assert.match(
+      problemsOf(['--disk-interval=500ms'])[0]!,
+      /^--disk-interval: "500ms" is out of bounds; it must be from 1s to 24h$/,
+    );
     assert.match(problemsOf(['--disk-interval=25h'])[0]!, /from 1s to 24h/);
   });
 });

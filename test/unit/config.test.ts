@@ -15,7 +15,11 @@ describe('parseConfig', () => {
   it('has the documented defaults', () => {
     const c = parse([]);
     assert.equal(c.backstop, undefined);
-    assert.deepEqual(c.docker, { kind: 'unix', socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' });
+    assert.deepEqual(c.docker, {
+      kind: 'unix',
+      socketPath: '/var/run/docker.sock',
+      display: 'unix:///var/run/docker.sock',
+    });
     assert.equal(c.pollMs, 60_000);
     assert.equal(c.shutdownTimeoutMs, 10_000);
     assert.equal(c.hostPath, 'web01.example.com');
@@ -54,12 +58,21 @@ describe('parseConfig', () => {
     };
     const c = parse([], env);
     assert.equal(c.backstop?.href, 'https://u:p@b.example/publish/docker');
-    assert.deepEqual(c.docker, { kind: 'tcp', protocol: 'http', host: '10.0.0.1', port: 2375, display: 'http://10.0.0.1:2375' });
+    assert.deepEqual(c.docker, {
+      kind: 'tcp',
+      protocol: 'http',
+      host: '10.0.0.1',
+      port: 2375,
+      display: 'http://10.0.0.1:2375',
+    });
     assert.equal(c.rules.length, 1);
     assert.equal(c.pollMs, 90_000);
     assert.equal(c.filter.include.length, 2);
     assert.equal(c.filter.exclude.length, 1);
-    assert.deepEqual(c.filter.labels, [{ key: 'team', value: 'ops' }, { key: 'monitored', value: undefined }]);
+    assert.deepEqual(c.filter.labels, [
+      { key: 'team', value: 'ops' },
+      { key: 'monitored', value: undefined },
+    ]);
     assert.equal(c.pathPrefix, 'dc1.web01.example.com');
     assert.equal(c.shutdownTimeoutMs, 5_000);
     assert.equal(c.verbose, true);
@@ -86,10 +99,16 @@ describe('parseConfig', () => {
 
   it('joins --prefix and --rules, prefix rules first', () => {
     const c = parse(['--prefix={"regexp":"a","into":"b"}', '--rules=[{"regexp":"c","into":"d","category":"x"}]']);
-    assert.deepEqual(c.rules.map((r) => [r.source, r.into, r.category]), [['a', 'b', undefined], ['c', 'd', 'x']]);
+    assert.deepEqual(
+      c.rules.map((r) => [r.source, r.into, r.category]),
+      [
+        ['a', 'b', undefined],
+        ['c', 'd', 'x'],
+      ],
+    );
   });
 
-  it('accepts the Go daemon\'s capitalised JSON keys', () => {
+  it("accepts the Go daemon's capitalised JSON keys", () => {
     const [rule] = parse(['--rules=[{"Regexp":"(.*)","Into":"$1","Category":"web"}]']).rules;
     assert.equal(rule?.into, '$1');
     assert.equal(rule?.category, 'web');
@@ -103,7 +122,11 @@ describe('parseConfig', () => {
 
 describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and Kubernetes)', () => {
   const URL_IN_FILE = 'https://ops:fake-Pw-7@backstop.example/publish/docker';
-  const files: Record<string, string> = { '/run/secrets/backstop_url': `${URL_IN_FILE}\n`, '/run/secrets/empty': ' \n', '/run/secrets/password': 'fake-Pw-7\n' };
+  const files: Record<string, string> = {
+    '/run/secrets/backstop_url': `${URL_IN_FILE}\n`,
+    '/run/secrets/empty': ' \n',
+    '/run/secrets/password': 'fake-Pw-7\n',
+  };
   const readFile = (path: string): string => {
     const text = files[path];
     if (text === undefined) {
@@ -128,14 +151,18 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
   it('--hostname names the host path, {host} and the Pushgateway instance instead of the OS host name', () => {
     const os = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}']);
     assert.equal(os.hostPath, 'pod-7f9c4');
-    const c = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}'], { SRV_HOSTNAME: 'node-3.example.com' });
+    const c = config(['--path-prefix', 'dc1.{host}', '--carbon-prefix', '{host}'], {
+      SRV_HOSTNAME: 'node-3.example.com',
+    });
     assert.equal(c.hostPath, 'node-3.example.com');
     assert.equal(c.pathPrefix, 'dc1.node-3.example.com');
     assert.equal(c.carbonPrefix, 'node-3.example.com');
     assert.equal(c.pushgatewayInstance, 'node-3.example.com');
     assert.equal(config(['--hostname', 'a'], { SRV_HOSTNAME: 'b' }).hostPath, 'a', 'the flag beats its variable');
     assert.equal(config(['--hostname', 'a', '--pushgateway-instance', 'p']).pushgatewayInstance, 'p');
-    assert.deepEqual(problems(['--hostname=  ']), ['--hostname: is empty; give the name of the host (a node name), or leave it out for the OS host name']);
+    assert.deepEqual(problems(['--hostname=  ']), [
+      '--hostname: is empty; give the name of the host (a node name), or leave it out for the OS host name',
+    ]);
   });
 
   it('--backstop-file reads the Backstop URL from a file, its newline trimmed', () => {
@@ -147,20 +174,33 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
     assert.deepEqual(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/nope' }), [
       'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT: no such file or directory); give a readable file holding the Backstop URL',
     ]);
-    assert.match(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/empty' })[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/empty\): the file is empty/);
+    assert.match(
+      problems([], { SRV_BACKSTOP_FILE: '/run/secrets/empty' })[0]!,
+      /^SRV_BACKSTOP_FILE \(\/run\/secrets\/empty\): the file is empty/,
+    );
     const bare = problems(['--backstop-file', '/run/secrets/password']);
-    assert.match(bare[0]!, /^--backstop-file \(\/run\/secrets\/password\): the file does not hold an http or https URL \(its content is not shown\)/);
+    assert.match(
+      bare[0]!,
+      /^--backstop-file \(\/run\/secrets\/password\): the file does not hold an http or https URL \(its content is not shown\)/,
+    );
     assert.ok(!bare[0]!.includes('fake-Pw-7'));
     // A password with a colon would parse as a URL of its own scheme: not shown either.
     files['/run/secrets/colon'] = 'fake:Pw-7';
     const colon = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/colon' });
-    assert.match(colon[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/colon\): the file does not hold an http or https URL \(its content is not shown\)/);
+    assert.match(
+      colon[0]!,
+      /^SRV_BACKSTOP_FILE \(\/run\/secrets\/colon\): the file does not hold an http or https URL \(its content is not shown\)/,
+    );
     assert.ok(!colon[0]!.includes('Pw-7'));
     files['/run/secrets/bad-port'] = 'https://ops:fake-Pw-7@backstop.example:99999/publish/docker';
     const badPort = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/bad-port' });
-    assert.match(badPort[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/bad-port\): "https:\/\/ops:\*\*\*@backstop\.example:99999\/publish\/docker" is not a URL/);
-    assert.deepEqual(problems(['--backstop', 'http://b/publish/x'], { SRV_BACKSTOP_FILE: '/run/secrets/backstop_url' }), [
-      'SRV_BACKSTOP_FILE: --backstop is given too; give the Backstop URL one way only',
-    ]);
+    assert.match(
+      badPort[0]!,
+      /^SRV_BACKSTOP_FILE \(\/run\/secrets\/bad-port\): "https:\/\/ops:\*\*\*@backstop\.example:99999\/publish\/docker" is not a URL/,
+    );
+    assert.deepEqual(
+      problems(['--backstop', 'http://b/publish/x'], { SRV_BACKSTOP_FILE: '/run/secrets/backstop_url' }),
+      ['SRV_BACKSTOP_FILE: --backstop is given too; give the Backstop URL one way only'],
+    );
   });
 });

@@ -14,7 +14,16 @@ type Expected = Record<string, number>;
 
 /** The 8 network counters under `prefix`, from [rx_bytes, rx_packets, rx_errors, rx_dropped, tx_…]. */
 const net = (prefix: string, v: readonly number[]): Expected => {
-  const names = ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_dropped', 'tx_bytes', 'tx_packets', 'tx_errors', 'tx_dropped'];
+  const names = [
+    'rx_bytes',
+    'rx_packets',
+    'rx_errors',
+    'rx_dropped',
+    'tx_bytes',
+    'tx_packets',
+    'tx_errors',
+    'tx_dropped',
+  ];
   return Object.fromEntries(names.map((n, i) => [`${prefix}.${n}`, v[i]!]));
 };
 
@@ -198,8 +207,12 @@ const A: ContainerRef = { id: 'a', name: 'a', image: 'img', labels: {}, facts: {
 const STAMP = { subject: { kind: 'container', container: A }, time: 1 } as const;
 
 /** The reducer's metrics of one container's interval, about container A. */
-const metricsOf = (first: SampleValues, latest: SampleValues, facts: ContainerFacts = {}, opts: MetricOptions = DEFAULT_METRIC_OPTIONS): Metric[] =>
-  containerMetrics(first, latest, facts, opts, STAMP);
+const metricsOf = (
+  first: SampleValues,
+  latest: SampleValues,
+  facts: ContainerFacts = {},
+  opts: MetricOptions = DEFAULT_METRIC_OPTIONS,
+): Metric[] => containerMetrics(first, latest, facts, opts, STAMP);
 
 /** Metrics by their path below the container (`network.eth0.rx_bytes`). */
 const asRecord = (values: Metric[]): Expected => Object.fromEntries(values.map((v) => [relativePath(v), v.value]));
@@ -232,8 +245,18 @@ describe('containerMetrics over every captured fixture', () => {
   }
 
   it('the original 18 names keep their values in every fixture', () => {
-    const original = ['cpu.system', 'cpu.total', 'cpu.kernel', 'cpu.user', 'memory.usage', 'memory.max_usage',
-      'memory.limit', 'memory.cache', 'memory.active', ...Object.keys(net('network', []))];
+    const original = [
+      'cpu.system',
+      'cpu.total',
+      'cpu.kernel',
+      'cpu.user',
+      'memory.usage',
+      'memory.max_usage',
+      'memory.limit',
+      'memory.cache',
+      'memory.active',
+      ...Object.keys(net('network', [])),
+    ];
     for (const [file, expected] of Object.entries(TABLE)) {
       if (!expected) continue;
       const last = valuesOf(loadSamples(file).at(-1)!);
@@ -246,7 +269,7 @@ describe('containerMetrics over every captured fixture', () => {
 describe('rates', () => {
   const busy = loadSamples('busy-stream.jsonl').map(valuesOf);
 
-  it('the busy container\'s CPU % over the interval agrees with docker stats\' per-second figure', () => {
+  it("the busy container's CPU % over the interval agrees with docker stats' per-second figure", () => {
     // docker stats shows (Δtotal / Δsystem) × CPUs × 100 for each consecutive pair; over the whole
     // interval the figure is the same formula on the end points.
     const values = asRecord(metricsOf(busy[0]!, busy[3]!));
@@ -261,7 +284,11 @@ describe('rates', () => {
     const restartedAt = (ms: number, total: number, rx: number): DockerStats => ({
       ...s1!,
       read: new Date(Date.parse(s1!.read!) + ms).toISOString(),
-      cpu_stats: { ...s1!.cpu_stats, cpu_usage: { total_usage: total }, system_cpu_usage: s1!.cpu_stats!.system_cpu_usage! + ms * 2e6 },
+      cpu_stats: {
+        ...s1!.cpu_stats,
+        cpu_usage: { total_usage: total },
+        system_cpu_usage: s1!.cpu_stats!.system_cpu_usage! + ms * 2e6,
+      },
       networks: { eth0: { rx_bytes: rx, tx_bytes: 0 } },
     });
     record(s0!);
@@ -340,7 +367,16 @@ describe('containerMetrics options and facts', () => {
 
   it('--metrics groups and --per-interface choose what is reported', () => {
     const only = (groups: string[], perInterface = true) =>
-      Object.keys(asRecord(metricsOf(one, one, { restartCount: 0 }, { groups: new Set(groups as never[]), perInterface, perDevice: false })));
+      Object.keys(
+        asRecord(
+          metricsOf(
+            one,
+            one,
+            { restartCount: 0 },
+            { groups: new Set(groups as never[]), perInterface, perDevice: false },
+          ),
+        ),
+      );
     assert.ok(only(['cpu']).every((n) => n.startsWith('cpu.') || n === 'restarts'));
     assert.ok(only(['network']).includes('network.eth0.rx_bytes'));
     assert.ok(!only(['network'], false).includes('network.eth0.rx_bytes'));
@@ -367,12 +403,33 @@ describe('metric kinds and the structure sinks read', () => {
   const kind = (path: string) => metrics.find((m) => relativePath(m) === path)?.kind;
 
   it('counters only go up; everything else is a gauge', () => {
-    for (const path of ['cpu.system', 'cpu.total', 'cpu.kernel', 'cpu.user', 'cpu.throttled_periods', 'cpu.throttled_time',
-      'memory.pgfault', 'memory.pgmajfault', 'network.rx_bytes', 'network.tx_dropped', 'network.eth0.rx_bytes', 'restarts']) {
+    for (const path of [
+      'cpu.system',
+      'cpu.total',
+      'cpu.kernel',
+      'cpu.user',
+      'cpu.throttled_periods',
+      'cpu.throttled_time',
+      'memory.pgfault',
+      'memory.pgmajfault',
+      'network.rx_bytes',
+      'network.tx_dropped',
+      'network.eth0.rx_bytes',
+      'restarts',
+    ]) {
       assert.equal(kind(path), 'counter', path);
     }
-    for (const path of ['cpu.percent', 'cpu.online', 'memory.usage', 'memory.limit', 'memory.working_set', 'memory.percent',
-      'network.rx_bytes_per_second', 'pids.current', 'uptime']) {
+    for (const path of [
+      'cpu.percent',
+      'cpu.online',
+      'memory.usage',
+      'memory.limit',
+      'memory.working_set',
+      'memory.percent',
+      'network.rx_bytes_per_second',
+      'pids.current',
+      'uptime',
+    ]) {
       assert.equal(kind(path), 'gauge', path);
     }
   });

@@ -55,7 +55,10 @@ describe('time-driven behaviour on a fake clock', () => {
       engine.setBehaviour('quiet', 'normal');
       // The check runs every quarter of the timeout: the one at 37.5 s finds 37.5 s of silence.
       await clock.advance(8_500);
-      await waitFor(() => lines.some((l) => /stats stream stalled; reopening it container=quiet silentMs=3\d{4}/.test(l)), 'the stall noticed');
+      await waitFor(
+        () => lines.some((l) => /stats stream stalled; reopening it container=quiet silentMs=3\d{4}/.test(l)),
+        'the stall noticed',
+      );
       await waitFor(() => engine.streams[0]!.closedAt !== undefined, 'the stalled stream closed at the Engine');
       // The reopen waits out its backoff (1 s here) on the clock, then asks the Engine again.
       await waitFor(() => clock.pending > 0 && engine.streams.length === 1, 'the reopen scheduled');
@@ -68,10 +71,12 @@ describe('time-driven behaviour on a fake clock', () => {
     }
   });
 
-  it('ticks land on multiples of --poll, each with the interval\'s samples', async () => {
+  it("ticks land on multiples of --poll, each with the interval's samples", async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 3, 250));
     const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
-    const { daemon, ticks } = tickRecordingDaemon(['--docker', `unix://${engine.socketPath}`, '--poll', '10s'], clock, { level: 'error' });
+    const { daemon, ticks } = tickRecordingDaemon(['--docker', `unix://${engine.socketPath}`, '--poll', '10s'], clock, {
+      level: 'error',
+    });
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 1 && engine.streams[0]!.lines >= 2, 'samples arriving');
@@ -82,10 +87,20 @@ describe('time-driven behaviour on a fake clock', () => {
       await waitFor(() => engine.streams[0]!.lines >= 4, 'more samples');
       await clock.advance(10_000);
       await waitFor(() => ticks.length === 2, 'the tick at 12:00:20');
-      assert.deepEqual(ticks.map((t) => t.time), [Date.UTC(2026, 10, 30, 12, 0, 10) / 1000, Date.UTC(2026, 10, 30, 12, 0, 20) / 1000]);
+      assert.deepEqual(
+        ticks.map((t) => t.time),
+        [Date.UTC(2026, 10, 30, 12, 0, 10) / 1000, Date.UTC(2026, 10, 30, 12, 0, 20) / 1000],
+      );
       for (const tick of ticks) {
-        assert.ok(tick.metrics.some((m) => m.subject.kind === 'container' && m.subject.container.name === 'web.1' && m.name === 'cpu.total'));
-        assert.deepEqual(tick.followed.map((c) => c.name), ['web.1']);
+        assert.ok(
+          tick.metrics.some(
+            (m) => m.subject.kind === 'container' && m.subject.container.name === 'web.1' && m.name === 'cpu.total',
+          ),
+        );
+        assert.deepEqual(
+          tick.followed.map((c) => c.name),
+          ['web.1'],
+        );
         const total = tick.metrics.find((m) => m.subject.kind === 'host' && m.per?.value === 'total');
         assert.deepEqual([total?.value, total?.time], [1, tick.time]);
       }
@@ -102,13 +117,24 @@ describe('time-driven behaviour on a fake clock', () => {
       now: () => clock.now(),
     });
     const rule = '{"regexp":"^bar\\\\.rep\\\\..*\\\\.(.*)$","into":"bar.rep.$1"}';
-    const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s', '--stall-timeout', '10m', '--prefix', rule];
+    const argv = [
+      '--docker',
+      `unix://${engine.socketPath}`,
+      '--poll',
+      '10s',
+      '--stall-timeout',
+      '10m',
+      '--prefix',
+      rule,
+    ];
     const warnings: string[] = [];
     const { daemon, ticks } = tickRecordingDaemon(argv, clock, { level: 'warn', lines: warnings });
     const collisions = (tick: RecordedTick): number | undefined =>
       tick.metrics.find((m) => m.subject.kind === 'daemon' && m.name === 'path_collisions')?.value;
     const names = (tick: RecordedTick): string[] =>
-      [...new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.name] : [])))].sort();
+      [
+        ...new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.name] : []))),
+      ].sort();
     try {
       daemon.start();
       await waitFor(() => engine.streams.length === 2 && engine.streams.every((s) => s.lines >= 1), 'a sample of each');
@@ -149,12 +175,19 @@ describe('time-driven behaviour on a fake clock', () => {
         await moreSamples(engine);
       }
       await clock.advance(5_000);
-      assert.deepEqual(ticks.map((t) => t.time - ticks[0]!.time), [0, 10, 20, 30], 'each tick once, 10 s apart');
+      assert.deepEqual(
+        ticks.map((t) => t.time - ticks[0]!.time),
+        [0, 10, 20, 30],
+        'each tick once, 10 s apart',
+      );
       assert.equal(ticks[0]!.time, Date.UTC(2026, 10, 30, 12, 0, 10) / 1000);
-      for (const tick of ticks) assert.deepEqual(containerNames(tick), ['web.1'], 'with its interval\'s samples');
+      for (const tick of ticks) assert.deepEqual(containerNames(tick), ['web.1'], "with its interval's samples");
       // Building the tick at the early timer and again 1 ms later would send it twice, or skip it as overlapping.
       assert.deepEqual(warnings, []);
-      assert.deepEqual(ticks.map((t) => selfMetric(t, 'ticks_skipped')), [0, 0, 0, 0]);
+      assert.deepEqual(
+        ticks.map((t) => selfMetric(t, 'ticks_skipped')),
+        [0, 0, 0, 0],
+      );
     } finally {
       await daemon.stop();
     }
@@ -180,10 +213,16 @@ describe('time-driven behaviour on a fake clock', () => {
       await moreSamples(engine);
       await clock.advance(10_000);
       await waitFor(() => ticks.length === 3, 'the tick after it');
-      assert.deepEqual(ticks.map((t) => t.time), [10, 20, 30].map((s) => Date.UTC(2026, 10, 30, 12, 0, s) / 1000));
+      assert.deepEqual(
+        ticks.map((t) => t.time),
+        [10, 20, 30].map((s) => Date.UTC(2026, 10, 30, 12, 0, s) / 1000),
+      );
       assert.deepEqual(containerNames(ticks[1]!), ['web.1'], 'the samples of the wait went to the next tick');
       assert.equal(warnings.filter((l) => l.includes('the clock went back')).length, 1, 'said once');
-      assert.deepEqual(ticks.map((t) => selfMetric(t, 'ticks_skipped')), [0, 0, 0]);
+      assert.deepEqual(
+        ticks.map((t) => selfMetric(t, 'ticks_skipped')),
+        [0, 0, 0],
+      );
     } finally {
       await daemon.stop();
     }
@@ -205,8 +244,16 @@ describe('time-driven behaviour on a fake clock', () => {
       await clock.advance(10_000);
       await waitFor(() => ticks.length === 3, 'the tick after it');
       const at = (h: number, s: number): number => Date.UTC(2026, 10, 30, h, 0, s) / 1000;
-      assert.deepEqual(ticks.map((t) => t.time), [at(12, 10), at(13, 20), at(13, 30)], 'one tick per timer, no burst');
-      assert.deepEqual(ticks.map((t) => selfMetric(t, 'ticks_skipped')), [0, 360, 360], 'from 12:00:20 to 13:00:10');
+      assert.deepEqual(
+        ticks.map((t) => t.time),
+        [at(12, 10), at(13, 20), at(13, 30)],
+        'one tick per timer, no burst',
+      );
+      assert.deepEqual(
+        ticks.map((t) => selfMetric(t, 'ticks_skipped')),
+        [0, 360, 360],
+        'from 12:00:20 to 13:00:10',
+      );
       const said = warnings.filter((l) => l.includes('the clock jumped forward'));
       assert.equal(said.length, 1, warnings.join('\n'));
       assert.match(said[0]!, /skipped=360/);
@@ -229,7 +276,10 @@ describe('time-driven behaviour on a fake clock', () => {
     // Past the streams' read round at 12:00:01.5, short of the next tick.
     await clock.advance(600);
     await daemon.stop();
-    assert.deepEqual(ticks.map((t) => t.time), [1, 2].map((s) => Date.UTC(2026, 10, 30, 12, 0, s) / 1000));
+    assert.deepEqual(
+      ticks.map((t) => t.time),
+      [1, 2].map((s) => Date.UTC(2026, 10, 30, 12, 0, s) / 1000),
+    );
     assert.deepEqual(containerNames(ticks[1]!), ['web.1']);
   });
 
@@ -269,15 +319,21 @@ describe('time-driven behaviour on a fake clock', () => {
           new Set(tick.metrics.flatMap((m) => (m.subject.kind === 'container' ? [m.subject.container.id] : [])));
         const db = engine.container('db.1').id;
         assert.deepEqual(ids(ticks[1]!), new Set([old.id, replacement.id, db]), 'both in the second tick');
-        assert.deepEqual(ticks.map((t) => selfMetric(t, 'path_collisions')), [0, 0, 0, 0]);
-        assert.deepEqual(warnings.filter((l) => l.includes('share one carbon path')), []);
+        assert.deepEqual(
+          ticks.map((t) => selfMetric(t, 'path_collisions')),
+          [0, 0, 0, 0],
+        );
+        assert.deepEqual(
+          warnings.filter((l) => l.includes('share one carbon path')),
+          [],
+        );
       } finally {
         await daemon.stop();
       }
     });
   }
 
-  it('spool_errors is the sum of the runners\' spool errors', async () => {
+  it("spool_errors is the sum of the runners' spool errors", async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 30, 12, 0, 5));
     const engine = await start({ containers: [{ name: 'web.1' }], intervalMs: 100, now: () => clock.now() });
     const argv = ['--docker', `unix://${engine.socketPath}`, '--poll', '10s'];

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyVariableRegex, interpolate, loadDashboard, queryPanels, variable, type DashboardKind } from '../helpers/dashboards.js';
+import {
+  applyVariableRegex,
+  interpolate,
+  loadDashboard,
+  queryPanels,
+  variable,
+  type DashboardKind,
+} from '../helpers/dashboards.js';
 
 /**
  * dashboards/*.json without a Grafana: what import needs (a data source variable behind every
@@ -49,23 +56,36 @@ describe('dashboards', () => {
   it('both show OOM kills, exits, container states and health, and CPU against its limit', () => {
     const wanted: Record<DashboardKind, readonly string[]> = {
       graphite: [
-        'oom_kills', 'exit_code', 'oom_killed', 'containers_state.', 'containers_health.',
-        'cpu.percent_of_limit', 'cpu.limit',
+        'oom_kills',
+        'exit_code',
+        'oom_killed',
+        'containers_state.',
+        'containers_health.',
+        'cpu.percent_of_limit',
+        'cpu.limit',
       ],
       prometheus: [
-        'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed',
-        'docker_containers_state', 'docker_containers_health',
-        'docker_container_cpu_percent_of_limit', 'docker_container_cpu_limit',
+        'docker_container_oom_kills_total',
+        'docker_container_exit_code',
+        'docker_container_oom_killed',
+        'docker_containers_state',
+        'docker_containers_health',
+        'docker_container_cpu_percent_of_limit',
+        'docker_container_cpu_limit',
       ],
     };
     for (const kind of kinds) {
-      const queries = queryPanels(loadDashboard(kind)).flatMap((p) => p.targets ?? []).map((t) => t.target ?? t.expr!);
+      const queries = queryPanels(loadDashboard(kind))
+        .flatMap((p) => p.targets ?? [])
+        .map((t) => t.target ?? t.expr!);
       for (const name of wanted[kind]) {
         // Graphite: after a dot, or inside a `{a,b}` list.
-        const pattern = kind === 'graphite'
-          ? new RegExp(`[.{,]${name.replace(/[.]/g, '[.]')}`)
-          : new RegExp(`\\b${name}\\{`);
-        assert.ok(queries.some((q) => pattern.test(q)), `${kind}: a panel on ${name}`);
+        const pattern =
+          kind === 'graphite' ? new RegExp(`[.{,]${name.replace(/[.]/g, '[.]')}`) : new RegExp(`\\b${name}\\{`);
+        assert.ok(
+          queries.some((q) => pattern.test(q)),
+          `${kind}: a panel on ${name}`,
+        );
       }
     }
   });
@@ -81,19 +101,27 @@ describe('dashboards', () => {
     assert.deepEqual(applyVariableRegex(paths, variable(d, 'prefix').regex), ['docker', 'other']);
     assert.deepEqual(applyVariableRegex(paths.slice(0, 2), variable(d, 'host').regex), ['h1', 'h2']);
     // A host path as the Go daemon wrote it, with the host name's dots (the README's deeper query).
-    assert.deepEqual(applyVariableRegex(['docker.web1.example.com.containers.total'], variable(d, 'host').regex), ['web1.example.com']);
-    assert.deepEqual(applyVariableRegex(['docker.web.uptime', 'docker.db.uptime'], variable(d, 'container').regex), ['db', 'web']);
+    assert.deepEqual(applyVariableRegex(['docker.web1.example.com.containers.total'], variable(d, 'host').regex), [
+      'web1.example.com',
+    ]);
+    assert.deepEqual(applyVariableRegex(['docker.web.uptime', 'docker.db.uptime'], variable(d, 'container').regex), [
+      'db',
+      'web',
+    ]);
     // The README's two-segment query keeps the whole container path.
     assert.deepEqual(applyVariableRegex(['docker.svc.api.uptime'], variable(d, 'container').regex), ['svc.api']);
     assert.equal(variable(d, 'host').allValue, '*');
     assert.equal(variable(d, 'container').allValue, '*');
   });
 
-  it("interpolates as Grafana does: Graphite globs, Prometheus regexes with dots escaped", () => {
+  it('interpolates as Grafana does: Graphite globs, Prometheus regexes with dots escaped', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, expanded by interpolate.
     const graphite = '$prefix.${container}.cpu';
     assert.equal(interpolate(graphite, { prefix: ['docker'], container: ['a', 'b'] }, 'graphite'), 'docker.{a,b}.cpu');
-    assert.equal(interpolate('x{instance=~"$instance"}[$__rate_interval]', { instance: ['127.0.0.1:9417'] }, 'prometheus'), 'x{instance=~"127\\\\.0\\\\.0\\\\.1:9417"}[$__rate_interval]');
+    assert.equal(
+      interpolate('x{instance=~"$instance"}[$__rate_interval]', { instance: ['127.0.0.1:9417'] }, 'prometheus'),
+      'x{instance=~"127\\\\.0\\\\.0\\\\.1:9417"}[$__rate_interval]',
+    );
     assert.equal(interpolate('name=~"$c"', { c: ['a', 'b'] }, 'prometheus'), 'name=~"(a|b)"');
   });
 });

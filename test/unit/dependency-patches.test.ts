@@ -20,7 +20,10 @@ function installedVersion(name: string): string {
 
 describe('the dependencies engine.ts patches', () => {
   it('are pinned to one exact version, the one installed', () => {
-    const pins = { dockerode: manifest.dependencies['dockerode'], 'docker-modem': manifest.overrides?.['docker-modem'] };
+    const pins = {
+      dockerode: manifest.dependencies['dockerode'],
+      'docker-modem': manifest.overrides?.['docker-modem'],
+    };
     for (const [name, pin] of Object.entries(pins)) {
       assert.match(pin ?? '', /^\d+\.\d+\.\d+$/, `${name} must be pinned to an exact version in package.json`);
       assert.equal(installedVersion(name), pin, `the installed ${name} is not the pinned one`);

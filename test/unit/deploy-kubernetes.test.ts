@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { assertKnownVariables, configOf, IMAGE_UID, readRepoFile, SECRET_URL, type Yaml } from '../helpers/manifests.js';
+import {
+  assertKnownVariables,
+  configOf,
+  IMAGE_UID,
+  readRepoFile,
+  SECRET_URL,
+  type Yaml,
+} from '../helpers/manifests.js';
 
 /**
  * deploy/kubernetes/daemonset.yaml, read as kubectl reads it: the kinds and the fields the
@@ -24,10 +31,14 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
   after(() => rmSync(spoolDir, { recursive: true, force: true }));
 
   it('holds a DaemonSet (apps/v1) whose selector picks its own pods, and a ServiceAccount without a token', () => {
-    assert.deepEqual(docs.map((d) => `${d['apiVersion']} ${d['kind']}`), ['v1 ServiceAccount', 'apps/v1 DaemonSet']);
+    assert.deepEqual(
+      docs.map((d) => `${d['apiVersion']} ${d['kind']}`),
+      ['v1 ServiceAccount', 'apps/v1 DaemonSet'],
+    );
     for (const d of docs) assert.ok(d['metadata']?.['name'], `${d['kind']} has a name`);
     const labels = ds['spec']['template']['metadata']['labels'] as Record<string, string>;
-    for (const [k, v] of Object.entries(ds['spec']['selector']['matchLabels'] as Record<string, string>)) assert.equal(labels[k], v);
+    for (const [k, v] of Object.entries(ds['spec']['selector']['matchLabels'] as Record<string, string>))
+      assert.equal(labels[k], v);
     assert.equal(pod['serviceAccountName'], docs[0]!['metadata']['name']);
     assert.equal(pod['automountServiceAccountToken'], false);
     assert.equal(pod['containers'].length, 1);
@@ -43,14 +54,20 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
     const sc = pod['securityContext'] as Yaml;
     assert.equal(sc['runAsNonRoot'], true);
     assert.equal(sc['runAsUser'], IMAGE_UID);
-    assert.ok(Array.isArray(sc['supplementalGroups']) && sc['supplementalGroups'].every(Number.isInteger), 'the socket group');
+    assert.ok(
+      Array.isArray(sc['supplementalGroups']) && sc['supplementalGroups'].every(Number.isInteger),
+      'the socket group',
+    );
     assert.equal(container['securityContext']?.['allowPrivilegeEscalation'], false);
     assert.equal(container['securityContext']?.['readOnlyRootFilesystem'], true);
   });
 
   it('has requests and limits, /healthz probes on the --listen port, a grace period over the final flush', () => {
     for (const kind of ['requests', 'limits']) {
-      assert.ok(container['resources']?.[kind]?.['cpu'] && container['resources']?.[kind]?.['memory'], `resources.${kind}`);
+      assert.ok(
+        container['resources']?.[kind]?.['cpu'] && container['resources']?.[kind]?.['memory'],
+        `resources.${kind}`,
+      );
     }
     const port = (container['ports'] as Yaml[])[0]!;
     for (const probe of ['readinessProbe', 'livenessProbe']) {
@@ -69,23 +86,35 @@ describe('deploy/kubernetes/daemonset.yaml', () => {
 
     // What the kubelet would hand the container: references resolved to sample values, and the
     // spool's mount path (an emptyDir) replaced by a temporary folder, which the daemon writes to.
-    const spoolMount = (container['volumeMounts'] as Yaml[]).find((m) => m['mountPath'] === byName.get('SRV_SPOOL_DIR')?.['value']);
+    const spoolMount = (container['volumeMounts'] as Yaml[]).find(
+      (m) => m['mountPath'] === byName.get('SRV_SPOOL_DIR')?.['value'],
+    );
     assert.ok(spoolMount, 'SRV_SPOOL_DIR is a mounted volume');
-    assert.ok((pod['volumes'] as Yaml[]).find((v) => v['name'] === spoolMount['name'])?.['emptyDir'], 'an emptyDir, writable by any user');
+    assert.ok(
+      (pod['volumes'] as Yaml[]).find((v) => v['name'] === spoolMount['name'])?.['emptyDir'],
+      'an emptyDir, writable by any user',
+    );
     const resolved: Record<string, string> = {};
     for (const e of env) {
       const from = e['valueFrom'] as Yaml | undefined;
       resolved[e['name']] =
-        from?.['fieldRef']?.['fieldPath'] === 'spec.nodeName' ? 'node-1.example.com'
-        : from?.['secretKeyRef'] ? SECRET_URL
-        : e['name'] === 'SRV_SPOOL_DIR' ? spoolDir
-        : String(e['value']);
+        from?.['fieldRef']?.['fieldPath'] === 'spec.nodeName'
+          ? 'node-1.example.com'
+          : from?.['secretKeyRef']
+            ? SECRET_URL
+            : e['name'] === 'SRV_SPOOL_DIR'
+              ? spoolDir
+              : String(e['value']);
     }
     const c = configOf(container['args'] as string[], resolved);
     assert.equal(c.hostPath, 'node-1.example.com');
     assert.equal(c.backstop?.href, SECRET_URL);
     assert.equal(c.spoolDir, spoolDir);
     const port = (container['ports'] as Yaml[])[0]!;
-    assert.deepEqual(c.listen, { host: '', port: port['containerPort'] }, '--listen on every address, on the probed port');
+    assert.deepEqual(
+      c.listen,
+      { host: '', port: port['containerPort'] },
+      '--listen on every address, on the probed port',
+    );
   });
 });

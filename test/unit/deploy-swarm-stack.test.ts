@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { assertKnownVariables, configOf, IMAGE_UID, readRepoFile, SECRET_URL, type Yaml } from '../helpers/manifests.js';
+import {
+  assertKnownVariables,
+  configOf,
+  IMAGE_UID,
+  readRepoFile,
+  SECRET_URL,
+  type Yaml,
+} from '../helpers/manifests.js';
 
 /**
  * deploy/swarm/docker-stack.yml read as `docker stack deploy` reads it: the fields the deployment
@@ -14,14 +21,17 @@ import { assertKnownVariables, configOf, IMAGE_UID, readRepoFile, SECRET_URL, ty
  * `${VAR:-default}`, `${VAR:?message}` (an error when unset or empty).
  */
 function interpolate(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g, (_match, name: string | undefined, op?: string, arg?: string) => {
-    if (name === undefined) return '$';
-    const value = vars[name];
-    if (value !== undefined && value !== '') return value;
-    if (op === ':-') return arg ?? '';
-    if (op === ':?') throw new Error(`${name}: ${arg}`);
-    return '';
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g,
+    (_match, name: string | undefined, op?: string, arg?: string) => {
+      if (name === undefined) return '$';
+      const value = vars[name];
+      if (value !== undefined && value !== '') return value;
+      if (op === ':-') return arg ?? '';
+      if (op === ':?') throw new Error(`${name}: ${arg}`);
+      return '';
+    },
+  );
 }
 
 describe('deploy/swarm/docker-stack.yml', () => {
@@ -38,7 +48,9 @@ describe('deploy/swarm/docker-stack.yml', () => {
     assert.equal(service['deploy']?.['mode'], 'global');
     assert.equal(service['user'], `${IMAGE_UID}:105`);
     assert.equal(service['group_add'], undefined, 'docker stack deploy refuses group_add');
-    assert.deepEqual(service['volumes'], [{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true }]);
+    assert.deepEqual(service['volumes'], [
+      { type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock', read_only: true },
+    ]);
     assert.equal(service['read_only'], true);
   });
 
@@ -47,7 +59,10 @@ describe('deploy/swarm/docker-stack.yml', () => {
     const { limits, reservations } = service['deploy']['resources'] ?? {};
     assert.ok(limits?.['cpus'] && limits?.['memory'], 'limits');
     assert.ok(reservations?.['cpus'] && reservations?.['memory'], 'reservations');
-    assert.ok(Number(/^(\d+)s$/.exec(service['stop_grace_period'])?.[1]) > 10, 'longer than the default --shutdown-timeout');
+    assert.ok(
+      Number(/^(\d+)s$/.exec(service['stop_grace_period'])?.[1]) > 10,
+      'longer than the default --shutdown-timeout',
+    );
   });
 
   it('takes the Backstop URL from an external secret, the host from the node; the daemon accepts its settings', () => {
@@ -55,7 +70,11 @@ describe('deploy/swarm/docker-stack.yml', () => {
     assert.equal(env['SRV_BACKSTOP'], undefined, 'no Backstop URL in the stack file');
     assert.equal(env['SRV_HOSTNAME'], '{{.Node.Hostname}}');
     const [secret] = service['secrets'] as Yaml[];
-    assert.equal(stack['secrets']?.[secret!['source']]?.['external'], true, 'the secret is created apart, not from a file here');
+    assert.equal(
+      stack['secrets']?.[secret!['source']]?.['external'],
+      true,
+      'the secret is created apart, not from a file here',
+    );
     assert.equal(env['SRV_BACKSTOP_FILE'], `/run/secrets/${secret!['target']}`);
     assert.equal(String(secret!['uid']), String(IMAGE_UID), 'readable by the daemon');
     assertKnownVariables(env);

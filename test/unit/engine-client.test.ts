@@ -47,7 +47,7 @@ describe('EngineClient over a Unix socket', () => {
     assert.equal(seen, `GET /containers/json?filters=${encodeURIComponent('{"status":["running"],"label":["a=b"]}')}`);
   });
 
-  it('rejects an error status with the Engine\'s message and its status code', async () => {
+  it("rejects an error status with the Engine's message and its status code", async () => {
     handler = (_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No such container: nope"}');
     };
@@ -96,7 +96,10 @@ describe('EngineClient over a Unix socket', () => {
     };
     const open = await client.statsStream('c2');
     const before = sockets.size;
-    open.start(() => {}, () => assert.fail('no callback after close()'));
+    open.start(
+      () => {},
+      () => assert.fail('no callback after close()'),
+    );
     open.close();
     await waitFor(() => sockets.size === before - 1, 'the server sees the connection closed');
   });
@@ -199,10 +202,20 @@ describe('EngineClient over TCP with TLS', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     try {
-      const client = new EngineClient({ kind: 'tcp', protocol: 'https', host: '127.0.0.1', port, display: 'tls', tls: { ca: cert } });
+      const client = new EngineClient({
+        kind: 'tcp',
+        protocol: 'https',
+        host: '127.0.0.1',
+        port,
+        display: 'tls',
+        tls: { ca: cert },
+      });
       const stream = await client.statsStream('tls');
       let text = '';
-      stream.start((b) => (text += b.toString()), () => {});
+      stream.start(
+        (b) => (text += b.toString()),
+        () => {},
+      );
       await waitFor(() => text === '{"n":1}\n', 'the first line');
       assert.equal(stream.hold(), false);
       serverRes!.write('{"n":2}\n');
@@ -218,14 +231,23 @@ describe('EngineClient over TCP with TLS', () => {
     const key = await readFile(join(dir, 'key.pem'));
     const cert = await readFile(join(dir, 'cert.pem'));
     let clientCert = false;
-    const server = createHttpsServer({ key, cert, ca: cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      clientCert = (req.socket as import('node:tls').TLSSocket).authorized;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ApiVersion":"1.41","Version":"tls"}');
-    });
+    const server = createHttpsServer(
+      { key, cert, ca: cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        clientCert = (req.socket as import('node:tls').TLSSocket).authorized;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ApiVersion":"1.41","Version":"tls"}');
+      },
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     try {
-      const base = { kind: 'tcp', protocol: 'https', host: '127.0.0.1', port, display: `https://127.0.0.1:${port}` } as const;
+      const base = {
+        kind: 'tcp',
+        protocol: 'https',
+        host: '127.0.0.1',
+        port,
+        display: `https://127.0.0.1:${port}`,
+      } as const;
       const good = new EngineClient({ ...base, tls: { ca: cert, cert, key } });
       assert.deepEqual(await good.version(), { ApiVersion: '1.41', Version: 'tls' });
       assert.equal(clientCert, true);

@@ -36,13 +36,17 @@ describe('describeError', () => {
   });
 
   it('puts the code in front when the message does not say it', () => {
-    assert.equal(describeError(withProps("Timeout awaiting 'request' for 5000ms", { code: 'ETIMEDOUT' })),
-      "ETIMEDOUT: Timeout awaiting 'request' for 5000ms");
+    assert.equal(
+      describeError(withProps("Timeout awaiting 'request' for 5000ms", { code: 'ETIMEDOUT' })),
+      "ETIMEDOUT: Timeout awaiting 'request' for 5000ms",
+    );
   });
 
   it('puts an HTTP status in front when the message does not say it', () => {
-    assert.equal(describeError(withProps('(HTTP code 404) no such container', { statusCode: 404 })),
-      '(HTTP code 404) no such container');
+    assert.equal(
+      describeError(withProps('(HTTP code 404) no such container', { statusCode: 404 })),
+      '(HTTP code 404) no such container',
+    );
     assert.equal(describeError(withProps('no such container', { statusCode: 404 })), 'HTTP 404: no such container');
   });
 

@@ -97,7 +97,8 @@ describe('fake Docker Engine', () => {
     stream.close();
     const samples = got.lines().map((l) => JSON.parse(l) as StatsLine);
     const totals = samples.map((s) => s.cpu_stats.cpu_usage.total_usage);
-    for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! >= totals[i - 1]!, `counters never go back: ${totals.join(',')}`);
+    for (let i = 1; i < totals.length; i++)
+      assert.ok(totals[i]! >= totals[i - 1]!, `counters never go back: ${totals.join(',')}`);
     for (const s of samples) {
       assert.ok(Math.abs(Date.parse(s.read) - Date.now()) < 10_000);
       assert.equal(s.name, '/n');
@@ -126,7 +127,12 @@ describe('fake Docker Engine', () => {
   });
 
   it('endless: bytes without a newline until the client closes; stall: one sample then silence', async () => {
-    const engine = await start({ containers: [{ name: 'e', behaviour: 'endless' }, { name: 's', behaviour: 'stall' }] });
+    const engine = await start({
+      containers: [
+        { name: 'e', behaviour: 'endless' },
+        { name: 's', behaviour: 'stall' },
+      ],
+    });
     const docker = client(engine);
     const endless = await docker.statsStream('e');
     const got = collect(endless);
@@ -166,11 +172,14 @@ describe('fake Docker Engine', () => {
     await waitFor(() => s.ended, 'the stream ends when the container is removed');
     await waitFor(() => got.lines().length === 3, 'three events');
     const actions = got.lines().map((l) => JSON.parse(l) as EventLine);
-    assert.deepEqual(actions.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name]), [
-      ['container', 'start', c.id, 'late'],
-      ['container', 'die', c.id, 'late'],
-      ['container', 'destroy', c.id, 'late'],
-    ]);
+    assert.deepEqual(
+      actions.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes.name]),
+      [
+        ['container', 'start', c.id, 'late'],
+        ['container', 'die', c.id, 'late'],
+        ['container', 'destroy', c.id, 'late'],
+      ],
+    );
     await engine.close();
     await waitFor(() => got.ended, 'the event stream is cut by close()');
     assert.equal(existsSync(engine.socketPath), false);

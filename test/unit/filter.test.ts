@@ -6,7 +6,10 @@ describe('container filter', () => {
   const filter = {
     include: [compileGlob('web-*'), compileGlob('db?')],
     exclude: [compileGlob('*-canary')],
-    labels: [{ key: 'team', value: 'ops' }, { key: 'monitored', value: undefined }],
+    labels: [
+      { key: 'team', value: 'ops' },
+      { key: 'monitored', value: undefined },
+    ],
   };
   const ok = { team: 'ops', monitored: '' };
 

@@ -19,9 +19,10 @@ interface GoCase {
   readonly err?: string;
 }
 
-const file = JSON.parse(
-  readFileSync(new URL('../fixtures/go-regexp-cases.json', import.meta.url), 'utf8'),
-) as { go: string; cases: GoCase[] };
+const file = JSON.parse(readFileSync(new URL('../fixtures/go-regexp-cases.json', import.meta.url), 'utf8')) as {
+  go: string;
+  cases: GoCase[];
+};
 const BATCH = 250;
 
 /** What differs from Go for one case, or undefined. */

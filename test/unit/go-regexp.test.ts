@@ -386,14 +386,22 @@ for (const [pattern, message] of rejected) {
   test(`rejects ${JSON.stringify(pattern)}`, () => {
     assert.throws(
       () => compileGoRegexp(pattern),
-      (err: unknown) =>
-        err instanceof GoRegexpError && err.name === 'GoRegexpError' && message.test(err.message),
+      (err: unknown) => err instanceof GoRegexpError && err.name === 'GoRegexpError' && message.test(err.message),
     );
   });
 }
 
 test('accepted as Go accepts them: (?i) anywhere, duplicate and digit-led group names, (?)', () => {
-  for (const p of ['(?i)(?s)a.b', 'a(?i)b', '(?i:a)b', '(?i)a(?-i)b', '(?)a', '(a{500}){2}', '(?P<a>x)(?P<a>y)', '(?P<1x>a)']) {
+  for (const p of [
+    '(?i)(?s)a.b',
+    'a(?i)b',
+    '(?i:a)b',
+    '(?i)a(?-i)b',
+    '(?)a',
+    '(a{500}){2}',
+    '(?P<a>x)(?P<a>y)',
+    '(?P<1x>a)',
+  ]) {
     assert.doesNotThrow(() => compileGoRegexp(p), p);
   }
 });

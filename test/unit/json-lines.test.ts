@@ -10,7 +10,11 @@ function reader(maxLineBytes = 1024): {
 } {
   const objects: unknown[] = [];
   const skips: Array<[string, boolean]> = [];
-  const lines = new JsonLines(maxLineBytes, (o) => objects.push(o), (line, first) => skips.push([line, first]));
+  const lines = new JsonLines(
+    maxLineBytes,
+    (o) => objects.push(o),
+    (line, first) => skips.push([line, first]),
+  );
   return { lines, objects, skips };
 }
 
@@ -44,7 +48,10 @@ describe('JsonLines', () => {
     const bad = ['this is not JSON', '{"read": "x", "cpu_stats": {', '42', 'null', '"a string"', 'true', '[1,2]'];
     r.lines.push(Buffer.from(`${bad.slice(0, 3).join('\n')}\n{"ok":1}\n${bad.slice(3).join('\n')}\n`));
     assert.deepEqual(r.objects, [{ ok: 1 }]);
-    assert.deepEqual(r.skips, bad.map((line, i) => [line, i === 0]));
+    assert.deepEqual(
+      r.skips,
+      bad.map((line, i) => [line, i === 0]),
+    );
   });
 
   it('reports a line that grows past the bound, whether in one chunk or many', () => {

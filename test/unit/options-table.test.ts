@@ -15,7 +15,13 @@ function flagTable(text: string): string[][] {
   for (const line of lines.slice(head + 2)) {
     if (!line.trim().startsWith('|')) break;
     // A backslash-escaped | belongs to a cell; none of the flag, variable or default cells holds one.
-    rows.push(line.trim().slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    rows.push(
+      line
+        .trim()
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -42,7 +48,7 @@ describe('the option table (src/cli.ts) and the README flag table', () => {
     assert.equal(new Set(seen).size, seen.length, 'each flag in one row');
   });
 
-  it('each row states the default of the table (a row of two flags: the first one\'s)', () => {
+  it("each row states the default of the table (a row of two flags: the first one's)", () => {
     for (const cells of rows) {
       const flag = /`--([a-z-]+)/.exec(cells[0]!)![1]!;
       const spec = OPTIONS.find((o) => o.flag === flag)!;
@@ -57,7 +63,7 @@ describe('the option table (src/cli.ts) and the README flag table', () => {
     assert.doesNotMatch(help, /--backstop-file FILE +.*\[default/);
   });
 
-  it('parsing uses the table\'s defaults', () => {
+  it("parsing uses the table's defaults", () => {
     const out = parseConfig({ argv: [], env: {}, hostname: 'h', homedir: '/nonexistent', exists: () => true });
     assert.ok(out.kind === 'config');
     const c = out.config;

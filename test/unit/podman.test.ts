@@ -12,11 +12,16 @@ const podman = loadSamples('podman-4.3-stream.jsonl')[0]!;
 /** The captured Podman sample with the CPU fields of another moment. */
 function sampleAt(read: string, totalUsage: number, systemUsage: number): DockerStats {
   const cpu = podman.cpu_stats!;
-  return { ...podman, read, cpu_stats: { ...cpu, cpu_usage: { ...cpu.cpu_usage, total_usage: totalUsage }, system_cpu_usage: systemUsage } };
+  return {
+    ...podman,
+    read,
+    cpu_stats: { ...cpu, cpu_usage: { ...cpu.cpu_usage, total_usage: totalUsage }, system_cpu_usage: systemUsage },
+  };
 }
 
 /** Its values, as the store holds them. */
-const at = (read: string, totalUsage: number, systemUsage: number): SampleValues => sampleValues(sampleAt(read, totalUsage, systemUsage))!;
+const at = (read: string, totalUsage: number, systemUsage: number): SampleValues =>
+  sampleValues(sampleAt(read, totalUsage, systemUsage))!;
 
 // Two consecutive samples of a busy loop (one CPU fully used) on an otherwise quiet 2-CPU host,
 // streamed by Podman 4.3.1 five seconds apart (values as it sent them).
@@ -24,14 +29,14 @@ const busyFrom = at('2026-11-22T19:40:39.072667032Z', 22_260_307_958, 1_623_344_
 const busyTo = at('2026-11-22T19:40:44.079988556Z', 27_252_046_753, 1_628_871_069_407);
 
 describe('Podman stats', () => {
-  it('are recognised by Podman\'s spellings, and no Docker capture is taken for one', () => {
+  it("are recognised by Podman's spellings, and no Docker capture is taken for one", () => {
     assert.equal(isPodmanSample(podman), true);
     for (const file of fixtureFiles().filter((f) => !f.startsWith('podman'))) {
       for (const sample of loadSamples(file)) assert.equal(isPodmanSample(sample), false, file);
     }
   });
 
-  it('give a CPU % from wall-clock time: the busy loop reads 100 %, where Docker\'s formula reads 180 %', () => {
+  it("give a CPU % from wall-clock time: the busy loop reads 100 %, where Docker's formula reads 180 %", () => {
     const wall = wallClockCpuPercent(busyFrom, busyTo)!;
     assert.ok(Math.abs(wall - 99.69) < 0.01, String(wall));
     // The reducer's cpuPercent recognises Podman's sample and uses wall-clock time too.

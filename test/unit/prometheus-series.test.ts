@@ -6,32 +6,131 @@ import { chunkLines } from '../../src/sinks/carbon-encode.js';
 import { toRegistry } from '../../src/sinks/prometheus/registry.js';
 import { EXIT_RETENTION, familyHelp, LatestSeries, toSeries } from '../../src/sinks/prometheus/series.js';
 
-const web: ContainerRef = { id: 'a'.repeat(64), name: 'pid.bla.web.service', image: 'nginx:1', labels: { 'com.example.team': 'blue' }, facts: {} };
+const web: ContainerRef = {
+  id: 'a'.repeat(64),
+  name: 'pid.bla.web.service',
+  image: 'nginx:1',
+  labels: { 'com.example.team': 'blue' },
+  facts: {},
+};
 const db: ContainerRef = { id: 'b'.repeat(64), name: 'db', image: 'postgres:16', labels: {}, facts: {} };
 const LABELS = ['com.example.team'];
 // Per keys beyond today's union (state, health, service) come with the lifecycle and swarm metrics.
 const host = (name: string, per: { key: string; value: string }): Metric => ({
-  subject: HOST, name, per: per as Per, kind: 'gauge', value: 7, time: 1,
+  subject: HOST,
+  name,
+  per: per as Per,
+  kind: 'gauge',
+  value: 7,
+  time: 1,
 });
-const of = (c: ContainerRef, name: string, kind: Metric['kind'], per?: Per): Metric => ({ subject: { kind: 'container', container: c }, name, per, kind, value: 7, time: 1 });
+const of = (c: ContainerRef, name: string, kind: Metric['kind'], per?: Per): Metric => ({
+  subject: { kind: 'container', container: c },
+  name,
+  per,
+  kind,
+  value: 7,
+  time: 1,
+});
 
 describe('toSeries: structured metrics → Prometheus series, never through a carbon path', () => {
   const webLabels = { name: web.name, id: web.id, image: 'nginx:1', label_com_example_team: 'blue' };
   const dbLabels = { name: 'db', id: db.id, image: 'postgres:16', label_com_example_team: '' };
   const cases: { metric: Metric; family: string; type: 'gauge' | 'counter'; labels: Record<string, string> }[] = [
-    { metric: of(web, 'cpu.total', 'counter'), family: 'docker_container_cpu_total', type: 'counter', labels: webLabels },
-    { metric: of(web, 'cpu.system', 'counter'), family: 'docker_container_cpu_system_total', type: 'counter', labels: webLabels },
-    { metric: of(web, 'memory.usage', 'gauge'), family: 'docker_container_memory_usage', type: 'gauge', labels: webLabels },
-    { metric: of(db, 'network.rx_bytes', 'counter', { key: 'interface', value: 'eth0' }), family: 'docker_container_network_interface_rx_bytes_total', type: 'counter', labels: { ...dbLabels, interface: 'eth0' } },
-    { metric: of(db, 'blkio.read_bytes', 'counter', { key: 'device', value: '8_0' }), family: 'docker_container_blkio_device_read_bytes_total', type: 'counter', labels: { ...dbLabels, device: '8_0' } },
+    {
+      metric: of(web, 'cpu.total', 'counter'),
+      family: 'docker_container_cpu_total',
+      type: 'counter',
+      labels: webLabels,
+    },
+    {
+      metric: of(web, 'cpu.system', 'counter'),
+      family: 'docker_container_cpu_system_total',
+      type: 'counter',
+      labels: webLabels,
+    },
+    {
+      metric: of(web, 'memory.usage', 'gauge'),
+      family: 'docker_container_memory_usage',
+      type: 'gauge',
+      labels: webLabels,
+    },
+    {
+      metric: of(db, 'network.rx_bytes', 'counter', { key: 'interface', value: 'eth0' }),
+      family: 'docker_container_network_interface_rx_bytes_total',
+      type: 'counter',
+      labels: { ...dbLabels, interface: 'eth0' },
+    },
+    {
+      metric: of(db, 'blkio.read_bytes', 'counter', { key: 'device', value: '8_0' }),
+      family: 'docker_container_blkio_device_read_bytes_total',
+      type: 'counter',
+      labels: { ...dbLabels, device: '8_0' },
+    },
     { metric: of(db, 'uptime', 'gauge'), family: 'docker_container_uptime', type: 'gauge', labels: dbLabels },
-    { metric: of(db, 'restarts', 'counter'), family: 'docker_container_restarts_total', type: 'counter', labels: dbLabels },
-    { metric: { subject: HOST, name: 'containers', per: { key: 'category', value: 'total' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_containers', type: 'gauge', labels: { category: 'total' } },
-    { metric: { subject: HOST, name: 'swarm.services.running', per: { key: 'service', value: 'st_web' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_swarm_service_tasks_running', type: 'gauge', labels: { service: 'st_web' } },
-    { metric: { subject: HOST, name: 'swarm.services.desired', per: { key: 'service', value: 'a"b\\c' }, kind: 'gauge', value: 7, time: 1 }, family: 'docker_swarm_service_tasks_desired', type: 'gauge', labels: { service: 'a"b\\c' } },
-    { metric: of(db, 'disk.rw_bytes', 'gauge'), family: 'docker_container_disk_rw_bytes', type: 'gauge', labels: dbLabels },
-    { metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 }, family: 'docker_stats_to_backstop_samples_total', type: 'counter', labels: {} },
-    { metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 }, family: 'docker_stats_to_backstop_buffered', type: 'gauge', labels: {} },
+    {
+      metric: of(db, 'restarts', 'counter'),
+      family: 'docker_container_restarts_total',
+      type: 'counter',
+      labels: dbLabels,
+    },
+    {
+      metric: {
+        subject: HOST,
+        name: 'containers',
+        per: { key: 'category', value: 'total' },
+        kind: 'gauge',
+        value: 7,
+        time: 1,
+      },
+      family: 'docker_containers',
+      type: 'gauge',
+      labels: { category: 'total' },
+    },
+    {
+      metric: {
+        subject: HOST,
+        name: 'swarm.services.running',
+        per: { key: 'service', value: 'st_web' },
+        kind: 'gauge',
+        value: 7,
+        time: 1,
+      },
+      family: 'docker_swarm_service_tasks_running',
+      type: 'gauge',
+      labels: { service: 'st_web' },
+    },
+    {
+      metric: {
+        subject: HOST,
+        name: 'swarm.services.desired',
+        per: { key: 'service', value: 'a"b\\c' },
+        kind: 'gauge',
+        value: 7,
+        time: 1,
+      },
+      family: 'docker_swarm_service_tasks_desired',
+      type: 'gauge',
+      labels: { service: 'a"b\\c' },
+    },
+    {
+      metric: of(db, 'disk.rw_bytes', 'gauge'),
+      family: 'docker_container_disk_rw_bytes',
+      type: 'gauge',
+      labels: dbLabels,
+    },
+    {
+      metric: { subject: DAEMON, name: 'samples', kind: 'counter', value: 7, time: 1 },
+      family: 'docker_stats_to_backstop_samples_total',
+      type: 'counter',
+      labels: {},
+    },
+    {
+      metric: { subject: DAEMON, name: 'buffered', kind: 'gauge', value: 7, time: 1 },
+      family: 'docker_stats_to_backstop_buffered',
+      type: 'gauge',
+      labels: {},
+    },
   ];
   // Issue 27's names: a container's carry its labels, the host's their per label.
   const issue27: [Metric, string][] = [
@@ -77,13 +176,22 @@ describe('familyHelp', () => {
   it('says what each lifecycle, limit and kernel family means, not just where to look', () => {
     const generic = familyHelp('docker_container_memory_usage');
     for (const family of [
-      'docker_containers_state', 'docker_containers_health',
-      'docker_swarm_service_tasks_running', 'docker_swarm_service_tasks_desired',
-      'docker_container_oom_kills_total', 'docker_container_exit_code', 'docker_container_oom_killed',
-      'docker_container_cpu_limit', 'docker_container_cpu_percent_of_limit',
-      'docker_container_memory_failcnt_total', 'docker_container_memory_reservation',
-      'docker_container_memory_events_high_total', 'docker_container_pressure_memory_full_seconds_total',
-      'docker_container_pressure_io_some_percent', 'docker_container_disk_rw_bytes', 'docker_container_disk_root_bytes',
+      'docker_containers_state',
+      'docker_containers_health',
+      'docker_swarm_service_tasks_running',
+      'docker_swarm_service_tasks_desired',
+      'docker_container_oom_kills_total',
+      'docker_container_exit_code',
+      'docker_container_oom_killed',
+      'docker_container_cpu_limit',
+      'docker_container_cpu_percent_of_limit',
+      'docker_container_memory_failcnt_total',
+      'docker_container_memory_reservation',
+      'docker_container_memory_events_high_total',
+      'docker_container_pressure_memory_full_seconds_total',
+      'docker_container_pressure_io_some_percent',
+      'docker_container_disk_rw_bytes',
+      'docker_container_disk_root_bytes',
     ]) {
       const help = familyHelp(family);
       assert.notEqual(help, generic, family);
@@ -95,24 +203,34 @@ describe('familyHelp', () => {
 
 describe('LatestSeries', () => {
   const tick = (metrics: Metric[], followed: ContainerRef[]) => ({ time: 1, metrics, followed });
-  const names = (series: { labels: Record<string, string> }[]) => [...new Set(series.map((s) => s.labels['name']).filter(Boolean))].sort();
+  const names = (series: { labels: Record<string, string> }[]) =>
+    [...new Set(series.map((s) => s.labels['name']).filter(Boolean))].sort();
 
   it('keeps a followed container missing from one tick, and drops it once it is no longer followed', () => {
     const latest = new LatestSeries(LABELS);
-    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge'), of(web, 'uptime', 'gauge')], [web, db]))), ['db', web.name]);
-    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge')], [web, db]))), ['db', web.name], 'web still followed');
+    assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge'), of(web, 'uptime', 'gauge')], [web, db]))), [
+      'db',
+      web.name,
+    ]);
+    assert.deepEqual(
+      names(latest.update(tick([of(db, 'uptime', 'gauge')], [web, db]))),
+      ['db', web.name],
+      'web still followed',
+    );
     assert.deepEqual(names(latest.update(tick([of(db, 'uptime', 'gauge')], [db]))), ['db'], 'web is gone');
   });
 
   it('keeps two containers apart even when the naming rules give them one carbon path', () => {
     const x: ContainerRef = { id: 'd'.repeat(64), name: 'bar.rep.x.1', image: 'busybox', labels: {}, facts: {} };
     const y: ContainerRef = { id: 'e'.repeat(64), name: 'bar.rep.y.1', image: 'busybox', labels: {}, facts: {} };
-    const series = new LatestSeries([]).update(tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]));
+    const series = new LatestSeries([]).update(
+      tick([of(x, 'memory.usage', 'gauge'), of(y, 'memory.usage', 'gauge')], [x, y]),
+    );
     assert.deepEqual(series.map((s) => s.labels['id']).sort(), [x.id, y.id]);
   });
 });
 
-describe('familyHelp: the swarm families are not called a container\'s', () => {
+describe("familyHelp: the swarm families are not called a container's", () => {
   it('says where to read about them', () => {
     assert.match(familyHelp('docker_swarm_service_tasks_running'), /swarm service's tasks/);
     assert.match(familyHelp('docker_swarm_service_tasks_desired'), /swarm service's tasks/);
@@ -122,29 +240,52 @@ describe('familyHelp: the swarm families are not called a container\'s', () => {
 describe('LatestSeries: the group disk, measured less often than every tick', () => {
   const tick = (metrics: Metric[], followed: ContainerRef[]) => ({ time: 1, metrics, followed });
   const families = (series: { family: string; labels: Record<string, string> }[], c: ContainerRef) =>
-    series.filter((s) => s.labels['id'] === c.id).map((s) => s.family).sort();
+    series
+      .filter((s) => s.labels['id'] === c.id)
+      .map((s) => s.family)
+      .sort();
 
-  it('keeps a container\'s disk series until measured again, and drops them with the container', () => {
+  it("keeps a container's disk series until measured again, and drops them with the container", () => {
     const latest = new LatestSeries([]);
     latest.update(tick([of(db, 'uptime', 'gauge')], [db]));
-    const measured = latest.update(tick([of(db, 'uptime', 'gauge'), of(db, 'disk.rw_bytes', 'gauge'), of(db, 'disk.root_bytes', 'gauge')], [db]));
-    assert.deepEqual(families(measured, db), ['docker_container_disk_root_bytes', 'docker_container_disk_rw_bytes', 'docker_container_uptime']);
+    const measured = latest.update(
+      tick([of(db, 'uptime', 'gauge'), of(db, 'disk.rw_bytes', 'gauge'), of(db, 'disk.root_bytes', 'gauge')], [db]),
+    );
+    assert.deepEqual(families(measured, db), [
+      'docker_container_disk_root_bytes',
+      'docker_container_disk_rw_bytes',
+      'docker_container_uptime',
+    ]);
     const next = latest.update(tick([of(db, 'uptime', 'gauge'), of(db, 'memory.usage', 'gauge')], [db]));
-    assert.deepEqual(families(next, db), ['docker_container_disk_root_bytes', 'docker_container_disk_rw_bytes', 'docker_container_memory_usage', 'docker_container_uptime']);
-    assert.equal(next.filter((s) => s.family === 'docker_container_disk_rw_bytes').length, 1, 'one series, not one per tick');
+    assert.deepEqual(families(next, db), [
+      'docker_container_disk_root_bytes',
+      'docker_container_disk_rw_bytes',
+      'docker_container_memory_usage',
+      'docker_container_uptime',
+    ]);
+    assert.equal(
+      next.filter((s) => s.family === 'docker_container_disk_rw_bytes').length,
+      1,
+      'one series, not one per tick',
+    );
     assert.deepEqual(families(latest.update(tick([], [])), db), [], 'the container is gone');
   });
 
   it('a tick with only the disk measurement of a container keeps its other series', () => {
     const latest = new LatestSeries([]);
     latest.update(tick([of(web, 'uptime', 'gauge')], [web]));
-    assert.deepEqual(families(latest.update(tick([of(web, 'disk.rw_bytes', 'gauge')], [web])), web), ['docker_container_disk_rw_bytes', 'docker_container_uptime']);
+    assert.deepEqual(families(latest.update(tick([of(web, 'disk.rw_bytes', 'gauge')], [web])), web), [
+      'docker_container_disk_rw_bytes',
+      'docker_container_uptime',
+    ]);
   });
 
-  it('other containers\' series are replaced by each tick as before', () => {
+  it("other containers' series are replaced by each tick as before", () => {
     const latest = new LatestSeries([]);
     latest.update(tick([of(web, 'uptime', 'gauge'), of(web, 'memory.usage', 'gauge')], [web]));
-    assert.deepEqual(families(latest.update(tick([of(web, 'uptime', 'gauge')], [web])), web), ['docker_container_uptime']);
+    assert.deepEqual(families(latest.update(tick([of(web, 'uptime', 'gauge')], [web])), web), [
+      'docker_container_uptime',
+    ]);
   });
 });
 
@@ -155,7 +296,10 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
     { subject: { kind: 'container', container: c }, name: 'oom_killed', kind: 'gauge', value: 0, time },
   ];
   const families = (series: { family: string; labels: Record<string, string> }[], c: ContainerRef) =>
-    series.filter((s) => s.labels['id'] === c.id).map((s) => s.family).sort();
+    series
+      .filter((s) => s.labels['id'] === c.id)
+      .map((s) => s.family)
+      .sort();
   const EXITS = ['docker_container_exit_code', 'docker_container_oom_killed'];
 
   it('keeps exit_code and oom_killed after the stop tick, and only them, until the container reports again', () => {

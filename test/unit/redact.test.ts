@@ -7,12 +7,15 @@ const PRINTABLE = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharC
 const SECRET = 'Zq9PWuniq';
 
 describe('redact', () => {
-  it('masks a raw password holding any printable character but the authority\'s ends / ? #', () => {
+  it("masks a raw password holding any printable character but the authority's ends / ? #", () => {
     for (const c of PRINTABLE.filter((ch) => !'/?#'.includes(ch))) {
       const password = `a${c}${SECRET}${c}${c}`;
       for (const [text, want] of [
         [`http://u:${password}@127.0.0.1:99999/x`, 'http://u:***@127.0.0.1:99999/x'],
-        [`POST https://ops:${password}@backstop.example/publish/docker failed`, 'POST https://ops:***@backstop.example/publish/docker failed'],
+        [
+          `POST https://ops:${password}@backstop.example/publish/docker failed`,
+          'POST https://ops:***@backstop.example/publish/docker failed',
+        ],
         [`tcp://u:${password}@graphite:2003`, 'tcp://u:***@graphite:2003'],
         [`x=http://u:${password}@h?q=1 y=2`, 'x=http://u:***@h?q=1 y=2'],
       ] as const) {

@@ -6,16 +6,25 @@ describe('container path rules (docs/architecture.md §3)', () => {
   const cases: { rules: string | null; name: string; path: string; category?: string }[] = [
     // The original's own tests.
     { rules: '{"regexp":"(.*)\\\\..*","into":"prefix.$1"}', name: '/name.bla', path: 'prefix.name' },
-    { rules: '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}', name: '/pid.bla.name.service', path: 'pid.name' },
+    {
+      rules: '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}',
+      name: '/pid.bla.name.service',
+      path: 'pid.name',
+    },
     { rules: null, name: '/name.bla', path: 'name.bla' },
     // Not matched: left as it is.
-    { rules: '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}', name: '/my.container.name', path: 'my.container.name' },
+    {
+      rules: '{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2"}',
+      name: '/my.container.name',
+      path: 'my.container.name',
+    },
     // Named groups, Go style, and ${n} glue.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go-style template, expanded by the daemon.
     { rules: '{"regexp":"^(?P<app>[a-z]+)-(?P<n>\\\\d+)$","into":"${app}.i${n}x"}', name: '/web-3', path: 'web.i3x' },
     // First matching rule wins and gives its category.
     {
-      rules: '[{"regexp":"^db-","into":"","category":"database"},{"regexp":"^(.*)$","into":"other.$1","category":"misc"}]',
+      rules:
+        '[{"regexp":"^db-","into":"","category":"database"},{"regexp":"^(.*)$","into":"other.$1","category":"misc"}]',
       name: '/db-main',
       path: 'db-main',
       category: 'database',
@@ -45,17 +54,17 @@ describe('container path rules (docs/architecture.md §3)', () => {
     assert.throws(() => parseRules('{"regexp":"a(","into":"b"}'), /regexp "a\(" is invalid/);
   });
 
-  it('says which rule is invalid, in Go\'s words, with a hint for what RE2 never supports', () => {
+  it("says which rule is invalid, in Go's words, with a hint for what RE2 never supports", () => {
+    assert.throws(() => parseRules('[{"regexp":"a"},{"regexp":"(?=a)b","into":"x"}]'), {
+      name: 'RulesError',
+      message:
+        'rule 2: regexp "(?=a)b" is invalid: invalid or unsupported Perl syntax: `(?=` ' +
+        '(RE2 (Go regexps) has no lookahead)',
+    });
     assert.throws(
-      () => parseRules('[{"regexp":"a"},{"regexp":"(?=a)b","into":"x"}]'),
-      {
-        name: 'RulesError',
-        message:
-          'rule 2: regexp "(?=a)b" is invalid: invalid or unsupported Perl syntax: `(?=` ' +
-          '(RE2 (Go regexps) has no lookahead)',
-      },
+      () => parseRules('{"regexp":"(a)-\\\\1"}'),
+      /^RulesError: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/,
     );
-    assert.throws(() => parseRules('{"regexp":"(a)-\\\\1"}'), /^RulesError: the rule: regexp "\(a\)-\\\\1" is invalid: .*has no backreferences/);
   });
 
   it('names every bad rule of an array at once', () => {
@@ -74,7 +83,10 @@ describe('container path rules (docs/architecture.md §3)', () => {
 
   it('rewrites as Go does where a JavaScript RegExp did not: (?i) mid-pattern, repeated groups', () => {
     assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/web-prod', 'id').path, 'w');
-    assert.equal(containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/WEB-prod', 'id').path, 'WEB-prod');
+    assert.equal(
+      containerPath(parseRules('{"regexp":"^web(?i)-PROD","into":"w"}'), '/WEB-prod', 'id').path,
+      'WEB-prod',
+    );
     assert.equal(containerPath(parseRules('{"regexp":"^(?:(a)|b)+$","into":"x$1"}'), '/ab', 'id').path, 'xa');
   });
 });

@@ -6,8 +6,18 @@ import { copySample, overwriteSample, SCALAR_KEYS } from '../../src/reduce/sampl
 import { loadSamples } from '../helpers/fixtures.js';
 
 /** Every real sample of every fixture: streams of API 1.17 to today, cgroup v1 and v2, Podman, no network. */
-const FILES = ['busy-stream.jsonl', 'constructed-cgroup-v2.json', 'idle-api1.17-stream.jsonl', 'idle-limited-stream.jsonl', 'idle-oneshot.json', 'nonet-stream.jsonl', 'podman-4.3-stream.jsonl'];
-const values: SampleValues[] = FILES.flatMap((f) => loadSamples(f).map((s) => sampleValues(s))).filter((v): v is SampleValues => v !== undefined);
+const FILES = [
+  'busy-stream.jsonl',
+  'constructed-cgroup-v2.json',
+  'idle-api1.17-stream.jsonl',
+  'idle-limited-stream.jsonl',
+  'idle-oneshot.json',
+  'nonet-stream.jsonl',
+  'podman-4.3-stream.jsonl',
+];
+const values: SampleValues[] = FILES.flatMap((f) => loadSamples(f).map((s) => sampleValues(s))).filter(
+  (v): v is SampleValues => v !== undefined,
+);
 
 /** Every object inside a value, the value included. */
 function objectsOf(o: unknown, out = new Set<object>()): Set<object> {
@@ -30,7 +40,8 @@ describe('copySample / overwriteSample', () => {
       const c = copySample(v);
       assert.deepEqual(c, v);
       const mine = objectsOf(v);
-      for (const o of objectsOf(c)) if (o !== (v.interfaces.length === 0 ? v.interfaces : undefined)) assert.ok(!mine.has(o), 'shared object');
+      for (const o of objectsOf(c))
+        if (o !== (v.interfaces.length === 0 ? v.interfaces : undefined)) assert.ok(!mine.has(o), 'shared object');
     }
   });
 

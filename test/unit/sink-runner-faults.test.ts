@@ -18,7 +18,14 @@ const tempDir = tempDirs('dstb-runner-faults-');
 
 const FAST = { soonBaseMs: 5, soonCapMs: 20, slowBaseMs: 5, slowCapMs: 20 };
 const ALL_WRITES: FsOp[] = [
-  'openSync', 'writeSync', 'fdatasyncSync', 'ftruncateSync', 'writeFileSync', 'renameSync', 'unlinkSync', 'mkdirSync',
+  'openSync',
+  'writeSync',
+  'fdatasyncSync',
+  'ftruncateSync',
+  'writeFileSync',
+  'renameSync',
+  'unlinkSync',
+  'mkdirSync',
 ];
 const quiet = createLogger(() => {}, { level: 'error' });
 /** A spool on `dir` as a new process would open it. */
@@ -253,7 +260,10 @@ describe('SinkRunner with a spool, under faults', () => {
     h.state.up = true;
     await waitFor(() => h.runner.stats.spooled === 0, 'drained');
     h.balance();
-    assert.deepEqual([...new Set(h.state.got)].sort((a, b) => a - b), [20, 21, 22, 23, 24]);
+    assert.deepEqual(
+      [...new Set(h.state.got)].sort((a, b) => a - b),
+      [20, 21, 22, 23, 24],
+    );
     assertDeliveredWhole(h.state.got, h.produced(), h.runner.stats.dropped);
     await h.runner.close();
   });
@@ -293,7 +303,9 @@ describe('SinkRunner with a spool, under faults', () => {
     const lines: string[] = [];
     const { sink } = testSink();
     const runner = new SinkRunner(sink, {
-      maxItems: 100, clock, logger: createLogger((l) => lines.push(l), { level: 'debug' }),
+      maxItems: 100,
+      clock,
+      logger: createLogger((l) => lines.push(l), { level: 'debug' }),
       retry: { soonBaseMs: 1_000, soonCapMs: 8_000, slowBaseMs: 1_000, slowCapMs: 8_000 },
       spool: broken,
       random: () => 1,

@@ -19,7 +19,13 @@ const FAST = { soonBaseMs: 5, soonCapMs: 20, slowBaseMs: 10, slowCapMs: 40 };
 
 /** A sink of the test's own that fails while told to, records what it got and checks overlap. */
 function recordingSink(maxBatchItems = 3) {
-  const state = { got: [] as number[], calls: 0, failWith: undefined as SinkSendError | undefined, inFlight: 0, overlap: false };
+  const state = {
+    got: [] as number[],
+    calls: 0,
+    failWith: undefined as SinkSendError | undefined,
+    inFlight: 0,
+    overlap: false,
+  };
   const sink: Sink<CarbonPoint> = {
     description: 'test',
     ...pointSinkParts,
@@ -41,7 +47,12 @@ function recordingSink(maxBatchItems = 3) {
 describe('SinkRunner', () => {
   it('delivers in order, in chunks of maxBatchItems, one send at a time', async () => {
     const { sink, state } = recordingSink(3);
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger(() => {}, { level: 'error' }),
+      retry: FAST,
+    });
     runner.enqueue(tickOf([point(1), point(2), point(3), point(4)]));
     runner.enqueue(tickOf([point(5)]));
     await waitFor(() => state.got.length === 5, 'all delivered');
@@ -66,20 +77,37 @@ describe('SinkRunner', () => {
       },
       async close() {},
     };
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'warn' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger((l) => lines.push(l), { level: 'warn' }),
+      retry: FAST,
+    });
     runner.enqueue(tickOf(points(0, 7)));
     await waitFor(() => runner.stats.delivered + runner.stats.dropped === 7, 'the batch sent');
     assert.equal(rejectedSoFar, 3);
-    assert.deepEqual({ delivered: runner.stats.delivered, dropped: runner.stats.dropped, produced: runner.stats.produced }, { delivered: 4, dropped: 3, produced: 7 });
+    assert.deepEqual(
+      { delivered: runner.stats.delivered, dropped: runner.stats.dropped, produced: runner.stats.produced },
+      { delivered: 4, dropped: 3, produced: 7 },
+    );
     runner.reportDrops();
-    assert.deepEqual(lines.filter((l) => l.includes('buffer full')), [], 'no full buffer was involved');
+    assert.deepEqual(
+      lines.filter((l) => l.includes('buffer full')),
+      [],
+      'no full buffer was involved',
+    );
     await runner.close();
   });
 
   it('keeps failed items and retries them until the sink accepts, logging the failure', async () => {
     const { sink, state } = recordingSink(10);
     const lines: string[] = [];
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'info' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger((l) => lines.push(l), { level: 'info' }),
+      retry: FAST,
+    });
     state.failWith = new SinkSendError('HTTP 500', { pace: 'soon', code: 'HTTP_500' });
     runner.enqueue(tickOf([point(1), point(2)]));
     await waitFor(() => state.calls >= 3, 'several failed attempts');
@@ -94,14 +122,24 @@ describe('SinkRunner', () => {
 
   it("keeps the sink's health: failing since a run's first failure, with the last error, till delivered", async () => {
     const { sink, state } = recordingSink(10);
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger(() => {}, { level: 'error' }),
+      retry: FAST,
+    });
     assert.deepEqual(runner.health(), { sink: 'test', failingSince: undefined, lastError: undefined });
     const before = Date.now();
-    state.failWith = new SinkSendError('POST https://ops:secret-pw@backstop.example/publish/x failed: HTTP 503', { pace: 'soon', code: 'HTTP_503' });
+    state.failWith = new SinkSendError('POST https://ops:secret-pw@backstop.example/publish/x failed: HTTP 503', {
+      pace: 'soon',
+      code: 'HTTP_503',
+    });
     runner.enqueue(tickOf([point(1)]));
     await waitFor(() => state.calls >= 3, 'several failures');
     const failing = runner.health();
-    assert.ok(failing.failingSince !== undefined && failing.failingSince >= before && failing.failingSince <= Date.now());
+    assert.ok(
+      failing.failingSince !== undefined && failing.failingSince >= before && failing.failingSince <= Date.now(),
+    );
     assert.equal(failing.lastError, 'POST https://ops:***@backstop.example/publish/x failed: HTTP 503');
     await waitFor(() => state.calls >= 5, 'more failures');
     assert.equal(runner.health().failingSince, failing.failingSince, 'since the first failure of the run');
@@ -124,7 +162,11 @@ describe('SinkRunner', () => {
     };
     const draws = [1, 1, 1, 1, 1, 0, 1];
     const runner = new SinkRunner(counted, {
-      maxItems: 100, clock, logger: createLogger(() => {}, { level: 'error' }), retry: retryPolicyFor(10_000), random: () => draws.shift() ?? 1,
+      maxItems: 100,
+      clock,
+      logger: createLogger(() => {}, { level: 'error' }),
+      retry: retryPolicyFor(10_000),
+      random: () => draws.shift() ?? 1,
     });
     state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
     const t0 = clock.now();
@@ -137,7 +179,10 @@ describe('SinkRunner', () => {
       await clock.next();
       await waitFor(() => sends.length === i + 2, 'the next attempt');
     }
-    assert.deepEqual(sends.slice(0, 8).map((t) => t - t0), [0, 1_000, 3_000, 7_000, 15_000, 25_000, 30_000, 40_000]);
+    assert.deepEqual(
+      sends.slice(0, 8).map((t) => t - t0),
+      [0, 1_000, 3_000, 7_000, 15_000, 25_000, 30_000, 40_000],
+    );
     await waitFor(() => clock.pending > 0, 'the backoff timer after the last failure');
     state.failWith = undefined;
     await clock.next();
@@ -148,7 +193,12 @@ describe('SinkRunner', () => {
   it('drops the oldest on overflow and reports the count once', async () => {
     const { sink, state } = recordingSink(10);
     const lines: string[] = [];
-    const runner = new SinkRunner(sink, { maxItems: 4, clock: systemClock, logger: createLogger((l) => lines.push(l), { level: 'warn' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 4,
+      clock: systemClock,
+      logger: createLogger((l) => lines.push(l), { level: 'warn' }),
+      retry: FAST,
+    });
     state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
     runner.enqueue(tickOf([point(1), point(2), point(3)]));
     await waitFor(() => state.calls >= 1, 'first attempt');
@@ -166,7 +216,12 @@ describe('SinkRunner', () => {
 
   it('flush gives up at its deadline and says how many items are left', async () => {
     const { sink, state } = recordingSink(10);
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: FAST });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger(() => {}, { level: 'error' }),
+      retry: FAST,
+    });
     state.failWith = new SinkSendError('down', { pace: 'slow', code: 'HTTP_404' });
     runner.enqueue(tickOf([point(1), point(2)]));
     const started = Date.now();
@@ -178,7 +233,12 @@ describe('SinkRunner', () => {
   it('flush retries at once instead of waiting out a long backoff', async () => {
     const { sink, state } = recordingSink(10);
     const slow = { soonBaseMs: 60_000, soonCapMs: 60_000, slowBaseMs: 60_000, slowCapMs: 60_000 };
-    const runner = new SinkRunner(sink, { maxItems: 100, clock: systemClock, logger: createLogger(() => {}, { level: 'error' }), retry: slow });
+    const runner = new SinkRunner(sink, {
+      maxItems: 100,
+      clock: systemClock,
+      logger: createLogger(() => {}, { level: 'error' }),
+      retry: slow,
+    });
     state.failWith = new SinkSendError('down', { pace: 'soon', code: 'X' });
     runner.enqueue(tickOf([point(1)]));
     await waitFor(() => state.calls === 1, 'first attempt');
@@ -189,7 +249,13 @@ describe('SinkRunner', () => {
   });
 
   it('backs off transient failures up to the poll interval (1 s to 60 s), configuration errors as slowly', () => {
-    for (const [pollMs, cap] of [[500, 1_000], [1_000, 1_000], [10_000, 10_000], [60_000, 60_000], [300_000, 60_000]] as const) {
+    for (const [pollMs, cap] of [
+      [500, 1_000],
+      [1_000, 1_000],
+      [10_000, 10_000],
+      [60_000, 60_000],
+      [300_000, 60_000],
+    ] as const) {
       const policy = retryPolicyFor(pollMs);
       assert.equal(policy.soonCapMs, cap, `poll ${pollMs} ms`);
       assert.equal(policy.soonBaseMs, DEFAULT_RETRY.soonBaseMs);
@@ -218,7 +284,10 @@ describe('PullRunner', () => {
     runner.enqueue(tickOf(points(3, 5)));
     assert.deepEqual(seen, [3, 2]);
     assert.equal(runner.pending, 0);
-    assert.deepEqual(Object.values(runner.stats), Object.values(runner.stats).map(() => 0));
+    assert.deepEqual(
+      Object.values(runner.stats),
+      Object.values(runner.stats).map(() => 0),
+    );
     assert.deepEqual(runner.health(), { sink: 'pull', failingSince: undefined, lastError: undefined });
     assert.equal(await runner.flush(1_000), 0);
     await runner.close();

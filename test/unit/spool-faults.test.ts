@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
@@ -54,7 +52,10 @@ function tryAppend(s: Spool<CarbonPoint>, ps: CarbonPoint[], perRecord = 10): bo
   }
 }
 
-const segmentFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+const segmentFiles = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
 
 describe('Spool under file-system faults', () => {
   it('a short write is completed by writing the rest: the record is whole', () => {
@@ -96,7 +97,11 @@ describe('Spool under file-system faults', () => {
     assertNoTornRecord(dir);
     const left = drain(open(dir));
     assert.equal(left.length + s.dropped, 35);
-    assert.deepEqual(left, points(35 - left.length, 35).map((p) => p.value), 'the newest are kept');
+    assert.deepEqual(
+      left,
+      points(35 - left.length, 35).map((p) => p.value),
+      'the newest are kept',
+    );
     assert.ok(logs.some((l) => l.includes('spool full') && l.includes('why="disk full"')));
   });
 
@@ -149,7 +154,8 @@ describe('Spool under file-system faults', () => {
     const fs2 = new FaultyFs();
     const s2 = open(dir2, fs2);
     s2.append(points(0, 3), 10);
-    fs2.fail('writeSync', { kind: 'short', bytes: 25 })
+    fs2
+      .fail('writeSync', { kind: 'short', bytes: 25 })
       .fail('writeSync', { kind: 'error', code: 'EIO' })
       .fail('ftruncateSync', { kind: 'error', code: 'EIO' });
     assert.equal(tryAppend(s2, points(3, 6)), false);
@@ -176,7 +182,10 @@ describe('Spool under file-system faults', () => {
       const dir = tempDir();
       const fs = new FaultyFs().fail('openSync', { kind: 'error', code });
       const s = open(dir, fs);
-      assert.throws(() => s.append(points(0, 3), 10), (err: unknown) => err instanceof SpoolError && err.code === code);
+      assert.throws(
+        () => s.append(points(0, 3), 10),
+        (err: unknown) => err instanceof SpoolError && err.code === code,
+      );
       assert.equal(s.errors, 1);
       assert.equal(s.waiting, 0);
       s.append(points(3, 4), 10);

@@ -16,7 +16,8 @@ const tempDir = tempDirs('dstb-spool-');
 
 const logs: string[] = [];
 const logger = createLogger((l) => logs.push(l), { level: 'debug' });
-const spool = (dir: string, maxBytes = 1 << 30, segmentBytes?: number) => new Spool({ dir, maxBytes, segmentBytes, logger, sink: 'test', codec: pointSinkParts.spool! });
+const spool = (dir: string, maxBytes = 1 << 30, segmentBytes?: number) =>
+  new Spool({ dir, maxBytes, segmentBytes, logger, sink: 'test', codec: pointSinkParts.spool! });
 
 /** Everything a spool holds, oldest first, acknowledging as it goes. */
 function drain(s: Spool<CarbonPoint>): number[] {
@@ -33,7 +34,10 @@ describe('Spool', () => {
     const s = spool(tempDir());
     s.append(points(0, 5), 2);
     s.append(points(5, 7), 2);
-    assert.deepEqual(s.peek()?.map((x) => x.value), [0, 1]);
+    assert.deepEqual(
+      s.peek()?.map((x) => x.value),
+      [0, 1],
+    );
     assert.deepEqual(drain(s), [0, 1, 2, 3, 4, 5, 6]);
     assert.equal(s.hasBacklog, false);
     assert.equal(s.bytes, 0);
@@ -67,7 +71,10 @@ describe('Spool', () => {
       }
     }
     delivered.push(...drain(spool(dir)));
-    assert.deepEqual(delivered, points(0, 12).map((x) => x.value));
+    assert.deepEqual(
+      delivered,
+      points(0, 12).map((x) => x.value),
+    );
   });
 
   it('skips a torn tail and a corrupt record, delivers the rest, says so once', () => {
@@ -134,7 +141,10 @@ describe('Spool', () => {
       got.push(...batch.items.map((x) => x.value));
       b.ack();
     }
-    assert.deepEqual(got.sort((x, y) => x - y), [0, 1, 2, 3, 10, 11]);
+    assert.deepEqual(
+      got.sort((x, y) => x - y),
+      [0, 1, 2, 3, 10, 11],
+    );
     assert.equal(b.waiting, 0);
     assert.equal(b.dropped, 0);
     assert.equal(b.bytes, 0);
@@ -157,9 +167,19 @@ describe('Spool', () => {
       r.enqueue(tickOf(points(i, i + 10)));
       await waitFor(() => r.stats.delivered === i, `tick ${i} delivered`);
     }
-    assert.deepEqual({ ...r.stats, spoolErrors: 0 }, {
-      produced: 30, delivered: 30, failures: 0, buffered: 0, spooled: 0, spooledBytes: 0, dropped: 0, spoolErrors: 0,
-    });
+    assert.deepEqual(
+      { ...r.stats, spoolErrors: 0 },
+      {
+        produced: 30,
+        delivered: 30,
+        failures: 0,
+        buffered: 0,
+        spooled: 0,
+        spooledBytes: 0,
+        dropped: 0,
+        spoolErrors: 0,
+      },
+    );
     await r.close();
   });
 
@@ -170,7 +190,11 @@ describe('Spool', () => {
     assert.ok(s.dropped > 0);
     const left = drain(s);
     assert.equal(left.length + s.dropped, 100, 'every item is either delivered or counted as dropped');
-    assert.deepEqual(left, points(100 - left.length, 100).map((x) => x.value), 'the newest are kept');
+    assert.deepEqual(
+      left,
+      points(100 - left.length, 100).map((x) => x.value),
+      'the newest are kept',
+    );
     assert.ok(logs.some((l) => l.includes('spool full: dropped its oldest segment')));
   });
 });
@@ -198,7 +222,13 @@ describe('SinkRunner with a spool', () => {
   it('while the sink is down everything goes to disk, and after a crash a new runner delivers it all', async () => {
     const dir = tempDir();
     const first = switchableSink();
-    const r1 = new SinkRunner(first.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    const r1 = new SinkRunner(first.sink, {
+      maxItems: 1000,
+      clock: systemClock,
+      logger,
+      retry: FAST,
+      spool: spool(dir),
+    });
     r1.enqueue(tickOf(points(0, 25)));
     await waitFor(() => first.state.sends >= 2, 'failed sends');
     r1.enqueue(tickOf(points(25, 40)));
@@ -206,9 +236,18 @@ describe('SinkRunner with a spool', () => {
     // The process dies here: r1 is never closed.
     const second = switchableSink();
     second.state.up = true;
-    const r2 = new SinkRunner(second.sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(dir) });
+    const r2 = new SinkRunner(second.sink, {
+      maxItems: 1000,
+      clock: systemClock,
+      logger,
+      retry: FAST,
+      spool: spool(dir),
+    });
     await waitFor(() => second.state.got.length >= 40, 'the backlog delivered');
-    assert.deepEqual([...new Set(second.state.got)].sort((a, b) => a - b), points(0, 40).map((x) => x.value));
+    assert.deepEqual(
+      [...new Set(second.state.got)].sort((a, b) => a - b),
+      points(0, 40).map((x) => x.value),
+    );
     await r2.close();
     await r1.close();
   });
@@ -229,7 +268,14 @@ describe('SinkRunner with a spool', () => {
     s.append(points(0, 200), 10);
     const { sink, state } = switchableSink();
     state.up = true;
-    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: s, backlogGapMs: 5 });
+    const r = new SinkRunner(sink, {
+      maxItems: 1000,
+      clock: systemClock,
+      logger,
+      retry: FAST,
+      spool: s,
+      backlogGapMs: 5,
+    });
     await waitFor(() => state.got.length >= 20, 'the drain started');
     r.enqueue(tickOf([point(1000)]));
     await waitFor(() => state.got.includes(1000), 'the fresh item');
@@ -240,7 +286,14 @@ describe('SinkRunner with a spool', () => {
 
   it('fresh batches keep going out while a backlog built during an outage of this run drains', async () => {
     const { sink, state } = switchableSink();
-    const r = new SinkRunner(sink, { maxItems: 1000, clock: systemClock, logger, retry: FAST, spool: spool(tempDir()), backlogGapMs: 5 });
+    const r = new SinkRunner(sink, {
+      maxItems: 1000,
+      clock: systemClock,
+      logger,
+      retry: FAST,
+      spool: spool(tempDir()),
+      backlogGapMs: 5,
+    });
     for (let i = 0; i < 200; i += 10) r.enqueue(tickOf(points(i, i + 10)));
     await waitFor(() => state.sends >= 2, 'failed sends');
     state.up = true;
@@ -259,6 +312,9 @@ describe('SinkRunner with a spool', () => {
     r.enqueue(tickOf(points(0, 7)));
     assert.equal(await r.flush(100), 0);
     await r.close();
-    assert.deepEqual(drain(spool(dir)).sort((a, b) => a - b), points(0, 7).map((x) => x.value));
+    assert.deepEqual(
+      drain(spool(dir)).sort((a, b) => a - b),
+      points(0, 7).map((x) => x.value),
+    );
   });
 });

@@ -20,7 +20,7 @@ const STREAMS = 8;
  * takes everything sent before it.
  */
 describe('stats streams read in rounds', () => {
-  it('takes every stream\'s samples once a round, all of them, and all of them before a tick', async () => {
+  it("takes every stream's samples once a round, all of them, and all of them before a tick", async () => {
     const engine = await FakeEngine.start({
       containers: Array.from({ length: STREAMS }, (_, i) => ({ name: `round-${i}` })),
       intervalMs: 90,

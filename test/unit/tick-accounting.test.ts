@@ -6,8 +6,13 @@ import { accountTicks, ranges, referenceTick, selfPath, stopTotals } from '../he
 
 const H = 'h';
 const MARKERS = [selfPath(H, 'samples'), `${H}.containers.total`];
-const point = (metric: string, measure_time: number, value = 1): StoredPoint =>
-  ({ prefix: 'docker', metric, path: `docker.${metric}`, value, measure_time });
+const point = (metric: string, measure_time: number, value = 1): StoredPoint => ({
+  prefix: 'docker',
+  metric,
+  path: `docker.${metric}`,
+  value,
+  measure_time,
+});
 /** A tick at second t: its markers, and container c's two paths stamped a second earlier. */
 const tick = (t: number, opts: { markers?: string[]; container?: boolean } = {}): StoredPoint[] => [
   ...(opts.markers ?? MARKERS).map((m) => point(m, t)),

@@ -16,13 +16,23 @@ import { loadSamples } from '../helpers/fixtures.js';
 const ref = (id: string, name: string): ContainerRef => ({ id, name, image: 'img', labels: {}, facts: {} });
 
 /** What the carbon-speaking sinks send for a tick: its metrics through the one carbon naming. */
-function carbonBatch(readings: ContainerReading[], opts: { rules: readonly Rule[]; pathPrefix: string; hostPath: string; tickSeconds: number }) {
+function carbonBatch(
+  readings: ContainerReading[],
+  opts: { rules: readonly Rule[]; pathPrefix: string; hostPath: string; tickSeconds: number },
+) {
   const paths = new CarbonPaths(opts);
-  return paths.points(tickMetrics(readings, { tickSeconds: opts.tickSeconds, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: (c) => paths.container(c).category }));
+  return paths.points(
+    tickMetrics(readings, {
+      tickSeconds: opts.tickSeconds,
+      metrics: DEFAULT_METRIC_OPTIONS,
+      categoryOf: (c) => paths.container(c).category,
+    }),
+  );
 }
 
 /** Records an Engine sample as the collectors do. */
-const record = (store: SampleStore, container: ContainerRef, sample: DockerStats) => store.record(container, sampleValues(sample));
+const record = (store: SampleStore, container: ContainerRef, sample: DockerStats) =>
+  store.record(container, sampleValues(sample));
 
 const [busy] = loadSamples('busy-stream.jsonl').slice(-1);
 const [v2] = loadSamples('constructed-cgroup-v2.json');
@@ -36,9 +46,21 @@ describe('a tick through the carbon naming', () => {
     const rules = parseRules('[{"regexp":"(.*)\\\\..*\\\\.(.*)\\\\..*","into":"$1.$2","category":"web"}]');
     const batch = carbonBatch(store.take(), { rules, pathPrefix: '', hostPath: 'host1', tickSeconds: 1795332300 });
     const byPath = new Map(batch.map((m) => [m.path, m]));
-    assert.deepEqual(byPath.get('fx-busy.cpu.total'), { path: 'fx-busy.cpu.total', value: 27603521172, time: 1795332257 });
-    assert.deepEqual(byPath.get('web.blue.memory.cache'), { path: 'web.blue.memory.cache', value: 26214400, time: 1795332255 });
-    assert.deepEqual(byPath.get('host1.containers.total'), { path: 'host1.containers.total', value: 2, time: 1795332300 });
+    assert.deepEqual(byPath.get('fx-busy.cpu.total'), {
+      path: 'fx-busy.cpu.total',
+      value: 27603521172,
+      time: 1795332257,
+    });
+    assert.deepEqual(byPath.get('web.blue.memory.cache'), {
+      path: 'web.blue.memory.cache',
+      value: 26214400,
+      time: 1795332255,
+    });
+    assert.deepEqual(byPath.get('host1.containers.total'), {
+      path: 'host1.containers.total',
+      value: 2,
+      time: 1795332300,
+    });
     assert.deepEqual(byPath.get('host1.containers.web'), { path: 'host1.containers.web', value: 1, time: 1795332300 });
     // Default metrics: fx-busy 34 (7 cpu, 10 memory, 8 + 8 eth0 network, 1 pids), web.api.blue.1
     // 44 (7 cpu, 9 memory, 8 + 2 × 8 network, 2 blkio, 2 pids), 2 host metrics.
@@ -80,9 +102,15 @@ describe("a tick's carbon points, made as they are taken", () => {
       store.record(b, v);
     }
     const paths = new CarbonPaths({ rules: [], pathPrefix: 'pre', hostPath: 'h' });
-    const metrics = tickMetrics(store.take(), { tickSeconds: 1795332300, metrics: DEFAULT_METRIC_OPTIONS, categoryOf: () => undefined });
+    const metrics = tickMetrics(store.take(), {
+      tickSeconds: 1795332300,
+      metrics: DEFAULT_METRIC_OPTIONS,
+      categoryOf: () => undefined,
+    });
     const eager = paths.points(metrics);
-    const lazy = carbonPointSink(paths).encode({ time: 1795332300, metrics, followed: [] }) as LazyItems<{ path: string }>;
+    const lazy = carbonPointSink(paths).encode({ time: 1795332300, metrics, followed: [] }) as LazyItems<{
+      path: string;
+    }>;
     assert.equal(lazy.count, eager.length);
     assert.ok(eager.length > 40);
     // The store goes on (the next interval's samples are written into copies of its own).
@@ -150,7 +178,7 @@ describe('SampleStore', () => {
     assert.deepEqual(next?.latest, later[3]);
   });
 
-  it('with carryBaseline, an interval of one sample runs from the previous interval\'s latest', () => {
+  it("with carryBaseline, an interval of one sample runs from the previous interval's latest", () => {
     const store = new SampleStore({ carryBaseline: true });
     const a = ref('a', 'a');
     const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
@@ -200,7 +228,7 @@ describe('SampleStore', () => {
   });
 });
 
-describe('the sample store and Graphite\'s one value per path and second', () => {
+describe("the sample store and Graphite's one value per path and second", () => {
   /** The busy fixture's sample, read at `ms` (epoch ms), its CPU counter at `cpu`. */
   const at = (ms: number, cpu: number) => {
     const v = sampleValues(busy!)!;

@@ -12,7 +12,12 @@ export function toRegistry(series: readonly Series[]): Registry {
   for (const s of series) {
     let f = families.get(s.family);
     if (!f) {
-      const config = { name: s.family, help: familyHelp(s.family), labelNames: Object.keys(s.labels), registers: [registry] };
+      const config = {
+        name: s.family,
+        help: familyHelp(s.family),
+        labelNames: Object.keys(s.labels),
+        registers: [registry],
+      };
       f = { metric: s.type === 'counter' ? new Counter(config) : new Gauge(config), type: s.type };
       families.set(s.family, f);
     }

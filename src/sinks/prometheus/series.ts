@@ -49,7 +49,8 @@ export function familyHelp(family: string): string {
   }
   const percent = /^docker_container_pressure_(cpu|memory|io)_some_percent$/.exec(family);
   if (percent) return `percentage of the interval some of the container's tasks stalled on ${percent[1]} (cgroup v2)`;
-  if (family.startsWith('docker_stats_to_backstop_')) return "the daemon's own metric (see the README's self-metrics table)";
+  if (family.startsWith('docker_stats_to_backstop_'))
+    return "the daemon's own metric (see the README's self-metrics table)";
   if (family.startsWith('docker_swarm_service_tasks_')) {
     return "a swarm service's tasks, as a manager counts them (see the README's per-host table)";
   }
@@ -74,7 +75,8 @@ export function toSeries(m: Metric, containerLabels: readonly string[]): Series 
   if (s.kind === 'host') {
     return { family: hostFamily(m.name), type, labels: m.per ? { [m.per.key]: m.per.value } : {}, value: m.value };
   }
-  if (s.kind === 'daemon') return { family: `docker_stats_to_backstop_${m.name}${total}`, type, labels: {}, value: m.value };
+  if (s.kind === 'daemon')
+    return { family: `docker_stats_to_backstop_${m.name}${total}`, type, labels: {}, value: m.value };
   const c = s.container;
   const labels: Record<string, string> = { name: c.name, id: c.id, image: c.image };
   for (const key of containerLabels) labels[labelName(key)] = c.labels[key] ?? '';
