@@ -87,7 +87,8 @@ const repoFiles = (): string[] => [
     .map((f) => `docs/${f}`),
 ];
 const readRepo = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
-const existsInRepo = (path: string): boolean => !relative(ROOT, join(ROOT, path)).startsWith('..') && existsSync(join(ROOT, path));
+const existsInRepo = (path: string): boolean =>
+  !relative(ROOT, join(ROOT, path)).startsWith('..') && existsSync(join(ROOT, path));
 
 describe('the manual', () => {
   it('README.md is at most 500 lines', () => {
@@ -98,7 +99,10 @@ describe('the manual', () => {
   it('every relative link in README.md, CHANGELOG.md and docs/*.md points at a file and heading that exist', () => {
     const files = repoFiles();
     assert.ok(files.length > 3, 'the docs were found');
-    assert.deepEqual(files.flatMap((f) => brokenLinks(f, readRepo, existsInRepo)), []);
+    assert.deepEqual(
+      files.flatMap((f) => brokenLinks(f, readRepo, existsInRepo)),
+      [],
+    );
   });
 
   it('README.md links the detail in docs/', () => {
@@ -110,10 +114,12 @@ describe('the manual', () => {
 
 describe('the link checker', () => {
   const files: Record<string, string> = {
-    'README.md': '# Title\n\n## Choosing a mode\n\n[ok](docs/a.md#7-wake-ups) [bad](docs/a.md#nope)\n'
-      + '[gone](docs/b.md) [self](#choosing-a-mode) [web](https://example.com/x) `[code](nowhere.md)`\n'
-      + '    [indented code](nowhere.md)\n',
-    'docs/a.md': '# A\n\n## 7. Wake-ups\n\n## Prometheus `/metrics`\n\n## Prometheus `/metrics`\n[up](../README.md#title)\n',
+    'README.md':
+      '# Title\n\n## Choosing a mode\n\n[ok](docs/a.md#7-wake-ups) [bad](docs/a.md#nope)\n' +
+      '[gone](docs/b.md) [self](#choosing-a-mode) [web](https://example.com/x) `[code](nowhere.md)`\n' +
+      '    [indented code](nowhere.md)\n',
+    'docs/a.md':
+      '# A\n\n## 7. Wake-ups\n\n## Prometheus `/metrics`\n\n## Prometheus `/metrics`\n[up](../README.md#title)\n',
   };
   const read = (p: string): string => files[p] ?? '';
   const exists = (p: string): boolean => p in files;
@@ -127,7 +133,10 @@ describe('the link checker', () => {
   });
 
   it('makes anchors as GitHub does', () => {
-    assert.deepEqual([...anchors(files['docs/a.md']!)], ['a', '7-wake-ups', 'prometheus-metrics', 'prometheus-metrics-1']);
+    assert.deepEqual(
+      [...anchors(files['docs/a.md']!)],
+      ['a', '7-wake-ups', 'prometheus-metrics', 'prometheus-metrics-1'],
+    );
     assert.equal(slug('Stream, one-shot or cgroup'), 'stream-one-shot-or-cgroup');
     assert.equal(slug('Carbon (Graphite without Backstop)'), 'carbon-graphite-without-backstop');
   });
