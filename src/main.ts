@@ -25,12 +25,9 @@ import { createStdoutSink } from './sinks/stdout.js';
 const NAME = 'docker-stats-to-backstop';
 
 /**
- * V8 lets the old generation grow to up to four times what survived the last full collection
- * before it collects again. This daemon's live heap is small and steady (about 40 MB at 5,000
- * containers) while it allocates fast (a parsed sample per container per second), so with that
- * default its RSS peaked at 350 MB at 5,000 containers; growing by 30 % instead keeps it under
- * 200 MB at the same CPU (bench/synthetic.ts). A soft setting, not a cap: the heap still grows as
- * far as the live data needs (a long outage's buffer). `node --heap-growing-percent=N` wins.
+ * V8's default old-generation growth lets a daemon that allocates fast over a small live heap grow
+ * its RSS far past what it needs; a soft 30 % keeps it close at the same CPU (docs/architecture.md
+ * §6). `node --heap-growing-percent=N` wins.
  */
 if (!process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) {
   setFlagsFromString('--heap-growing-percent=30');
@@ -43,7 +40,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-/** Pause between two backlog sends: Backstop handles 1,000 items in about 10 ms. */
+/** Pause between two backlog sends, well within what Backstop handles (docs/architecture.md §4). */
 const BACKLOG_GAP_MS = 10;
 
 /** The runners, and the sinks whose files SIGHUP reads again. */
@@ -96,7 +93,7 @@ async function buildRunners(
   }
   if (config.carbon)
     run(createCarbonSink({ target: config.carbon, prefix: config.carbonPrefix, paths, clock: systemClock, logger }));
-  // The Prometheus sinks load prom-client (about 13 MB resident): only when one is configured.
+  // The Prometheus sinks load prom-client, resident memory of its own: only when one is configured.
   if (config.pushgateway) {
     const { createPushgatewaySink } = await import('./sinks/pushgateway.js');
     run(
