@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { parseMemoryEvents, parseOomControl, parsePressure } from '../../src/cgroup/kernel-files.js';
-import { openTickCounters, stallPercent, TickCounters } from '../../src/cgroup/tick-counters.js';
+import { openTickCounters, stallPercent, type TickCounters } from '../../src/cgroup/tick-counters.js';
 import type { ContainerRef } from '../../src/model/container.js';
 import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { silentLogger, type Logger } from '../../src/log.js';
