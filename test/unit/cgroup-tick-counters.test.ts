@@ -232,7 +232,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.deepEqual(logged, [], 'a reused PID is no error');
   });
 
-  it('a container without a PID (not running) or whose process is gone or hidden: absent, said once at info level', () => {
+  it('a container without a PID (not running), or its process gone or hidden: absent, said once at info level', () => {
     const t = v2Host();
     const info: string[] = [];
     const { counters } = reader(t, { ...silentLogger, info: (m) => void info.push(m), warn: (m) => assert.fail(m) });
