@@ -103,7 +103,8 @@ async function main(): Promise<void> {
       `| ${name} | ${round(median(xs.map((x) => x.ms)), 1)} ms (max ${round(Math.max(...xs.map((x) => x.ms)), 1)}) | ` +
       `${round(median(xs.map((x) => x.engineMs)), 1)} ms (max ${round(Math.max(...xs.map((x) => x.engineMs)), 1)}) |`;
     const lines = [
-      `${N} containers (${listed} listed), ${WRITE_KB} KiB and ${FILES} small files written by each, ${K} calls of each kind alternated, medians (max):`,
+      `${N} containers (${listed} listed), ${WRITE_KB} KiB and ${FILES} small files written by each, ` +
+        `${K} calls of each kind alternated, medians (max):`,
       '',
       '| call | wall time | Engine CPU during it |',
       '|---|---|---|',
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
     for (const line of lines) log(line);
     const without = `| default groups | ${await window([], receiver.url(), containers.label)} |`;
     log(without);
-    const withDisk = `| --metrics +disk --disk-interval 5s | ${await window(['--metrics', '+disk', '--disk-interval', '5s'], receiver.url(), containers.label)} |`;
+    const diskArgs = ['--metrics', '+disk', '--disk-interval', '5s'];
+    const withDisk = `| ${diskArgs.join(' ')} | ${await window(diskArgs, receiver.url(), containers.label)} |`;
     log(withDisk);
     process.stdout.write([...lines, without, withDisk, ''].join('\n'));
   } finally {

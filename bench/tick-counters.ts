@@ -69,7 +69,10 @@ async function main(): Promise<void> {
       if (l.kind !== 'located') throw new Error(JSON.stringify(l));
       return l.target;
     });
-    const sample = () => reader.reader.round(() => targets.forEach((t) => reader.reader.read(t)));
+    const sample = () =>
+      reader.reader.round(() => {
+        for (const t of targets) reader.reader.read(t);
+      });
     sample(); // opens the descriptors it keeps
     const samples: number[] = [];
     for (let r = 0; r < R; r++) {

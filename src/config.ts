@@ -378,7 +378,8 @@ function kernelTree(
   const dir = resolve(v.value);
   if (mode === 'cgroup' && isDirectory && !isDirectory(dir)) {
     problems.push(
-      `${v.from}: ${JSON.stringify(dir)} is not a directory; give the host's tree (a read-only mount of it when run in a container)`,
+      `${v.from}: ${JSON.stringify(dir)} is not a directory; ` +
+        "give the host's tree (a read-only mount of it when run in a container)",
     );
   }
   return dir;
@@ -517,7 +518,8 @@ function backstopSource(
     text = readFile(path).trim();
   } catch (err) {
     problems.push(
-      `${file.from}: cannot read ${JSON.stringify(path)} (${describeError(err)}); give a readable file holding the Backstop URL`,
+      `${file.from}: cannot read ${JSON.stringify(path)} (${describeError(err)}); ` +
+        'give a readable file holding the Backstop URL',
     );
     return undefined;
   }
@@ -531,7 +533,8 @@ function backstopSource(
   // Not URL.canParse: a password like `s3cret:x` parses as a URL of scheme `s3cret:`.
   if (!/^https?:\/\//i.test(text)) {
     problems.push(
-      `${from}: the file does not hold an http or https URL (its content is not shown); it must hold http(s)://[user:password@]host[:port]/publish/<name>`,
+      `${from}: the file does not hold an http or https URL (its content is not shown); ` +
+        'it must hold http(s)://[user:password@]host[:port]/publish/<name>',
     );
     return undefined;
   }
@@ -598,7 +601,8 @@ function parseListen(v: { value: string; from: string } | undefined, problems: s
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
     problems.push(
-      `${v.from}: ${JSON.stringify(v.value)} is not a listen address; use ADDR:PORT (127.0.0.1:9417, [::1]:9417, or :9417 for every address), the port 0-65535`,
+      `${v.from}: ${JSON.stringify(v.value)} is not a listen address; ` +
+        'use ADDR:PORT (127.0.0.1:9417, [::1]:9417, or :9417 for every address), the port 0-65535',
     );
     return undefined;
   }
@@ -613,9 +617,8 @@ function tlsFiles(
 ): TlsFiles | undefined {
   if (!cert && !key) return undefined;
   if (!cert || !key) {
-    problems.push(
-      `${(cert ?? key)!.from}: needs ${cert ? '--tls-key (SRV_TLS_KEY)' : '--tls-cert (SRV_TLS_CERT)'} too; give both PEM files or neither`,
-    );
+    const missing = cert ? '--tls-key (SRV_TLS_KEY)' : '--tls-cert (SRV_TLS_CERT)';
+    problems.push(`${(cert ?? key)!.from}: needs ${missing} too; give both PEM files or neither`);
     return undefined;
   }
   if (!listening) {
@@ -658,7 +661,8 @@ function parsePushgateway(v: { value: string; from: string } | undefined, proble
   if (!url) return undefined;
   if (/\/metrics(\/|$)/.test(url.pathname)) {
     problems.push(
-      `${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ${allowed} (the job and instance are added)`,
+      `${v.from}: ${JSON.stringify(displayUrl(url))} already holds /metrics/…; ` +
+        `${allowed} (the job and instance are added)`,
     );
     return undefined;
   }

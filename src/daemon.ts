@@ -443,7 +443,8 @@ export class Daemon {
       seen.add(key);
       if (!this.#collisions.has(key)) {
         this.#deps.logger.warn(
-          'containers share one carbon path: Graphite keeps only one of their values per point; change the rules to keep them apart',
+          'containers share one carbon path: Graphite keeps only one of their values per point; ' +
+            'change the rules to keep them apart',
           {
             path,
             containers: names.join(', '),

@@ -79,7 +79,7 @@ export class CgroupCollector implements Collector {
   #cancelLoop: (() => void) | undefined;
   /** Clock ms the loop's timer is set for. */
   #wakeAt = Number.POSITIVE_INFINITY;
-  /** Clock ms of the collector's beat (its start, plus whole seconds): every container's reads after its first (nextDue). */
+  /** Clock ms of the beat (the start, plus whole seconds) that each container's later reads keep to (nextDue). */
   #beat = 0;
 
   constructor(opts: CgroupCollectorOptions) {

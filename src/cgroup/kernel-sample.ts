@@ -48,7 +48,7 @@ export interface V2Texts {
 
 /** What every sample needs besides its group's files. */
 export interface HostTexts {
-  /** From `/proc/stat` (undefined: not in its format), read with the sample's round (Docker reads it right after each container's stats). */
+  /** `/proc/stat` (undefined: not in its format), read in the sample's round as Docker reads it with the stats. */
   readonly cpu: HostCpu | undefined;
   /** `/proc/<pid>/net/dev`; undefined for a container on the host's network. */
   readonly netDev: string | undefined;

@@ -133,7 +133,8 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
       if (mount === undefined) {
         return unreadable(
           paths.cgroupRoot,
-          `no mount of the ${controller} controller (looked for ${mountNames(entry.controllers, controller).join(', ')})`,
+          `no mount of the ${controller} controller ` +
+            `(looked for ${mountNames(entry.controllers, controller).join(', ')})`,
         );
       }
       const found = groupDir(mount, entry.path, containerId);
@@ -167,7 +168,8 @@ const notThisContainer = (pid: number, id: string): CgroupFailure =>
 const outside = (file: string, path: string): CgroupFailure =>
   unreadable(
     file,
-    `the group ${path} is outside this process's cgroup namespace and not in Docker's default places: run the daemon with --cgroupns=host`,
+    `the group ${path} is outside this process's cgroup namespace and not in Docker's default places: ` +
+      'run the daemon with --cgroupns=host',
   );
 
 /**

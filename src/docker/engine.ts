@@ -254,7 +254,8 @@ export class EngineClient {
       const target = this.#target;
       if (target.kind === 'ssh' && /Host denied/.test((err as Error).message)) {
         throw new Error(
-          `the SSH host key of ${knownHostName(target.host, target.port)} is not in ${target.knownHosts.path} (or is revoked there): ` +
+          `the SSH host key of ${knownHostName(target.host, target.port)} ` +
+            `is not in ${target.knownHosts.path} (or is revoked there): ` +
             `check the key and add it (ssh-keyscan -p ${target.port} ${target.host})`,
           { cause: err },
         );

@@ -172,12 +172,16 @@ class CarbonTcpSink extends CarbonSink {
   #remember(items: readonly CarbonPoint[]): void {
     const now = this.clock.now();
     this.#recent.push({ at: now, items });
+    const kept: { at: number; items: readonly CarbonPoint[] }[] = [];
     let total = 0;
-    this.#recent = this.#recent
-      .filter((r) => r.at >= now - this.#resendWindowMs)
-      .reverse()
-      .filter((r) => (total += r.items.length) <= RESEND_MAX_ITEMS)
-      .reverse();
+    for (let i = this.#recent.length - 1; i >= 0; i--) {
+      const r = this.#recent[i]!;
+      if (r.at < now - this.#resendWindowMs) continue;
+      total += r.items.length;
+      if (total > RESEND_MAX_ITEMS) break;
+      kept.push(r);
+    }
+    this.#recent = kept.reverse();
   }
 
   #connect(signal: AbortSignal): Promise<Socket> {

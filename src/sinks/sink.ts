@@ -102,7 +102,7 @@ export interface PullSink {
   close(): Promise<void>;
 }
 
-/** 'soon': a transient failure (5xx, 408, 429, timeout, connection). 'slow': a configuration problem (401, 403, 404). */
+/** 'soon': a transient failure (5xx, 408, 429, timeout, connection); 'slow': a config problem (401, 403, 404). */
 export type RetryPace = 'soon' | 'slow';
 
 export class SinkSendError extends Error {

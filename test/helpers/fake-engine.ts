@@ -357,33 +357,33 @@ export class FakeEngine {
     // Drain any body so the connection stays usable.
     req.resume();
 
-    if (req.method === 'GET') {
-      if (path === '/version') return this.#version(res);
-      if (path === '/containers/json') return this.#list(res, url.searchParams);
-      if (path === '/info') return this.#info(res);
-      if (path === '/services') return this.#services(res, /^(1|true)$/.test(url.searchParams.get('status') ?? ''));
-      if (path === '/events') return this.#subscribe(res);
-      const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
-      if (m) {
-        const c = this.#find(decodeURIComponent(m[1]!));
-        if (!c) return json(res, 404, { message: `No such container: ${m[1]}` });
-        if (m[2] === 'json') {
-          const failures = this.#inspectFailures.get(c.id) ?? 0;
-          if (failures > 0) {
-            this.#inspectFailures.set(c.id, failures - 1);
-            return json(res, 500, { message: 'fake engine: injected inspect failure' });
-          }
-          return json(res, 200, inspect(c));
-        }
-        return this.#stats(
-          res,
-          c,
-          url.searchParams.get('stream') !== 'false' && url.searchParams.get('stream') !== '0',
-        );
-      }
-    }
+    if (req.method === 'GET' && this.#get(path, url.searchParams, res)) return;
     this.unknown.push(record);
     json(res, 404, { message: `page not found: ${req.method} ${path}` });
+  }
+
+  /** Answers a GET the fake knows; false when it does not know the path. */
+  #get(path: string, query: URLSearchParams, res: ServerResponse): boolean {
+    const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path);
+    if (path === '/version') this.#version(res);
+    else if (path === '/containers/json') this.#list(res, query);
+    else if (path === '/info') this.#info(res);
+    else if (path === '/services') this.#services(res, /^(1|true)$/.test(query.get('status') ?? ''));
+    else if (path === '/events') this.#subscribe(res);
+    else if (m) this.#container(res, m[1]!, m[2]!, query);
+    else return false;
+    return true;
+  }
+
+  #container(res: ServerResponse, key: string, what: string, query: URLSearchParams): void {
+    const c = this.#find(decodeURIComponent(key));
+    const failures = c ? (this.#inspectFailures.get(c.id) ?? 0) : 0;
+    if (!c) json(res, 404, { message: `No such container: ${key}` });
+    else if (what === 'stats') this.#stats(res, c, query.get('stream') !== 'false' && query.get('stream') !== '0');
+    else if (failures > 0) {
+      this.#inspectFailures.set(c.id, failures - 1);
+      json(res, 500, { message: 'fake engine: injected inspect failure' });
+    } else json(res, 200, inspect(c));
   }
 
   #version(res: ServerResponse): void {
@@ -413,7 +413,8 @@ export class FakeEngine {
       const message =
         'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node ' +
         'to swarm and try again.';
-      return json(res, 503, { message });
+      json(res, 503, { message });
+      return;
     }
     json(
       res,

@@ -245,7 +245,9 @@ describe('--mode cgroup: samples from the kernel, on the real Engine', () => {
     const ws = k.get(`${tmpfs}.memory.working_set`)!;
     const mem = await dockerStatsMem(tmpfs);
     console.log(
-      `# cgroup mode: busy loop under --cpus 0.5 ${percent.toFixed(1)} % (stream mode ${e.get(`${busy}.cpu.percent`)?.toFixed(1)} %, host steal ${(steal * 100).toFixed(1)} %); 48 MiB tmpfs working set ${(ws / 2 ** 20).toFixed(2)} MiB, docker stats ${(mem / 2 ** 20).toFixed(2)} MiB`,
+      `# cgroup mode: busy loop under --cpus 0.5 ${percent.toFixed(1)} % ` +
+        `(stream mode ${e.get(`${busy}.cpu.percent`)?.toFixed(1)} %, host steal ${(steal * 100).toFixed(1)} %); ` +
+        `48 MiB tmpfs working set ${(ws / 2 ** 20).toFixed(2)} MiB, docker stats ${(mem / 2 ** 20).toFixed(2)} MiB`,
     );
     // 45–55 on a host of its own. Docker's formula leaves the host's steal out (stealShare), which
     // raises the figure by up to 1 / (1 − share): the share is the host's over this whole test, the

@@ -57,7 +57,7 @@ describe('opt-in groups on the real Engine', () => {
     const FILE_BYTES = 3 * 1024 * 1024;
     const writer = containers.name('writer');
 
-    it('a container that wrote a file shows disk.rw_bytes at least its size, measured at most every --disk-interval', async () => {
+    it('a file a container wrote: disk.rw_bytes at least its size, read at most every --disk-interval', async () => {
       await containers.start(writer, {
         cmd: [
           'sh',
@@ -190,7 +190,7 @@ describe('opt-in groups on the real Engine', () => {
       if (failures.length > 0) throw failures[0];
     });
 
-    it('--metrics +swarm on a manager: a service with 2 replicas shows running 2 and desired 2, in carbon and Prometheus', async (t) => {
+    it('--metrics +swarm on a manager: 2 replicas running of 2 desired, in carbon and Prometheus', async (t) => {
       if (skip) return t.skip(skip);
       const port = await freePort();
       const d = start('swarm', ['--metrics', '+swarm', '--listen', `127.0.0.1:${port}`]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { parseMemoryEvents, parseOomControl, parsePressure } from '../../src/cgroup/kernel-files.js';
-import { openTickCounters, stallPercent, TickCounters } from '../../src/cgroup/tick-counters.js';
+import { openTickCounters, stallPercent, type TickCounters } from '../../src/cgroup/tick-counters.js';
 import type { ContainerRef } from '../../src/model/container.js';
 import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -232,7 +232,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.deepEqual(logged, [], 'a reused PID is no error');
   });
 
-  it('a container without a PID (not running) or whose process is gone or hidden: absent, said once at info level', () => {
+  it('a container without a PID (not running), or its process gone or hidden: absent, said once at info level', () => {
     const t = v2Host();
     const info: string[] = [];
     const { counters } = reader(t, { ...silentLogger, info: (m) => void info.push(m), warn: (m) => assert.fail(m) });

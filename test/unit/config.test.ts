@@ -170,34 +170,29 @@ describe('parseConfig: --hostname and --backstop-file (deployment in Swarm and K
     assert.equal(config(['--backstop-file=/run/secrets/backstop_url']).backstop?.href, URL_IN_FILE);
   });
 
-  it('--backstop-file: a missing, empty or non-URL file, or a --backstop too, is a problem that names the variable and shows no password', () => {
+  it('--backstop-file: a bad file or --backstop too is a problem naming the variable, no password', () => {
     assert.deepEqual(problems([], { SRV_BACKSTOP_FILE: '/run/secrets/nope' }), [
-      'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT: no such file or directory); give a readable file holding the Backstop URL',
+      'SRV_BACKSTOP_FILE: cannot read "/run/secrets/nope" (ENOENT: no such file or directory); ' +
+        'give a readable file holding the Backstop URL',
     ]);
     assert.match(
       problems([], { SRV_BACKSTOP_FILE: '/run/secrets/empty' })[0]!,
       /^SRV_BACKSTOP_FILE \(\/run\/secrets\/empty\): the file is empty/,
     );
     const bare = problems(['--backstop-file', '/run/secrets/password']);
-    assert.match(
-      bare[0]!,
-      /^--backstop-file \(\/run\/secrets\/password\): the file does not hold an http or https URL \(its content is not shown\)/,
-    );
+    assert.match(bare[0]!, /^--backstop-file \(\/run\/secrets\/password\): /);
+    assert.match(bare[0]!, /: the file does not hold an http or https URL \(its content is not shown\)/);
     assert.ok(!bare[0]!.includes('fake-Pw-7'));
     // A password with a colon would parse as a URL of its own scheme: not shown either.
     files['/run/secrets/colon'] = 'fake:Pw-7';
     const colon = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/colon' });
-    assert.match(
-      colon[0]!,
-      /^SRV_BACKSTOP_FILE \(\/run\/secrets\/colon\): the file does not hold an http or https URL \(its content is not shown\)/,
-    );
+    assert.match(colon[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/colon\): /);
+    assert.match(colon[0]!, /: the file does not hold an http or https URL \(its content is not shown\)/);
     assert.ok(!colon[0]!.includes('Pw-7'));
     files['/run/secrets/bad-port'] = 'https://ops:fake-Pw-7@backstop.example:99999/publish/docker';
     const badPort = problems([], { SRV_BACKSTOP_FILE: '/run/secrets/bad-port' });
-    assert.match(
-      badPort[0]!,
-      /^SRV_BACKSTOP_FILE \(\/run\/secrets\/bad-port\): "https:\/\/ops:\*\*\*@backstop\.example:99999\/publish\/docker" is not a URL/,
-    );
+    assert.match(badPort[0]!, /^SRV_BACKSTOP_FILE \(\/run\/secrets\/bad-port\): /);
+    assert.match(badPort[0]!, /: "https:\/\/ops:\*\*\*@backstop\.example:99999\/publish\/docker" is not a URL/);
     assert.deepEqual(
       problems(['--backstop', 'http://b/publish/x'], { SRV_BACKSTOP_FILE: '/run/secrets/backstop_url' }),
       ['SRV_BACKSTOP_FILE: --backstop is given too; give the Backstop URL one way only'],

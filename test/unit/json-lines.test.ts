@@ -55,7 +55,7 @@ describe('JsonLines', () => {
   });
 
   it('reports a line that grows past the bound, whether in one chunk or many', () => {
-    assert.equal(reader(10).lines.push(Buffer.from('x'.repeat(11) + '\n')), false);
+    assert.equal(reader(10).lines.push(Buffer.from(`${'x'.repeat(11)}\n`)), false);
     assert.equal(reader(10).lines.push(Buffer.from(`{"a":"${'x'.repeat(3)}"}\n`)), false, 'a JSON object of 11 bytes');
     const fits = reader(10);
     assert.equal(fits.lines.push(Buffer.from(`{"a":"${'x'.repeat(2)}"}\n`)), true, 'one of 10 bytes');

@@ -23,7 +23,7 @@ describe("opt-in groups in the daemon's ticks", () => {
     await engine?.close();
   });
 
-  it('swarm listed at every tick and disk every --disk-interval, each sent once with the time it was asked for', async () => {
+  it('swarm every tick, disk every --disk-interval, each sent once with the time it was asked for', async () => {
     engine = await FakeEngine.start({ containers: [{ name: 'web' }], intervalMs: 100 });
     const fake = engine;
     fake.swarm = { manager: true, services: [{ name: 'st_api', running: 1, desired: 2 }] };

@@ -125,7 +125,7 @@ describe('opt-in groups: swarm and disk probes', () => {
     probe.stop();
   });
 
-  it('a background probe never runs two measurements at once, stamps each with its start, and a stopped one hands out nothing', async () => {
+  it('a background probe never overlaps runs, stamps each with its start, hands out nothing once stopped', async () => {
     const clock = new FakeClock();
     let started = 0;
     let finish: (n: number) => void = () => {};

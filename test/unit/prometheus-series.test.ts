@@ -342,7 +342,7 @@ describe('LatestSeries: exit series outlive the stopped container', () => {
     assert.equal(families(latest.update(at(159, [], [])), db).length, 2, 'kept for 60 s');
     assert.deepEqual(families(latest.update(at(160, [], [])), db), [], 'gone at 60 s');
     const many = Array.from({ length: 3 }, (_, i): ContainerRef => ({ ...db, id: `${i}`.repeat(64), name: `c${i}` }));
-    many.forEach((c, i) => latest.update(at(200 + i, exit(c, i, 200 + i), [])));
+    for (const [i, c] of many.entries()) latest.update(at(200 + i, exit(c, i, 200 + i), []));
     const left = latest.update(at(210, [], []));
     assert.deepEqual([...new Set(left.map((s) => s.labels['name']))].sort(), ['c1', 'c2'], 'the oldest went first');
     assert.deepEqual(EXIT_RETENTION, { seconds: 3600, containers: 1000 });

@@ -273,8 +273,12 @@ describe('PullRunner', () => {
     const sink: PullSink = {
       description: 'pull',
       update: (tick) => void seen.push([...tick.metrics].length),
-      start: async () => void (started += 1),
-      close: async () => void (closed += 1),
+      start: async () => {
+        started += 1;
+      },
+      close: async () => {
+        closed += 1;
+      },
     };
     const runner: TickRunner = new PullRunner(sink);
     const status = { engineReachable: () => true, sinks: () => [] };

@@ -65,8 +65,8 @@ export function familyHelp(family: string): string {
  *              swarm.services.running{service} → docker_swarm_service_tasks_running{service} (and desired)
  *   daemon     docker_stats_to_backstop_<name>
  *
- * Counters get the `_total` suffix (once: `cpu.total` is `docker_container_cpu_total`). Label values are the facts as the metric carries them (the
- * container as of its tick); prom-client escapes them.
+ * Counters get the `_total` suffix (once: `cpu.total` is `docker_container_cpu_total`). Label values are
+ * the facts as the metric carries them (the container as of its tick); prom-client escapes them.
  */
 export function toSeries(m: Metric, containerLabels: readonly string[]): Series {
   const type = m.kind;
