@@ -65,7 +65,10 @@ const BAD: { args: string[]; env?: Record<string, string>; names: string; says: 
   {
     args: ['--docker=ssh://root@host', '--ssh-known-hosts=/nonexistent/known_hosts'],
     names: '--ssh-known-hosts',
-    says: /host's key in a known_hosts file, and "\/nonexistent\/known_hosts" cannot be read.*ssh-keyscan -p 22/,
+    says: new RegExp(
+      'ssh:// needs the host\'s key in a known_hosts file, and "/nonexistent/known_hosts" cannot be read ' +
+        '\\(ENOENT: no such file or directory\\).*ssh-keyscan -p 22 host',
+    ),
   },
   { args: ['--docker=unix://'], names: '--docker', says: /names no socket/ },
   {
