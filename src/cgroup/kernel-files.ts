@@ -308,3 +308,25 @@ export function parsePressure(text: string): PressureTotals {
   }
   return { someUs, fullUs };
 }
+
+/**
+ * cgroup v2 `cpu.max`: `$MAX $PERIOD` in µs (`150000 100000`), `max 100000` for no quota. The
+ * quota in CPUs, or undefined without one or for anything else.
+ */
+export function parseCpuMax(text: string): number | undefined {
+  const m = /^(\d{1,15}) (\d{1,15})\n?$/.exec(text);
+  return m ? quotaCpus(Number(m[1]), Number(m[2])) : undefined;
+}
+
+/** cgroup v1 `cpu.cfs_quota_us`: the quota in µs, or undefined for -1 (no quota) or anything else. */
+export function parseCfsQuota(text: string): number | undefined {
+  const quota = parseCount(text);
+  return quota === undefined || quota === 0 ? undefined : quota;
+}
+
+/** A CFS quota and period in µs as CPUs (v1 `cpu.cfs_period_us` read by parseCount); undefined without both. */
+export function quotaCpus(quotaUs: number | undefined, periodUs: number | undefined): number | undefined {
+  return quotaUs === undefined || periodUs === undefined || !(quotaUs > 0 && periodUs > 0)
+    ? undefined
+    : quotaUs / periodUs;
+}

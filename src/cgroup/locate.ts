@@ -40,6 +40,8 @@ export interface CgroupTarget {
    * the memory controller (v1), or the container's one group (v2).
    */
   readonly countersDir: string;
+  /** Where the CPU quota is (tick-counters.ts): the group of the cpu controller (v1), or the one group (v2). */
+  readonly cpuDir: string;
   /**
    * `<host-proc>/<pid>/net/dev`, or undefined when the container shares the host's network
    * namespace (`--network host`): the Engine reports no `networks` for it then.
@@ -114,6 +116,7 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
 
   let files: SampleFile[];
   let someDir: string;
+  let cpuDir: string;
   if (version === 2) {
     const entry = entries.find((e) => e.hierarchyId === 0 && e.controllers.length === 0);
     if (!entry) return unreadable(procFile, 'no cgroup v2 line (0::…): the host is not on the unified hierarchy');
@@ -123,6 +126,7 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     const dir = found.dir;
     files = V2_FILES.map((name) => ({ name, path: join(dir, name) }));
     someDir = dir;
+    cpuDir = dir;
   } else {
     const dirs: Partial<Record<V1Controller, string>> = {};
     for (const controller of V1_CONTROLLERS) {
@@ -151,6 +155,7 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
         : { name: 'blkio', path: throttle },
     );
     someDir = d.memory;
+    cpuDir = d.cpu;
   }
 
   if (!isDirectory(someDir)) {
@@ -159,7 +164,7 @@ export function locateContainer(paths: CgroupPaths, version: 1 | 2, containerId:
     return unreadable(someDir, `not found: is --cgroup-root (${paths.cgroupRoot}) the host's cgroup tree?`);
   }
   const netDev = netDevOf(paths.hostProc, pid);
-  return { kind: 'located', target: { containerId, pid, version, files, countersDir: someDir, netDev } };
+  return { kind: 'located', target: { containerId, pid, version, files, countersDir: someDir, cpuDir, netDev } };
 }
 
 const notThisContainer = (pid: number, id: string): CgroupFailure =>

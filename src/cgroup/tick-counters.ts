@@ -8,8 +8,16 @@ import {
   type PressureResource,
 } from '../model/kernel-counters.js';
 import type { Logger } from '../log.js';
-import { parseCount, parseMemoryEvents, parseOomControl, parsePressure } from './kernel-files.js';
-import { detectCgroupVersion, locateContainer, type CgroupPaths } from './locate.js';
+import {
+  parseCfsQuota,
+  parseCount,
+  parseCpuMax,
+  parseMemoryEvents,
+  parseOomControl,
+  parsePressure,
+  quotaCpus,
+} from './kernel-files.js';
+import { detectCgroupVersion, locateContainer, type CgroupPaths, type CgroupTarget } from './locate.js';
 import { errorCode } from '../errors.js';
 import type { CgroupFailure } from './outcome.js';
 
@@ -24,6 +32,8 @@ interface Known {
   readonly pid: number | undefined;
   /** Its counters' directory; undefined when it could not be located (or is gone). */
   dir: string | undefined;
+  /** Its CPU quota's directory: the cpu controller's group on v1, `dir` on v2. */
+  cpuDir: string | undefined;
   /** The previous read's stall totals (µs) and time, for the percent over the interval. */
   previous: { readonly readMs: number; readonly someUs: readonly (number | undefined)[] } | undefined;
   /** The last counters read, given again once the group is gone (see #readOne). */
@@ -34,7 +44,7 @@ interface Known {
 const BUFFER_BYTES = 4096;
 
 /**
- * Reads the kernel's own counters of each followed container (OOM kills, limit hits, pressure) once
+ * Reads the kernel's own counters of each followed container (OOM kills, limit hits, pressure, CPU quota) once
  * per tick, in every mode, from the group that the container's init process is in. Build one with
  * openTickCounters, and only for an Engine on this host: another host's PIDs name other processes
  * here (a located group must name the container's id, so those are never mislabelled, only
@@ -77,12 +87,13 @@ export class TickCounters {
     let k = this.#known.get(c.id);
     if (k === undefined || k.pid !== pid) {
       // Started again (or seen for the first time): its group, and its counters, are new.
-      k = { pid, dir: pid === undefined ? undefined : this.#locate(c, pid), previous: undefined, last: undefined };
+      const target = pid === undefined ? undefined : this.#locate(c, pid);
+      k = { pid, dir: target?.countersDir, cpuDir: target?.cpuDir, previous: undefined, last: undefined };
       this.#known.set(c.id, k);
     }
     if (k.dir === undefined) return k.last;
     const readMs = this.#o.now();
-    const counters = this.#version === 1 ? this.#v1(k.dir, readMs) : this.#v2(k, k.dir, readMs);
+    const counters = this.#version === 1 ? this.#v1(k, k.dir, readMs) : this.#v2(k, k.dir, readMs);
     if (counters === undefined) {
       // Its group was removed (it stopped): nothing to read until it starts again with a new PID. Its
       // last counts stand for the metrics of its last interval, so that `oom_kills` does not switch to
@@ -96,9 +107,9 @@ export class TickCounters {
     return counters;
   }
 
-  #locate(c: ContainerRef, pid: number): string | undefined {
+  #locate(c: ContainerRef, pid: number): CgroupTarget | undefined {
     const located = locateContainer(this.#o, this.#version, c.id, pid);
-    if (located.kind === 'located') return located.target.countersDir;
+    if (located.kind === 'located') return located.target;
     if (located.kind === 'unreadable') this.#unreadable(c, located);
     else this.#gone(c, located.detail);
     return undefined;
@@ -124,14 +135,14 @@ export class TickCounters {
     const level = this.#saidUnreadable ? 'debug' : 'warn';
     this.#saidUnreadable = true;
     this.#o.logger[level](
-      "cannot read a container's kernel counters; its oom_kills, memory.failcnt and pressure " +
+      "cannot read a container's kernel counters; its oom_kills, cpu.limit, memory.failcnt and pressure " +
         'metrics come from elsewhere or are left out',
       { container: c.name, error: `${f.file}: ${f.reason}` },
     );
   }
 
   /** undefined when the group is gone; a counter it cannot read or understand is left undefined. */
-  #v1(dir: string, readMs: number): KernelCounters | undefined {
+  #v1(k: Known, dir: string, readMs: number): KernelCounters | undefined {
     const oomControl = this.#text(join(dir, 'memory.oom_control'));
     if (oomControl === 'gone') return undefined;
     const failcnt = this.#text(join(dir, 'memory.failcnt'));
@@ -141,7 +152,18 @@ export class TickCounters {
       memoryFailcnt: typeof failcnt === 'string' ? parseCount(failcnt) : undefined,
       memoryEvents: undefined,
       pressure: undefined,
+      cpuQuotaCpus: this.#cfsQuota(k.cpuDir),
     };
+  }
+
+  /** v1 `cpu.cfs_quota_us` in CPUs; its period is read only when there is a quota (most have none). */
+  #cfsQuota(cpuDir: string | undefined): number | undefined {
+    if (cpuDir === undefined) return undefined;
+    const quota = this.#text(join(cpuDir, 'cpu.cfs_quota_us'));
+    const quotaUs = typeof quota === 'string' ? parseCfsQuota(quota) : undefined;
+    if (quotaUs === undefined) return undefined;
+    const period = this.#text(join(cpuDir, 'cpu.cfs_period_us'));
+    return quotaCpus(quotaUs, typeof period === 'string' ? parseCount(period) : undefined);
   }
 
   #v2(k: Known, dir: string, readMs: number): KernelCounters | undefined {
@@ -161,7 +183,9 @@ export class TickCounters {
       };
     }
     k.previous = { readMs, someUs };
-    return { readMs, oomKills: memoryEvents?.oomKill, memoryFailcnt: undefined, memoryEvents, pressure };
+    const cpuMax = this.#text(join(dir, 'cpu.max'));
+    const cpuQuotaCpus = typeof cpuMax === 'string' ? parseCpuMax(cpuMax) : undefined;
+    return { readMs, oomKills: memoryEvents?.oomKill, memoryFailcnt: undefined, memoryEvents, pressure, cpuQuotaCpus };
   }
 
   /**

@@ -15,6 +15,11 @@ export interface KernelCounters {
   readonly memoryEvents: MemoryEvents | undefined;
   /** cgroup v2 `*.pressure`, by resource. */
   readonly pressure: Readonly<Record<PressureResource, Pressure>> | undefined;
+  /**
+   * The CPUs the group may use by its CFS quota: v2 `cpu.max`, v1 `cpu.cfs_quota_us` /
+   * `cpu.cfs_period_us`. Undefined without a quota (`max`, -1): then inspect's limit stands.
+   */
+  readonly cpuQuotaCpus: number | undefined;
 }
 
 export interface MemoryEvents {

@@ -59,7 +59,8 @@ export function containerMetrics(
   };
   const interval = intervalOf(first, latest);
   const { groups } = opts;
-  if (groups.has('cpu')) cpuMetrics(interval, facts, add);
+  // The quota the kernel enforces where it was read, else inspect's (which also counts a cpuset).
+  if (groups.has('cpu')) cpuMetrics(interval, kernel?.cpuQuotaCpus ?? facts.cpuLimit, add);
   if (groups.has('memory')) memoryMetrics(latest, facts, add);
   if (groups.has('network')) networkMetrics(interval, opts.perInterface, add);
   if (groups.has('blkio')) blkioMetrics(interval, opts.perDevice, add);
@@ -92,16 +93,16 @@ function intervalOf(first: SampleValues, latest: SampleValues): Interval {
   };
 }
 
-/** The group `cpu`: the counters as sent, the interval's CPU %, and that as a share of the limit. */
-function cpuMetrics({ latest, pair }: Interval, facts: ContainerFacts, add: Add): void {
+/** The group `cpu`: the counters as sent, the interval's CPU %, and that as a share of `limit` (CPUs). */
+function cpuMetrics({ latest, pair }: Interval, limit: number | undefined, add: Add): void {
   add('cpu.system', C, latest.cpuSystem);
   add('cpu.total', C, latest.cpuTotal);
   add('cpu.kernel', C, latest.cpuKernel);
   add('cpu.user', C, latest.cpuUser);
   const percent = pair ? cpuPercent(pair, latest) : undefined;
   add('cpu.percent', G, percent);
-  add('cpu.limit', G, facts.cpuLimit);
-  add('cpu.percent_of_limit', G, percentOfLimit(percent, facts.cpuLimit));
+  add('cpu.limit', G, limit);
+  add('cpu.percent_of_limit', G, percentOfLimit(percent, limit));
   add('cpu.online', G, latest.cpuOnline);
   add('cpu.throttled_periods', C, latest.throttledPeriods);
   add('cpu.throttled_time', C, latest.throttledTime);

@@ -32,19 +32,25 @@ export class CgroupTree {
 
   /**
    * A v1 container's OOM and limit-hit counters, under the memory controller of Docker's cgroupfs
-   * driver (`memory/docker/<id>`), in the kernel's formats.
+   * driver (`memory/docker/<id>`), in the kernel's formats; with `cfsQuotaUs`, its CFS quota
+   * (-1 for none) and a period of 100 ms under the cpu controller (`cpu/docker/<id>`).
    */
-  v1Counters(id: string, c: { oomKill: number; failcnt: number }): this {
+  v1Counters(id: string, c: { oomKill: number; failcnt: number; cfsQuotaUs?: number }): this {
     const dir = `sys/fs/cgroup/memory/docker/${id}`;
+    const cpu = `sys/fs/cgroup/cpu/docker/${id}`;
     return this.write({
       [`${dir}/memory.oom_control`]: oomControl(c.oomKill),
       [`${dir}/memory.failcnt`]: `${c.failcnt}\n`,
+      ...(c.cfsQuotaUs === undefined
+        ? {}
+        : { [`${cpu}/cpu.cfs_quota_us`]: `${c.cfsQuotaUs}\n`, [`${cpu}/cpu.cfs_period_us`]: '100000\n' }),
     });
   }
 
   /**
    * A v2 group's `memory.events` and the three `*.pressure` files (the `full` line left out where
-   * a total is undefined, as older kernels' cpu.pressure does), in the kernel's formats.
+   * a total is undefined, as older kernels' cpu.pressure does), and `cpu.max` where given, in the
+   * kernel's formats.
    */
   v2Counters(group: string, c: V2Counters): this {
     const dir = `sys/fs/cgroup/${group}`;
@@ -53,6 +59,7 @@ export class CgroupTree {
       [`${dir}/cpu.pressure`]: pressure(c.cpu[0], c.cpu[1]),
       [`${dir}/memory.pressure`]: pressure(c.memory[0], c.memory[1]),
       [`${dir}/io.pressure`]: pressure(c.io[0], c.io[1]),
+      ...(c.cpuMax === undefined ? {} : { [`${dir}/cpu.max`]: cpuMax(...c.cpuMax) }),
     });
   }
 
@@ -77,6 +84,8 @@ export interface V2Counters {
   readonly cpu: readonly [some: number, full: number | undefined];
   readonly memory: readonly [some: number, full: number | undefined];
   readonly io: readonly [some: number, full: number | undefined];
+  /** `cpu.max`'s quota (`max` for none) and period, µs. */
+  readonly cpuMax?: readonly [quota: number | 'max', period: number];
 }
 
 /** cgroup v1 `memory.oom_control` as Linux 4.13 and later write it. */
@@ -90,3 +99,6 @@ export const memoryEvents = (e: V2Counters['events']): string =>
 export const pressure = (someUs: number, fullUs: number | undefined): string =>
   `some avg10=1.52 avg60=0.87 avg300=0.23 total=${someUs}\n` +
   (fullUs === undefined ? '' : `full avg10=0.00 avg60=0.00 avg300=0.00 total=${fullUs}\n`);
+
+/** cgroup v2 `cpu.max`: `max 100000` without a quota, `150000 100000` for 1.5 CPUs. */
+export const cpuMax = (quotaUs: number | 'max', periodUs: number): string => `${quotaUs} ${periodUs}\n`;

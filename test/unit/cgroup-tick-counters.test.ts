@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { parseMemoryEvents, parseOomControl, parsePressure } from '../../src/cgroup/kernel-files.js';
+import {
+  parseCfsQuota,
+  parseCpuMax,
+  parseMemoryEvents,
+  parseOomControl,
+  parsePressure,
+  quotaCpus,
+} from '../../src/cgroup/kernel-files.js';
 import { openTickCounters, stallPercent, type TickCounters } from '../../src/cgroup/tick-counters.js';
 import type { ContainerRef } from '../../src/model/container.js';
 import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { CgroupTree, fixtureText, memoryEvents, pressure, type V2Counters } from '../helpers/cgroup-tree.js';
+import { CgroupTree, cpuMax, fixtureText, memoryEvents, pressure, type V2Counters } from '../helpers/cgroup-tree.js';
 
 // The kernel's own counters of a container, read once a tick in every mode: the pure parsers on
 // the kernel's formats (Documentation/admin-guide/cgroup-v1/memory.rst, cgroup-v2.rst,
@@ -50,6 +57,7 @@ const COUNTERS: V2Counters = {
   cpu: [2_500_000, 1_000_000],
   memory: [700_000, 600_000],
   io: [40_000, 30_000],
+  cpuMax: [150_000, 100_000],
 };
 
 /** A cgroup v2 host with one container's group at `group` and its init `pid`, and its counter files. */
@@ -103,6 +111,24 @@ describe("kernel counter files: the kernel's formats", () => {
     assert.deepEqual(parsePressure(pressure(5, 4)), { someUs: 5, fullUs: 4 });
   });
 
+  it('the CFS quota in CPUs: v2 cpu.max, v1 cpu.cfs_quota_us over cpu.cfs_period_us; none without a quota', () => {
+    assert.equal(parseCpuMax('150000 100000\n'), 1.5);
+    assert.equal(parseCpuMax('50000 100000\n'), 0.5);
+    assert.equal(parseCpuMax('200000 1000000'), 0.2);
+    assert.equal(parseCpuMax(cpuMax(250_000, 100_000)), 2.5);
+    assert.equal(parseCpuMax('max 100000\n'), undefined);
+    assert.equal(parseCfsQuota('150000\n'), 150_000);
+    assert.equal(parseCfsQuota('-1\n'), undefined);
+    assert.equal(quotaCpus(150_000, 100_000), 1.5);
+    assert.equal(quotaCpus(150_000, undefined), undefined);
+    assert.equal(quotaCpus(undefined, 100_000), undefined);
+    assert.equal(quotaCpus(150_000, 0), undefined);
+    for (const text of ['150000', '150000 0\n', '0 100000\n', '-1 100000\n', 'max', '1.5 1\n', '150000 100000 7\n'])
+      assert.equal(parseCpuMax(text), undefined, JSON.stringify(text));
+    for (const text of ['0\n', '-2\n', '1.5\n', 'max\n', '-1 -1'])
+      assert.equal(parseCfsQuota(text), undefined, JSON.stringify(text));
+  });
+
   it('garbage is skipped, never a crash nor a number made up', () => {
     const junk = [
       '',
@@ -129,6 +155,8 @@ describe("kernel counter files: the kernel's formats", () => {
       const p = parsePressure(text);
       assert.equal(p.someUs, undefined, JSON.stringify(text));
       assert.equal(p.fullUs, undefined, JSON.stringify(text));
+      assert.equal(parseCpuMax(text), undefined, JSON.stringify(text));
+      assert.equal(parseCfsQuota(text), undefined, JSON.stringify(text));
     }
     // A good line among bad ones still counts.
     assert.deepEqual(parsePressure('garbage\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=8\nfull nonsense\n'), {
@@ -154,7 +182,14 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     const t = tree().fixture('v1-cgroupfs').v1Counters(V1_ID, { oomKill: 3, failcnt: 653 });
     const { counters } = reader(t);
     const c = only(counters.read([ref(V1_ID, Number(V1_PID))]), V1_ID);
-    assert.deepEqual(c, { readMs: T0, oomKills: 3, memoryFailcnt: 653, memoryEvents: undefined, pressure: undefined });
+    assert.deepEqual(c, {
+      readMs: T0,
+      oomKills: 3,
+      memoryFailcnt: 653,
+      memoryEvents: undefined,
+      pressure: undefined,
+      cpuQuotaCpus: undefined,
+    });
   });
 
   it('cgroup v1 on a kernel without oom_kill in memory.oom_control: no oom_kills, never 0', () => {
@@ -165,6 +200,20 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.equal(c.memoryFailcnt, 7);
   });
 
+  it("cgroup v1: the CFS quota from the cpu controller's group, read again each tick; -1 is none", () => {
+    const t = tree().fixture('v1-cgroupfs').v1Counters(V1_ID, { oomKill: 0, failcnt: 0, cfsQuotaUs: 150_000 });
+    const { counters } = reader(t);
+    const read = (): number | undefined => only(counters.read([ref(V1_ID, Number(V1_PID))]), V1_ID).cpuQuotaCpus;
+    assert.equal(read(), 1.5);
+    // `docker update --cpus 0.5`, then `--cpus 0` (no quota).
+    t.v1Counters(V1_ID, { oomKill: 0, failcnt: 0, cfsQuotaUs: 50_000 });
+    assert.equal(read(), 0.5);
+    t.v1Counters(V1_ID, { oomKill: 0, failcnt: 0, cfsQuotaUs: -1 });
+    assert.equal(read(), undefined);
+    t.write({ [`sys/fs/cgroup/cpu/docker/${V1_ID}/cpu.cfs_quota_us`]: 'garbage\n' });
+    assert.equal(read(), undefined);
+  });
+
   it('cgroup v2: memory.events, the stall totals in seconds, the share of each interval from the second read', () => {
     const t = v2Host();
     const { counters, clock } = reader(t);
@@ -172,6 +221,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.equal(first.oomKills, 3);
     assert.equal(first.memoryFailcnt, undefined);
     assert.deepEqual(first.memoryEvents, { low: 0, high: 4, max: 12, oom: 3, oomKill: 3 });
+    assert.equal(first.cpuQuotaCpus, 1.5);
     assert.deepEqual(first.pressure, {
       cpu: { someSeconds: 2.5, fullSeconds: 1, somePercent: undefined },
       memory: { someSeconds: 0.7, fullSeconds: 0.6, somePercent: undefined },
@@ -188,6 +238,17 @@ describe('kernel counters of followed containers, on constructed host trees', ()
       memory: { someSeconds: 0.7, fullSeconds: 0.6, somePercent: 0 },
       io: { someSeconds: 0.14, fullSeconds: 0.03, somePercent: 1 },
     });
+  });
+
+  it('cgroup v2: cpu.max `max` (no quota) or none give none; a changed one is read at the next tick', () => {
+    const t = v2Host(GROUP, PID, { ...COUNTERS, cpuMax: ['max', 100_000] });
+    const { counters } = reader(t);
+    const read = (): number | undefined => only(counters.read([ref(ID, PID)]), ID).cpuQuotaCpus;
+    assert.equal(read(), undefined);
+    t.v2Counters(GROUP, { ...COUNTERS, cpuMax: [50_000, 100_000] });
+    assert.equal(read(), 0.5);
+    rmSync(t.at(`sys/fs/cgroup/${GROUP}/cpu.max`));
+    assert.equal(read(), undefined, 'the cpu controller not enabled for the group');
   });
 
   it('cgroup v2 without the pressure files (a kernel before 4.20, or psi=0): pressure absent, never 0', () => {
@@ -211,6 +272,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
       [`${dir}/cpu.pressure`]: 'some avg10=x total=-5\n',
       [`${dir}/memory.pressure`]: '',
       [`${dir}/io.pressure`]: 'y'.repeat(5000),
+      [`${dir}/cpu.max`]: '150000 0\n',
     });
     const { counters, clock } = reader(t);
     counters.read([ref(ID, PID)]);
@@ -218,6 +280,7 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     const c = only(counters.read([ref(ID, PID)]), ID);
     assert.equal(c.oomKills, undefined);
     assert.ok(Object.values(c.memoryEvents!).every((v) => v === undefined));
+    assert.equal(c.cpuQuotaCpus, undefined);
     for (const p of Object.values(c.pressure!))
       assert.deepEqual(p, { someSeconds: undefined, fullSeconds: undefined, somePercent: undefined });
   });

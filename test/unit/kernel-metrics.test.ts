@@ -5,7 +5,12 @@ import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { sampleValues } from '../../src/docker/sample-values.js';
 import type { SampleValues } from '../../src/model/sample-values.js';
 import { relativePath } from '../../src/naming/carbon-path.js';
-import { DEFAULT_METRIC_OPTIONS, METRIC_GROUPS, type MetricGroup } from '../../src/reduce/container-metrics.js';
+import {
+  containerMetrics,
+  DEFAULT_METRIC_OPTIONS,
+  METRIC_GROUPS,
+  type MetricGroup,
+} from '../../src/reduce/container-metrics.js';
 import type { Metric } from '../../src/model/metric.js';
 import { tickMetrics } from '../../src/reduce/tick.js';
 import { loadSamples } from '../helpers/fixtures.js';
@@ -24,6 +29,7 @@ const V1: KernelCounters = {
   memoryFailcnt: 653,
   memoryEvents: undefined,
   pressure: undefined,
+  cpuQuotaCpus: undefined,
 };
 const V2: KernelCounters = {
   readMs: latest.readMs + 700,
@@ -35,6 +41,7 @@ const V2: KernelCounters = {
     memory: { someSeconds: 0.7, fullSeconds: 0.6, somePercent: 0 },
     io: { someSeconds: 0.14, fullSeconds: 0.03, somePercent: undefined },
   },
+  cpuQuotaCpus: undefined,
 };
 
 /** The metrics of containers A and B (B without kernel counters), by container and relative path. */
@@ -117,5 +124,35 @@ describe('kernel counters as metrics', () => {
 
   it('pressure is on by default', () => {
     assert.ok(DEFAULT_METRIC_OPTIONS.groups.has('pressure'));
+  });
+
+  it("cpu.limit and cpu.percent_of_limit: the kernel's quota where it was read, else inspect's limit", () => {
+    const samples = loadSamples('busy-stream.jsonl').map((s) => sampleValues(s)!);
+    const first = samples[0]!;
+    const stamp = { subject: { kind: 'host' } as const, time: 1 };
+    const cpu = (facts: ContainerRef['facts'], kernel?: KernelCounters): [number | undefined, number | undefined] => {
+      const ms = containerMetrics(first, latest, facts, DEFAULT_METRIC_OPTIONS, stamp, kernel);
+      const of = (name: string): number | undefined => ms.find((m) => m.name === name)?.value;
+      return [of('cpu.limit'), of('cpu.percent_of_limit')];
+    };
+    const percent = containerMetrics(first, latest, {}, DEFAULT_METRIC_OPTIONS, stamp).find(
+      (m) => m.name === 'cpu.percent',
+    )!.value;
+    assert.ok(percent > 0);
+    const ofLimit = (cpus: number): number => Math.min(100, percent / cpus);
+    // A quota changed since the last inspect (inspect says 4 CPUs, the kernel enforces 1.5).
+    assert.deepEqual(cpu({ cpuLimit: 4 }, { ...V1, cpuQuotaCpus: 1.5 }), [1.5, ofLimit(1.5)]);
+    assert.deepEqual(cpu({}, { ...V2, cpuQuotaCpus: 0.5 }), [0.5, ofLimit(0.5)]);
+    // No quota in the kernel (a cpuset only), its files unread, or no kernel counters (a remote Engine).
+    assert.deepEqual(cpu({ cpuLimit: 2 }, V1), [2, ofLimit(2)]);
+    assert.deepEqual(cpu({ cpuLimit: 2 }), [2, ofLimit(2)]);
+    assert.deepEqual(cpu({}, V2), [undefined, undefined], 'unlimited: absent, never 0');
+    const kinds = containerMetrics(first, latest, {}, DEFAULT_METRIC_OPTIONS, stamp, { ...V1, cpuQuotaCpus: 1 })
+      .filter((m) => m.name.startsWith('cpu.') && m.name.includes('limit'))
+      .map((m) => [m.name, m.kind]);
+    assert.deepEqual(kinds, [
+      ['cpu.limit', 'gauge'],
+      ['cpu.percent_of_limit', 'gauge'],
+    ]);
   });
 });
