@@ -86,6 +86,26 @@ export class CpuMeter {
 export const engineMeter = (): CpuMeter => new CpuMeter(enginePids, { children: true });
 export const processMeter = (pid: number): CpuMeter => new CpuMeter(() => [pid]);
 
+/** `root` and every process below it (by the parent PID of /proc/<pid>/stat), `root` first. */
+export function treePids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').at(-1)!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const pids = [root];
+  for (let i = 0; i < pids.length; i++) pids.push(...(children.get(pids[i]!) ?? []));
+  return pids;
+}
+
+/** A process tree's CPU: the live descendants of `root`, and through cutime/cstime those it reaped. */
+export const treeMeter = (root: number): CpuMeter => new CpuMeter(() => treePids(root), { children: true });
+
 export function machine(): { date: string; node: string; cores: number; cpuModel: string; memoryGb: number } {
   return {
     date: new Date().toISOString(),

@@ -3,7 +3,10 @@
  * measured figure and "met" / "not met", writes bench/results/<date>.json and .md (and latest.md),
  * and fails nothing (exit 0 unless the suite itself broke). Parts and sizes are env-overridable:
  *
- *   BENCH_PARTS=micro,real,synthetic,modes,cgroup,cost   which parts to run (default all)
+ *   BENCH_PARTS=micro,real,synthetic,modes,cgroup,cost   which parts to run (default these six)
+ *   BENCH_PARTS=...,netdata            opt-in: against Netdata's cgroups collector (bench/netdata.ts;
+ *                                      installs Debian's netdata-core if missing)
+ *   BENCH_NETDATA_N=100  BENCH_NETDATA_S=60  BENCH_NETDATA_ROUNDS=1
  *   BENCH_REAL_N=10,50,100  BENCH_REAL_POLL=10s  BENCH_REAL_INTERVALS=3
  *   BENCH_SYNTH_N=1000,2000,5000  BENCH_SYNTH_POLL=10s  BENCH_SYNTH_INTERVALS=3
  *   BENCH_MODES_N=100  BENCH_MODES_POLL=60s  BENCH_MODES_INTERVALS=2
@@ -21,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { envList, envNumber, envString, log, machine, type TargetCheck } from './lib.js';
 import { runLifecycleCost, type CostSummary } from './lifecycle-cost.js';
 import { runMicro, type MicroResult } from './micro.js';
+import { type NetdataRow, netdataTable, runNetdata } from './netdata.js';
 import { runCgroup, runModes, runReal, type RealResult } from './real-engine.js';
 import { runSynthetic, type SyntheticResult } from './synthetic.js';
 
@@ -34,6 +38,7 @@ const results: {
   modes?: RealResult[];
   cgroup?: RealResult[];
   cost?: CostSummary[];
+  netdata?: NetdataRow[];
   targets: TargetCheck[];
   daemonNodeFlags: string;
 } = {
@@ -105,6 +110,14 @@ if (parts.has('cost')) {
       met: c.medianRatio <= 1.1,
     });
   }
+}
+
+if (parts.has('netdata')) {
+  results.netdata = await runNetdata(
+    envNumber('BENCH_NETDATA_N', 100),
+    envNumber('BENCH_NETDATA_S', 60),
+    envNumber('BENCH_NETDATA_ROUNDS', 1),
+  );
 }
 
 const md = markdown(results);
@@ -208,5 +221,6 @@ function markdown(r: typeof results): string {
       ),
     );
   }
+  if (r.netdata?.length) lines.push('', netdataTable(r.netdata));
   return `${lines.join('\n')}\n`;
 }
