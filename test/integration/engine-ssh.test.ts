@@ -125,7 +125,10 @@ describe('Engine over ssh://', () => {
     assert.equal(out.code, 2, out.stderr);
     assert.match(
       out.stderr,
-      /--ssh-known-hosts: .*needs the host's key in a known_hosts file, and ".*missing" cannot be read \(ENOENT\)/,
+      new RegExp(
+        '--ssh-known-hosts: .*needs the host\'s key in a known_hosts file, and ".*missing" cannot be read ' +
+          '\\(ENOENT: no such file or directory\\)',
+      ),
     );
   });
 
