@@ -2,7 +2,11 @@ import type { ContainerRef } from '../../src/model/container.js';
 import { sampleValues } from '../../src/docker/sample-values.js';
 import { relativePath } from '../../src/naming/carbon-path.js';
 import { containerMetrics, METRIC_GROUPS } from '../../src/reduce/container-metrics.js';
-import { DAEMON, HOST, type Metric, type MetricKind, type Per } from '../../src/model/metric.js';
+import { exitMetrics, stateMetrics } from '../../src/reduce/lifecycle.js';
+import { diskMetrics, swarmMetrics } from '../../src/reduce/opt-in-metrics.js';
+import { CONTAINER_STATES, HEALTH_STATES } from '../../src/model/host-states.js';
+import { PRESSURE_RESOURCES, type KernelCounters } from '../../src/model/kernel-counters.js';
+import { DAEMON, type Metric, type MetricKind } from '../../src/model/metric.js';
 import { selfMetrics, type DaemonStats } from '../../src/reduce/self-metrics.js';
 import { tickMetrics } from '../../src/reduce/tick.js';
 import { toSeries } from '../../src/sinks/prometheus/series.js';
@@ -16,8 +20,9 @@ import { fixtureFiles, loadSamples } from './fixtures.js';
  *
  * Most of it is made by the real reducers: each fixture's latest sample through containerMetrics with
  * every group on (per interface and per device, a healthcheck, an uptime, a restart count), the
- * host's `containers`, and the daemon's own metrics. Issue 27's names (ISSUE_27) are listed by
- * hand, as the issue fixes them, until the reducers that make them are merged beside this.
+ * host's `containers`, and the daemon's own metrics; issue 27's metrics through their reducers
+ * too (kernel counters, limits, exits, states, swarm, disk). ISSUE_27 lists the names the issue
+ * fixes, for the tests to check that the reducers make each of them.
  */
 
 export interface MadeFamily {
@@ -37,7 +42,26 @@ const CONTAINER: ContainerRef = {
   name: 'every',
   image: 'busybox',
   labels: {},
-  facts: { startedAtMs: 1, restartCount: 2, health: { status: 'healthy', failingStreak: 0 } },
+  facts: {
+    startedAtMs: 1,
+    restartCount: 2,
+    health: { status: 'healthy', failingStreak: 0 },
+    cpuLimit: 1.5,
+    memoryReservation: 1 << 20,
+    oomEvents: 0,
+  },
+};
+
+/** A cgroup v2 container's counters, every field read (the v1 one, memory.failcnt, comes apart). */
+const KERNEL: KernelCounters = {
+  readMs: 1000,
+  oomKills: 1,
+  memoryFailcnt: 3,
+  memoryEvents: { low: 0, high: 0, max: 2, oom: 1, oomKill: 1 },
+  pressure: Object.fromEntries(
+    PRESSURE_RESOURCES.map((r) => [r, { someSeconds: 1, fullSeconds: 1, somePercent: 1 }]),
+  ) as KernelCounters['pressure'],
+  cpuQuotaCpus: 1.5,
 };
 
 type Made = readonly [name: string, kind: MetricKind, perKey?: string];
@@ -78,34 +102,29 @@ function reducerMetrics(): Metric[] {
     const latest = values.at(-1);
     // A second earlier, with the same counters: every rate the sample's counters allow is made.
     if (latest)
-      out.push(...containerMetrics({ ...latest, readMs: latest.readMs - 1000 }, latest, CONTAINER.facts, opts, stamp));
+      out.push(
+        ...containerMetrics({ ...latest, readMs: latest.readMs - 1000 }, latest, CONTAINER.facts, opts, stamp, KERNEL),
+      );
   }
   const tick = { tickSeconds: 1, metrics: opts, categoryOf: () => 'web' };
   out.push(...tickMetrics([], tick));
   const zero = new Proxy({}, { get: () => 0 }) as DaemonStats;
   out.push(...selfMetrics(zero, 1));
+  out.push(...exitMetrics([{ container: CONTAINER, exitCode: 3, oomKilled: false, atMs: 1000 }]));
+  const count = <K extends string>(keys: readonly K[]) =>
+    Object.fromEntries(keys.map((k) => [k, 1])) as Record<K, number>;
+  out.push(
+    ...stateMetrics({ state: count(CONTAINER_STATES), health: count(HEALTH_STATES), ids: new Set([CONTAINER.id]) }, 1),
+  );
+  out.push(...swarmMetrics([{ service: 'web', running: 1, desired: 2 }], 1000));
+  out.push(...diskMetrics([{ id: CONTAINER.id, rwBytes: 1, rootBytes: 2 }], 1000, [CONTAINER]));
   return out;
-}
-
-function handMetrics(): Metric[] {
-  const of = (subject: Metric['subject'], [name, kind, perKey]: Made): Metric => ({
-    subject,
-    name,
-    kind,
-    value: 1,
-    time: 1,
-    per: perKey ? ({ key: perKey, value: 'x' } as unknown as Per) : undefined,
-  });
-  return [
-    ...ISSUE_27.container.map((m) => of({ kind: 'container', container: CONTAINER }, m)),
-    ...ISSUE_27.host.map((m) => of(HOST, m)),
-  ];
 }
 
 /** Every metric the daemon makes (one of each), as metrics: what a sink is given. */
 export function everyMetric(): Metric[] {
   const seen = new Set<string>();
-  return [...reducerMetrics(), ...handMetrics()].filter((m) => {
+  return reducerMetrics().filter((m) => {
     const key = `${m.subject.kind} ${m.name} ${m.per?.key ?? ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
