@@ -368,14 +368,8 @@ export class Daemon {
    */
   async #readStates(): Promise<void> {
     const { engine, config, clock, logger } = this.#deps;
-    let cancel = (): void => {};
-    const waitMs = config.pollMs / 2;
-    const late = new Promise<never>((_, reject) => {
-      const timeout = new Error(`GET /containers/json did not answer within ${waitMs} ms`);
-      cancel = clock.setTimer(() => reject(timeout), waitMs);
-    });
     try {
-      this.#states = await Promise.race([listStates(engine, config.filter, clock), late]);
+      this.#states = await listStates(engine, config.filter, clock, config.pollMs / 2);
       if (this.#statesFailing) logger.info('listing every container works again', { docker: config.docker.display });
       this.#statesFailing = false;
     } catch (err) {
@@ -387,8 +381,6 @@ export class Daemon {
         });
       }
       this.#statesFailing = true;
-    } finally {
-      cancel();
     }
   }
 

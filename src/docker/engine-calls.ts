@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 
 /** Calls that should answer at once (version, list, inspect, one-shot stats) give up after this long. */
-const CALL_TIMEOUT_MS = 15_000;
+export const CALL_TIMEOUT_MS = 15_000;
 
 /**
  * Runs an Engine call that must answer within `timeoutMs` (CALL_TIMEOUT_MS unless the call is known

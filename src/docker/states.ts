@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { HealthStatus } from '../model/container.js';
 import { CONTAINER_STATES, HEALTH_STATES, type ContainerState, type HostStates } from '../model/host-states.js';
-import { withTimeout } from './engine-calls.js';
+import { CALL_TIMEOUT_MS, withTimeout } from './engine-calls.js';
 import type { ContainerSummary, EngineClient } from './engine.js';
 import { engineLabelFilter, passesFilter, type ContainerFilter } from './filter.js';
 
@@ -41,12 +41,19 @@ export function countStates(list: readonly ContainerSummary[], filter: Container
 }
 
 /** One `GET /containers/json?all=1` with the filter's labels passed to the Engine, counted (countStates). */
-export async function listStates(engine: EngineClient, filter: ContainerFilter, clock: Clock): Promise<HostStates> {
+export async function listStates(
+  engine: EngineClient,
+  filter: ContainerFilter,
+  clock: Clock,
+  /** The caller's own bound (a tick cannot wait long): the call is given up at the sooner of it and the usual one. */
+  atMostMs = CALL_TIMEOUT_MS,
+): Promise<HostStates> {
   const labels = engineLabelFilter(filter);
   const list = await withTimeout(
     clock,
     (signal) => engine.listContainers(labels.length ? { label: labels } : {}, signal, true),
     'GET /containers/json?all=1',
+    Math.min(atMostMs, CALL_TIMEOUT_MS),
   );
   return countStates(Array.isArray(list) ? list : [], filter);
 }
