@@ -206,6 +206,7 @@ export class Daemon {
 
   async #flushAndClose(): Promise<number> {
     const { config, logger } = this.#deps;
+    this.#kernel?.close();
     const runners = this.#deps.runners;
     const left = await Promise.all(runners.map((r) => r.flush(config.shutdownTimeoutMs)));
     await Promise.all(this.#starting);

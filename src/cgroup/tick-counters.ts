@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import * as fs from 'node:fs';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ContainerRef } from '../model/container.js';
 import {
   PRESSURE_RESOURCES,
@@ -25,15 +26,39 @@ export interface TickCountersOptions extends CgroupPaths {
   /** Epoch ms. */
   readonly now: () => number;
   readonly logger: Logger;
+  /** The file calls; node:fs unless a test hands a kernfs-like one (a removed file's descriptor answers ENODEV). */
+  readonly files?: KernelFileCalls;
 }
+
+/** The synchronous calls the counters' files are read with, each as its node:fs namesake. */
+export interface KernelFileCalls {
+  openSync(path: string): number;
+  readSync(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  closeSync(fd: number): void;
+}
+
+const nodeFileCalls: KernelFileCalls = {
+  openSync: (path) => fs.openSync(path, 'r'),
+  readSync: (fd, buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
+  closeSync: (fd) => fs.closeSync(fd),
+};
+
+/** Each file's slot in a located group's paths and kept descriptors. */
+const V1_FILES = ['memory.oom_control', 'memory.failcnt'] as const;
+const V1_CPU_FILES = ['cpu.cfs_quota_us', 'cpu.cfs_period_us'] as const;
+const V2_FILES = ['memory.events', ...PRESSURE_RESOURCES.map((r) => `${r}.pressure`), 'cpu.max'] as const;
 
 /** What is known of a followed container's group, for the init PID it was located from. */
 interface Known {
   readonly pid: number | undefined;
-  /** Its counters' directory; undefined when it could not be located (or is gone). */
-  dir: string | undefined;
-  /** Its CPU quota's directory: the cpu controller's group on v1, `dir` on v2. */
-  cpuDir: string | undefined;
+  /**
+   * Its counter files' paths, in V1_FILES then V1_CPU_FILES order (v1) or V2_FILES order (v2), one
+   * undefined where there is no such group (v1 without a cpu controller's); undefined as a whole when
+   * it could not be located, or is gone.
+   */
+  paths: readonly (string | undefined)[] | undefined;
+  /** The descriptors kept open for `paths` (-1: none), see #text. */
+  readonly fds: Int32Array;
   /** The previous read's stall totals (µs) and time, for the percent over the interval. */
   previous: { readonly readMs: number; readonly someUs: readonly (number | undefined)[] } | undefined;
   /** The last counters read, given again once the group is gone (see #readOne). */
@@ -56,6 +81,7 @@ export class TickCounters {
   readonly #version: 1 | 2;
   readonly #known = new Map<string, Known>();
   readonly #buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  readonly #files: KernelFileCalls;
   #saidUnreadable = false;
   #saidGone = false;
 
@@ -63,6 +89,7 @@ export class TickCounters {
   constructor(opts: TickCountersOptions, version: 1 | 2) {
     this.#o = opts;
     this.#version = version;
+    this.#files = opts.files ?? nodeFileCalls;
   }
 
   /**
@@ -78,8 +105,18 @@ export class TickCounters {
       const counters = this.#readOne(c);
       if (counters !== undefined) out.set(c.id, counters);
     }
-    for (const id of this.#known.keys()) if (!seen.has(id)) this.#known.delete(id);
+    for (const [id, k] of this.#known) {
+      if (seen.has(id)) continue;
+      this.#release(k);
+      this.#known.delete(id);
+    }
     return out;
+  }
+
+  /** Closes every kept descriptor (the daemon stops); a later read() opens them again. */
+  close(): void {
+    for (const k of this.#known.values()) this.#release(k);
+    this.#known.clear();
   }
 
   #readOne(c: ContainerRef): KernelCounters | undefined {
@@ -87,24 +124,50 @@ export class TickCounters {
     let k = this.#known.get(c.id);
     if (k === undefined || k.pid !== pid) {
       // Started again (or seen for the first time): its group, and its counters, are new.
+      if (k !== undefined) this.#release(k);
       const target = pid === undefined ? undefined : this.#locate(c, pid);
-      k = { pid, dir: target?.countersDir, cpuDir: target?.cpuDir, previous: undefined, last: undefined };
+      const paths = target === undefined ? undefined : this.#paths(target);
+      k = { pid, paths, fds: new Int32Array(paths?.length ?? 0).fill(-1), previous: undefined, last: undefined };
       this.#known.set(c.id, k);
     }
-    if (k.dir === undefined) return k.last;
+    if (k.paths === undefined) return k.last;
     const readMs = this.#o.now();
-    const counters = this.#version === 1 ? this.#v1(k, k.dir, readMs) : this.#v2(k, k.dir, readMs);
+    const counters = this.#version === 1 ? this.#v1(k, readMs) : this.#v2(k, readMs);
     if (counters === undefined) {
       // Its group was removed (it stopped): nothing to read until it starts again with a new PID. Its
       // last counts stand for the metrics of its last interval, so that `oom_kills` does not switch to
       // the Engine's events (another count) for one tick and seem to go back.
-      k.dir = undefined;
+      this.#release(k);
+      k.paths = undefined;
       k.previous = undefined;
       k.last = k.last && withoutPercent(k.last);
       return k.last;
     }
     k.last = counters;
     return counters;
+  }
+
+  /** A located group's counter files, in the order of their slots. */
+  #paths(target: CgroupTarget): (string | undefined)[] {
+    const { countersDir: dir, cpuDir } = target;
+    if (this.#version === 2) return V2_FILES.map((f) => join(dir, f));
+    return [...V1_FILES.map((f) => join(dir, f)), ...V1_CPU_FILES.map((f) => cpuDir && join(cpuDir, f))];
+  }
+
+  /** Closes the descriptors kept for a group. */
+  #release(k: Known): void {
+    for (let slot = 0; slot < k.fds.length; slot++) this.#drop(k.fds, slot);
+  }
+
+  #drop(fds: Int32Array, slot: number): void {
+    const fd = fds[slot]!;
+    if (fd < 0) return;
+    fds[slot] = -1;
+    try {
+      this.#files.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
   }
 
   #locate(c: ContainerRef, pid: number): CgroupTarget | undefined {
@@ -142,38 +205,37 @@ export class TickCounters {
   }
 
   /** undefined when the group is gone; a counter it cannot read or understand is left undefined. */
-  #v1(k: Known, dir: string, readMs: number): KernelCounters | undefined {
-    const oomControl = this.#text(join(dir, 'memory.oom_control'));
+  #v1(k: Known, readMs: number): KernelCounters | undefined {
+    const oomControl = this.#text(k, 0);
     if (oomControl === 'gone') return undefined;
-    const failcnt = this.#text(join(dir, 'memory.failcnt'));
+    const failcnt = this.#text(k, 1);
     return {
       readMs,
       oomKills: oomControl === undefined ? undefined : parseOomControl(oomControl),
       memoryFailcnt: typeof failcnt === 'string' ? parseCount(failcnt) : undefined,
       memoryEvents: undefined,
       pressure: undefined,
-      cpuQuotaCpus: this.#cfsQuota(k.cpuDir),
+      cpuQuotaCpus: this.#cfsQuota(k),
     };
   }
 
   /** v1 `cpu.cfs_quota_us` in CPUs; its period is read only when there is a quota (most have none). */
-  #cfsQuota(cpuDir: string | undefined): number | undefined {
-    if (cpuDir === undefined) return undefined;
-    const quota = this.#text(join(cpuDir, 'cpu.cfs_quota_us'));
+  #cfsQuota(k: Known): number | undefined {
+    const quota = this.#text(k, V1_FILES.length);
     const quotaUs = typeof quota === 'string' ? parseCfsQuota(quota) : undefined;
     if (quotaUs === undefined) return undefined;
-    const period = this.#text(join(cpuDir, 'cpu.cfs_period_us'));
+    const period = this.#text(k, V1_FILES.length + 1);
     return quotaCpus(quotaUs, typeof period === 'string' ? parseCount(period) : undefined);
   }
 
-  #v2(k: Known, dir: string, readMs: number): KernelCounters | undefined {
-    const events = this.#text(join(dir, 'memory.events'));
+  #v2(k: Known, readMs: number): KernelCounters | undefined {
+    const events = this.#text(k, 0);
     if (events === 'gone') return undefined;
     const memoryEvents = events === undefined ? undefined : parseMemoryEvents(events);
     const someUs: (number | undefined)[] = [];
     const pressure = {} as Record<PressureResource, Pressure>;
     for (const [i, resource] of PRESSURE_RESOURCES.entries()) {
-      const text = this.#text(join(dir, `${resource}.pressure`));
+      const text = this.#text(k, 1 + i);
       const totals = typeof text === 'string' ? parsePressure(text) : undefined;
       someUs.push(totals?.someUs);
       pressure[resource] = {
@@ -183,30 +245,40 @@ export class TickCounters {
       };
     }
     k.previous = { readMs, someUs };
-    const cpuMax = this.#text(join(dir, 'cpu.max'));
+    const cpuMax = this.#text(k, V2_FILES.length - 1);
     const cpuQuotaCpus = typeof cpuMax === 'string' ? parseCpuMax(cpuMax) : undefined;
     return { readMs, oomKills: memoryEvents?.oomKill, memoryFailcnt: undefined, memoryEvents, pressure, cpuQuotaCpus };
   }
 
   /**
-   * A whole small file; 'gone' when its group no longer exists, undefined when it cannot be read
-   * otherwise (a kernel without it: Linux before 4.20 has no pressure files, before 4.13 no `oom_kill`).
+   * A whole small file of the group, read at offset 0 from a descriptor kept open between ticks (opened
+   * at its first read; closed when the group is gone or let go of, when a read fails, and by close()),
+   * as the per-second reader keeps its files (src/cgroup/reader.ts): opening and closing three files
+   * a container at every tick was most of these counters' cost. kernfs answers a kept descriptor with
+   * fresh values, and with ENODEV once its file or group is removed. 'gone' when its group no longer
+   * exists, undefined when it cannot be read otherwise (a kernel without it: Linux before 4.20 has no
+   * pressure files, before 4.13 no `oom_kill`; a v1 container without a cpu controller's group).
    */
-  #text(path: string): string | undefined | 'gone' {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      const code = errorCode(err);
-      return code === 'ENODEV' || (code === 'ENOENT' && !existsSync(join(path, '..'))) ? 'gone' : undefined;
+  #text(k: Known, slot: number): string | undefined | 'gone' {
+    const path = k.paths?.[slot];
+    if (path === undefined) return undefined;
+    let fd = k.fds[slot]!;
+    if (fd < 0) {
+      try {
+        fd = this.#files.openSync(path);
+      } catch (err) {
+        const code = errorCode(err);
+        return code === 'ENODEV' || (code === 'ENOENT' && !existsSync(dirname(path))) ? 'gone' : undefined;
+      }
+      k.fds[slot] = fd;
     }
     try {
-      const n = readSync(fd, this.#buf, 0, BUFFER_BYTES, 0);
+      const n = this.#files.readSync(fd, this.#buf, 0, BUFFER_BYTES, 0);
       return n < BUFFER_BYTES ? this.#buf.toString('latin1', 0, n) : undefined;
     } catch (err) {
+      // The file is opened anew at the next read: a controller disabled (its file removed) then enabled again.
+      this.#drop(k.fds, slot);
       return errorCode(err) === 'ENODEV' ? 'gone' : undefined;
-    } finally {
-      closeSync(fd);
     }
   }
 }

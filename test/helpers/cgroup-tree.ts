@@ -1,8 +1,20 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CgroupPaths } from '../../src/cgroup/locate.js';
+import type { KernelFileCalls } from '../../src/cgroup/tick-counters.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/cgroup/', import.meta.url));
 
@@ -70,6 +82,36 @@ export class CgroupTree {
 
   remove(): void {
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * File calls that answer for a constructed tree as kernfs does for the real one: a descriptor kept
+ * open on a file that has since been removed (with its group, or a controller disabled) answers
+ * ENODEV, where a regular file would go on answering its old content. Knows which descriptors are open.
+ */
+export class KernfsLike implements KernelFileCalls {
+  /** Open descriptors, and their paths. */
+  readonly open = new Map<number, string>();
+  opened = 0;
+
+  openSync(path: string): number {
+    const fd = openSync(path, 'r');
+    this.open.set(fd, path);
+    this.opened += 1;
+    return fd;
+  }
+
+  readSync(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+    const path = this.open.get(fd);
+    if (path !== undefined && !existsSync(path))
+      throw Object.assign(new Error('ENODEV: no such device, read'), { code: 'ENODEV' });
+    return readSync(fd, buffer, offset, length, position);
+  }
+
+  closeSync(fd: number): void {
+    this.open.delete(fd);
+    closeSync(fd);
   }
 }
 

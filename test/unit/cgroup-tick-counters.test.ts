@@ -13,7 +13,15 @@ import { openTickCounters, stallPercent, type TickCounters } from '../../src/cgr
 import type { ContainerRef } from '../../src/model/container.js';
 import type { KernelCounters } from '../../src/model/kernel-counters.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { CgroupTree, cpuMax, fixtureText, memoryEvents, pressure, type V2Counters } from '../helpers/cgroup-tree.js';
+import {
+  CgroupTree,
+  KernfsLike,
+  cpuMax,
+  fixtureText,
+  memoryEvents,
+  pressure,
+  type V2Counters,
+} from '../helpers/cgroup-tree.js';
 
 // The kernel's own counters of a container, read once a tick in every mode: the pure parsers on
 // the kernel's formats (Documentation/admin-guide/cgroup-v1/memory.rst, cgroup-v2.rst,
@@ -23,6 +31,8 @@ const [V1_ID, V1_PID] = fixtureText('v1-cgroupfs', 'container').trim().split(' '
 const ID = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 const OTHER_ID = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef';
 const PID = 4242;
+const OTHER_PID = 5353;
+const OTHER_GROUP = `system.slice/docker-${OTHER_ID}.scope`;
 const GROUP = `system.slice/docker-${ID}.scope`;
 const T0 = Date.parse('2026-12-07T03:00:00Z');
 
@@ -44,12 +54,16 @@ const ref = (id: string, pid: number | undefined, name = `n-${id.slice(0, 4)}`):
   facts: { pid },
 });
 
-/** A clock the test moves, and a reader over `t` that uses it. */
-function reader(t: CgroupTree, logger: Logger = silentLogger): { counters: TickCounters; clock: { ms: number } } {
+/** A clock the test moves, and a reader over `t` that uses it, reading its files as from kernfs. */
+function reader(
+  t: CgroupTree,
+  logger: Logger = silentLogger,
+): { counters: TickCounters; clock: { ms: number }; files: KernfsLike } {
   const clock = { ms: T0 };
-  const opened = openTickCounters({ ...t.paths, now: () => clock.ms, logger });
+  const files = new KernfsLike();
+  const opened = openTickCounters({ ...t.paths, now: () => clock.ms, logger, files });
   assert.equal(opened.kind, 'ready', JSON.stringify(opened));
-  return { counters: (opened as { counters: TickCounters }).counters, clock };
+  return { counters: (opened as { counters: TickCounters }).counters, clock, files };
 }
 
 const COUNTERS: V2Counters = {
@@ -249,6 +263,56 @@ describe('kernel counters of followed containers, on constructed host trees', ()
     assert.equal(read(), 0.5);
     rmSync(t.at(`sys/fs/cgroup/${GROUP}/cpu.max`));
     assert.equal(read(), undefined, 'the cpu controller not enabled for the group');
+    t.v2Counters(GROUP, { ...COUNTERS, cpuMax: [200_000, 100_000] });
+    assert.equal(read(), 2, 'enabled again: opened anew');
+  });
+
+  it('keeps the files open between ticks; closes them when let go of, gone, restarted, and on close()', () => {
+    const t = v2Host();
+    t.write({ [`proc/${OTHER_PID}/cgroup`]: `0::/${OTHER_GROUP}\n` }).v2Counters(OTHER_GROUP, COUNTERS);
+    const { counters, files } = reader(t);
+    const both = [ref(ID, PID), ref(OTHER_ID, OTHER_PID)];
+    assert.equal(counters.read(both).size, 2);
+    assert.equal(files.open.size, 10, 'memory.events, three pressure files and cpu.max of each');
+    assert.equal(counters.read(both).size, 2);
+    assert.equal(files.opened, 10, 'the next tick opens nothing');
+
+    assert.equal(counters.read([ref(ID, PID)]).size, 1);
+    assert.equal(files.open.size, 5, 'the container no longer followed: its files closed');
+    assert.ok([...files.open.values()].every((p) => p.includes(GROUP)));
+
+    t.write({ [`proc/${PID + 1}/cgroup`]: `0::/${GROUP}\n` });
+    assert.equal(counters.read([ref(ID, PID + 1)]).size, 1);
+    assert.equal(files.open.size, 5, 'restarted (a new PID): the old descriptors closed, new ones open');
+    assert.equal(files.opened, 15);
+
+    rmSync(t.at(`sys/fs/cgroup/${GROUP}`), { recursive: true });
+    assert.equal(counters.read([ref(ID, PID + 1)]).size, 1, 'its last counts');
+    assert.equal(files.open.size, 0, 'its group removed: nothing kept');
+
+    t.v2Counters(GROUP, COUNTERS);
+    t.write({ [`proc/${PID + 2}/cgroup`]: `0::/${GROUP}\n` });
+    counters.read([ref(ID, PID + 2)]);
+    assert.equal(files.open.size, 5);
+    counters.close();
+    assert.equal(files.open.size, 0, 'close() lets go of every one');
+  });
+
+  it("cgroup v1: the memory and cpu controllers' files kept open; the period only while there is a quota", () => {
+    const t = tree().fixture('v1-cgroupfs').v1Counters(V1_ID, { oomKill: 1, failcnt: 2, cfsQuotaUs: -1 });
+    const { counters, files } = reader(t);
+    const read = (): KernelCounters => only(counters.read([ref(V1_ID, Number(V1_PID))]), V1_ID);
+    assert.equal(read().cpuQuotaCpus, undefined);
+    assert.deepEqual([...files.open.values()].map((p) => p.split('/').slice(-1)[0]).sort(), [
+      'cpu.cfs_quota_us',
+      'memory.failcnt',
+      'memory.oom_control',
+    ]);
+    t.v1Counters(V1_ID, { oomKill: 2, failcnt: 5, cfsQuotaUs: 150_000 });
+    const c = read();
+    assert.deepEqual([c.oomKills, c.memoryFailcnt, c.cpuQuotaCpus], [2, 5, 1.5], 'fresh values from kept descriptors');
+    assert.equal(files.open.size, 4);
+    assert.equal(files.opened, 4);
   });
 
   it('cgroup v2 without the pressure files (a kernel before 4.20, or psi=0): pressure absent, never 0', () => {
