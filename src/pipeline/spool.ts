@@ -69,6 +69,8 @@ interface InFlight<T> {
 }
 
 const SEGMENT = /^seg-(\d{12})\.log$/;
+/** A segment's acknowledgement, or one being written (renamed into place once whole). */
+const ACK = /^seg-(\d{12})\.log\.ack(?:\.tmp)?$/;
 const name = (seq: number): string => `seg-${String(seq).padStart(12, '0')}.log`;
 const digest = (text: string): string => createHash('sha1').update(text).digest('hex').slice(0, 12);
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -125,13 +127,17 @@ export class Spool<T> {
     this.#fs = opts.fs ?? nodeSpoolFs;
     this.#segmentBytes = opts.segmentBytes ?? 8 << 20;
     this.#fs.mkdirSync(opts.dir, { recursive: true });
-    for (const file of this.#fs.readdirSync(opts.dir).sort()) {
-      const m = SEGMENT.exec(file);
-      if (!m) continue;
-      this.#lastSeq = Math.max(this.#lastSeq, Number(m[1]));
-      const segment = this.#scan(Number(m[1]), join(opts.dir, file));
+    const files = this.#fs.readdirSync(opts.dir).sort();
+    for (const file of files) {
+      const segmentFile = SEGMENT.exec(file);
+      // An acknowledgement's number counts too: a new segment under its name would be read as acknowledged.
+      const seq = Number((segmentFile ?? ACK.exec(file))?.[1] ?? 0);
+      this.#lastSeq = Math.max(this.#lastSeq, seq);
+      if (!segmentFile) continue;
+      const segment = this.#scan(seq, join(opts.dir, file));
       if (segment) this.#segments.push(segment);
     }
+    this.#removeOrphans(files);
     if (this.#segments.length > 0) {
       opts.logger.info('spool holds undelivered metrics from an earlier run; they will be sent oldest first', {
         sink: opts.sink,
@@ -345,6 +351,26 @@ export class Spool<T> {
     }
     this.#remove(segment, true);
     return undefined;
+  }
+
+  /**
+   * Deletes the acknowledgements whose segment is not there: left by a crash while one was being
+   * written, or by a segment deleted by hand or by a failed removal. Each would otherwise stay for
+   * good, and none may ever count records of another segment (the constructor numbers new ones past them).
+   */
+  #removeOrphans(files: readonly string[]): void {
+    const segments = new Set(this.#segments.map((s) => s.path));
+    for (const file of files) {
+      const m = ACK.exec(file);
+      if (!m) continue;
+      const path = join(this.#o.dir, file);
+      if (!file.endsWith('.tmp') && segments.has(join(this.#o.dir, name(Number(m[1]))))) continue;
+      try {
+        this.#fs.unlinkSync(path);
+      } catch {
+        /* already gone, or it cannot be deleted: no segment will ever be named after it */
+      }
+    }
   }
 
   /** The .ack of a segment of `records` good records: a whole number in [0, records], else 0 with a warning. */

@@ -183,6 +183,28 @@ describe('Spool', () => {
     await r.close();
   });
 
+  it('an acknowledgement left without its segment is deleted, and never counts the records of a new one', () => {
+    const dir = tempDir();
+    // A crash left these: the .ack of a segment since deleted (its number the next one to be made), an
+    // .ack being written for it, and a half-written .ack of a segment that is there.
+    const a = spool(dir);
+    a.append(points(0, 2), 2);
+    a.close();
+    const [kept] = readdirSync(dir);
+    writeFileSync(join(dir, `${kept}.ack.tmp`), '1');
+    writeFileSync(join(dir, 'seg-000000000002.log.ack'), '3');
+    writeFileSync(join(dir, 'seg-000000000002.log.ack.tmp'), '3');
+    const b = spool(dir);
+    assert.deepEqual(readdirSync(dir), [kept], 'only the segment is left');
+    b.append(points(10, 16), 2);
+    b.close();
+    // Restarted (as after kill -9): every record is still to be delivered, none taken for acknowledged.
+    const c = spool(dir);
+    assert.equal(c.waiting, 8);
+    assert.deepEqual(drain(c), [0, 1, 10, 11, 12, 13, 14, 15]);
+    assert.equal(c.dropped, 0);
+  });
+
   it('keeps within its size bound by dropping the oldest segments, counted and logged', () => {
     const s = spool(tempDir(), 1_200, 300);
     for (let i = 0; i < 100; i += 10) s.append(points(i, i + 10), 10);
