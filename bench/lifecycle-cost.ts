@@ -1,12 +1,16 @@
 /**
  * What issue 27's metrics (OOM kills, exits, limits, states, pressure) cost: the daemon's CPU at N
  * real containers, built from a baseline commit and from this tree, in one run on the same
- * containers, for each mode, alternating A B B A so that drift on the machine falls on both.
- * Prints each run's figures and, per mode, the ratio of the medians. Fails nothing.
+ * containers, for each mode. By default both daemons run side by side over the same windows, so that
+ * drift on the machine (steal, other work) falls on both alike; `BENCH_COST_DESIGN=alternate` runs
+ * them one after the other instead, A B B A. The Engine's CPU of a side-by-side window is the
+ * Engine's for both. Prints each run's figures and, per mode, the ratio of the medians and of the
+ * means. Fails nothing.
  *
  *   npx tsx bench/lifecycle-cost.ts [N=100] [poll=10s] [intervals=6] [rounds=2] [modes=stream,cgroup]
  *   BENCH_BASELINE_REF   the commit to compare with (default 6222ad4, the last before issue 27)
- *   BENCH_WARM_S         as for the other benches
+ *   BENCH_COST_DESIGN    paired (default) or alternate
+ *   BENCH_COST_WARM_S    seconds from the daemon's start to the window (default 180, see warmMs)
  *
  * The baseline is built in a temporary git worktree (node_modules linked from this tree) and removed
  * afterwards; this tree's dist/ must be built (`npm run build`).
@@ -18,10 +22,17 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TestContainers } from '../test/helpers/docker.js';
 import { BIN } from '../test/helpers/daemon.js';
-import { envString, log, machine, median, round } from './lib.js';
+import { envNumber, envString, log, machine, median, round } from './lib.js';
 import { measureRun, type RunFigures } from './measure.js';
 
 const ref = envString('BENCH_BASELINE_REF', '6222ad4');
+const paired = envString('BENCH_COST_DESIGN', 'paired') === 'paired';
+/**
+ * A long warm-up: at --poll 10s the per-tick code runs six times a minute, and V8 goes on optimising
+ * it on its helper threads for minutes. After 30 s those threads still took about a sixth of the
+ * daemon's CPU in the window (more for the build with more per-tick code); after 180 s, 0.1 % of a core.
+ */
+const warmMs = envNumber('BENCH_COST_WARM_S', 180) * 1000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Builds `ref` in a temporary worktree; returns its dist/main.js and a function that removes it. */
@@ -58,14 +69,18 @@ export interface CostSummary {
   readonly stealPercent: number[];
   readonly allComplete: boolean;
   readonly medianRatio: number;
+  readonly meanRatio: number;
 }
 
-/** The A B B A runs of each mode; the summary per mode. Writes the runs to bench/results/. */
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** The runs of each mode (side by side, or A B B A); the summary per mode. Writes the runs to bench/results/. */
 export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: CostOptions): Promise<CostSummary[]> {
   const pollMs = Number.parseInt(poll, 10) * (poll.endsWith('m') ? 60_000 : 1000);
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   log(`building the baseline ${ref}…`);
   const baseline = buildBaseline();
+  const bins = { baseline: baseline.bin, current: BIN };
   const containers = new TestContainers();
   const runs: { mode: string; build: 'baseline' | 'current'; figures: RunFigures }[] = [];
   try {
@@ -73,23 +88,24 @@ export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: Co
     await containers.startMany(0, n);
     for (const mode of modes) {
       for (let r = 0; r < rounds; r++) {
+        const args = ['--label', containers.label, '--poll', poll, '--mode', mode];
+        const run = (build: 'baseline' | 'current'): Promise<RunFigures> =>
+          measureRun({ args, pollMs, intervals, expected: n, engine: true, bin: bins[build], warmMs });
+        if (paired) {
+          // Both at once, over the same window: what the machine does meanwhile falls on both alike.
+          log(`${mode}: ${n} containers, --poll ${poll}, baseline and current side by side (round ${r + 1})`);
+          const [before, after] = await Promise.all([run('baseline'), run('current')]);
+          runs.push({ mode, build: 'baseline', figures: before }, { mode, build: 'current', figures: after });
+          continue;
+        }
         const order = r % 2 === 0 ? (['baseline', 'current'] as const) : (['current', 'baseline'] as const);
         for (const build of order) {
           log(`${mode}: ${n} containers, --poll ${poll}, ${build}`);
-          process.env['BENCH_DAEMON_BIN'] = build === 'baseline' ? baseline.bin : BIN;
-          const figures = await measureRun({
-            args: ['--label', containers.label, '--poll', poll, '--mode', mode],
-            pollMs,
-            intervals,
-            expected: n,
-            engine: true,
-          });
-          runs.push({ mode, build, figures });
+          runs.push({ mode, build, figures: await run(build) });
         }
       }
     }
   } finally {
-    delete process.env['BENCH_DAEMON_BIN'];
     await containers.cleanup();
     baseline.remove();
   }
@@ -109,9 +125,11 @@ export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: Co
       stealPercent: runs.filter((r) => r.mode === mode).map((r) => r.figures.stealPercent ?? Number.NaN),
       allComplete: runs.filter((r) => r.mode === mode).every((r) => r.figures.allComplete),
       medianRatio: round(median(after) / median(before), 3),
+      meanRatio: round(mean(after) / mean(before), 3),
     };
   });
-  const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, summary };
+  const design = paired ? 'paired' : 'alternate';
+  const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, design, summary };
   console.log(JSON.stringify(out, null, 2));
   const dir = join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });

@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly engine: boolean;
   /** Another process whose CPU to report (the synthetic Engine). */
   readonly otherPid?: number | undefined;
+  /** The daemon's main.js to run: default `BENCH_DAEMON_BIN`, else dist/main.js. */
+  readonly bin?: string | undefined;
 }
 
 export interface TickFigures {
@@ -84,12 +86,12 @@ class Daemon {
   output = '';
   readonly #exited: Promise<void>;
 
-  constructor(args: readonly string[]) {
+  constructor(args: readonly string[], binPath?: string) {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith('SRV_') && !k.startsWith('DOCKER_')),
     );
     const nodeFlags = (process.env['BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
-    const bin = process.env['BENCH_DAEMON_BIN'] || BIN;
+    const bin = binPath ?? (process.env['BENCH_DAEMON_BIN'] || BIN);
     this.child = spawn(process.execPath, [...nodeFlags, bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // Keep only the tail: a long verbose run must not grow the bench's own memory.
     const keep = (b: Buffer): void => {
@@ -118,7 +120,7 @@ class Daemon {
 
 export async function measureRun(opts: RunOptions): Promise<RunFigures> {
   const receiver = await startBackstopReceiver({ prefixes: ['bench'] });
-  const daemon = new Daemon(['--backstop', receiver.url({ name: 'bench' }), ...opts.args]);
+  const daemon = new Daemon(['--backstop', receiver.url({ name: 'bench' }), ...opts.args], opts.bin);
   try {
     const pid = daemon.child.pid!;
     await daemon.waitForLog(/connected to Docker/, 'the daemon to connect', 120_000);

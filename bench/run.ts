@@ -95,7 +95,7 @@ if (parts.has('cost')) {
   const cost = await runLifecycleCost({
     n: envNumber('BENCH_COST_N', 100),
     poll: envString('BENCH_COST_POLL', '10s'),
-    intervals: envNumber('BENCH_COST_INTERVALS', 6),
+    intervals: envNumber('BENCH_COST_INTERVALS', 12),
     rounds: envNumber('BENCH_COST_ROUNDS', 2),
     modes: envString('BENCH_COST_MODES', 'stream,cgroup').split(','),
   });

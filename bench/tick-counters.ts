@@ -57,9 +57,11 @@ async function main(): Promise<void> {
       let read = new Map();
       first.push(cpuPerContainer(() => (read = opened.counters.read(refs))));
       if (read.size !== N) throw new Error(`read ${read.size} of ${N} containers`);
-      files = read.values().next().value.pressure === undefined ? 2 : 4;
+      // v1: memory.oom_control, memory.failcnt, cpu.cfs_quota_us; v2: memory.events, 3 *.pressure, cpu.max.
+      files = read.values().next().value.pressure === undefined ? 3 : 5;
       await sleepMs(P * 1000);
       later.push(cpuPerContainer(() => opened.counters.read(refs)));
+      opened.counters.close();
     }
 
     const reader = openCgroupReader({ ...paths, now: Date.now });
