@@ -212,6 +212,34 @@ async function main(): Promise<number> {
     if (built) reload(config, built, io, logger);
     else hupWhileStarting = true;
   });
+  // SIGTERM and SIGINT are taken from here on too: a spool's backlog is sent as soon as its sink is
+  // built, before the Engine's client is loaded, and a stop then must flush it like any other stop.
+  // The first signal stops gracefully (at once if the daemon is not running yet); a second exits now.
+  let stopping: NodeJS.Signals | undefined;
+  let stopRunning: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // What waits in memory goes to the spool first (synchronously), so the exit loses only what has no spool.
+      for (const runner of built?.runners ?? []) {
+        try {
+          runner.spillToSpool();
+        } catch (err) {
+          const error = describeError(err);
+          const sink = runner.description;
+          logger.error('second signal: could not write the memory queue to the spool', { sink, error });
+        }
+      }
+      logger.warn('second signal: exiting without waiting for the flush', { signal });
+      process.exit(1);
+    }
+    stopping = signal;
+    logger.info('stopping', { signal });
+    stopRunning?.();
+  };
+  if (!config.once) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
   // For ssh:// docker-modem formats each request's URL as `ssh:host:port…` and url.parse()s it,
   // which makes Node print a DEP0170 warning on the first request; the URL only carries the path
   // (the SSH connection is made from the target's host and port). Not a warning for the operator.
@@ -221,6 +249,14 @@ async function main(): Promise<number> {
   if (hupWhileStarting) reload(config, built, io, logger);
   const { runners } = built;
   const [{ Daemon }, { EngineClient }] = await Promise.all([import('./daemon.js'), import('./docker/engine.js')]);
+  if (stopping) {
+    // Stopped before following Docker: what the sinks hold (a spool's backlog) is flushed, then the exit.
+    const left = await Promise.all(runners.map((r) => r.flush(config.shutdownTimeoutMs)));
+    await Promise.all(runners.map((r) => r.close()));
+    const undelivered = left.reduce((a, b) => a + b, 0);
+    logger.info('stopped before the start was done', { undelivered });
+    return 0;
+  }
   const daemon = new Daemon({
     config,
     engine: new EngineClient(config.docker),
@@ -239,28 +275,7 @@ async function main(): Promise<number> {
   }
 
   return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        // What waits in memory goes to the spool first (synchronously), so the exit loses only what has no spool.
-        for (const runner of runners) {
-          try {
-            runner.spillToSpool();
-          } catch (err) {
-            const error = describeError(err);
-            const sink = runner.description;
-            logger.error('second signal: could not write the memory queue to the spool', { sink, error });
-          }
-        }
-        logger.warn('second signal: exiting without waiting for the flush', { signal });
-        process.exit(1);
-      }
-      signalled = true;
-      logger.info('stopping', { signal });
-      void daemon.stop().then(() => resolve(0));
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    stopRunning = () => void daemon.stop().then(() => resolve(0));
     void daemon.failed.then(async () => {
       await daemon.stop();
       resolve(1);

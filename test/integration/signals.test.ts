@@ -208,6 +208,55 @@ describe('signals and the listener', () => {
     assert.equal((await again.stop()).code, 0, again.stderr);
   });
 
+  it('a SIGTERM while the spool is sent at start ends the daemon cleanly, the backlog delivered first', async () => {
+    // A backlog: ticks that a refusing receiver did not take, left in the spool at a graceful stop.
+    const refusing = await receiver();
+    refusing.forceStatus(503);
+    const spool = tempDir();
+    const path = `${HOST_PATH}.docker_stats_to_backstop.samples`;
+    const first = daemon([
+      '--backstop',
+      refusing.url(),
+      '--spool-dir',
+      spool,
+      '--poll',
+      '1s',
+      '--shutdown-timeout',
+      '1s',
+    ]);
+    const refusedTimes = (): Set<number> => {
+      const times = new Set<number>();
+      for (const r of refusing.requests) {
+        for (const item of JSON.parse(r.body) as { metric: string; measure_time: number }[])
+          if (item.metric === path) times.add(item.measure_time);
+      }
+      return times;
+    };
+    await refusing.waitFor(() => refusedTimes().size >= 3, { what: 'three ticks refused' });
+    await first.stop();
+    assert.ok(spooledBytes(spool) > 0, `nothing in the spool:\n${first.stderr}`);
+    const backlog = refusedTimes();
+
+    // The restart sends the backlog as soon as its sink is built, before it follows Docker: the
+    // signal comes while that first request is held, which is during the start on most runs.
+    await refusing.close();
+    const back = await receiver({ port: refusing.port });
+    back.hang();
+    const again = daemon(['--backstop', back.url(), '--spool-dir', spool, '--poll', '1s', '--shutdown-timeout', '30s']);
+    await back.waitFor(() => back.held > 0, { what: "the backlog's first request" });
+    again.child.kill('SIGTERM');
+    await again.waitForLog(/stopping/);
+    back.release();
+    const exit = await again.exited;
+    assert.equal(exit.code, 0, again.stderr);
+    const delivered = new Set(back.points.filter((p) => p.metric === path).map((p) => p.measure_time));
+    assert.deepEqual(
+      [...backlog].filter((t) => !delivered.has(t)),
+      [],
+      `every spooled tick delivered before the exit:\n${again.stderr}`,
+    );
+  });
+
   it("/healthz says the status code and the daemon's words, never the receiver's answer", async () => {
     const secret = 'healthz-Secret-pw-3';
     const echo = createServer((req, res) => {
