@@ -2,14 +2,16 @@
  * What issue 27's metrics (OOM kills, exits, limits, states, pressure) cost: the daemon's CPU at N
  * real containers, built from a baseline commit and from this tree, in one run on the same
  * containers, for each mode. By default both daemons run side by side over the same windows, so that
- * drift on the machine (steal, other work) falls on both alike; `BENCH_COST_DESIGN=alternate` runs
- * them one after the other instead, A B B A. The Engine's CPU of a side-by-side window is the
+ * drift on the machine (steal, other work) falls on both alike, except in stream mode, where two
+ * daemons would be 2N stats streams and the Engine's queueing, not our code, would set the figures:
+ * there they run one after the other, A B B A. `BENCH_COST_DESIGN=paired|alternate` sets one design
+ * for every mode. The Engine's CPU of a side-by-side window is the
  * Engine's for both. Prints each run's figures and, per mode, the ratio of the medians and of the
  * means. Fails nothing.
  *
  *   npx tsx bench/lifecycle-cost.ts [N=100] [poll=10s] [intervals=6] [rounds=2] [modes=stream,cgroup]
  *   BENCH_BASELINE_REF   the commit to compare with (default 6222ad4, the last before issue 27)
- *   BENCH_COST_DESIGN    paired (default) or alternate
+ *   BENCH_COST_DESIGN    auto (default: alternate in stream mode, paired otherwise), paired or alternate
  *   BENCH_COST_WARM_S    seconds from the daemon's start to the window (default 180, see warmMs)
  *
  * The baseline is built in a temporary git worktree (node_modules linked from this tree) and removed
@@ -26,7 +28,9 @@ import { envNumber, envString, log, machine, median, round } from './lib.js';
 import { measureRun, type RunFigures } from './measure.js';
 
 const ref = envString('BENCH_BASELINE_REF', '6222ad4');
-const paired = envString('BENCH_COST_DESIGN', 'paired') === 'paired';
+const design = envString('BENCH_COST_DESIGN', 'auto');
+/** Side by side, or one after the other (see the head of this file). */
+const pairedIn = (mode: string): boolean => (design === 'auto' ? mode !== 'stream' : design === 'paired');
 /**
  * A long warm-up: at --poll 10s the per-tick code runs six times a minute, and V8 goes on optimising
  * it on its helper threads for minutes. After 30 s those threads still took about a sixth of the
@@ -68,6 +72,7 @@ export interface CostSummary {
   readonly engineCpuPercent: { readonly baseline: number[]; readonly current: number[] };
   readonly stealPercent: number[];
   readonly allComplete: boolean;
+  readonly design: 'paired' | 'alternate';
   readonly medianRatio: number;
   readonly meanRatio: number;
 }
@@ -91,7 +96,7 @@ export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: Co
         const args = ['--label', containers.label, '--poll', poll, '--mode', mode];
         const run = (build: 'baseline' | 'current'): Promise<RunFigures> =>
           measureRun({ args, pollMs, intervals, expected: n, engine: true, bin: bins[build], warmMs });
-        if (paired) {
+        if (pairedIn(mode)) {
           // Both at once, over the same window: what the machine does meanwhile falls on both alike.
           log(`${mode}: ${n} containers, --poll ${poll}, baseline and current side by side (round ${r + 1})`);
           const [before, after] = await Promise.all([run('baseline'), run('current')]);
@@ -124,12 +129,12 @@ export async function runLifecycleCost({ n, poll, intervals, rounds, modes }: Co
       },
       stealPercent: runs.filter((r) => r.mode === mode).map((r) => r.figures.stealPercent ?? Number.NaN),
       allComplete: runs.filter((r) => r.mode === mode).every((r) => r.figures.allComplete),
+      design: pairedIn(mode) ? 'paired' : 'alternate',
       medianRatio: round(median(after) / median(before), 3),
       meanRatio: round(mean(after) / mean(before), 3),
     };
   });
-  const design = paired ? 'paired' : 'alternate';
-  const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, design, summary };
+  const out = { machine: machine(), containers: n, poll, intervals, rounds, baseline: ref, summary };
   console.log(JSON.stringify(out, null, 2));
   const dir = join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
