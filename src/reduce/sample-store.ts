@@ -21,7 +21,10 @@ export type RecordOutcome = 'recorded' | 'reset' | 'empty' | 'stale';
  * whole interval at once. A container whose samples have stopped meanwhile (it died, or was
  * removed) still reports at the next tick. When a counter goes backwards (the container
  * restarted), the interval's earliest sample becomes the first one after the reset, so that rates
- * never span a restart. Memory is bounded by the number of containers seen in two intervals.
+ * never span a restart. An interval of a single sample has its rates from the previous interval's
+ * latest sample: at a poll as short as the sampling (cgroup mode reads once a second; --poll 1s) most
+ * intervals hold one sample, and without this they would have no rate at all. Memory is bounded by
+ * the number of containers seen in two intervals.
  *
  * Metrics are stamped with their sample's whole second, and Graphite keeps one value per path and
  * second: a container's sample read in the second its previous tick's sample was read (a 1 s poll,
@@ -34,7 +37,7 @@ export class SampleStore {
   /** Per container, the second of the sample last handed over, for the containers of the last two takes. */
   #sent = new Map<string, number>();
   #sentBefore = new Map<string, number>();
-  /** With `carryBaseline`: each container's latest sample of the previous interval. */
+  /** Each container's latest sample of the previous interval (handed over by the last take). */
   #baseline = new Map<string, SampleValues>();
   readonly #carry: boolean;
 
@@ -56,7 +59,7 @@ export class SampleStore {
     const held = this.#held.get(container.id);
     if (held && values.readMs < held.latest.readMs) return 'stale';
     if (!held) {
-      const base = this.#baseline.get(container.id);
+      const base = this.#carry ? this.#baseline.get(container.id) : undefined;
       const usable = base && base.readMs < values.readMs && !countersWentBack(base, values);
       const latest = copySample(values);
       const first = usable ? base : latest;
@@ -85,7 +88,8 @@ export class SampleStore {
     const readings: ContainerReading[] = [];
     const kept = new Map<string, Held>();
     const sent = new Map<string, number>();
-    if (this.#carry) this.#baseline.clear();
+    const previous = this.#baseline;
+    const baseline = new Map<string, SampleValues>();
     for (const [id, h] of this.#held) {
       const second = Math.floor(h.latest.readMs / 1000);
       const last = this.#sent.get(id) ?? this.#sentBefore.get(id);
@@ -94,10 +98,17 @@ export class SampleStore {
         sent.set(id, last);
         continue;
       }
-      readings.push({ container: h.container, first: h.first, latest: h.latest });
+      let first = h.first;
+      if (first === h.latest) {
+        // One sample in the interval (with carryBaseline, record() has looked already).
+        const base = previous.get(id);
+        if (base && base.readMs < h.latest.readMs && !countersWentBack(base, h.latest)) first = base;
+      }
+      readings.push({ container: h.container, first, latest: h.latest });
       sent.set(id, second);
-      if (this.#carry) this.#baseline.set(id, h.latest);
+      baseline.set(id, h.latest);
     }
+    this.#baseline = baseline;
     this.#held = kept;
     this.#sentBefore = this.#sent;
     this.#sent = sent;

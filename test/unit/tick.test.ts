@@ -197,6 +197,29 @@ describe('SampleStore', () => {
     assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
   });
 
+  it("without carryBaseline, one sample runs from the previous interval's latest, never across a reset", () => {
+    // cgroup mode at --poll 1s: one sample a second, so one per interval; each interval needs a pair for its rates.
+    const store = new SampleStore();
+    const a = ref('a', 'a');
+    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
+    store.record(a, values[0]!);
+    const [one] = store.take();
+    assert.equal(one?.first, one?.latest, 'the first interval has nothing before it');
+    store.record(a, values[1]!);
+    const [two] = store.take();
+    assert.deepEqual(two?.first, values[0]);
+    assert.deepEqual(two?.latest, values[1]);
+    store.record(a, values[2]!);
+    store.record(a, values[3]!);
+    const [three] = store.take();
+    assert.deepEqual(three?.first, values[2], 'an interval of two samples or more runs over its own');
+    const restarted = { ...values[3]!, readMs: values[3]!.readMs + 1_000, cpuTotal: 1 };
+    store.record(a, restarted);
+    const [four] = store.take();
+    assert.equal(four?.first, four?.latest, 'counters went back: no rate across the restart');
+    assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
+  });
+
   it('ignores a sample older than the one held', () => {
     const store = new SampleStore();
     const a = ref('a', 'a');
