@@ -59,11 +59,8 @@ export class SampleStore {
     const held = this.#held.get(container.id);
     if (held && values.readMs < held.latest.readMs) return 'stale';
     if (!held) {
-      const base = this.#carry ? this.#baseline.get(container.id) : undefined;
-      const usable = base && base.readMs < values.readMs && !countersWentBack(base, values);
       const latest = copySample(values);
-      const first = usable ? base : latest;
-      this.#held.set(container.id, { container, first, latest });
+      this.#held.set(container.id, { container, first: latest, latest });
       return 'recorded';
     }
     held.container = container;
@@ -96,15 +93,19 @@ export class SampleStore {
       if (last !== undefined && second <= last) {
         if (!h.deferred) kept.set(id, { ...h, deferred: true });
         sent.set(id, last);
+        // Its interval goes on into the next take, from the same baseline.
+        const base = previous.get(id);
+        if (base) baseline.set(id, base);
         continue;
       }
-      let first = h.first;
-      if (first === h.latest) {
-        // One sample in the interval (with carryBaseline, record() has looked already).
-        const base = previous.get(id);
-        if (base && base.readMs < h.latest.readMs && !countersWentBack(base, h.latest)) first = base;
-      }
-      readings.push({ container: h.container, first, latest: h.latest });
+      // From the previous interval's latest: always with carryBaseline, else for a lone sample.
+      const base = previous.get(id);
+      const fromBase =
+        (this.#carry || h.first === h.latest) &&
+        base !== undefined &&
+        base.readMs < h.first.readMs &&
+        !countersWentBack(base, h.first);
+      readings.push({ container: h.container, first: fromBase ? base : h.first, latest: h.latest });
       sent.set(id, second);
       baseline.set(id, h.latest);
     }

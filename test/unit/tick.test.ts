@@ -178,47 +178,34 @@ describe('SampleStore', () => {
     assert.deepEqual(next?.latest, later[3]);
   });
 
-  it("with carryBaseline, an interval of one sample runs from the previous interval's latest", () => {
-    const store = new SampleStore({ carryBaseline: true });
-    const a = ref('a', 'a');
-    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
-    store.record(a, values[0]!);
-    const [one] = store.take();
-    assert.equal(one?.first, one?.latest, 'the first interval has nothing before it');
-    store.record(a, values[1]!);
-    const [two] = store.take();
-    assert.deepEqual(two?.first, values[0]);
-    assert.deepEqual(two?.latest, values[1]);
-    store.record(a, values[2]!);
-    store.record(a, values[3]!);
-    const [three] = store.take();
-    assert.deepEqual(three?.first, values[1]);
-    assert.deepEqual(three?.latest, values[3]);
-    assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
-  });
-
-  it("without carryBaseline, one sample runs from the previous interval's latest, never across a reset", () => {
-    // cgroup mode at --poll 1s: one sample a second, so one per interval; each interval needs a pair for its rates.
-    const store = new SampleStore();
-    const a = ref('a', 'a');
-    const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
-    store.record(a, values[0]!);
-    const [one] = store.take();
-    assert.equal(one?.first, one?.latest, 'the first interval has nothing before it');
-    store.record(a, values[1]!);
-    const [two] = store.take();
-    assert.deepEqual(two?.first, values[0]);
-    assert.deepEqual(two?.latest, values[1]);
-    store.record(a, values[2]!);
-    store.record(a, values[3]!);
-    const [three] = store.take();
-    assert.deepEqual(three?.first, values[2], 'an interval of two samples or more runs over its own');
-    const restarted = { ...values[3]!, readMs: values[3]!.readMs + 1_000, cpuTotal: 1 };
-    store.record(a, restarted);
-    const [four] = store.take();
-    assert.equal(four?.first, four?.latest, 'counters went back: no rate across the restart');
-    assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
-  });
+  // With carryBaseline (one-shot mode) every interval runs from the previous one's latest; without it
+  // (cgroup mode at --poll 1s: one sample a second, so one per interval) only an interval of one sample.
+  for (const carryBaseline of [true, false]) {
+    const title = `${carryBaseline ? 'with' : 'without'} carryBaseline, a lone sample runs from the last latest`;
+    it(`${title}, never across a reset`, () => {
+      const store = new SampleStore({ carryBaseline });
+      const a = ref('a', 'a');
+      const values = loadSamples('busy-stream.jsonl').map((x) => sampleValues(x)!);
+      store.record(a, values[0]!);
+      const [one] = store.take();
+      assert.equal(one?.first, one?.latest, 'the first interval has nothing before it');
+      store.record(a, values[1]!);
+      const [two] = store.take();
+      assert.deepEqual(two?.first, values[0]);
+      assert.deepEqual(two?.latest, values[1]);
+      store.record(a, values[2]!);
+      store.record(a, values[3]!);
+      const [three] = store.take();
+      if (carryBaseline) assert.deepEqual(three?.first, values[1]);
+      else assert.deepEqual(three?.first, values[2], 'an interval of two samples or more runs over its own');
+      assert.deepEqual(three?.latest, values[3]);
+      const restarted = { ...values[3]!, readMs: values[3]!.readMs + 1_000, cpuTotal: 1 };
+      store.record(a, restarted);
+      const [four] = store.take();
+      assert.equal(four?.first, four?.latest, 'counters went back: no rate across the restart');
+      assert.deepEqual(two?.latest, values[1], 'a reading handed over stays as it was');
+    });
+  }
 
   it('ignores a sample older than the one held', () => {
     const store = new SampleStore();
